@@ -1,0 +1,139 @@
+//! [`Client`]: one profile, every configured vendor, one transport.
+//!
+//! `call(vendor, endpoint_id, params)` looks the id up in the vendor's table
+//! (unknown ids get suggestions), validates the parameters against the row, and
+//! hands the call to the vendor module, which handles auth and envelopes.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::config::Profile;
+use crate::download::{DownloadOptions, Downloaded};
+use crate::endpoint::{self, EndpointSpec};
+use crate::transport::Transport;
+use crate::vendors::{self, avd::AvdClient, VendorApi};
+use crate::{Error, Result, Vendor};
+
+/// A cheap-to-clone handle on every configured vendor of one profile.
+///
+/// Tokens and sessions are shared by all clones and all concurrent calls.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    profile: String,
+    transport: Arc<Transport>,
+    avd: Option<AvdClient>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("profile", &self.inner.profile).field("vendors", &self.vendors()).finish()
+    }
+}
+
+/// Anything that names a vendor: a [`Vendor`] or its id (`"avd"`).
+pub trait IntoVendor {
+    /// The vendor, or a configuration error naming the valid ids.
+    fn into_vendor(self) -> Result<Vendor>;
+}
+impl IntoVendor for Vendor {
+    fn into_vendor(self) -> Result<Vendor> {
+        Ok(self)
+    }
+}
+impl IntoVendor for &str {
+    fn into_vendor(self) -> Result<Vendor> {
+        self.parse()
+    }
+}
+impl IntoVendor for &String {
+    fn into_vendor(self) -> Result<Vendor> {
+        self.parse()
+    }
+}
+
+impl Client {
+    /// Build a client from a profile. Nothing is sent until the first call.
+    pub fn from_profile(profile: &Profile) -> Result<Client> {
+        let transport = Arc::new(Transport::new(profile.transport.clone())?);
+        let avd = profile.avd.clone().map(|c| AvdClient::new(c, transport.clone())).transpose()?;
+        Ok(Client { inner: Arc::new(Inner { profile: profile.name.clone(), transport, avd }) })
+    }
+
+    /// The profile's name.
+    pub fn profile_name(&self) -> &str {
+        &self.inner.profile
+    }
+
+    /// The vendors this client has connections for.
+    pub fn vendors(&self) -> Vec<Vendor> {
+        Vendor::ALL.into_iter().filter(|v| self.api(*v).is_ok()).collect()
+    }
+
+    /// The endpoint table of a vendor.
+    pub fn endpoints(vendor: Vendor) -> &'static [EndpointSpec] {
+        vendors::endpoints(vendor)
+    }
+
+    /// Look up one endpoint; an unknown id is an error that suggests the closest ids.
+    pub fn spec(vendor: Vendor, id: &str) -> Result<&'static EndpointSpec> {
+        endpoint::lookup(vendor, vendors::endpoints(vendor), id)
+    }
+
+    /// Call one endpoint. `params` is a JSON object (or `null` for none); the
+    /// result is the vendor's payload without its envelope.
+    pub async fn call(&self, vendor: impl IntoVendor, endpoint_id: &str, params: Value) -> Result<Value> {
+        let vendor = vendor.into_vendor()?;
+        let spec = Self::spec(vendor, endpoint_id)?;
+        spec.validate(&params)?;
+        let api = self.api(vendor)?;
+        let params = match params {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        let span = tracing::debug_span!("call", %vendor, endpoint = spec.id);
+        let _enter = span.enter();
+        api.call(spec, params).await
+    }
+
+    /// Download `url` into `dir` (streamed, resumable, checked; see [`crate::download`]).
+    pub async fn download(&self, url: &str, dir: &Path, options: DownloadOptions) -> Result<Downloaded> {
+        crate::download::download(self.inner.transport.http(), url, dir, options).await
+    }
+
+    /// Ok if this client has a connection for `vendor`; else the error saying how to add one.
+    pub fn require(&self, vendor: Vendor) -> Result<()> {
+        self.api(vendor).map(|_| ())
+    }
+
+    /// The shared transport.
+    pub fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+
+    fn api(&self, vendor: Vendor) -> Result<&dyn VendorApi> {
+        let configured: Option<&dyn VendorApi> = match vendor {
+            Vendor::Avd => self.inner.avd.as_ref().map(|c| c as &dyn VendorApi),
+            Vendor::Kedacom | Vendor::Vmr | Vendor::Netease => {
+                return Err(Error::config(format!(
+                    "{vendor} ({}) is not supported by this build of meetkit yet",
+                    vendor.title()
+                )))
+            }
+        };
+        configured.ok_or_else(|| {
+            Error::config(format!(
+                "profile `{}` has no {vendor} connection: add [profiles.{}.{vendor}] to meetkit.toml, set the \
+                 MEETKIT_{}_* variables, or use --sim",
+                self.inner.profile,
+                self.inner.profile,
+                vendor.as_str().to_uppercase()
+            ))
+        })
+    }
+}

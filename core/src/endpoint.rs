@@ -1,0 +1,375 @@
+//! The endpoint table: one [`EndpointSpec`] row per documented vendor endpoint.
+//!
+//! Each vendor folder has an `endpoints.rs` holding `ENDPOINTS: &[EndpointSpec]`.
+//! That table alone drives parameter validation ([`EndpointSpec::validate`]), how the
+//! vendor module builds the HTTP request, the Rhai and binding surfaces, the CLI's
+//! `endpoints` listing and the generated reference in `docs/`. Adding an endpoint is
+//! adding a row.
+//!
+//! Parameters are described by [`Param`]: a name, a [`ParamType`], whether it is
+//! required, where it travels ([`ParamIn`]) and, for nested JSON bodies, children.
+//! Path placeholders (`/confs/{conf_id}`) are ordinary parameters whose `at` is
+//! [`ParamIn::Path`].
+
+use serde_json::{Map, Value};
+
+use crate::{Error, Result, Vendor};
+
+/// HTTP method of an endpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpMethod {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// DELETE
+    Delete,
+}
+
+impl HttpMethod {
+    /// `GET`, `POST`, `DELETE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+            HttpMethod::Delete => "DELETE",
+        }
+    }
+}
+
+/// The type a parameter must have, checked before anything is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamType {
+    /// A JSON string.
+    Str,
+    /// A JSON integer.
+    Int,
+    /// A JSON number (integer or float).
+    Number,
+    /// `true`/`false`.
+    Bool,
+    /// A JSON value that travels as JSON *text* in one parameter (AVD's `videos`):
+    /// give an object/array (meetkit serialises it) or a string holding valid JSON.
+    JsonText,
+    /// A JSON object (nested body).
+    Object,
+    /// A JSON array.
+    Array,
+    /// A local file path to upload (multipart).
+    File,
+    /// Anything (documented as untyped).
+    Any,
+}
+
+impl ParamType {
+    /// The name used in messages and docs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ParamType::Str => "string",
+            ParamType::Int => "int",
+            ParamType::Number => "number",
+            ParamType::Bool => "bool",
+            ParamType::JsonText => "json",
+            ParamType::Object => "object",
+            ParamType::Array => "array",
+            ParamType::File => "file",
+            ParamType::Any => "any",
+        }
+    }
+}
+
+/// Where a parameter travels. `Auto` lets the vendor module decide (AVD: the query
+/// string; JSON-body vendors: the body).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamIn {
+    /// The vendor's default place.
+    Auto,
+    /// A `{name}` placeholder in the path (percent-encoded as one segment).
+    Path,
+    /// The query string.
+    Query,
+    /// An HTTP header.
+    Header,
+    /// The request body (JSON or form, per vendor).
+    Body,
+}
+
+/// One parameter of an endpoint.
+#[derive(Clone, Copy, Debug)]
+pub struct Param {
+    /// The name on the wire.
+    pub name: &'static str,
+    /// Its type.
+    pub ty: ParamType,
+    /// Must it be given? (For children: when the parent is present.)
+    pub required: bool,
+    /// Where it travels.
+    pub at: ParamIn,
+    /// One line from the vendor doc.
+    pub doc: &'static str,
+    /// Fields of an `Object` (or of each element of an `Array` of objects).
+    pub children: &'static [Param],
+}
+
+impl Param {
+    /// A required parameter in the vendor's default place.
+    pub const fn req(name: &'static str, ty: ParamType, doc: &'static str) -> Param {
+        Param { name, ty, required: true, at: ParamIn::Auto, doc, children: &[] }
+    }
+    /// An optional parameter in the vendor's default place.
+    pub const fn opt(name: &'static str, ty: ParamType, doc: &'static str) -> Param {
+        Param { name, ty, required: false, at: ParamIn::Auto, doc, children: &[] }
+    }
+    /// The same parameter, travelling elsewhere.
+    pub const fn at(mut self, at: ParamIn) -> Param {
+        self.at = at;
+        self
+    }
+    /// The same parameter, with nested fields.
+    pub const fn with(mut self, children: &'static [Param]) -> Param {
+        self.children = children;
+        self
+    }
+}
+
+/// One documented endpoint of one vendor.
+#[derive(Clone, Copy, Debug)]
+pub struct EndpointSpec {
+    /// The vendor.
+    pub vendor: Vendor,
+    /// Stable public id, e.g. `room.mix_record.start`.
+    pub id: &'static str,
+    /// HTTP method used to send it.
+    pub method: HttpMethod,
+    /// Path relative to the vendor's base (placeholders as `{name}`).
+    pub path: &'static str,
+    /// Parameters, excluding the ones the auth layer adds (tokens, signatures).
+    pub params: &'static [Param],
+    /// Safe to resend after a timeout or 5xx (reads, and writes that set a state).
+    pub idempotent: bool,
+    /// One line from the vendor doc.
+    pub summary: &'static str,
+}
+
+impl EndpointSpec {
+    /// Look up a parameter by name.
+    pub fn param(&self, name: &str) -> Option<&'static Param> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    /// A one-line signature for error messages and docs:
+    /// `room.create(user_id: string, room_id: string, topic?: string, ...)`.
+    pub fn signature(&self) -> String {
+        let ps: Vec<String> = self
+            .params
+            .iter()
+            .map(|p| format!("{}{}: {}", p.name, if p.required { "" } else { "?" }, p.ty.as_str()))
+            .collect();
+        format!("{}({})", self.id, ps.join(", "))
+    }
+
+    /// Check `params` against the table before sending: every required parameter
+    /// present, every value of its declared type (recursively for nested objects and
+    /// arrays of objects), no unknown names. `null` counts as absent.
+    ///
+    /// Errors name the parameter (dotted path for nested ones) and say what is expected.
+    pub fn validate(&self, params: &Value) -> Result<()> {
+        let map = match params {
+            Value::Null => &Map::new(),
+            Value::Object(m) => m,
+            other => {
+                return Err(self.invalid("(params)", format!("expected an object of parameters, got {}", kind(other))))
+            }
+        };
+        self.validate_fields(self.params, map, "")
+    }
+
+    fn validate_fields(&self, specs: &'static [Param], map: &Map<String, Value>, prefix: &str) -> Result<()> {
+        for (name, value) in map {
+            let Some(spec) = specs.iter().find(|p| p.name == name) else {
+                let known: Vec<&str> = specs.iter().map(|p| p.name).collect();
+                let hint = match closest(name, &known, 1).first() {
+                    Some(best) => format!("did you mean `{best}`? "),
+                    None => String::new(),
+                };
+                return Err(self.invalid(
+                    &format!("{prefix}{name}"),
+                    format!("unknown parameter; {hint}signature: {}", self.signature()),
+                ));
+            };
+            if !value.is_null() {
+                self.check_type(spec, value, &format!("{prefix}{name}"))?;
+            }
+        }
+        for spec in specs.iter().filter(|p| p.required) {
+            if map.get(spec.name).is_none_or(Value::is_null) {
+                return Err(self.invalid(
+                    &format!("{prefix}{}", spec.name),
+                    format!("required {} parameter is missing; signature: {}", spec.ty.as_str(), self.signature()),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_type(&self, spec: &'static Param, value: &Value, path: &str) -> Result<()> {
+        let ok = match spec.ty {
+            ParamType::Str | ParamType::File => value.is_string(),
+            ParamType::Int => value.is_i64() || value.is_u64(),
+            ParamType::Number => value.is_number(),
+            ParamType::Bool => value.is_boolean(),
+            ParamType::Object => value.is_object(),
+            ParamType::Array => value.is_array(),
+            ParamType::Any => true,
+            ParamType::JsonText => match value {
+                Value::Object(_) | Value::Array(_) => true,
+                Value::String(s) => {
+                    if let Err(e) = serde_json::from_str::<Value>(s) {
+                        return Err(
+                            self.invalid(path, format!("expected JSON text, but the string does not parse: {e}"))
+                        );
+                    }
+                    true
+                }
+                _ => false,
+            },
+        };
+        if !ok {
+            return Err(self.invalid(path, format!("expected {}, got {} ({})", spec.ty.as_str(), kind(value), value)));
+        }
+        if spec.children.is_empty() {
+            return Ok(());
+        }
+        match value {
+            Value::Object(m) => self.validate_fields(spec.children, m, &format!("{path}.")),
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Value::Object(m) => self.validate_fields(spec.children, m, &format!("{path}[{i}].")),
+                        other => {
+                            return Err(
+                                self.invalid(&format!("{path}[{i}]"), format!("expected object, got {}", kind(other)))
+                            )
+                        }
+                    }?;
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn invalid(&self, param: &str, reason: String) -> Error {
+        Error::InvalidParams { vendor: self.vendor, endpoint: self.id.to_string(), param: param.to_string(), reason }
+    }
+}
+
+/// Find `id` in a vendor table; an unknown id is an error that suggests the closest ids.
+pub fn lookup(vendor: Vendor, table: &'static [EndpointSpec], id: &str) -> Result<&'static EndpointSpec> {
+    table.iter().find(|e| e.id == id).ok_or_else(|| {
+        let ids: Vec<&'static str> = table.iter().map(|e| e.id).collect();
+        Error::UnknownEndpoint { vendor, endpoint: id.to_string(), suggestions: closest(id, &ids, 3) }
+    })
+}
+
+/// The `n` candidates closest to `word` (Jaro-Winkler, plus prefix/suffix matches), best first.
+pub fn closest<'a>(word: &str, candidates: &[&'a str], n: usize) -> Vec<&'a str> {
+    let mut scored: Vec<(f64, &'a str)> = candidates
+        .iter()
+        .map(|c| {
+            let mut s = strsim::jaro_winkler(word, c);
+            if c.ends_with(word) || c.starts_with(word) {
+                s += 0.2;
+            }
+            (s, *c)
+        })
+        .filter(|(s, _)| *s >= 0.8)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    scored.into_iter().take(n).map(|(_, c)| c).collect()
+}
+
+/// A word for the JSON kind of `v`, for messages.
+pub fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "int",
+        Value::Number(_) => "float",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use ParamType::*;
+
+    const CHILDREN: &[Param] = &[Param::req("type", Str, ""), Param::opt("state", Int, "")];
+    const SPEC: EndpointSpec = EndpointSpec {
+        vendor: Vendor::Avd,
+        id: "room.create",
+        method: HttpMethod::Get,
+        path: "/room/create",
+        params: &[
+            Param::req("room_id", Str, ""),
+            Param::opt("enable_auto_avc", Bool, ""),
+            Param::opt("videos", JsonText, ""),
+            Param::opt("controls", Array, "").with(CHILDREN),
+        ],
+        idempotent: false,
+        summary: "",
+    };
+
+    fn err(params: Value) -> String {
+        SPEC.validate(&params).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn accepts_valid_params() {
+        SPEC.validate(&json!({"room_id": "r", "enable_auto_avc": true, "videos": [{"a": 1}]})).unwrap();
+        SPEC.validate(&json!({"room_id": "r", "videos": "[1,2]", "controls": [{"type": "audio"}]})).unwrap();
+    }
+
+    #[test]
+    fn missing_required_names_param_and_signature() {
+        let e = err(json!({}));
+        assert!(e.contains("invalid parameter `room_id`"), "{e}");
+        assert!(e.contains("required string parameter is missing"), "{e}");
+        assert!(e.contains("room.create(room_id: string, enable_auto_avc?: bool"), "{e}");
+        assert!(err(json!({"room_id": null})).contains("`room_id`"));
+    }
+
+    #[test]
+    fn wrong_type_is_reported() {
+        assert!(err(json!({"room_id": 5})).contains("expected string, got int (5)"));
+        assert!(err(json!({"room_id": "r", "enable_auto_avc": "yes"})).contains("expected bool, got string"));
+        assert!(err(json!({"room_id": "r", "videos": "{not json"})).contains("does not parse"));
+        assert!(err(json!([1])).contains("expected an object of parameters"));
+    }
+
+    #[test]
+    fn nested_fields_are_checked_with_paths() {
+        let e = err(json!({"room_id": "r", "controls": [{"type": "a"}, {"state": 1}]}));
+        assert!(e.contains("`controls[1].type`"), "{e}");
+        let e = err(json!({"room_id": "r", "controls": [{"type": "a", "stat": 1}]}));
+        assert!(e.contains("`controls[0].stat`") && e.contains("did you mean `state`"), "{e}");
+    }
+
+    #[test]
+    fn unknown_param_suggests_closest() {
+        let e = err(json!({"rom_id": "r"}));
+        assert!(e.contains("`rom_id`: unknown parameter; did you mean `room_id`?"), "{e}");
+    }
+
+    #[test]
+    fn closest_ids() {
+        let ids = ["room.create", "room.read", "room.mix_record.start", "room.mix_record.stop"];
+        assert_eq!(closest("room.creat", &ids, 3)[0], "room.create");
+        assert_eq!(closest("mix_record.start", &ids, 1), vec!["room.mix_record.start"]);
+        assert!(closest("zzz", &ids, 3).is_empty());
+    }
+}

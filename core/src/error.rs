@@ -1,0 +1,326 @@
+//! The one error type of meetkit.
+//!
+//! Every failure a user can see is an [`Error`]. Each variant has a stable
+//! machine-readable [`Error::code`] (used by the CLI's exit codes, the Rhai error
+//! maps, the Python exception classes and the C status enum) and answers
+//! [`Error::is_retryable`]. No variant ever carries a secret: messages are built
+//! from parameter *names*, vendor codes and vendor messages, never from
+//! credentials or tokens.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::Vendor;
+
+/// Result alias used across meetkit.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in meetkit.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A profile or setting is missing or malformed (config file, environment variable).
+    #[error("configuration error: {message}")]
+    Config {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// The endpoint id is not in the vendor's endpoint table.
+    #[error("{vendor}: unknown endpoint `{endpoint}`{}", suggest(.suggestions))]
+    UnknownEndpoint {
+        /// The vendor that was asked.
+        vendor: Vendor,
+        /// The id that was given.
+        endpoint: String,
+        /// The closest known ids, best first.
+        suggestions: Vec<&'static str>,
+    },
+
+    /// Parameters failed validation before anything was sent.
+    #[error("{vendor} {endpoint}: invalid parameter `{param}`: {reason}")]
+    InvalidParams {
+        /// The vendor.
+        vendor: Vendor,
+        /// The endpoint id.
+        endpoint: String,
+        /// The parameter at fault (a dotted path for nested parameters).
+        param: String,
+        /// What is wrong and what is expected.
+        reason: String,
+    },
+
+    /// The request could not be delivered or its response could not be read
+    /// (DNS, connection refused/reset, TLS, body cut off).
+    #[error("{vendor} {endpoint}: transport error: {message}")]
+    Transport {
+        /// The vendor.
+        vendor: Vendor,
+        /// The endpoint id (or `download`).
+        endpoint: String,
+        /// The underlying cause, without URLs' query strings.
+        message: String,
+        /// True when the failure happened before the request reached the server
+        /// (so resending cannot duplicate an action).
+        before_send: bool,
+    },
+
+    /// No answer within the configured time.
+    #[error("{vendor} {endpoint}: timed out after {}", humantime(*.after))]
+    Timeout {
+        /// The vendor.
+        vendor: Vendor,
+        /// The endpoint id.
+        endpoint: String,
+        /// The limit that was hit.
+        after: Duration,
+    },
+
+    /// The server answered with an HTTP status that carries no vendor envelope.
+    #[error("{vendor} {endpoint}: HTTP {status}{}", body_suffix(.body))]
+    Http {
+        /// The vendor.
+        vendor: Vendor,
+        /// The endpoint id.
+        endpoint: String,
+        /// The HTTP status code.
+        status: u16,
+        /// The start of the response body (at most 200 characters), for diagnosis.
+        body: String,
+    },
+
+    /// The vendor answered with an error in its envelope.
+    #[error("{vendor} {endpoint}: error {code}: {message}{}", meaning_suffix(.meaning, .message))]
+    Api {
+        /// The vendor.
+        vendor: Vendor,
+        /// The endpoint id.
+        endpoint: String,
+        /// The vendor's error code, as text (`"40005"`, `"200001"`).
+        code: String,
+        /// The vendor's message, as sent.
+        message: String,
+        /// The documented meaning of `code`, when the vendor documents it.
+        meaning: Option<&'static str>,
+        /// The vendor's request id, when it sends one (for support tickets).
+        request_id: Option<String>,
+    },
+
+    /// Credentials were refused, or the session could not be (re)established.
+    #[error("{vendor}: authentication failed: {message}")]
+    Auth {
+        /// The vendor.
+        vendor: Vendor,
+        /// What the server said (vendor code and message), never the credentials.
+        message: String,
+    },
+
+    /// The response was not in any shape the vendor documents.
+    #[error("{vendor} {endpoint}: cannot decode response: {message}")]
+    Decode {
+        /// The vendor.
+        vendor: Vendor,
+        /// The endpoint id.
+        endpoint: String,
+        /// What was wrong.
+        message: String,
+    },
+
+    /// A Rhai script failed (syntax, runtime, limits, `fail()`).
+    #[error("{}", script_message(.message, .file, *.line, *.column))]
+    Script {
+        /// What went wrong.
+        message: String,
+        /// The script file, when known.
+        file: Option<String>,
+        /// 1-based line, when known.
+        line: Option<usize>,
+        /// 1-based column, when known.
+        column: Option<usize>,
+    },
+
+    /// The operation was cancelled (Ctrl-C, a progress callback, a script's wall-clock limit).
+    #[error("cancelled: {reason}")]
+    Cancelled {
+        /// Why.
+        reason: String,
+    },
+
+    /// A downloaded file did not match its expected size or checksum.
+    #[error("integrity check failed for {}: expected {what} {expected}, got {actual}", .path.display())]
+    Integrity {
+        /// The final path the file would have had (nothing is left there).
+        path: PathBuf,
+        /// `size` or `md5`.
+        what: &'static str,
+        /// What was expected.
+        expected: String,
+        /// What arrived.
+        actual: String,
+    },
+
+    /// A local file operation failed.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The file or directory involved.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn suggest(s: &[&'static str]) -> String {
+    if s.is_empty() {
+        " (run `meetkit endpoints <vendor>` for the list)".to_string()
+    } else {
+        format!("; did you mean {}?", s.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", "))
+    }
+}
+
+fn humantime(d: Duration) -> String {
+    if d.as_millis() % 1000 == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+fn body_suffix(body: &str) -> String {
+    if body.is_empty() {
+        String::new()
+    } else {
+        format!(": {body}")
+    }
+}
+
+fn meaning_suffix(meaning: &Option<&'static str>, message: &str) -> String {
+    match meaning {
+        Some(m) if !m.eq_ignore_ascii_case(message) => format!(" ({m})"),
+        _ => String::new(),
+    }
+}
+
+fn script_message(message: &str, file: &Option<String>, line: Option<usize>, column: Option<usize>) -> String {
+    match (file, line, column) {
+        (Some(f), Some(l), Some(c)) => format!("{f}:{l}:{c}: {message}"),
+        (Some(f), Some(l), None) => format!("{f}:{l}: {message}"),
+        (Some(f), None, _) => format!("{f}: {message}"),
+        (None, Some(l), Some(c)) => format!("line {l}, column {c}: {message}"),
+        _ => message.to_string(),
+    }
+}
+
+impl Error {
+    /// A stable machine-readable name of the variant: `config`, `unknown_endpoint`,
+    /// `invalid_params`, `transport`, `timeout`, `http`, `api`, `auth`, `decode`,
+    /// `script`, `cancelled`, `integrity`, `io`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Config { .. } => "config",
+            Error::UnknownEndpoint { .. } => "unknown_endpoint",
+            Error::InvalidParams { .. } => "invalid_params",
+            Error::Transport { .. } => "transport",
+            Error::Timeout { .. } => "timeout",
+            Error::Http { .. } => "http",
+            Error::Api { .. } => "api",
+            Error::Auth { .. } => "auth",
+            Error::Decode { .. } => "decode",
+            Error::Script { .. } => "script",
+            Error::Cancelled { .. } => "cancelled",
+            Error::Integrity { .. } => "integrity",
+            Error::Io { .. } => "io",
+        }
+    }
+
+    /// Whether trying the same thing again later may succeed. This says nothing
+    /// about whether a retry is *safe* (that depends on the endpoint; see
+    /// [`crate::transport::RetryPolicy`]).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { .. } | Error::Timeout { .. } => true,
+            Error::Http { status, .. } => *status >= 500 || *status == 429 || *status == 408,
+            // Vendors' generic server-side failures (redis/mysql/internal timeouts).
+            Error::Api { vendor: Vendor::Avd, code, .. } => matches!(code.as_str(), "41001" | "41002" | "41003"),
+            Error::Integrity { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// The vendor involved, if any.
+    pub fn vendor(&self) -> Option<Vendor> {
+        match self {
+            Error::UnknownEndpoint { vendor, .. }
+            | Error::InvalidParams { vendor, .. }
+            | Error::Transport { vendor, .. }
+            | Error::Timeout { vendor, .. }
+            | Error::Http { vendor, .. }
+            | Error::Api { vendor, .. }
+            | Error::Auth { vendor, .. }
+            | Error::Decode { vendor, .. } => Some(*vendor),
+            _ => None,
+        }
+    }
+
+    /// The endpoint id involved, if any.
+    pub fn endpoint(&self) -> Option<&str> {
+        match self {
+            Error::UnknownEndpoint { endpoint, .. }
+            | Error::InvalidParams { endpoint, .. }
+            | Error::Transport { endpoint, .. }
+            | Error::Timeout { endpoint, .. }
+            | Error::Http { endpoint, .. }
+            | Error::Api { endpoint, .. }
+            | Error::Decode { endpoint, .. } => Some(endpoint),
+            _ => None,
+        }
+    }
+
+    /// The vendor's own error code (for `Api`) or the HTTP status (for `Http`), as text.
+    pub fn vendor_code(&self) -> Option<String> {
+        match self {
+            Error::Api { code, .. } => Some(code.clone()),
+            Error::Http { status, .. } => Some(status.to_string()),
+            _ => None,
+        }
+    }
+
+    /// Shorthand for a configuration error.
+    pub fn config(message: impl Into<String>) -> Self {
+        Error::Config { message: message.into() }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_error_names_vendor_endpoint_code_and_meaning() {
+        let e = Error::Api {
+            vendor: Vendor::Avd,
+            endpoint: "room.create".into(),
+            code: "40005".into(),
+            message: "room_id exists".into(),
+            meaning: Some("Room id already exists"),
+            request_id: None,
+        };
+        assert_eq!(e.to_string(), "avd room.create: error 40005: room_id exists (Room id already exists)");
+        assert_eq!(e.code(), "api");
+        assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn unknown_endpoint_suggests() {
+        let e = Error::UnknownEndpoint {
+            vendor: Vendor::Avd,
+            endpoint: "room.creat".into(),
+            suggestions: vec!["room.create"],
+        };
+        assert_eq!(e.to_string(), "avd: unknown endpoint `room.creat`; did you mean `room.create`?");
+    }
+}

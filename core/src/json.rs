@@ -1,0 +1,93 @@
+//! Tolerant JSON reading for vendor responses.
+//!
+//! Vendor docs (and, we must assume, some servers) produce JSON with trailing
+//! commas and `//` comments. [`parse_lenient`] tries strict JSON first and only
+//! then removes those two defects — outside string literals — and tries again.
+
+use serde_json::Value;
+
+/// Parse `body` as JSON, accepting trailing commas and `//` line comments.
+pub fn parse_lenient(body: &[u8]) -> Result<Value, serde_json::Error> {
+    match serde_json::from_slice(body) {
+        Ok(v) => Ok(v),
+        Err(strict) => {
+            let text = String::from_utf8_lossy(body);
+            serde_json::from_str(&clean(&clean(&text, Pass::Comments), Pass::TrailingCommas)).map_err(|_| strict)
+        }
+    }
+}
+
+#[derive(PartialEq)]
+enum Pass {
+    Comments,
+    TrailingCommas,
+}
+
+/// Remove `//` comments, or commas that directly precede `}` or `]`, outside strings.
+fn clean(text: &str, pass: Pass) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let (mut i, mut in_str, mut escaped) = (0, false, false);
+    while i < chars.len() {
+        let c = chars[i];
+        if in_str {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_str = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            '"' => {
+                in_str = true;
+                out.push(c);
+            }
+            '/' if pass == Pass::Comments && chars.get(i + 1) == Some(&'/') => {
+                while i < chars.len() && chars[i] != '\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            ',' if pass == Pass::TrailingCommas => {
+                let next = chars[i + 1..].iter().find(|c| !c.is_whitespace());
+                if !matches!(next, Some('}') | Some(']')) {
+                    out.push(c);
+                }
+            }
+            _ => out.push(c),
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn strict_json_passes_through() {
+        assert_eq!(parse_lenient(br#"{"a": "x,}"}"#).unwrap(), json!({"a": "x,}"}));
+    }
+
+    #[test]
+    fn trailing_commas_and_comments_are_tolerated() {
+        let body =
+            "{\n \"ret\": 0,\n \"msg\": \"success\", // ok\n \"url\": \"http://h/a//b\",\n \"data\": [1, 2,],\n}";
+        assert_eq!(
+            parse_lenient(body.as_bytes()).unwrap(),
+            json!({"ret": 0, "msg": "success", "url": "http://h/a//b", "data": [1, 2]})
+        );
+    }
+
+    #[test]
+    fn broken_json_is_still_an_error() {
+        assert!(parse_lenient(b"{\"ret\": 0, \"data\": [}").is_err());
+        assert!(parse_lenient(b"<html>").is_err());
+    }
+}

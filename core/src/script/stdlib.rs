@@ -1,0 +1,148 @@
+//! Functions registered into every script engine.
+//!
+//! | function | what it does |
+//! |---|---|
+//! | `vendor(name)` | a handle on one vendor of the run's profile |
+//! | `v.call(id, #{..})` / `v.call(id)` | call an endpoint of the vendor's table; returns the payload map |
+//! | `v.name` | the vendor id |
+//! | `sleep(seconds)` | wait (int or float seconds); cancellable |
+//! | `download(url)` / `download(url, dir)` | stream a file into the run's out dir (or a sub-dir of it); returns `#{path, file_name, bytes, md5}` |
+//! | `fail(message)` | stop the run with an error |
+//! | `json_string(value)` / `json_parse(text)` | JSON conversion |
+//! | `log_info(text)` / `log_warn(text)` | log lines (shown with `-v`) |
+
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rhai::{Dynamic, Engine, EvalAltResult, Map as RhaiMap};
+use serde_json::Value;
+
+use super::{throw, Host};
+use crate::download::DownloadOptions;
+use crate::Vendor;
+
+type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// A vendor handle as scripts see it.
+#[derive(Clone)]
+pub struct VendorHandle {
+    vendor: Vendor,
+    host: Arc<Host>,
+}
+
+impl VendorHandle {
+    fn call(&mut self, id: &str, params: RhaiMap) -> RhaiResult<Dynamic> {
+        let params: Value = rhai::serde::from_dynamic(&Dynamic::from_map(params))?;
+        let (client, vendor) = (self.host.client.clone(), self.vendor);
+        let value = self.host.block_on(async move { client.call(vendor, id, params).await }).map_err(throw)?;
+        rhai::serde::to_dynamic(value)
+    }
+}
+
+pub(crate) fn register(engine: &mut Engine, host: &Host) {
+    let host = Arc::new(host.clone());
+
+    engine.register_type_with_name::<VendorHandle>("Vendor");
+    let h = host.clone();
+    engine.register_fn("vendor", move |name: &str| -> RhaiResult<VendorHandle> {
+        let vendor: Vendor = name.parse().map_err(throw)?;
+        h.client.require(vendor).map_err(throw)?;
+        Ok(VendorHandle { vendor, host: h.clone() })
+    });
+    engine.register_get("name", |v: &mut VendorHandle| v.vendor.to_string());
+    engine.register_fn("call", VendorHandle::call);
+    engine.register_fn("call", |v: &mut VendorHandle, id: &str| v.call(id, RhaiMap::new()));
+    engine.register_fn("to_string", |v: &mut VendorHandle| format!("vendor(\"{}\")", v.vendor));
+
+    let h = host.clone();
+    engine.register_fn("sleep", move |secs: rhai::FLOAT| sleep(&h, secs));
+    let h = host.clone();
+    engine.register_fn("sleep", move |secs: rhai::INT| sleep(&h, secs as f64));
+
+    let h = host.clone();
+    engine.register_fn("download", move |url: &str| download(&h, url, ""));
+    let h = host.clone();
+    engine.register_fn("download", move |url: &str, dir: &str| download(&h, url, dir));
+
+    engine.register_fn("fail", |message: &str| -> RhaiResult<()> {
+        Err(Box::new(EvalAltResult::ErrorRuntime(message.to_string().into(), rhai::Position::NONE)))
+    });
+    engine.register_fn("json_string", |v: Dynamic| -> RhaiResult<String> {
+        let value: Value = rhai::serde::from_dynamic(&v)?;
+        Ok(value.to_string())
+    });
+    engine.register_fn("json_parse", |text: &str| -> RhaiResult<Dynamic> {
+        let value: Value = serde_json::from_str(text).map_err(|e| format!("json_parse: {e}"))?;
+        rhai::serde::to_dynamic(value)
+    });
+    engine.register_fn("log_info", |text: &str| tracing::info!(target: "meetkit::script", "{text}"));
+    engine.register_fn("log_warn", |text: &str| tracing::warn!(target: "meetkit::script", "{text}"));
+}
+
+fn sleep(host: &Host, secs: f64) -> RhaiResult<()> {
+    if !(0.0..=86_400.0).contains(&secs) {
+        return Err(format!("sleep({secs}): seconds must be between 0 and 86400").into());
+    }
+    host.block_on(async move {
+        tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+        Ok(())
+    })
+    .map_err(throw)
+}
+
+/// `dir` must stay inside the out dir: relative, no `..`.
+fn inside_out_dir(out: &Path, dir: &str) -> Result<PathBuf, String> {
+    let rel = Path::new(dir);
+    if rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        return Err(format!(
+            "download: directory `{dir}` must be relative to the run's out directory, without `..` or a root"
+        ));
+    }
+    Ok(out.join(rel))
+}
+
+fn download(host: &Host, url: &str, dir: &str) -> RhaiResult<RhaiMap> {
+    // Scripts often name the out dir itself ("recordings/"): treat that as the out dir.
+    let out = &host.options.out_dir;
+    let dir = match out.file_name().and_then(|n| n.to_str()) {
+        Some(name) if dir.trim_end_matches('/') == name => "",
+        _ => dir,
+    };
+    let target = inside_out_dir(out, dir)?;
+    let progress = host.options.progress.clone();
+    let options = DownloadOptions {
+        progress: progress.map(|p| {
+            Arc::new(move |pr: crate::download::Progress| -> bool {
+                p(&pr);
+                true
+            }) as _
+        }),
+        cancel: Some(host.options.cancel.clone()),
+        ..DownloadOptions::default()
+    };
+    let (client, url) = (host.client.clone(), url.to_string());
+    let done = host.block_on(async move { client.download(&url, &target, options).await }).map_err(throw)?;
+    let mut m = RhaiMap::new();
+    m.insert("path".into(), done.path.display().to_string().into());
+    let name = done.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    m.insert("file_name".into(), name.into());
+    m.insert("bytes".into(), (done.bytes as rhai::INT).into());
+    m.insert("md5".into(), done.md5.into());
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn download_dirs_stay_inside_the_out_dir() {
+        let out = Path::new("/tmp/run");
+        assert_eq!(inside_out_dir(out, "").unwrap(), PathBuf::from("/tmp/run"));
+        assert_eq!(inside_out_dir(out, "a/b").unwrap(), PathBuf::from("/tmp/run/a/b"));
+        assert!(inside_out_dir(out, "../x").is_err());
+        assert!(inside_out_dir(out, "a/../../x").is_err());
+        assert!(inside_out_dir(out, "/etc").is_err());
+    }
+}

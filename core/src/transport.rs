@@ -1,0 +1,290 @@
+//! The one HTTP transport every vendor shares.
+//!
+//! One `reqwest::Client` (connection pool, TLS with an optional custom CA, opt-in
+//! insecure mode), per-request timeouts, and the retry policy of DESIGN.md:
+//!
+//! * a connection that failed before the request was sent is always retried;
+//! * timeouts, 5xx, 408 and 429 answers, and bodies cut off mid-way are retried only
+//!   for endpoints marked idempotent in their table, with exponential backoff and
+//!   full jitter, honouring `Retry-After`;
+//! * anything else is returned at once — a create/start is never resent blindly.
+//!
+//! Log lines carry the vendor, endpoint id, method and path; never query strings,
+//! headers or bodies (they hold tokens and keys).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use reqwest::header::HeaderMap;
+use serde::Deserialize;
+
+use crate::{Error, Result, Vendor};
+
+/// Timeouts, retries and TLS. Every field has a default and a config key under
+/// `[profiles.<name>.transport]` in `meetkit.toml`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TransportConfig {
+    /// Seconds to establish a connection (default 10).
+    pub connect_timeout_secs: f64,
+    /// Seconds for a whole request, response body included (default 30).
+    pub request_timeout_secs: f64,
+    /// Attempts in all, first one included (default 3; 1 disables retries).
+    pub max_attempts: u32,
+    /// First backoff delay in milliseconds (default 200); doubles each retry.
+    pub backoff_base_ms: u64,
+    /// Backoff cap in milliseconds (default 5000), also the cap for `Retry-After`.
+    pub backoff_max_ms: u64,
+    /// A PEM file with extra CA certificates to trust (private deployments).
+    pub ca_cert: Option<PathBuf>,
+    /// Accept any TLS certificate. Only for lab servers with self-signed certs.
+    pub insecure: bool,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        TransportConfig {
+            connect_timeout_secs: 10.0,
+            request_timeout_secs: 30.0,
+            max_attempts: 3,
+            backoff_base_ms: 200,
+            backoff_max_ms: 5000,
+            ca_cert: None,
+            insecure: false,
+        }
+    }
+}
+
+/// What a request produced: status, headers and the whole body.
+#[derive(Debug)]
+pub struct RawResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Response headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl RawResponse {
+    /// An [`Error::Http`] describing this response (first 200 characters of the body).
+    pub fn http_error(&self, vendor: Vendor, endpoint: &str) -> Error {
+        let text = String::from_utf8_lossy(&self.body);
+        Error::Http {
+            vendor,
+            endpoint: endpoint.to_string(),
+            status: self.status,
+            body: text.chars().take(200).collect(),
+        }
+    }
+}
+
+/// The shared HTTP client plus the retry policy.
+#[derive(Clone, Debug)]
+pub struct Transport {
+    http: reqwest::Client,
+    config: TransportConfig,
+}
+
+impl Transport {
+    /// Build the client from its configuration.
+    pub fn new(config: TransportConfig) -> Result<Self> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("meetkit/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(secs(config.connect_timeout_secs))
+            .danger_accept_invalid_certs(config.insecure);
+        if let Some(path) = &config.ca_cert {
+            let pem = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            for cert in reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| Error::config(format!("transport.ca_cert {}: not a PEM bundle: {e}", path.display())))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder.build().map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Transport { http, config })
+    }
+
+    /// The underlying client, for streaming downloads.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &TransportConfig {
+        &self.config
+    }
+
+    /// Send a request built by `build` (called again for each attempt) and read its
+    /// whole body, retrying as the module documentation says. Any HTTP status is
+    /// returned as a [`RawResponse`] once retries are exhausted; the vendor module
+    /// decides what a status means.
+    pub async fn send<F>(&self, vendor: Vendor, endpoint: &str, idempotent: bool, build: F) -> Result<RawResponse>
+    where
+        F: Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    {
+        let timeout = secs(self.config.request_timeout_secs);
+        let attempts = self.config.max_attempts.max(1);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            let request = build(&self.http).timeout(timeout).build().map_err(|e| Error::Transport {
+                vendor,
+                endpoint: endpoint.to_string(),
+                message: format!("cannot build request: {}", e.without_url()),
+                before_send: true,
+            })?;
+            let (method, path) = (request.method().clone(), request.url().path().to_string());
+            let outcome = match self.http.execute(request).await {
+                Ok(resp) => {
+                    let status = resp.status().as_u16();
+                    let headers = resp.headers().clone();
+                    match resp.bytes().await {
+                        Ok(body) => Ok(RawResponse { status, headers, body }),
+                        Err(e) => Err(e),
+                    }
+                }
+                Err(e) => Err(e),
+            };
+            let elapsed_ms = started.elapsed().as_millis() as u64;
+            let last = attempt >= attempts;
+            match outcome {
+                Ok(resp) => {
+                    tracing::debug!(%vendor, endpoint, %method, path, attempt, status = resp.status, elapsed_ms, "response");
+                    let retry_status = resp.status >= 500 || resp.status == 408 || resp.status == 429;
+                    if retry_status && idempotent && !last {
+                        let delay = retry_after(&resp.headers).unwrap_or_else(|| self.backoff(attempt));
+                        tracing::warn!(%vendor, endpoint, status = resp.status, attempt, ?delay, "retrying");
+                        tokio::time::sleep(delay.min(Duration::from_millis(self.config.backoff_max_ms))).await;
+                        continue;
+                    }
+                    return Ok(resp);
+                }
+                Err(e) => {
+                    let e = e.without_url();
+                    let before_send = e.is_connect();
+                    tracing::debug!(%vendor, endpoint, %method, path, attempt, elapsed_ms, error = %e, "request failed");
+                    if (before_send || idempotent) && !last {
+                        let delay = self.backoff(attempt);
+                        tracing::warn!(%vendor, endpoint, attempt, ?delay, before_send, "retrying after transport error");
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    if e.is_timeout() {
+                        return Err(Error::Timeout { vendor, endpoint: endpoint.to_string(), after: timeout });
+                    }
+                    return Err(Error::Transport {
+                        vendor,
+                        endpoint: endpoint.to_string(),
+                        message: describe(e),
+                        before_send,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Exponential backoff with full jitter for retry number `attempt` (1-based).
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.config.backoff_base_ms.saturating_mul(1 << (attempt - 1).min(16));
+        let cap = exp.min(self.config.backoff_max_ms).max(1);
+        Duration::from_millis(rand::random_range(cap / 2..=cap))
+    }
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s.max(0.001))
+}
+
+/// `Retry-After` in seconds (the HTTP-date form is rare for APIs and is ignored).
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    v.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+/// A reqwest error as text, without the URL (which may hold a token) and with its causes.
+fn describe(e: reqwest::Error) -> String {
+    use std::error::Error as _;
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    /// A server answering 503 to the first `fail` requests, then 200 "ok".
+    async fn flaky(fail: usize) -> (String, Arc<AtomicUsize>) {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h = hits.clone();
+        let app = axum::Router::new().route(
+            "/x",
+            axum::routing::any(move || {
+                let h = h.clone();
+                async move {
+                    if h.fetch_add(1, Ordering::SeqCst) < fail {
+                        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy")
+                    } else {
+                        (axum::http::StatusCode::OK, "ok")
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (url, hits)
+    }
+
+    fn fast() -> Transport {
+        Transport::new(TransportConfig { backoff_base_ms: 1, backoff_max_ms: 5, ..Default::default() }).unwrap()
+    }
+
+    #[tokio::test]
+    async fn idempotent_requests_are_retried_on_5xx() {
+        let (url, hits) = flaky(2).await;
+        let resp = fast().send(Vendor::Avd, "room.read", true, |c| c.get(&url)).await.unwrap();
+        assert_eq!((resp.status, &resp.body[..]), (200, &b"ok"[..]));
+        assert_eq!(hits.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn non_idempotent_requests_are_sent_once() {
+        let (url, hits) = flaky(2).await;
+        let resp = fast().send(Vendor::Avd, "room.create", false, |c| c.get(&url)).await.unwrap();
+        assert_eq!(resp.status, 503);
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn attempts_are_bounded() {
+        let (url, hits) = flaky(100).await;
+        let resp = fast().send(Vendor::Avd, "room.read", true, |c| c.get(&url)).await.unwrap();
+        assert_eq!(resp.status, 503);
+        assert_eq!(hits.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn refused_connections_are_retried_then_reported_without_query() {
+        // Bind then drop: nothing listens on this port any more.
+        let port = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+        let url = format!("http://127.0.0.1:{port}/x?token=SECRET");
+        let err = fast().send(Vendor::Avd, "room.create", false, |c| c.get(&url)).await.unwrap_err();
+        match &err {
+            Error::Transport { before_send, .. } => assert!(*before_send),
+            other => panic!("expected a transport error, got {other:?}"),
+        }
+        assert!(!err.to_string().contains("SECRET"), "{err}");
+    }
+}

@@ -1,0 +1,254 @@
+//! 3tee AVD (`/sdkapi/v2`, vendor doc 000).
+//!
+//! * Requests: `GET {base_url}/sdkapi/v2{path}?token=...&params` — every example in
+//!   the doc is a GET with the parameters in the query string; booleans as
+//!   `true`/`false`, JSON-valued parameters as JSON text. `/uploadfile` is a
+//!   multipart POST at the host root (no `/sdkapi/v2`, no token).
+//! * Auth: see [`auth`]. Envelopes: see [`envelope`].
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use url::Url;
+
+use crate::endpoint::EndpointSpec;
+use crate::secret::Secret;
+use crate::transport::Transport;
+use crate::vendors::VendorApi;
+use crate::{Error, Result, Vendor};
+
+pub mod auth;
+pub mod endpoints;
+pub mod envelope;
+
+use auth::AvdAuth;
+
+/// An AVD connection in a profile (`[profiles.<name>.avd]`).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvdConfig {
+    /// Host root, e.g. `https://avd.example.com:9610` (a trailing `/sdkapi/v2` is accepted and ignored).
+    pub base_url: String,
+    /// The access key from AVD's system management backend.
+    pub access_key: String,
+    /// The matching secret key. Never printed.
+    pub secret_key: Secret,
+    /// Re-point `/attachment` and `/videoPlayer` URLs in responses at `base_url`'s host
+    /// (servers behind NAT report internal addresses). Default true.
+    #[serde(default = "yes")]
+    pub rewrite_attachment_urls: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The documented meaning of an AVD error code.
+pub fn error_meaning(code: &str) -> Option<&'static str> {
+    let code: i64 = code.parse().ok()?;
+    endpoints::ERROR_CODES.iter().find(|(c, _, _)| *c == code).map(|(_, _, meaning)| *meaning)
+}
+
+/// The AVD client: builds requests from the endpoint table, keeps the token.
+#[derive(Debug)]
+pub struct AvdClient {
+    config: AvdConfig,
+    root: Url,
+    transport: Arc<Transport>,
+    auth: AvdAuth,
+}
+
+impl AvdClient {
+    /// Connect (lazily: nothing is sent until the first call).
+    pub fn new(config: AvdConfig, transport: Arc<Transport>) -> Result<Self> {
+        let trimmed = config.base_url.trim().trim_end_matches('/');
+        let trimmed = trimmed.strip_suffix("/sdkapi/v2").unwrap_or(trimmed);
+        let root = Url::parse(&format!("{trimmed}/"))
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| {
+                Error::config(format!(
+                    "avd.base_url `{}` is not an http(s) URL; expected e.g. https://avd.example.com:9610",
+                    config.base_url
+                ))
+            })?;
+        if config.access_key.is_empty() || config.secret_key.is_empty() {
+            return Err(Error::config("avd.access_key and avd.secret_key must not be empty"));
+        }
+        Ok(AvdClient { config, root, transport, auth: AvdAuth::default() })
+    }
+
+    /// The host root all URLs are built on.
+    pub fn root(&self) -> &Url {
+        &self.root
+    }
+
+    async fn call_spec(&self, spec: &'static EndpointSpec, mut params: Map<String, Value>) -> Result<Value> {
+        match spec.id {
+            "app.get_token" => {
+                self.fill_credentials(&mut params, true);
+                return self.send(spec, &params, None).await;
+            }
+            "app.get_key_licence" => self.fill_credentials(&mut params, false),
+            "uploadfile" => return self.upload(spec, &params).await,
+            _ => {}
+        }
+        let token = self.auth.token(|| self.fetch_token()).await?;
+        match self.send(spec, &params, Some(&token)).await {
+            Err(Error::Api { code, .. }) if code == "40003" => {
+                tracing::debug!(endpoint = spec.id, "avd: token refused (40003), renewing once");
+                let fresh = self.auth.renew(Some(&token), || self.fetch_token()).await?;
+                self.send(spec, &params, Some(&fresh)).await
+            }
+            other => other,
+        }
+    }
+
+    fn fill_credentials(&self, params: &mut Map<String, Value>, with_secret: bool) {
+        params.entry("access_key").or_insert_with(|| Value::String(self.config.access_key.clone()));
+        if with_secret {
+            params.entry("secret_key").or_insert_with(|| Value::String(self.config.secret_key.expose().to_string()));
+        }
+    }
+
+    async fn fetch_token(&self) -> Result<Secret> {
+        let spec = crate::endpoint::lookup(Vendor::Avd, endpoints::ENDPOINTS, "app.get_token")?;
+        let mut params = Map::new();
+        self.fill_credentials(&mut params, true);
+        let payload = self.send(spec, &params, None).await.map_err(|e| match e {
+            Error::Api { code, message, .. } => Error::Auth {
+                vendor: Vendor::Avd,
+                message: format!(
+                    "app.get_token refused the profile's access_key/secret_key: error {code}: {message} \
+                     (check the avd credentials of the profile)"
+                ),
+            },
+            other => other,
+        })?;
+        match payload.get("token").and_then(Value::as_str) {
+            Some(t) if !t.is_empty() => Ok(Secret::new(t)),
+            _ => Err(Error::Auth { vendor: Vendor::Avd, message: "app.get_token answered without a token".into() }),
+        }
+    }
+
+    async fn send(
+        &self,
+        spec: &'static EndpointSpec,
+        params: &Map<String, Value>,
+        token: Option<&Secret>,
+    ) -> Result<Value> {
+        let url = format!("{}sdkapi/v2{}", self.root, spec.path);
+        let mut query: Vec<(&str, String)> = Vec::with_capacity(params.len() + 1);
+        if let Some(t) = token {
+            query.push(("token", t.expose().to_string()));
+        }
+        query.extend(params.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.as_str(), wire_text(v))));
+        let resp = self.transport.send(Vendor::Avd, spec.id, spec.idempotent, |c| c.get(&url).query(&query)).await?;
+        self.finish(spec, &resp)
+    }
+
+    /// `/uploadfile`: multipart with the file's bytes in `file`, other params as fields.
+    async fn upload(&self, spec: &'static EndpointSpec, params: &Map<String, Value>) -> Result<Value> {
+        let path = params.get("file").and_then(Value::as_str).unwrap_or_default();
+        let bytes = tokio::fs::read(path).await.map_err(|e| Error::io(path, e))?;
+        let name = std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let url = format!("{}uploadfile", self.root);
+        let fields: Vec<(String, String)> = params
+            .iter()
+            .filter(|(k, v)| *k != "file" && !v.is_null())
+            .map(|(k, v)| (k.clone(), wire_text(v)))
+            .collect();
+        let resp = self
+            .transport
+            .send(Vendor::Avd, spec.id, spec.idempotent, |c| {
+                let mut form = reqwest::multipart::Form::new()
+                    .part("file", reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone()));
+                for (k, v) in &fields {
+                    form = form.text(k.clone(), v.clone());
+                }
+                c.post(&url).multipart(form)
+            })
+            .await?;
+        self.finish(spec, &resp)
+    }
+
+    fn finish(&self, spec: &'static EndpointSpec, resp: &crate::transport::RawResponse) -> Result<Value> {
+        let mut payload = Value::Object(envelope::decode(spec, resp)?);
+        if self.config.rewrite_attachment_urls {
+            envelope::resolve_attachment_urls(&mut payload, &self.root);
+        }
+        Ok(payload)
+    }
+}
+
+/// A parameter value as AVD expects it in a query string or form field.
+fn wire_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        other => other.to_string(),
+    }
+}
+
+impl VendorApi for AvdClient {
+    fn call<'a>(&'a self, spec: &'static EndpointSpec, params: Map<String, Value>) -> BoxFuture<'a, Result<Value>> {
+        self.call_spec(spec, params).boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::endpoint::ParamType;
+
+    #[test]
+    fn table_is_complete_and_uses_only_avd_wire_types() {
+        assert_eq!(endpoints::ENDPOINTS.len(), 69);
+        let mut ids: Vec<&str> = endpoints::ENDPOINTS.iter().map(|e| e.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 69, "duplicate endpoint ids");
+        for e in endpoints::ENDPOINTS {
+            for p in e.params {
+                assert!(
+                    matches!(
+                        p.ty,
+                        ParamType::Str | ParamType::Int | ParamType::Bool | ParamType::JsonText | ParamType::File
+                    ),
+                    "{}.{}",
+                    e.id,
+                    p.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn error_codes_have_meanings() {
+        assert_eq!(
+            error_meaning("40003"),
+            Some("access_token expired or invalid (example msg: 'access token invalid')")
+        );
+        assert!(error_meaning("99999").is_none());
+        assert!(endpoints::ERROR_CODES.len() >= 64);
+    }
+
+    #[test]
+    fn base_url_forms() {
+        let t = Arc::new(Transport::new(Default::default()).unwrap());
+        let cfg = |u: &str| AvdConfig {
+            base_url: u.into(),
+            access_key: "a".into(),
+            secret_key: Secret::new("s"),
+            rewrite_attachment_urls: true,
+        };
+        let c = AvdClient::new(cfg("https://h:9610/sdkapi/v2/"), t.clone()).unwrap();
+        assert_eq!(c.root().as_str(), "https://h:9610/");
+        let e = AvdClient::new(cfg("avd.example.com"), t).unwrap_err().to_string();
+        assert!(e.contains("not an http(s) URL"), "{e}");
+    }
+}

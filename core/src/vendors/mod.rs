@@ -1,0 +1,32 @@
+//! One folder per vendor. Each holds `endpoints.rs` (the table), its auth
+//! lifecycle, and its envelope decoding; a vendor folder never reaches into another.
+
+use futures::future::BoxFuture;
+use serde_json::{Map, Value};
+
+use crate::endpoint::EndpointSpec;
+use crate::{Result, Vendor};
+
+pub mod avd;
+
+/// What the [`crate::Client`] needs from a vendor: send one validated call.
+pub(crate) trait VendorApi: Send + Sync {
+    /// Send `spec` with already-validated `params`; return the decoded payload.
+    fn call<'a>(&'a self, spec: &'static EndpointSpec, params: Map<String, Value>) -> BoxFuture<'a, Result<Value>>;
+}
+
+/// The endpoint table of `vendor`. Vendors whose support has not landed yet have an empty table.
+pub fn endpoints(vendor: Vendor) -> &'static [EndpointSpec] {
+    match vendor {
+        Vendor::Avd => avd::endpoints::ENDPOINTS,
+        Vendor::Kedacom | Vendor::Vmr | Vendor::Netease => &[],
+    }
+}
+
+/// The documented meaning of a vendor error code, if the vendor documents it.
+pub fn error_meaning(vendor: Vendor, code: &str) -> Option<&'static str> {
+    match vendor {
+        Vendor::Avd => avd::error_meaning(code),
+        Vendor::Kedacom | Vendor::Vmr | Vendor::Netease => None,
+    }
+}
