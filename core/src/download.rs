@@ -1,57 +1,562 @@
-//! INTERIM (being replaced by the real downloader right now): API shape only so the crate compiles.
+//! Streaming file downloads (recordings, attachments) with resume, integrity checks and cancellation.
+//!
+//! [`download`] streams one URL into a hidden temporary file next to the final one
+//! (`.<name>.<random>.part`), hashing MD5 while writing. A dropped connection is resumed with
+//! `Range: bytes=<written>-` (guarded by `If-Range` when the server sent a validator); a server
+//! that answers `200` instead of `206` is read again from zero. Once the body is complete the
+//! file is fsynced, its size and MD5 are checked, and it is renamed atomically to its final
+//! name. Whatever goes wrong — HTTP status, transport, timeout, integrity, cancellation, even a
+//! panic or a dropped future — nothing is left under the final name and the temporary file is
+//! removed.
+
+use std::fmt;
+use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-/// Options.
-#[derive(Default)]
+use base64::Engine as _;
+use futures::StreamExt;
+use md5::{Digest, Md5};
+use reqwest::header::{HeaderMap, HeaderValue, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE};
+use reqwest::StatusCode;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::{Error, Result, Vendor};
+
+const ENDPOINT: &str = "download";
+/// Progress is reported at most this often, unless [`PROGRESS_BYTES`] arrived since the last report.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+const PROGRESS_BYTES: u64 = 256 * 1024;
+/// Longest final name (bytes), leaving room for the temporary name's prefix and suffix.
+const MAX_NAME_BYTES: usize = 200;
+
+/// A progress callback: receives a [`Progress`] snapshot, returns `false` to cancel the download.
+pub type ProgressCallback = Arc<dyn Fn(Progress) -> bool + Send + Sync>;
+
+/// How [`download`] names, checks and reports a file.
+#[derive(Clone)]
 pub struct DownloadOptions {
-    /// see real
+    /// The final file name. Default: derived from the URL by [`file_name_from_url`]. Either way
+    /// it is sanitized: only the last path component is kept, so it never leaves `dest_dir`.
     pub file_name: Option<String>,
-    /// see real
+    /// The exact size the file must have; otherwise the server's announced size is checked.
     pub expected_size: Option<u64>,
-    /// see real
+    /// The MD5 the file must have (hex). A `Content-MD5` response header is checked as well.
     pub expected_md5: Option<String>,
-    /// see real
+    /// How many times a dropped connection or a body error is resumed (default 5).
     pub max_resumes: u32,
-    /// see real
+    /// Replace an existing file of the same name (default `true`); when `false` an existing
+    /// file fails the download with an `AlreadyExists` [`Error::Io`].
     pub overwrite: bool,
-    /// see real
-    pub progress: Option<Arc<dyn Fn(Progress) -> bool + Send + Sync>>,
-    /// see real
-    pub cancel: Option<tokio_util::sync::CancellationToken>,
-    /// see real
-    pub vendor: Option<crate::Vendor>,
+    /// Called at the start, as bytes arrive (throttled) and once at the end; `false` cancels.
+    /// `downloaded` goes back to zero when a server that ignores `Range` is read again.
+    pub progress: Option<ProgressCallback>,
+    /// Cancelling the token aborts the request in flight and fails with [`Error::Cancelled`].
+    pub cancel: Option<CancellationToken>,
+    /// The vendor named in errors (the endpoint is `download`).
+    pub vendor: Vendor,
 }
-/// Progress.
-#[derive(Debug, Clone)]
+
+impl Default for DownloadOptions {
+    fn default() -> Self {
+        DownloadOptions {
+            file_name: None,
+            expected_size: None,
+            expected_md5: None,
+            max_resumes: 5,
+            overwrite: true,
+            progress: None,
+            cancel: None,
+            vendor: Vendor::Avd,
+        }
+    }
+}
+
+impl fmt::Debug for DownloadOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DownloadOptions")
+            .field("file_name", &self.file_name)
+            .field("expected_size", &self.expected_size)
+            .field("expected_md5", &self.expected_md5)
+            .field("max_resumes", &self.max_resumes)
+            .field("overwrite", &self.overwrite)
+            .field("progress", &self.progress.as_ref().map(|_| "<callback>"))
+            .field("cancel", &self.cancel)
+            .field("vendor", &self.vendor)
+            .finish()
+    }
+}
+
+/// A snapshot passed to [`DownloadOptions::progress`].
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Progress {
-    /// f
+    /// The final file name.
     pub file_name: String,
-    /// d
+    /// Bytes written so far.
     pub downloaded: u64,
-    /// t
+    /// The full size, once the server has announced it.
     pub total: Option<u64>,
-    /// r
+    /// How many times the transfer has been resumed or restarted so far.
     pub resumed: u32,
 }
-/// Done.
-#[derive(Debug)]
+
+/// A completed, verified download.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Downloaded {
-    /// p
+    /// Where the file is: `dest_dir` joined with the sanitized name.
     pub path: PathBuf,
-    /// b
+    /// Its size.
     pub bytes: u64,
-    /// m
+    /// Its MD5, lowercase hex.
     pub md5: String,
-    /// r
+    /// How many times the transfer was resumed or restarted.
     pub resumed: u32,
 }
-/// Download.
-pub async fn download(http: &reqwest::Client, url: &str, dir: &Path, _o: DownloadOptions) -> crate::Result<Downloaded> {
-    let body = http.get(url).send().await.unwrap().bytes().await.unwrap();
-    let name = url.rsplit('/').next().unwrap_or("f").to_string();
-    std::fs::create_dir_all(dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, &body).unwrap();
-    Ok(Downloaded { path, bytes: body.len() as u64, md5: String::new(), resumed: 0 })
+
+/// Downloads `url` into `dest_dir` (created if missing) and returns the verified file.
+///
+/// Errors: [`Error::InvalidParams`] (bad URL, no usable file name, malformed `expected_md5`),
+/// [`Error::Http`] (non-2xx status), [`Error::Transport`] / [`Error::Timeout`] (once
+/// `max_resumes` is used up), [`Error::Integrity`] (size or MD5 mismatch), [`Error::Cancelled`],
+/// [`Error::Io`]. On any error no file exists under the final name and no temporary file remains
+/// (an existing file is only replaced by a verified download).
+pub async fn download(http: &reqwest::Client, url: &str, dest_dir: &Path, opts: DownloadOptions) -> Result<Downloaded> {
+    let invalid = |param: &str, reason: String| Error::InvalidParams {
+        vendor: opts.vendor,
+        endpoint: ENDPOINT.into(),
+        param: param.into(),
+        reason,
+    };
+    let parsed = Url::parse(url).map_err(|e| invalid("url", format!("not an absolute URL: {e}")))?;
+    let name = match &opts.file_name {
+        Some(n) => {
+            sanitize_file_name(n).ok_or_else(|| invalid("file_name", format!("`{n}` is not a usable file name")))?
+        }
+        None => file_name_from_url(url)
+            .ok_or_else(|| invalid("file_name", "cannot derive a file name from the URL; set one".into()))?,
+    };
+    let expected_md5 = match &opts.expected_md5 {
+        Some(m) => Some(parse_hex_md5(m).ok_or_else(|| invalid("expected_md5", "expected 32 hex digits".into()))?),
+        None => None,
+    };
+    if opts.cancel.as_ref().is_some_and(CancellationToken::is_cancelled) {
+        return Err(cancelled("download cancelled"));
+    }
+    tokio::fs::create_dir_all(dest_dir).await.map_err(|e| Error::io(dest_dir, e))?;
+    let final_path = dest_dir.join(&name);
+    if !opts.overwrite && tokio::fs::try_exists(&final_path).await.unwrap_or(false) {
+        return Err(already_exists(&final_path));
+    }
+
+    let mut transfer = Transfer::create(&opts, &parsed, name, dest_dir).await?;
+    tracing::debug!(url = %transfer.shown_url, path = %final_path.display(), "download: start");
+    transfer.report(true)?;
+    match &opts.cancel {
+        Some(token) => tokio::select! {
+            biased;
+            _ = token.cancelled() => Err(cancelled("download cancelled")),
+            r = transfer.fetch(http) => r,
+        },
+        None => transfer.fetch(http).await,
+    }?;
+    let done = transfer.finish(&final_path, expected_md5.as_deref()).await?;
+    tracing::debug!(path = %done.path.display(), bytes = done.bytes, md5 = %done.md5, resumed = done.resumed, "download: done");
+    Ok(done)
+}
+
+/// The file name a URL points at: the basename of a `file` (or `filename`) query value when
+/// there is one (`…/attachment?file=/home/data/x/y.mp4` → `y.mp4`), else the last non-empty,
+/// percent-decoded path segment. Sanitized like [`DownloadOptions::file_name`]; `None` when
+/// nothing usable remains.
+pub fn file_name_from_url(url: &str) -> Option<String> {
+    let url = Url::parse(url).ok()?;
+    let from_query = url.query_pairs().find(|(k, _)| k == "file" || k == "filename");
+    if let Some(name) = from_query.and_then(|(_, v)| sanitize_file_name(&v)) {
+        return Some(name);
+    }
+    let segment = url.path_segments()?.rev().find(|s| !s.is_empty())?;
+    sanitize_file_name(&percent_encoding::percent_decode_str(segment).decode_utf8_lossy())
+}
+
+/// One download in progress: the temporary file and everything known about the transfer.
+struct Transfer<'a> {
+    opts: &'a DownloadOptions,
+    url: &'a Url,
+    /// The URL with credentials and secret-looking query values removed, for logs and errors.
+    shown_url: String,
+    name: String,
+    /// Declared before `temp` so the handle is closed before the guard removes the file.
+    file: BufWriter<tokio::fs::File>,
+    hasher: Md5,
+    written: u64,
+    total: Option<u64>,
+    content_md5: Option<String>,
+    validator: Option<HeaderValue>,
+    resumed: u32,
+    last_report: (Instant, u64),
+    temp: TempFile,
+}
+
+impl<'a> Transfer<'a> {
+    async fn create(opts: &'a DownloadOptions, url: &'a Url, name: String, dir: &Path) -> Result<Self> {
+        let path = dir.join(format!(".{name}.{:016x}.part", rand::random::<u64>()));
+        let file = tokio::fs::OpenOptions::new().write(true).create_new(true).open(&path).await;
+        let file = file.map_err(|e| Error::io(&path, e))?;
+        Ok(Transfer {
+            opts,
+            url,
+            shown_url: redact_url(url),
+            name,
+            file: BufWriter::new(file),
+            hasher: Md5::new(),
+            written: 0,
+            total: None,
+            content_md5: None,
+            validator: None,
+            resumed: 0,
+            last_report: (Instant::now(), 0),
+            temp: TempFile { path, armed: true },
+        })
+    }
+
+    /// Runs attempts until the body is complete, resuming interrupted ones.
+    async fn fetch(&mut self, http: &reqwest::Client) -> Result<()> {
+        loop {
+            let err = match self.attempt(http).await {
+                Ok(()) => return Ok(()),
+                Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => e,
+                Err(e) => return Err(e),
+            };
+            if self.written > 0 && self.total == Some(self.written) {
+                tracing::debug!(url = %self.shown_url, error = %err, "download: connection dropped after the last byte");
+                return Ok(());
+            }
+            if self.resumed >= self.opts.max_resumes {
+                return Err(err);
+            }
+            self.resumed += 1;
+            tracing::debug!(url = %self.shown_url, written = self.written, resumed = self.resumed, error = %err, "download: resuming");
+            tokio::time::sleep(Duration::from_millis(100 << (self.resumed - 1).min(4))).await;
+        }
+    }
+
+    /// One request: from byte `written` on (a `Range` request) or from zero.
+    async fn attempt(&mut self, http: &reqwest::Client) -> Result<()> {
+        let started = Instant::now();
+        let ranged = self.written > 0;
+        let mut request = http.get(self.url.clone());
+        if ranged {
+            request = request.header(RANGE, format!("bytes={}-", self.written));
+            if let Some(v) = &self.validator {
+                request = request.header(IF_RANGE, v.clone());
+            }
+        }
+        let response = request.send().await.map_err(|e| self.net_error(e, started))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(self.http_error(response).await);
+        }
+        if status == StatusCode::PARTIAL_CONTENT {
+            match content_range(response.headers()) {
+                Some((start, total)) if ranged && start == self.written => self.total = total.or(self.total),
+                _ => {
+                    self.restart().await?;
+                    return Err(self.transport("unexpected 206 Content-Range; restarting from zero".into(), false));
+                }
+            }
+        } else {
+            if ranged {
+                tracing::debug!(url = %self.shown_url, "download: server ignored Range; restarting from zero");
+                self.restart().await?;
+            }
+            self.total = response.content_length();
+            self.content_md5 = response.headers().get("content-md5").and_then(parse_content_md5);
+            let etag = response.headers().get(ETAG).filter(|v| !v.as_bytes().starts_with(b"W/"));
+            self.validator = etag.or_else(|| response.headers().get(LAST_MODIFIED)).cloned();
+        }
+        self.report(true)?;
+        let mut body = response.bytes_stream();
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| self.net_error(e, started))?;
+            self.file.write_all(&chunk).await.map_err(|e| Error::io(&self.temp.path, e))?;
+            self.hasher.update(&chunk);
+            self.written += chunk.len() as u64;
+            self.report(false)?;
+        }
+        Ok(())
+    }
+
+    /// Empties the temporary file and the hash, for a server that sends the whole body again.
+    async fn restart(&mut self) -> Result<()> {
+        let path = self.temp.path.clone();
+        let io = |e| Error::io(&path, e);
+        self.file.flush().await.map_err(io)?;
+        self.file.get_mut().set_len(0).await.map_err(io)?;
+        self.file.get_mut().seek(SeekFrom::Start(0)).await.map_err(io)?;
+        self.hasher = Md5::new();
+        self.written = 0;
+        Ok(())
+    }
+
+    /// Calls the progress callback (throttled unless `force`); `false` from it cancels.
+    fn report(&mut self, force: bool) -> Result<()> {
+        let Some(callback) = &self.opts.progress else { return Ok(()) };
+        let now = Instant::now();
+        let (at, bytes) = self.last_report;
+        if !force && now.duration_since(at) < PROGRESS_EVERY && self.written.abs_diff(bytes) < PROGRESS_BYTES {
+            return Ok(());
+        }
+        self.last_report = (now, self.written);
+        let progress = Progress {
+            file_name: self.name.clone(),
+            downloaded: self.written,
+            total: self.total,
+            resumed: self.resumed,
+        };
+        if callback(progress) {
+            Ok(())
+        } else {
+            Err(cancelled("progress callback returned false"))
+        }
+    }
+
+    /// Flushes, verifies and renames the temporary file to `final_path`.
+    async fn finish(mut self, final_path: &Path, expected_md5: Option<&str>) -> Result<Downloaded> {
+        let path = self.temp.path.clone();
+        let io = |e| Error::io(&path, e);
+        self.file.flush().await.map_err(io)?;
+        self.file.get_mut().sync_all().await.map_err(io)?;
+        self.report(true)?;
+        let md5 = hex::encode(self.hasher.clone().finalize());
+        let mismatch = |what, expected: String, actual: String| Error::Integrity {
+            path: final_path.to_path_buf(),
+            what,
+            expected,
+            actual,
+        };
+        if let Some(size) = self.opts.expected_size.or(self.total).filter(|&size| size != self.written) {
+            return Err(mismatch("size", size.to_string(), self.written.to_string()));
+        }
+        for expected in [expected_md5, self.content_md5.as_deref()].into_iter().flatten() {
+            if expected != md5 {
+                return Err(mismatch("md5", expected.to_string(), md5));
+            }
+        }
+        if !self.opts.overwrite && tokio::fs::try_exists(final_path).await.unwrap_or(false) {
+            return Err(already_exists(final_path));
+        }
+        let Transfer { file, mut temp, written, resumed, .. } = self;
+        drop(file.into_inner().into_std().await);
+        std::fs::rename(&temp.path, final_path).map_err(|e| Error::io(final_path, e))?;
+        temp.armed = false;
+        #[cfg(unix)]
+        if let Some(dir) = final_path.parent().and_then(|d| std::fs::File::open(d).ok()) {
+            let _ = dir.sync_all();
+        }
+        Ok(Downloaded { path: final_path.to_path_buf(), bytes: written, md5, resumed })
+    }
+
+    fn net_error(&self, e: reqwest::Error, started: Instant) -> Error {
+        if e.is_timeout() {
+            let after = Duration::from_millis(started.elapsed().as_millis() as u64);
+            return Error::Timeout { vendor: self.opts.vendor, endpoint: ENDPOINT.into(), after };
+        }
+        let before_send = e.is_connect() || e.is_builder();
+        self.transport(error_chain(&e.without_url()), before_send)
+    }
+
+    fn transport(&self, cause: String, before_send: bool) -> Error {
+        let message = format!("{}: {cause}", self.shown_url);
+        Error::Transport { vendor: self.opts.vendor, endpoint: ENDPOINT.into(), message, before_send }
+    }
+
+    async fn http_error(&self, response: reqwest::Response) -> Error {
+        let status = response.status().as_u16();
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while body.len() < 1024 {
+            match stream.next().await {
+                Some(Ok(chunk)) => body.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+        let body = String::from_utf8_lossy(&body).trim().chars().take(200).collect();
+        Error::Http { vendor: self.opts.vendor, endpoint: ENDPOINT.into(), status, body }
+    }
+}
+
+/// Removes the temporary file when dropped, unless it was renamed into place.
+struct TempFile {
+    path: PathBuf,
+    armed: bool,
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if self.armed {
+            if let Err(e) = std::fs::remove_file(&self.path) {
+                tracing::debug!(path = %self.path.display(), error = %e, "download: cannot remove temporary file");
+            }
+        }
+    }
+}
+
+fn cancelled(reason: &str) -> Error {
+    Error::Cancelled { reason: reason.into() }
+}
+
+fn already_exists(path: &Path) -> Error {
+    let e = std::io::Error::new(std::io::ErrorKind::AlreadyExists, "file exists and overwrite is off");
+    Error::io(path, e)
+}
+
+/// Keeps only the last path component and makes it safe on every OS; `None` if nothing is left.
+fn sanitize_file_name(raw: &str) -> Option<String> {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String =
+        base.chars().map(|c| if c.is_control() || r#"<>:"|?*"#.contains(c) { '_' } else { c }).collect();
+    // Leading dots would hide the file (and `.`/`..` are not names); Windows drops trailing ones.
+    let name = cleaned.trim_matches(|c: char| c == '.' || c.is_whitespace());
+    if name.is_empty() {
+        return None;
+    }
+    let stem = name.split('.').next().unwrap_or_default().to_ascii_uppercase();
+    let reserved = ["CON", "PRN", "AUX", "NUL"].contains(&stem.as_str())
+        || (stem.len() == 4
+            && (stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.ends_with(|c: char| c.is_ascii_digit()));
+    let name = if reserved { format!("_{name}") } else { name.to_string() };
+    if name.len() <= MAX_NAME_BYTES {
+        return Some(name);
+    }
+    // Too long: shorten the stem, keep a short extension.
+    let ext = name.rfind('.').map(|i| &name[i..]).filter(|ext| ext.len() <= 16).unwrap_or_default();
+    let mut end = MAX_NAME_BYTES - ext.len();
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(format!("{}{ext}", &name[..end]))
+}
+
+/// The URL without user info, fragment, or values of query keys that look secret.
+fn redact_url(url: &Url) -> String {
+    let mut url = url.clone();
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.set_fragment(None);
+    if let Some(query) = url.query().map(str::to_owned) {
+        let secret = |key: &str| {
+            let key = percent_encoding::percent_decode_str(key).decode_utf8_lossy().to_ascii_lowercase();
+            ["token", "key", "secret", "sign", "password", "auth", "credential"].iter().any(|s| key.contains(s))
+        };
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) if secret(key) => format!("{key}=REDACTED"),
+                _ => pair.to_string(),
+            })
+            .collect();
+        url.set_query(Some(&pairs.join("&")));
+    }
+    url.to_string()
+}
+
+/// An error and its causes, `a: b: c`, without repeats.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// `Content-Range: bytes <start>-<end>/<total|*>` → (start, total).
+fn content_range(headers: &HeaderMap) -> Option<(u64, Option<u64>)> {
+    let value = headers.get(CONTENT_RANGE)?.to_str().ok()?;
+    let (range, total) = value.trim().strip_prefix("bytes ")?.split_once('/')?;
+    let (start, end) = range.split_once('-')?;
+    let (start, end): (u64, u64) = (start.trim().parse().ok()?, end.trim().parse().ok()?);
+    let total = match total.trim() {
+        "*" => None,
+        t => Some(t.parse().ok()?),
+    };
+    (start <= end).then_some((start, total))
+}
+
+/// `Content-MD5` is base64 of the raw digest (RFC 1864); some servers send hex instead.
+fn parse_content_md5(value: &HeaderValue) -> Option<String> {
+    let text = value.to_str().ok()?.trim();
+    let digest = parse_hex_md5(text).or_else(|| {
+        let raw = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
+        (raw.len() == 16).then(|| hex::encode(raw))
+    });
+    if digest.is_none() {
+        tracing::debug!(value = text, "download: ignoring malformed Content-MD5");
+    }
+    digest
+}
+
+fn parse_hex_md5(text: &str) -> Option<String> {
+    let text = text.trim();
+    (text.len() == 32 && text.bytes().all(|b| b.is_ascii_hexdigit())).then(|| text.to_ascii_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sanitizes_names() {
+        assert_eq!(sanitize_file_name("../../etc/passwd").as_deref(), Some("passwd"));
+        assert_eq!(sanitize_file_name(r"..\..\win.ini").as_deref(), Some("win.ini"));
+        assert_eq!(sanitize_file_name("a\u{0}b?.mp4").as_deref(), Some("a_b_.mp4"));
+        assert_eq!(sanitize_file_name(".hidden").as_deref(), Some("hidden"));
+        assert_eq!(sanitize_file_name("nul.txt").as_deref(), Some("_nul.txt"));
+        for bad in ["", "..", ".", "a/", " / ", "x/.."] {
+            assert_eq!(sanitize_file_name(bad), None, "{bad:?}");
+        }
+        let long = sanitize_file_name(&format!("{}.mp4", "é".repeat(300))).unwrap();
+        assert!(long.len() <= MAX_NAME_BYTES && long.ends_with(".mp4"), "{long}");
+    }
+
+    #[test]
+    fn redacts_secret_query_values_and_credentials() {
+        let url = Url::parse("https://u:pw@h/rec/a.mp4?file=/x/y.mp4&access_token=T1&apiKey=K&Sign=S#frag").unwrap();
+        assert_eq!(
+            redact_url(&url),
+            "https://h/rec/a.mp4?file=/x/y.mp4&access_token=REDACTED&apiKey=REDACTED&Sign=REDACTED"
+        );
+    }
+
+    #[test]
+    fn parses_content_range_and_content_md5() {
+        let mut h = HeaderMap::new();
+        h.insert(CONTENT_RANGE, HeaderValue::from_static("bytes 100-199/200"));
+        assert_eq!(content_range(&h), Some((100, Some(200))));
+        h.insert(CONTENT_RANGE, HeaderValue::from_static("bytes 5-9/*"));
+        assert_eq!(content_range(&h), Some((5, None)));
+        h.insert(CONTENT_RANGE, HeaderValue::from_static("bytes */200"));
+        assert_eq!(content_range(&h), None);
+        // md5("") = d41d8cd98f00b204e9800998ecf8427e
+        let b64 = HeaderValue::from_static("1B2M2Y8AsgTpgAmY7PhCfg==");
+        assert_eq!(parse_content_md5(&b64).as_deref(), Some("d41d8cd98f00b204e9800998ecf8427e"));
+        let hex = HeaderValue::from_static("D41D8CD98F00B204E9800998ECF8427E");
+        assert_eq!(parse_content_md5(&hex).as_deref(), Some("d41d8cd98f00b204e9800998ecf8427e"));
+        assert_eq!(parse_content_md5(&HeaderValue::from_static("bm9wZQ==")), None);
+    }
+
+    #[test]
+    fn debug_hides_the_callback() {
+        let opts = DownloadOptions { progress: Some(Arc::new(|_| true)), ..Default::default() };
+        let text = format!("{opts:?}");
+        assert!(text.contains("<callback>") && text.contains("max_resumes: 5"), "{text}");
+    }
 }

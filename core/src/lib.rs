@@ -23,6 +23,7 @@ pub mod download;
 pub mod endpoint;
 pub mod error;
 pub mod json;
+pub mod reference;
 pub mod script;
 pub mod secret;
 pub mod transport;

@@ -1,0 +1,286 @@
+//! The AVD client against the AVD simulator over real HTTP: auth lifecycle, retries,
+//! errors, downloads and the record workflow script.
+
+use std::sync::Arc;
+
+use meetkit::config::Profile;
+use meetkit::download::DownloadOptions;
+use meetkit::script::ScriptOptions;
+use meetkit::{Client, Error};
+use meetkit_sim::{SimOptions, Simulator};
+use serde_json::{json, Value};
+
+struct Sim {
+    sim: Simulator,
+    http: reqwest::Client,
+}
+
+impl Sim {
+    async fn start() -> Sim {
+        let sim = Simulator::start(SimOptions::default()).await.expect("simulator starts");
+        Sim { sim, http: reqwest::Client::new() }
+    }
+
+    fn client(&self) -> Client {
+        self.client_with(|_| {})
+    }
+
+    fn client_with(&self, tweak: impl FnOnce(&mut Profile)) -> Client {
+        let mut profile = Profile::from_json("sim", &self.sim.profile()).unwrap();
+        profile.transport.backoff_base_ms = 1;
+        profile.transport.backoff_max_ms = 5;
+        tweak(&mut profile);
+        Client::from_profile(&profile).unwrap()
+    }
+
+    async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{}/_sim/{path}", self.sim.avd_base_url());
+        let resp = self.http.request(method, url).json(&body).send().await.unwrap();
+        assert!(resp.status().is_success(), "admin {path}: {}", resp.status());
+        resp.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Value {
+        self.admin(reqwest::Method::POST, path, body).await
+    }
+
+    /// How many vendor requests the simulator has seen for `path`.
+    async fn hits(&self, path: &str) -> u64 {
+        let stats = self.admin(reqwest::Method::GET, "stats", Value::Null).await;
+        stats["requests"][path].as_u64().unwrap_or(0)
+    }
+}
+
+fn api_code(r: Result<Value, Error>) -> String {
+    match r {
+        Err(Error::Api { code, .. }) => code,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_calls_share_one_token_and_one_refresh() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let calls = (0..40).map(|i| {
+        let c = client.clone();
+        async move { c.call("avd", "room.create", json!({"room_id": format!("r{i}"), "user_id": "ops"})).await }
+    });
+    for r in futures::future::join_all(calls).await {
+        r.unwrap();
+    }
+    assert_eq!(sim.hits("/sdkapi/v2/app/get_token").await, 1, "one token for 40 concurrent calls");
+
+    sim.post("avd/tokens/expire", json!({})).await;
+    let calls = (0..40).map(|i| {
+        let c = client.clone();
+        async move { c.call("avd", "room.read", json!({"room_id": format!("r{i}")})).await }
+    });
+    for r in futures::future::join_all(calls).await {
+        r.unwrap();
+    }
+    assert_eq!(sim.hits("/sdkapi/v2/app/get_token").await, 2, "one refresh after the token expired");
+    assert_eq!(sim.hits("/sdkapi/v2/room/read").await, 80, "each call resent exactly once");
+}
+
+#[tokio::test]
+async fn wrong_credentials_are_an_auth_error_without_the_secret() {
+    let sim = Sim::start().await;
+    let client = sim.client_with(|p| p.avd.as_mut().unwrap().secret_key = meetkit::secret::Secret::new("wrong-secret"));
+    let err = client.call("avd", "room.list", Value::Null).await.unwrap_err();
+    assert!(matches!(err, Error::Auth { .. }), "{err:?}");
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("wrong-secret"), "{text}");
+    assert!(text.contains("app.get_token refused"), "{text}");
+}
+
+#[tokio::test]
+async fn documented_errors_come_back_typed() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    client.call("avd", "room.create", json!({"room_id": "dup", "user_id": "ops"})).await.unwrap();
+    let err = client.call("avd", "room.create", json!({"room_id": "dup", "user_id": "ops"})).await.unwrap_err();
+    match &err {
+        Error::Api { vendor, endpoint, code, meaning, .. } => {
+            assert_eq!((vendor.as_str(), endpoint.as_str(), code.as_str()), ("avd", "room.create", "40005"));
+            assert!(meaning.unwrap().contains("already exists"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(api_code(client.call("avd", "room.read", json!({"room_id": "none"})).await), "40004");
+    // The `code` envelope: closing a room nobody is in.
+    assert_eq!(api_code(client.call("avd", "room.close", json!({"room_id": "dup"})).await), "41005");
+}
+
+#[tokio::test]
+async fn invalid_params_are_rejected_before_sending() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let err = client.call("avd", "room.create", json!({"room_id": "x"})).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidParams { param, .. } if param == "user_id"), "{err:?}");
+    let err = client.call("avd", "room.create", json!({"room_id": "x", "user_id": "o", "enable_auto_avc": "yes"})).await;
+    assert!(matches!(err, Err(Error::InvalidParams { .. })));
+    let err = client.call("avd", "room.mix_record.start", json!({"room_id": "x", "videos": "{broken"})).await;
+    assert!(matches!(err, Err(Error::InvalidParams { .. })));
+    assert!(matches!(client.call("avd", "rooms.list", Value::Null).await, Err(Error::UnknownEndpoint { .. })));
+    assert_eq!(sim.hits("/sdkapi/v2/app/get_token").await, 0, "nothing was sent");
+}
+
+#[tokio::test]
+async fn reads_are_retried_on_5xx_but_creates_are_not() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    client.call("avd", "room.create", json!({"room_id": "r", "user_id": "ops"})).await.unwrap();
+
+    sim.post("faults", json!({"error_rate": 1.0, "error_status": 503, "paths": ["/sdkapi/v2/room/read"], "count": 2})).await;
+    let room = client.call("avd", "room.read", json!({"room_id": "r"})).await.unwrap();
+    assert!(room.get("data").is_some(), "{room}");
+    assert_eq!(sim.hits("/sdkapi/v2/room/read").await, 3);
+
+    sim.post("faults", json!({"error_rate": 1.0, "error_status": 503, "paths": ["/sdkapi/v2/room/create"], "count": 1}))
+        .await;
+    let err = client.call("avd", "room.create", json!({"room_id": "r2", "user_id": "ops"})).await.unwrap_err();
+    assert!(matches!(err, Error::Http { status: 503, .. }), "{err:?}");
+    assert_eq!(sim.hits("/sdkapi/v2/room/create").await, 2, "the create was not resent");
+    // It really was not created, so creating it now works.
+    client.call("avd", "room.create", json!({"room_id": "r2", "user_id": "ops"})).await.unwrap();
+}
+
+#[tokio::test]
+async fn dropped_and_malformed_answers_are_transport_and_decode_errors() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    client.call("avd", "room.list", Value::Null).await.unwrap();
+
+    sim.post("faults", json!({"drop_rate": 1.0, "paths": ["/sdkapi/v2/room/create"], "count": 1})).await;
+    let err = client.call("avd", "room.create", json!({"room_id": "d", "user_id": "ops"})).await.unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert_eq!(sim.hits("/sdkapi/v2/room/create").await, 1, "not resent");
+
+    sim.post("faults", json!({"malformed_rate": 1.0, "paths": ["/sdkapi/v2/room/list"], "count": 5})).await;
+    let err = client.call("avd", "room.list", Value::Null).await.unwrap_err();
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+
+    sim.post("faults", json!({"error_rate": 1.0, "error_code": 41001, "paths": ["/sdkapi/v2/room/list"], "count": 1}))
+        .await;
+    sim.admin(reqwest::Method::DELETE, "faults", Value::Null).await;
+    client.call("avd", "room.list", Value::Null).await.unwrap();
+}
+
+/// Drive a device into a room and record; returns the stop payload's files.
+async fn record(client: &Client, room: &str) -> Vec<Value> {
+    client.call("avd", "room.create", json!({"room_id": room, "user_id": "ops"})).await.unwrap();
+    let call = client.call("avd", "device.call", json!({"room_id": room, "name": "d", "url": "sip:1@10.0.0.5"})).await.unwrap();
+    for _ in 0..40 {
+        let s = client.call("avd", "device.get_invite_status", json!({"call_id": call["call_id"]})).await.unwrap();
+        if s["invite_status"].to_string().trim_matches('"') == "1" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let rec = client.call("avd", "room.mix_record.start", json!({"room_id": room})).await.unwrap();
+    assert_eq!(api_code(client.call("avd", "room.mix_record.start", json!({"room_id": room})).await), "40040");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let stopped =
+        client.call("avd", "room.mix_record.stop", json!({"room_id": room, "record_id": rec["record_id"]})).await.unwrap();
+    stopped["data"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn recordings_download_with_resume_after_a_dropped_connection() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let files = record(&client, "dl").await;
+    assert!(!files.is_empty());
+    let url = files[0]["download_url"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&sim.sim.avd_base_url()), "attachment URL points at the configured host: {url}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let clean = client.download(&url, &dir.path().join("a"), DownloadOptions::default()).await.unwrap();
+
+    sim.post("faults", json!({"drop_after_bytes": 1000, "paths": ["/attachment"], "count": 1})).await;
+    let resumed = client.download(&url, &dir.path().join("b"), DownloadOptions::default()).await.unwrap();
+    assert_eq!(resumed.resumed, 1, "one resume with Range");
+    assert_eq!((resumed.bytes, &resumed.md5), (clean.bytes, &clean.md5));
+    assert_eq!(std::fs::read(&resumed.path).unwrap(), std::fs::read(&clean.path).unwrap());
+
+    // The simulator's own record of the file agrees on size and checksum.
+    let state = sim.admin(reqwest::Method::GET, "state", Value::Null).await.to_string();
+    assert!(state.contains(&clean.md5), "md5 {} not in the simulator state", clean.md5);
+}
+
+#[tokio::test]
+async fn a_failed_download_leaves_no_file() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("{}/attachment?file=/nope/missing.mp4", sim.sim.avd_base_url());
+    let err = client.download(&url, dir.path(), DownloadOptions::default()).await.unwrap_err();
+    assert!(matches!(err, Error::Http { status: 404, .. }), "{err:?}");
+
+    let files = record(&client, "bad-md5").await;
+    let url = files[0]["download_url"].as_str().unwrap();
+    let opts = DownloadOptions { expected_md5: Some("0".repeat(32)), ..DownloadOptions::default() };
+    let err = client.download(url, dir.path(), opts).await.unwrap_err();
+    assert!(matches!(err, Error::Integrity { what: "md5", .. }), "{err:?}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left behind");
+}
+
+fn run_script(client: &Client, source: &str, out: &std::path::Path) -> meetkit::Result<Value> {
+    let printed = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = printed.clone();
+    let options = ScriptOptions {
+        out_dir: out.to_path_buf(),
+        print: Arc::new(move |s| sink.lock().unwrap().push(s.to_string())),
+        ..ScriptOptions::default()
+    };
+    meetkit::script::run_source(source, Some("test.rhai"), client, tokio::runtime::Handle::current(), options)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_record_workflow_script_leaves_the_recording_on_disk() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let dir = tempfile::tempdir().unwrap();
+    let script = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/avd_record_meeting.rhai")).unwrap();
+    let source = format!("let record_seconds = 1;\nlet room_id = \"wf\";\n{script}");
+    let (c, out) = (client.clone(), dir.path().to_path_buf());
+    let result = tokio::task::spawn_blocking(move || run_script(&c, &source, &out)).await.unwrap().unwrap();
+    assert_eq!(result["room_id"], "wf");
+    let files = result["files"].as_array().unwrap();
+    assert!(!files.is_empty());
+    let mut total = 0;
+    for f in files {
+        total += std::fs::metadata(dir.path().join(f.as_str().unwrap())).unwrap().len();
+    }
+    assert_eq!(json!(total), result["bytes"]);
+    // The meeting was closed at the end.
+    assert_eq!(api_code(client.call("avd", "room.close", json!({"room_id": "wf"})).await), "41005");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn script_errors_are_catchable_maps() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let dir = tempfile::tempdir().unwrap();
+    let source = r#"
+        let avd = vendor("avd");
+        try { avd.call("room.read", #{ room_id: "missing" }); } catch (e) {
+            #{ vendor: e.vendor, endpoint: e.endpoint, code: e.code, message: e.message, retryable: e.retryable }
+        }
+    "#;
+    let (c, out) = (client.clone(), dir.path().to_path_buf());
+    let v = tokio::task::spawn_blocking(move || run_script(&c, source, &out)).await.unwrap().unwrap();
+    assert_eq!(v["vendor"], "avd");
+    assert_eq!(v["endpoint"], "room.read");
+    assert_eq!(v["code"], "40004");
+    assert_eq!(v["retryable"], false);
+    assert!(v["message"].as_str().unwrap().contains("room"), "{v}");
+
+    let (c, out) = (client.clone(), dir.path().to_path_buf());
+    let err = tokio::task::spawn_blocking(move || run_script(&c, "let x = 1;\ndownload(\"http://x/a\", \"../escape\");", &out))
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(err.to_string().contains("test.rhai:2:") && err.to_string().contains("without `..`"), "{err}");
+}
