@@ -13,7 +13,7 @@ use crate::config::Profile;
 use crate::download::{DownloadOptions, Downloaded};
 use crate::endpoint::{self, EndpointSpec};
 use crate::transport::Transport;
-use crate::vendors::{self, avd::AvdClient, VendorApi};
+use crate::vendors::{self, VendorApi};
 use crate::{Error, Result, Vendor};
 
 /// A cheap-to-clone handle on every configured vendor of one profile.
@@ -27,7 +27,8 @@ pub struct Client {
 struct Inner {
     profile: String,
     transport: Arc<Transport>,
-    avd: Option<AvdClient>,
+    /// One slot per vendor, in [`Vendor::ALL`] order; `None` when the profile has no section.
+    apis: [Option<Arc<dyn VendorApi>>; 4],
 }
 
 impl std::fmt::Debug for Client {
@@ -61,8 +62,14 @@ impl Client {
     /// Build a client from a profile. Nothing is sent until the first call.
     pub fn from_profile(profile: &Profile) -> Result<Client> {
         let transport = Arc::new(Transport::new(profile.transport.clone())?);
-        let avd = profile.avd.clone().map(|c| AvdClient::new(c, transport.clone())).transpose()?;
-        Ok(Client { inner: Arc::new(Inner { profile: profile.name.clone(), transport, avd }) })
+        let t = &transport;
+        let apis = [
+            profile.avd.clone().map(|c| vendors::avd::connect(c, t.clone())).transpose()?,
+            profile.kedacom.clone().map(|c| vendors::kedacom::connect(c, t.clone())).transpose()?,
+            profile.vmr.clone().map(|c| vendors::vmr::connect(c, t.clone())).transpose()?,
+            profile.netease.clone().map(|c| vendors::netease::connect(c, t.clone())).transpose()?,
+        ];
+        Ok(Client { inner: Arc::new(Inner { profile: profile.name.clone(), transport, apis }) })
     }
 
     /// The profile's name.
@@ -117,16 +124,8 @@ impl Client {
     }
 
     fn api(&self, vendor: Vendor) -> Result<&dyn VendorApi> {
-        let configured: Option<&dyn VendorApi> = match vendor {
-            Vendor::Avd => self.inner.avd.as_ref().map(|c| c as &dyn VendorApi),
-            Vendor::Kedacom | Vendor::Vmr | Vendor::Netease => {
-                return Err(Error::config(format!(
-                    "{vendor} ({}) is not supported by this build of meetkit yet",
-                    vendor.title()
-                )))
-            }
-        };
-        configured.ok_or_else(|| {
+        let slot = Vendor::ALL.iter().position(|v| *v == vendor).and_then(|i| self.inner.apis[i].as_deref());
+        slot.ok_or_else(|| {
             Error::config(format!(
                 "profile `{}` has no {vendor} connection: add [profiles.{}.{vendor}] to meetkit.toml, set the \
                  MEETKIT_{}_* variables, or use --sim",

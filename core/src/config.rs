@@ -8,6 +8,11 @@
 //! | vendor | variables |
 //! |---|---|
 //! | avd | `MEETKIT_AVD_BASE_URL`, `MEETKIT_AVD_ACCESS_KEY`, `MEETKIT_AVD_SECRET_KEY` |
+//! | kedacom | `MEETKIT_KEDACOM_BASE_URL`, `MEETKIT_KEDACOM_CONSUMER_KEY`, `MEETKIT_KEDACOM_CONSUMER_SECRET`, `MEETKIT_KEDACOM_USERNAME`, `MEETKIT_KEDACOM_PASSWORD` |
+//! | vmr | `MEETKIT_VMR_API_SERVER`, `MEETKIT_VMR_AUTH`, `MEETKIT_VMR_ACCOUNT`, `MEETKIT_VMR_PASSWORD`, `MEETKIT_VMR_DISPLAY_NAME` |
+//! | netease | `MEETKIT_NETEASE_BASE_URL`, `MEETKIT_NETEASE_APP_KEY`, `MEETKIT_NETEASE_APP_SECRET` |
+//!
+//! Each variable is `MEETKIT_<VENDOR>_<FIELD>` for a field of that vendor's table.
 //!
 //! ```toml
 //! default_profile = "lab"
@@ -27,10 +32,25 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::secret::Secret;
+use serde_json::Value;
+
 use crate::transport::TransportConfig;
-use crate::vendors::avd::AvdConfig;
-use crate::{Error, Result};
+use crate::vendors::{avd::AvdConfig, kedacom::KedacomConfig, netease::NeteaseConfig, vmr::VmrConfig};
+use crate::{Error, Result, Vendor};
+
+/// The environment variables of each vendor, as `(vendor, field)`; the variable is
+/// `MEETKIT_<VENDOR>_<FIELD>` in upper case.
+pub const ENV_FIELDS: &[(Vendor, &[&str])] = &[
+    (Vendor::Avd, &["base_url", "access_key", "secret_key"]),
+    (Vendor::Kedacom, &["base_url", "consumer_key", "consumer_secret", "username", "password"]),
+    (Vendor::Vmr, &["api_server", "auth", "account", "password", "display_name"]),
+    (Vendor::Netease, &["base_url", "app_key", "app_secret"]),
+];
+
+/// The variable that overrides `field` of `vendor`'s section.
+pub fn env_var(vendor: Vendor, field: &str) -> String {
+    format!("MEETKIT_{}_{}", vendor.as_str().to_uppercase(), field.to_uppercase())
+}
 
 /// One named set of vendor connections and transport settings.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -41,6 +61,12 @@ pub struct Profile {
     pub name: String,
     /// 3tee AVD connection.
     pub avd: Option<AvdConfig>,
+    /// Kedacom meeting management connection.
+    pub kedacom: Option<KedacomConfig>,
+    /// vmr cloud connection.
+    pub vmr: Option<VmrConfig>,
+    /// NetEase Meeting connection.
+    pub netease: Option<NeteaseConfig>,
     /// Timeouts, retries, TLS.
     #[serde(default)]
     pub transport: TransportConfig,
@@ -51,7 +77,7 @@ pub struct Profile {
 struct ConfigFile {
     default_profile: Option<String>,
     #[serde(default)]
-    profiles: BTreeMap<String, Profile>,
+    profiles: BTreeMap<String, Value>,
 }
 
 impl Profile {
@@ -82,11 +108,11 @@ impl Profile {
         let wanted = wanted
             .or(file.default_profile.clone())
             .or_else(|| (file.profiles.len() == 1).then(|| file.profiles.keys().next().cloned()).flatten());
-        let mut profile = match wanted {
+        let (name, value) = match wanted {
             Some(n) => {
                 let mut profiles = file.profiles;
                 let known: Vec<String> = profiles.keys().cloned().collect();
-                let mut p = profiles.remove(&n).ok_or_else(|| {
+                let value = profiles.remove(&n).ok_or_else(|| {
                     let place = path.as_ref().map_or("no config file was found".to_string(), |p| {
                         format!(
                             "{} has: {}",
@@ -96,76 +122,74 @@ impl Profile {
                     });
                     Error::config(format!("no profile named `{n}` ({place}); add [profiles.{n}] or use --sim"))
                 })?;
-                p.name = n;
-                p
+                (n, value)
             }
-            None => Profile { name: "env".into(), ..Profile::default() },
+            None => ("env".to_string(), Value::Object(Default::default())),
         };
-        profile.apply_env(|k| std::env::var(k).ok())?;
-        Ok(profile)
+        Self::build(&name, value, |k| std::env::var(k).ok())
     }
 
     /// A profile from environment variables only.
     pub fn from_env() -> Result<Profile> {
-        let mut p = Profile { name: "env".into(), ..Profile::default() };
-        p.apply_env(|k| std::env::var(k).ok())?;
-        Ok(p)
+        Self::build("env", Value::Object(Default::default()), |k| std::env::var(k).ok())
     }
 
     /// A profile from a JSON object of the same shape as a `meetkit.toml` profile
     /// (this is what `meetkit sim` prints: `{"avd": {"base_url": ..., ...}}`).
-    pub fn from_json(name: &str, value: &serde_json::Value) -> Result<Profile> {
-        let mut p: Profile = serde_json::from_value(value.clone())
-            .map_err(|e| Error::config(format!("profile `{name}` is not a valid profile object: {e}")))?;
-        p.name = name.to_string();
-        Ok(p)
+    /// Environment variables are *not* applied.
+    pub fn from_json(name: &str, value: &Value) -> Result<Profile> {
+        Self::build(name, value.clone(), |_| None)
     }
 
     /// A profile from a TOML document holding one profile's tables (`[avd]`, `[transport]`).
+    /// Environment variables are *not* applied.
     pub fn from_toml(name: &str, text: &str) -> Result<Profile> {
-        let mut p: Profile = toml::from_str(text).map_err(|e| Error::config(format!("profile `{name}`: {e}")))?;
-        p.name = name.to_string();
-        Ok(p)
+        let value: Value = toml::from_str(text).map_err(|e| Error::config(format!("profile `{name}`: {e}")))?;
+        Self::build(name, value, |_| None)
     }
 
-    /// Apply `MEETKIT_<VENDOR>_*` overrides read through `get`.
-    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<()> {
-        let base = get("MEETKIT_AVD_BASE_URL");
-        let access = get("MEETKIT_AVD_ACCESS_KEY");
-        let secret = get("MEETKIT_AVD_SECRET_KEY");
-        if base.is_none() && access.is_none() && secret.is_none() {
-            return Ok(());
-        }
-        match &mut self.avd {
-            Some(avd) => {
-                if let Some(v) = base {
-                    avd.base_url = v;
-                }
-                if let Some(v) = access {
-                    avd.access_key = v;
-                }
-                if let Some(v) = secret {
-                    avd.secret_key = Secret::new(v);
-                }
+    /// Overlay `MEETKIT_<VENDOR>_<FIELD>` variables (read through `env`) on a profile
+    /// object, then type it. Errors name the profile, the field and the variable to set.
+    pub fn build(name: &str, mut value: Value, env: impl Fn(&str) -> Option<String>) -> Result<Profile> {
+        let Value::Object(map) = &mut value else {
+            return Err(Error::config(format!("profile `{name}` must be a table/object")));
+        };
+        let mut from_env_only = Vec::new();
+        for (vendor, fields) in ENV_FIELDS {
+            let set: Vec<(&str, String)> =
+                fields.iter().filter_map(|f| env(&env_var(*vendor, f)).map(|v| (*f, v))).collect();
+            if set.is_empty() {
+                continue;
             }
-            None => {
-                let need = |v: Option<String>, name: &str| {
-                    v.ok_or_else(|| {
-                        Error::config(format!(
-                            "{name} is not set: the avd connection needs MEETKIT_AVD_BASE_URL, MEETKIT_AVD_ACCESS_KEY \
-                             and MEETKIT_AVD_SECRET_KEY together (or an [avd] table in the profile)"
-                        ))
-                    })
-                };
-                self.avd = Some(AvdConfig {
-                    base_url: need(base, "MEETKIT_AVD_BASE_URL")?,
-                    access_key: need(access, "MEETKIT_AVD_ACCESS_KEY")?,
-                    secret_key: Secret::new(need(secret, "MEETKIT_AVD_SECRET_KEY")?),
-                    rewrite_attachment_urls: true,
-                });
+            let section = map.entry(vendor.as_str()).or_insert_with(|| {
+                from_env_only.push(*vendor);
+                Value::Object(Default::default())
+            });
+            let Value::Object(section) = section else {
+                return Err(Error::config(format!("profile `{name}`: `{vendor}` must be a table")));
+            };
+            for (field, v) in set {
+                section.insert(field.to_string(), Value::String(v));
             }
         }
-        Ok(())
+        let mut profile: Profile = serde_json::from_value(value).map_err(|e| {
+            let hint = match from_env_only.as_slice() {
+                [] => String::new(),
+                vs => format!(
+                    " (a section built from environment variables needs all of: {})",
+                    vs.iter()
+                        .flat_map(|v| ENV_FIELDS
+                            .iter()
+                            .filter(move |(x, _)| x == v)
+                            .flat_map(|(v, fs)| fs.iter().map(|f| env_var(*v, f))))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            Error::config(format!("profile `{name}`: {e}{hint}"))
+        })?;
+        profile.name = name.to_string();
+        Ok(profile)
     }
 }
 
@@ -179,29 +203,25 @@ mod tests {
 
     #[test]
     fn toml_profile_and_env_override() {
-        let mut p = Profile::from_toml(
-            "lab",
-            "[avd]\nbase_url = \"https://a:9610\"\naccess_key = \"ak\"\nsecret_key = \"sk\"\n[transport]\nmax_attempts = 5\n",
-        )
-        .unwrap();
+        let text = "[avd]\nbase_url = \"https://a:9610\"\naccess_key = \"ak\"\nsecret_key = \"sk\"\n[transport]\nmax_attempts = 5\n";
+        let value: Value = toml::from_str(text).unwrap();
+        let p = Profile::build("lab", value, env(&[("MEETKIT_AVD_BASE_URL", "http://b")])).unwrap();
         assert_eq!(p.transport.max_attempts, 5);
-        p.apply_env(env(&[("MEETKIT_AVD_BASE_URL", "http://b")])).unwrap();
         let avd = p.avd.as_ref().unwrap();
         assert_eq!((avd.base_url.as_str(), avd.access_key.as_str(), avd.secret_key.expose()), ("http://b", "ak", "sk"));
     }
 
     #[test]
-    fn env_alone_needs_all_three_variables() {
-        let mut p = Profile::default();
-        let e = p.apply_env(env(&[("MEETKIT_AVD_BASE_URL", "http://b")])).unwrap_err().to_string();
-        assert!(e.contains("MEETKIT_AVD_ACCESS_KEY is not set"), "{e}");
-        p.apply_env(env(&[
-            ("MEETKIT_AVD_BASE_URL", "u"),
-            ("MEETKIT_AVD_ACCESS_KEY", "a"),
-            ("MEETKIT_AVD_SECRET_KEY", "s"),
-        ]))
-        .unwrap();
-        assert!(p.avd.is_some());
+    fn env_alone_needs_every_variable_of_the_vendor() {
+        let empty = || Value::Object(Default::default());
+        let e = Profile::build("env", empty(), env(&[("MEETKIT_AVD_BASE_URL", "http://b")])).unwrap_err().to_string();
+        assert!(e.contains("missing field `access_key`") && e.contains("MEETKIT_AVD_SECRET_KEY"), "{e}");
+        let vars = [("MEETKIT_AVD_BASE_URL", "u"), ("MEETKIT_AVD_ACCESS_KEY", "a"), ("MEETKIT_AVD_SECRET_KEY", "s")];
+        assert!(Profile::build("env", empty(), env(&vars)).unwrap().avd.is_some());
+        let vars =
+            [("MEETKIT_NETEASE_BASE_URL", "u"), ("MEETKIT_NETEASE_APP_KEY", "k"), ("MEETKIT_NETEASE_APP_SECRET", "s")];
+        let p = Profile::build("env", empty(), env(&vars)).unwrap();
+        assert_eq!(p.netease.unwrap().app_secret.expose(), "s");
     }
 
     #[test]

@@ -8,6 +8,9 @@ use crate::endpoint::EndpointSpec;
 use crate::{Result, Vendor};
 
 pub mod avd;
+pub mod kedacom;
+pub mod netease;
+pub mod vmr;
 
 /// What the [`crate::Client`] needs from a vendor: send one validated call.
 pub(crate) trait VendorApi: Send + Sync {
@@ -19,7 +22,9 @@ pub(crate) trait VendorApi: Send + Sync {
 pub fn endpoints(vendor: Vendor) -> &'static [EndpointSpec] {
     match vendor {
         Vendor::Avd => avd::endpoints::ENDPOINTS,
-        Vendor::Kedacom | Vendor::Vmr | Vendor::Netease => &[],
+        Vendor::Kedacom => kedacom::ENDPOINTS,
+        Vendor::Vmr => vmr::ENDPOINTS,
+        Vendor::Netease => netease::ENDPOINTS,
     }
 }
 
@@ -27,6 +32,8 @@ pub fn endpoints(vendor: Vendor) -> &'static [EndpointSpec] {
 pub fn error_meaning(vendor: Vendor, code: &str) -> Option<&'static str> {
     match vendor {
         Vendor::Avd => avd::error_meaning(code),
-        Vendor::Kedacom | Vendor::Vmr | Vendor::Netease => None,
+        Vendor::Kedacom => kedacom::error_meaning(code),
+        Vendor::Vmr => vmr::error_meaning(code),
+        Vendor::Netease => netease::error_meaning(code),
     }
 }

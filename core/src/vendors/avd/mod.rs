@@ -52,6 +52,11 @@ pub fn error_meaning(code: &str) -> Option<&'static str> {
     endpoints::ERROR_CODES.iter().find(|(c, _, _)| *c == code).map(|(_, _, meaning)| *meaning)
 }
 
+/// Build the AVD client for a profile section.
+pub(crate) fn connect(config: AvdConfig, transport: Arc<Transport>) -> Result<Arc<dyn VendorApi>> {
+    Ok(Arc::new(AvdClient::new(config, transport)?))
+}
+
 /// The AVD client: builds requests from the endpoint table, keeps the token.
 #[derive(Debug)]
 pub struct AvdClient {
