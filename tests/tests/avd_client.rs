@@ -118,7 +118,8 @@ async fn invalid_params_are_rejected_before_sending() {
     let client = sim.client();
     let err = client.call("avd", "room.create", json!({"room_id": "x"})).await.unwrap_err();
     assert!(matches!(&err, Error::InvalidParams { param, .. } if param == "user_id"), "{err:?}");
-    let err = client.call("avd", "room.create", json!({"room_id": "x", "user_id": "o", "enable_auto_avc": "yes"})).await;
+    let err =
+        client.call("avd", "room.create", json!({"room_id": "x", "user_id": "o", "enable_auto_avc": "yes"})).await;
     assert!(matches!(err, Err(Error::InvalidParams { .. })));
     let err = client.call("avd", "room.mix_record.start", json!({"room_id": "x", "videos": "{broken"})).await;
     assert!(matches!(err, Err(Error::InvalidParams { .. })));
@@ -132,13 +133,17 @@ async fn reads_are_retried_on_5xx_but_creates_are_not() {
     let client = sim.client();
     client.call("avd", "room.create", json!({"room_id": "r", "user_id": "ops"})).await.unwrap();
 
-    sim.post("faults", json!({"error_rate": 1.0, "error_status": 503, "paths": ["/sdkapi/v2/room/read"], "count": 2})).await;
+    sim.post("faults", json!({"error_rate": 1.0, "error_status": 503, "paths": ["/sdkapi/v2/room/read"], "count": 2}))
+        .await;
     let room = client.call("avd", "room.read", json!({"room_id": "r"})).await.unwrap();
     assert!(room.get("data").is_some(), "{room}");
     assert_eq!(sim.hits("/sdkapi/v2/room/read").await, 3);
 
-    sim.post("faults", json!({"error_rate": 1.0, "error_status": 503, "paths": ["/sdkapi/v2/room/create"], "count": 1}))
-        .await;
+    sim.post(
+        "faults",
+        json!({"error_rate": 1.0, "error_status": 503, "paths": ["/sdkapi/v2/room/create"], "count": 1}),
+    )
+    .await;
     let err = client.call("avd", "room.create", json!({"room_id": "r2", "user_id": "ops"})).await.unwrap_err();
     assert!(matches!(err, Error::Http { status: 503, .. }), "{err:?}");
     assert_eq!(sim.hits("/sdkapi/v2/room/create").await, 2, "the create was not resent");
@@ -170,7 +175,10 @@ async fn dropped_and_malformed_answers_are_transport_and_decode_errors() {
 /// Drive a device into a room and record; returns the stop payload's files.
 async fn record(client: &Client, room: &str) -> Vec<Value> {
     client.call("avd", "room.create", json!({"room_id": room, "user_id": "ops"})).await.unwrap();
-    let call = client.call("avd", "device.call", json!({"room_id": room, "name": "d", "url": "sip:1@10.0.0.5"})).await.unwrap();
+    let call = client
+        .call("avd", "device.call", json!({"room_id": room, "name": "d", "url": "sip:1@10.0.0.5"}))
+        .await
+        .unwrap();
     for _ in 0..40 {
         let s = client.call("avd", "device.get_invite_status", json!({"call_id": call["call_id"]})).await.unwrap();
         if s["invite_status"].to_string().trim_matches('"') == "1" {
@@ -181,8 +189,10 @@ async fn record(client: &Client, room: &str) -> Vec<Value> {
     let rec = client.call("avd", "room.mix_record.start", json!({"room_id": room})).await.unwrap();
     assert_eq!(api_code(client.call("avd", "room.mix_record.start", json!({"room_id": room})).await), "40040");
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let stopped =
-        client.call("avd", "room.mix_record.stop", json!({"room_id": room, "record_id": rec["record_id"]})).await.unwrap();
+    let stopped = client
+        .call("avd", "room.mix_record.stop", json!({"room_id": room, "record_id": rec["record_id"]}))
+        .await
+        .unwrap();
     stopped["data"].as_array().cloned().unwrap_or_default()
 }
 
@@ -242,7 +252,8 @@ async fn the_record_workflow_script_leaves_the_recording_on_disk() {
     let sim = Sim::start().await;
     let client = sim.client();
     let dir = tempfile::tempdir().unwrap();
-    let script = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/avd_record_meeting.rhai")).unwrap();
+    let script =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/avd_record_meeting.rhai")).unwrap();
     let source = format!("let record_seconds = 1;\nlet room_id = \"wf\";\n{script}");
     let (c, out) = (client.clone(), dir.path().to_path_buf());
     let result = tokio::task::spawn_blocking(move || run_script(&c, &source, &out)).await.unwrap().unwrap();
@@ -265,9 +276,11 @@ async fn script_errors_are_catchable_maps() {
     let dir = tempfile::tempdir().unwrap();
     let source = r#"
         let avd = vendor("avd");
+        let caught = ();
         try { avd.call("room.read", #{ room_id: "missing" }); } catch (e) {
-            #{ vendor: e.vendor, endpoint: e.endpoint, code: e.code, message: e.message, retryable: e.retryable }
+            caught = #{ vendor: e.vendor, endpoint: e.endpoint, code: e.code, message: e.message, retryable: e.retryable };
         }
+        caught
     "#;
     let (c, out) = (client.clone(), dir.path().to_path_buf());
     let v = tokio::task::spawn_blocking(move || run_script(&c, source, &out)).await.unwrap().unwrap();
@@ -278,9 +291,11 @@ async fn script_errors_are_catchable_maps() {
     assert!(v["message"].as_str().unwrap().contains("room"), "{v}");
 
     let (c, out) = (client.clone(), dir.path().to_path_buf());
-    let err = tokio::task::spawn_blocking(move || run_script(&c, "let x = 1;\ndownload(\"http://x/a\", \"../escape\");", &out))
-        .await
-        .unwrap()
-        .unwrap_err();
+    let err = tokio::task::spawn_blocking(move || {
+        run_script(&c, "let x = 1;\ndownload(\"http://x/a\", \"../escape\");", &out)
+    })
+    .await
+    .unwrap()
+    .unwrap_err();
     assert!(err.to_string().contains("test.rhai:2:") && err.to_string().contains("without `..`"), "{err}");
 }

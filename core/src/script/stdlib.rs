@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rhai::{Dynamic, Engine, EvalAltResult, Map as RhaiMap};
+use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Map as RhaiMap};
 use serde_json::Value;
 
 use super::{throw, Host};
@@ -24,36 +24,42 @@ use crate::Vendor;
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
-/// A vendor handle as scripts see it.
-#[derive(Clone)]
-pub struct VendorHandle {
-    vendor: Vendor,
-    host: Arc<Host>,
-}
-
-impl VendorHandle {
-    fn call(&mut self, id: &str, params: RhaiMap) -> RhaiResult<Dynamic> {
-        let params: Value = rhai::serde::from_dynamic(&Dynamic::from_map(params))?;
-        let (client, vendor) = (self.host.client.clone(), self.vendor);
-        let value = self.host.block_on(async move { client.call(vendor, id, params).await }).map_err(throw)?;
-        rhai::serde::to_dynamic(value)
+/// `v.call(id[, #{params}])` on a vendor handle: call one endpoint of the vendor's table.
+fn call_endpoint(host: &Host, vendor: Vendor, args: &mut [&mut Dynamic]) -> RhaiResult<Dynamic> {
+    let usage = || format!("{vendor}.call(endpoint_id, #{{ params }}): see `meetkit endpoints {vendor}` for the ids");
+    let id = match args.first() {
+        Some(a) if a.is_string() => a.to_string(),
+        Some(a) => return Err(format!("{}; the endpoint id must be a string, got {}", usage(), a.type_name()).into()),
+        None => return Err(format!("{}; the endpoint id is missing", usage()).into()),
+    };
+    let params: Value = match args.get(1) {
+        None => Value::Null,
+        Some(a) if a.is_map() => rhai::serde::from_dynamic(a)?,
+        Some(a) if a.is_unit() => Value::Null,
+        Some(a) => return Err(format!("{}; the parameters must be a map, got {}", usage(), a.type_name()).into()),
+    };
+    if args.len() > 2 {
+        return Err(format!("{}; expected at most 2 arguments, got {}", usage(), args.len()).into());
     }
+    let client = host.client.clone();
+    let value = host.block_on(async move { client.call(vendor, &id, params).await }).map_err(throw)?;
+    rhai::serde::to_dynamic(value)
 }
 
 pub(crate) fn register(engine: &mut Engine, host: &Host) {
     let host = Arc::new(host.clone());
 
-    engine.register_type_with_name::<VendorHandle>("Vendor");
+    // A vendor handle is a native function pointer named after the vendor: Rhai reserves
+    // `.call(...)` for function pointers, and this is what makes `v.call(id, #{..})` work.
+    // `v.name` is the vendor id.
     let h = host.clone();
-    engine.register_fn("vendor", move |name: &str| -> RhaiResult<VendorHandle> {
+    engine.register_fn("vendor", move |name: &str| -> RhaiResult<FnPtr> {
         let vendor: Vendor = name.parse().map_err(throw)?;
         h.client.require(vendor).map_err(throw)?;
-        Ok(VendorHandle { vendor, host: h.clone() })
+        let host = h.clone();
+        #[allow(deprecated)] // "volatile", not deprecated; Rhai is pinned to one minor version.
+        FnPtr::from_fn(vendor.as_str(), move |_ctx, args| call_endpoint(&host, vendor, args))
     });
-    engine.register_get("name", |v: &mut VendorHandle| v.vendor.to_string());
-    engine.register_fn("call", VendorHandle::call);
-    engine.register_fn("call", |v: &mut VendorHandle, id: &str| v.call(id, RhaiMap::new()));
-    engine.register_fn("to_string", |v: &mut VendorHandle| format!("vendor(\"{}\")", v.vendor));
 
     let h = host.clone();
     engine.register_fn("sleep", move |secs: rhai::FLOAT| sleep(&h, secs));
