@@ -108,6 +108,32 @@ impl Client {
         api.call(spec, params).await
     }
 
+    /// Subscribe to a vendor's events (see [`crate::events`]); `params` select the source,
+    /// as the vendor documents.
+    pub async fn events(&self, vendor: impl IntoVendor, params: Value) -> Result<crate::events::EventStream> {
+        let vendor = vendor.into_vendor()?;
+        let params = match params {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        self.api(vendor)?.events(params).await
+    }
+
+    /// Release every vendor's server-side sessions. Calls after `close` open new sessions.
+    /// Returns the first error, after trying every vendor.
+    pub async fn close(&self) -> Result<()> {
+        let mut first = Ok(());
+        for api in self.inner.apis.iter().flatten() {
+            if let Err(e) = api.close().await {
+                tracing::warn!(error = %e, "closing a vendor session failed");
+                if first.is_ok() {
+                    first = Err(e);
+                }
+            }
+        }
+        first
+    }
+
     /// Download `url` into `dir` (streamed, resumable, checked; see [`crate::download`]).
     pub async fn download(&self, url: &str, dir: &Path, options: DownloadOptions) -> Result<Downloaded> {
         crate::download::download(self.inner.transport.http(), url, dir, options).await

@@ -11,9 +11,14 @@
 //! Path placeholders (`/confs/{conf_id}`) are ordinary parameters whose `at` is
 //! [`ParamIn::Path`].
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
 
 use crate::{Error, Result, Vendor};
+
+/// Everything but unreserved characters (RFC 3986) is encoded in a path segment; `@` is
+/// kept because vmr room addresses (`name@domain`) travel in paths unescaped.
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'@');
 
 /// HTTP method of an endpoint.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -259,6 +264,32 @@ impl EndpointSpec {
         }
     }
 
+    /// The path with every `{name}` placeholder replaced by its parameter, percent-encoded
+    /// as one path segment (`123#456` → `123%23456`); those parameters are removed from
+    /// `params`. A missing placeholder value is an `InvalidParams` error.
+    pub fn render_path(&self, params: &mut Map<String, Value>) -> Result<String> {
+        let mut out = String::with_capacity(self.path.len() + 16);
+        let mut rest = self.path;
+        while let Some(start) = rest.find('{') {
+            let end = rest[start..].find('}').map(|e| start + e).unwrap_or(rest.len());
+            out.push_str(&rest[..start]);
+            let name = &rest[start + 1..end];
+            let value = match params.remove(name) {
+                Some(Value::String(s)) if !s.is_empty() => s,
+                Some(Value::Number(n)) => n.to_string(),
+                _ => {
+                    return Err(
+                        self.invalid(name, format!("path parameter is missing; signature: {}", self.signature()))
+                    )
+                }
+            };
+            out.extend(percent_encoding::utf8_percent_encode(&value, PATH_SEGMENT));
+            rest = rest.get(end + 1..).unwrap_or("");
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
     fn invalid(&self, param: &str, reason: String) -> Error {
         Error::InvalidParams { vendor: self.vendor, endpoint: self.id.to_string(), param: param.to_string(), reason }
     }
@@ -363,6 +394,18 @@ mod tests {
     fn unknown_param_suggests_closest() {
         let e = err(json!({"rom_id": "r"}));
         assert!(e.contains("`rom_id`: unknown parameter; did you mean `room_id`?"), "{e}");
+    }
+
+    #[test]
+    fn path_placeholders_are_filled_and_encoded() {
+        const PATH_PARAMS: &[Param] =
+            &[Param::req("conf_id", Str, "").at(ParamIn::Path), Param::req("n", Int, "").at(ParamIn::Path)];
+        let spec = EndpointSpec { path: "/api/v1/mc/confs/{conf_id}/x/{n}", params: PATH_PARAMS, ..SPEC };
+        let mut params = json!({"conf_id": "123#456 a/b", "n": 7, "other": 1}).as_object().unwrap().clone();
+        assert_eq!(spec.render_path(&mut params).unwrap(), "/api/v1/mc/confs/123%23456%20a%2Fb/x/7");
+        assert_eq!(Value::Object(params), json!({"other": 1}));
+        let e = spec.render_path(&mut Map::new()).unwrap_err().to_string();
+        assert!(e.contains("`conf_id`: path parameter is missing"), "{e}");
     }
 
     #[test]

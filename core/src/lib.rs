@@ -22,6 +22,7 @@ pub mod config;
 pub mod download;
 pub mod endpoint;
 pub mod error;
+pub mod events;
 pub mod json;
 pub mod reference;
 pub mod script;

@@ -5,7 +5,8 @@ use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
 use crate::endpoint::EndpointSpec;
-use crate::{Result, Vendor};
+use crate::events::EventStream;
+use crate::{Error, Result, Vendor};
 
 pub mod avd;
 pub mod kedacom;
@@ -16,6 +17,19 @@ pub mod vmr;
 pub(crate) trait VendorApi: Send + Sync {
     /// Send `spec` with already-validated `params`; return the decoded payload.
     fn call<'a>(&'a self, spec: &'static EndpointSpec, params: Map<String, Value>) -> BoxFuture<'a, Result<Value>>;
+
+    /// Subscribe to the vendor's events (`params` say which: a room, a callback port, ...).
+    /// Vendors without events keep this default.
+    fn events(&self, params: Map<String, Value>) -> BoxFuture<'_, Result<EventStream>> {
+        let _ = params;
+        Box::pin(async { Err(Error::config("this vendor sends no events")) })
+    }
+
+    /// Release server-side sessions (vmr's `session.end`, Kedacom's logout). Called by
+    /// [`crate::Client::close`]; must be safe to call more than once.
+    fn close(&self) -> BoxFuture<'_, Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// The endpoint table of `vendor`. Vendors whose support has not landed yet have an empty table.
