@@ -112,6 +112,9 @@ pub(crate) struct Host {
     pub client: Client,
     pub runtime: tokio::runtime::Handle,
     pub options: ScriptOptions,
+    /// Event subscriptions opened by `wait_event`, per vendor, with the events that
+    /// arrived but were not waited for yet.
+    pub events: Arc<std::sync::Mutex<std::collections::HashMap<crate::Vendor, stdlib::EventBuffer>>>,
 }
 
 impl Host {
@@ -148,7 +151,7 @@ pub fn run_source(
     runtime: tokio::runtime::Handle,
     options: ScriptOptions,
 ) -> Result<Value> {
-    let host = Host { client: client.clone(), runtime, options };
+    let host = Host { client: client.clone(), runtime, options, events: Arc::default() };
     let engine = build_engine(&host);
     let file = name.map(str::to_string);
     let ast = engine.compile(source).map_err(|e| {

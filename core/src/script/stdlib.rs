@@ -7,6 +7,7 @@
 //! | `v.name` | the vendor id |
 //! | `sleep(seconds)` | wait (int or float seconds); cancellable |
 //! | `download(url)` / `download(url, dir)` | stream a file into the run's out dir (or a sub-dir of it); returns `#{path, file_name, bytes, md5}` |
+//! | `wait_event(vendor, type, timeout_secs)` | the next event of that type (`"*"`: any) as `#{vendor, type, data}`; subscribes on first use and keeps other events for later waits |
 //! | `fail(message)` | stop the run with an error |
 //! | `json_string(value)` / `json_parse(text)` | JSON conversion |
 //! | `log_info(text)` / `log_warn(text)` | log lines (shown with `-v`) |
@@ -20,7 +21,7 @@ use serde_json::Value;
 
 use super::{throw, Host};
 use crate::download::DownloadOptions;
-use crate::Vendor;
+use crate::{Error, Vendor};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
@@ -71,6 +72,15 @@ pub(crate) fn register(engine: &mut Engine, host: &Host) {
     let h = host.clone();
     engine.register_fn("download", move |url: &str, dir: &str| download(&h, url, dir));
 
+    let h = host.clone();
+    engine.register_fn("wait_event", move |vendor: &str, kind: &str, timeout: rhai::FLOAT| {
+        wait_event(&h, vendor, kind, timeout)
+    });
+    let h = host.clone();
+    engine.register_fn("wait_event", move |vendor: &str, kind: &str, timeout: rhai::INT| {
+        wait_event(&h, vendor, kind, timeout as f64)
+    });
+
     engine.register_fn("fail", |message: &str| -> RhaiResult<()> {
         Err(Box::new(EvalAltResult::ErrorRuntime(message.to_string().into(), rhai::Position::NONE)))
     });
@@ -84,6 +94,66 @@ pub(crate) fn register(engine: &mut Engine, host: &Host) {
     });
     engine.register_fn("log_info", |text: &str| tracing::info!(target: "meetkit::script", "{text}"));
     engine.register_fn("log_warn", |text: &str| tracing::warn!(target: "meetkit::script", "{text}"));
+}
+
+/// One vendor's event subscription and the events not consumed yet.
+pub(crate) struct EventBuffer {
+    stream: crate::events::EventStream,
+    pending: std::collections::VecDeque<crate::events::Event>,
+}
+
+fn wait_event(host: &Host, vendor: &str, kind: &str, timeout: f64) -> RhaiResult<RhaiMap> {
+    use futures::StreamExt;
+    let vendor: Vendor = vendor.parse().map_err(throw)?;
+    if !(0.0..=86_400.0).contains(&timeout) {
+        return Err(format!("wait_event: timeout {timeout} must be between 0 and 86400 seconds").into());
+    }
+    let matches = |e: &crate::events::Event| kind == "*" || e.kind == kind;
+    let mut subscriptions = host.events.lock().unwrap_or_else(|p| p.into_inner());
+    if !subscriptions.contains_key(&vendor) {
+        let client = host.client.clone();
+        let stream = host.block_on(async move { client.events(vendor, Value::Null).await }).map_err(throw)?;
+        subscriptions.insert(vendor, EventBuffer { stream, pending: Default::default() });
+    }
+    let buffer = subscriptions.get_mut(&vendor).expect("inserted above");
+    if let Some(i) = buffer.pending.iter().position(matches) {
+        return Ok(event_map(&buffer.pending.remove(i).expect("position is valid")));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(timeout);
+    loop {
+        let next = host.block_on(async {
+            match tokio::time::timeout_at(deadline, buffer.stream.next()).await {
+                Ok(item) => Ok(item),
+                Err(_) => Err(Error::Timeout {
+                    vendor,
+                    endpoint: format!("wait_event({kind})"),
+                    after: Duration::from_secs_f64(timeout),
+                }),
+            }
+        });
+        match next.map_err(throw)? {
+            Some(Ok(event)) if matches(&event) => return Ok(event_map(&event)),
+            Some(Ok(event)) => buffer.pending.push_back(event),
+            Some(Err(e)) => return Err(throw(e)),
+            None => {
+                subscriptions.remove(&vendor);
+                return Err(throw(Error::Transport {
+                    vendor,
+                    endpoint: format!("wait_event({kind})"),
+                    message: "the event stream ended".into(),
+                    before_send: false,
+                }));
+            }
+        }
+    }
+}
+
+fn event_map(e: &crate::events::Event) -> RhaiMap {
+    let mut m = RhaiMap::new();
+    m.insert("vendor".into(), e.vendor.to_string().into());
+    m.insert("type".into(), e.kind.clone().into());
+    m.insert("data".into(), rhai::serde::to_dynamic(&e.data).unwrap_or(Dynamic::UNIT));
+    m
 }
 
 fn sleep(host: &Host, secs: f64) -> RhaiResult<()> {
