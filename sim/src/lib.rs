@@ -25,6 +25,13 @@
 //! `POST /_sim/avd/rooms/{room_id}/chat {"from_id","message","from_name"?}`,
 //! `POST /_sim/avd/calls/{call_id}/hangup`.
 //!
+//! vmr extras (on both apiServer and mcuHost): `POST /_sim/vmr/tokens/expire`,
+//! `POST /_sim/vmr/events/drop`,
+//! `POST /_sim/vmr/rooms/{room}/join {"display_name"?, "role"?, "protocol"?, "uri"?, "audio_only"?}`,
+//! `POST /_sim/vmr/rooms/{room}/participants/{uuid}/{leave|answer|reject|speak}`,
+//! `POST /_sim/vmr/rooms/{room}/presentation/{start {"uuid"}|frame|stop}`,
+//! `POST /_sim/vmr/calls/{call_uuid}/disconnect {"reason"?}`.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! let sim = meetkit_sim::Simulator::start(Default::default()).await?;
@@ -36,6 +43,7 @@
 
 mod avd;
 mod common;
+mod vmr;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -58,11 +66,18 @@ pub struct SimOptions {
     pub port_base: Option<u16>,
     /// AVD (3tee) simulator options.
     pub avd: AvdOptions,
+    /// vmr cloud simulator options.
+    pub vmr: VmrOptions,
 }
 
 impl Default for SimOptions {
     fn default() -> Self {
-        SimOptions { host: IpAddr::V4(Ipv4Addr::LOCALHOST), port_base: None, avd: AvdOptions::default() }
+        SimOptions {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port_base: None,
+            avd: AvdOptions::default(),
+            vmr: VmrOptions::default(),
+        }
     }
 }
 
@@ -95,11 +110,111 @@ impl Default for AvdOptions {
     }
 }
 
+/// A room seeded into the vmr simulator.
+#[derive(Debug, Clone)]
+pub struct VmrRoomSeed {
+    /// Globally unique email-format address, e.g. `meetkit@sim.vmr`.
+    pub alias: String,
+    /// Globally unique all-numeric meeting id (short number), e.g. `1061`.
+    pub id: String,
+    /// Room name (checkJoin `conferenceName`).
+    pub name: String,
+    /// Host PIN (new_session `pin` header / checkJoin `joinPwd`).
+    pub host_pin: String,
+    /// Guest PIN; `None`: guests join without a PIN.
+    pub guest_pin: Option<String>,
+    /// Guests may join at all (checkJoin `allowGuest`).
+    pub allow_guest: bool,
+    /// Recording allowed (checkJoin `isRecord`; else openRecord 200004).
+    pub allow_record: bool,
+    /// Live streaming allowed (checkJoin `isLive`; else openLive 200005).
+    pub allow_live: bool,
+    /// Owning tenant's `auth` key; `None`: [`VmrOptions::auth_key`].
+    pub auth: Option<String>,
+    /// Owning enterprise id (checkJoin `companyId`, getRecords `entId`).
+    pub company_id: i64,
+}
+
+/// Options of the vmr cloud simulator (apiServer + mcuHost).
+#[derive(Debug, Clone)]
+pub struct VmrOptions {
+    /// Tenant `auth` key of the supplementary API (default `sim-vmr-auth`).
+    pub auth_key: String,
+    /// Seeded rooms. Default: `meetkit@sim.vmr` / `1061` (host PIN
+    /// `123456`, no guest PIN), `guests@sim.vmr` / `1062` (host PIN
+    /// `654321`, guest PIN `1111`, recording and live not allowed) and
+    /// `foreign@sim.vmr` / `1063` (host PIN `999999`, owned by tenant
+    /// `sim-vmr-other-auth`).
+    pub rooms: Vec<VmrRoomSeed>,
+    /// Token lifetime in virtual time (doc: expires "120").
+    pub token_ttl: Duration,
+    /// How long a token replaced by refresh_session keeps working
+    /// (default 5 s, virtual time).
+    pub refresh_grace: Duration,
+    /// Real-time interval of `: keepalive` comments on event streams
+    /// (default 10 s).
+    pub keepalive_interval: Duration,
+    /// Virtual time a dialled endpoint rings before it answers (or, for a
+    /// destination containing `busy` / `reject`, rejects). Destinations
+    /// containing `noanswer` never answer and are removed after 30 s.
+    /// Default 2 s.
+    pub dial_answer_delay: Duration,
+    /// Size of produced record files per recorded (virtual) second
+    /// (default 32 KiB).
+    pub record_bytes_per_second: u64,
+    /// Longest record file; longer recordings are cut into several files
+    /// (default 1 h).
+    pub record_segment: Duration,
+}
+
+impl Default for VmrOptions {
+    fn default() -> Self {
+        let room = |alias: &str, id: &str, name: &str, host_pin: &str| VmrRoomSeed {
+            alias: alias.into(),
+            id: id.into(),
+            name: name.into(),
+            host_pin: host_pin.into(),
+            guest_pin: None,
+            allow_guest: true,
+            allow_record: true,
+            allow_live: true,
+            auth: None,
+            company_id: 52,
+        };
+        VmrOptions {
+            auth_key: "sim-vmr-auth".into(),
+            rooms: vec![
+                room("meetkit@sim.vmr", "1061", "MeetKit Room", "123456"),
+                VmrRoomSeed {
+                    guest_pin: Some("1111".into()),
+                    allow_record: false,
+                    allow_live: false,
+                    ..room("guests@sim.vmr", "1062", "Guest Room", "654321")
+                },
+                VmrRoomSeed {
+                    auth: Some("sim-vmr-other-auth".into()),
+                    company_id: 77,
+                    ..room("foreign@sim.vmr", "1063", "Other Tenant Room", "999999")
+                },
+            ],
+            token_ttl: Duration::from_secs(120),
+            refresh_grace: Duration::from_secs(5),
+            keepalive_interval: Duration::from_secs(10),
+            dial_answer_delay: Duration::from_secs(2),
+            record_bytes_per_second: 32 * 1024,
+            record_segment: Duration::from_secs(3600),
+        }
+    }
+}
+
 /// A running set of simulated vendor servers. Stops when
 /// [`shutdown`](Simulator::shutdown) is awaited or when dropped.
 pub struct Simulator {
     avd_addr: SocketAddr,
     avd_opts: AvdOptions,
+    vmr_api_addr: SocketAddr,
+    vmr_mcu_addr: SocketAddr,
+    vmr_opts: VmrOptions,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -115,21 +230,42 @@ impl Simulator {
         let listener = TcpListener::bind(SocketAddr::new(opts.host, avd_port)).await?;
         let avd_addr = listener.local_addr()?;
         let avd = Arc::new(avd::Avd::new(opts.avd.clone(), clock.clone(), base_url(avd_addr)));
-        let tasks = vec![common::launch(listener, avd::router(avd.clone()), avd, clock, stop_rx)];
-        // Further vendors: bind `port_base + 1`, `+ 2`, ... and `launch`
-        // them with the same clock and stop signal.
+        let mut tasks = vec![common::launch(listener, avd::router(avd.clone()), avd, clock.clone(), stop_rx.clone())];
 
-        Ok(Simulator { avd_addr, avd_opts: opts.avd, stop, tasks })
+        let port = |offset: u16| opts.port_base.map_or(0, |n| n + offset);
+        let api_listener = TcpListener::bind(SocketAddr::new(opts.host, port(2))).await?;
+        let mcu_listener = TcpListener::bind(SocketAddr::new(opts.host, port(3))).await?;
+        let vmr_api_addr = api_listener.local_addr()?;
+        let vmr_mcu_addr = mcu_listener.local_addr()?;
+        let mcu_host = base_url(vmr_mcu_addr).trim_start_matches("http://").to_owned();
+        let vmr = Arc::new(vmr::Vmr::new(opts.vmr.clone(), clock.clone(), base_url(vmr_api_addr), mcu_host));
+        tasks.push(vmr::spawn_ticker(&vmr, stop_rx.clone()));
+        let api = Arc::new(vmr::ApiServer(vmr.clone()));
+        tasks.push(common::launch(api_listener, vmr::api_router(vmr.clone()), api, clock.clone(), stop_rx.clone()));
+        let mcu = Arc::new(vmr::McuHost(vmr.clone()));
+        tasks.push(common::launch(mcu_listener, vmr::mcu_router(vmr), mcu, clock, stop_rx));
+
+        Ok(Simulator { avd_addr, avd_opts: opts.avd, vmr_api_addr, vmr_mcu_addr, vmr_opts: opts.vmr, stop, tasks })
     }
 
     /// Connection profile for clients:
-    /// `{"avd": {"base_url", "access_key", "secret_key"}}`.
+    /// `{"avd": {"base_url", "access_key", "secret_key"},
+    ///   "vmr": {"api_server", "auth", "account", "password", "display_name"}}`
+    /// (vmr: the first seeded room's address and its host PIN).
     pub fn profile(&self) -> Value {
+        let room = self.vmr_opts.rooms.first();
         json!({
             "avd": {
                 "base_url": self.avd_base_url(),
                 "access_key": self.avd_opts.access_key,
                 "secret_key": self.avd_opts.secret_key,
+            },
+            "vmr": {
+                "api_server": self.vmr_base_url(),
+                "auth": self.vmr_opts.auth_key,
+                "account": room.map(|r| r.alias.clone()).unwrap_or_default(),
+                "password": room.map(|r| r.host_pin.clone()).unwrap_or_default(),
+                "display_name": "meetkit",
             }
         })
     }
@@ -138,6 +274,18 @@ impl Simulator {
     /// the `/sdkapi/v2` prefix).
     pub fn avd_base_url(&self) -> String {
         base_url(self.avd_addr)
+    }
+
+    /// Root URL of the vmr apiServer (checkJoin, supplementary API), e.g.
+    /// `http://127.0.0.1:40125`.
+    pub fn vmr_base_url(&self) -> String {
+        base_url(self.vmr_api_addr)
+    }
+
+    /// Root URL of the vmr mcuHost (room API, events); checkJoin reports
+    /// it as `results.mcuHost` without the scheme (`127.0.0.1:40126`).
+    pub fn vmr_mcu_base_url(&self) -> String {
+        base_url(self.vmr_mcu_addr)
     }
 
     /// Stop accepting, let open connections finish (at most 5 s) and wait
