@@ -25,6 +25,9 @@
 //! `POST /_sim/avd/rooms/{room_id}/chat {"from_id","message","from_name"?}`,
 //! `POST /_sim/avd/calls/{call_id}/hangup`.
 //!
+//! Kedacom extras: `POST /_sim/kedacom/tokens/expire`,
+//! `POST /_sim/kedacom/booked_confs` (seed a booked conference).
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! let sim = meetkit_sim::Simulator::start(Default::default()).await?;
@@ -36,6 +39,7 @@
 
 mod avd;
 mod common;
+mod kedacom;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -58,11 +62,18 @@ pub struct SimOptions {
     pub port_base: Option<u16>,
     /// AVD (3tee) simulator options.
     pub avd: AvdOptions,
+    /// Kedacom meeting-management simulator options.
+    pub kedacom: KedacomOptions,
 }
 
 impl Default for SimOptions {
     fn default() -> Self {
-        SimOptions { host: IpAddr::V4(Ipv4Addr::LOCALHOST), port_base: None, avd: AvdOptions::default() }
+        SimOptions {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port_base: None,
+            avd: AvdOptions::default(),
+            kedacom: KedacomOptions::default(),
+        }
     }
 }
 
@@ -95,11 +106,76 @@ impl Default for AvdOptions {
     }
 }
 
+/// Options of the Kedacom meeting-management (会管API) simulator.
+#[derive(Clone)]
+pub struct KedacomOptions {
+    /// Accepted `oauth_consumer_key` of `/api/v1/system/token` (default `sim-consumer-key`).
+    pub consumer_key: String,
+    /// Accepted `oauth_consumer_secret` (default `sim-consumer-secret`).
+    pub consumer_secret: String,
+    /// Administrator login of `/api/v1/system/login` (default `sim-admin`).
+    pub username: String,
+    /// The administrator's password (default `sim-password`).
+    pub password: String,
+    /// A non-administrator login (default `sim-guest`): no meeting room
+    /// area changes, sees only guest rooms (`public_conf` 1).
+    pub guest_username: String,
+    /// The guest's password (default `sim-guest-password`).
+    pub guest_password: String,
+    /// A token expires after this much virtual time without use
+    /// (default 30 min).
+    pub token_idle_timeout: Duration,
+    /// `api_level` of `/api/mc/version`; endpoints needing a higher level
+    /// fail (default 3, the doc's level).
+    pub api_level: i64,
+    /// Conference resources (licences) per size 8/32/64/192 (default 10).
+    pub resources_per_size: u32,
+    /// The platform supports RTC access (default true); without it
+    /// `enable_rtc` 1 is refused and auto conferences fall back.
+    pub platform_rtc: bool,
+}
+
+impl Default for KedacomOptions {
+    fn default() -> Self {
+        KedacomOptions {
+            consumer_key: "sim-consumer-key".into(),
+            consumer_secret: "sim-consumer-secret".into(),
+            username: "sim-admin".into(),
+            password: "sim-password".into(),
+            guest_username: "sim-guest".into(),
+            guest_password: "sim-guest-password".into(),
+            token_idle_timeout: Duration::from_secs(30 * 60),
+            api_level: 3,
+            resources_per_size: 10,
+            platform_rtc: true,
+        }
+    }
+}
+
+impl std::fmt::Debug for KedacomOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KedacomOptions")
+            .field("consumer_key", &self.consumer_key)
+            .field("consumer_secret", &"<redacted>")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("guest_username", &self.guest_username)
+            .field("guest_password", &"<redacted>")
+            .field("token_idle_timeout", &self.token_idle_timeout)
+            .field("api_level", &self.api_level)
+            .field("resources_per_size", &self.resources_per_size)
+            .field("platform_rtc", &self.platform_rtc)
+            .finish()
+    }
+}
+
 /// A running set of simulated vendor servers. Stops when
 /// [`shutdown`](Simulator::shutdown) is awaited or when dropped.
 pub struct Simulator {
     avd_addr: SocketAddr,
     avd_opts: AvdOptions,
+    kedacom_addr: SocketAddr,
+    kedacom_opts: KedacomOptions,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -115,23 +191,43 @@ impl Simulator {
         let listener = TcpListener::bind(SocketAddr::new(opts.host, avd_port)).await?;
         let avd_addr = listener.local_addr()?;
         let avd = Arc::new(avd::Avd::new(opts.avd.clone(), clock.clone(), base_url(avd_addr)));
-        let tasks = vec![common::launch(listener, avd::router(avd.clone()), avd, clock, stop_rx)];
-        // Further vendors: bind `port_base + 1`, `+ 2`, ... and `launch`
+        let mut tasks = vec![common::launch(listener, avd::router(avd.clone()), avd, clock.clone(), stop_rx.clone())];
+
+        let kedacom_port = opts.port_base.map_or(0, |n| n + 1);
+        let listener = TcpListener::bind(SocketAddr::new(opts.host, kedacom_port)).await?;
+        let kedacom_addr = listener.local_addr()?;
+        let kedacom = Arc::new(kedacom::Kedacom::new(opts.kedacom.clone(), clock.clone()));
+        tasks.push(common::launch(listener, kedacom::router(kedacom.clone()), kedacom, clock, stop_rx));
+        // Further vendors: bind `port_base + 2`, `+ 3`, ... and `launch`
         // them with the same clock and stop signal.
 
-        Ok(Simulator { avd_addr, avd_opts: opts.avd, stop, tasks })
+        Ok(Simulator { avd_addr, avd_opts: opts.avd, kedacom_addr, kedacom_opts: opts.kedacom, stop, tasks })
     }
 
     /// Connection profile for clients:
-    /// `{"avd": {"base_url", "access_key", "secret_key"}}`.
+    /// `{"avd": {"base_url", "access_key", "secret_key"}, "kedacom":
+    /// {"base_url", "consumer_key", "consumer_secret", "username", "password"}}`.
     pub fn profile(&self) -> Value {
         json!({
             "avd": {
                 "base_url": self.avd_base_url(),
                 "access_key": self.avd_opts.access_key,
                 "secret_key": self.avd_opts.secret_key,
+            },
+            "kedacom": {
+                "base_url": self.kedacom_base_url(),
+                "consumer_key": self.kedacom_opts.consumer_key,
+                "consumer_secret": self.kedacom_opts.consumer_secret,
+                "username": self.kedacom_opts.username,
+                "password": self.kedacom_opts.password,
             }
         })
+    }
+
+    /// Root URL of the Kedacom server, e.g. `http://127.0.0.1:40124`
+    /// (paths start with `/api/`).
+    pub fn kedacom_base_url(&self) -> String {
+        base_url(self.kedacom_addr)
     }
 
     /// Root URL of the AVD server, e.g. `http://127.0.0.1:40123` (without
