@@ -110,8 +110,11 @@ async fn logout(State(k): State<Arc<Kedacom>>, req: Request) -> Response {
         st.tokens.remove(token.unwrap_or_default());
         Ok(payload(json!({"description": "success"})))
     });
+    let logged_out = result.is_ok();
     let mut resp = answer(result);
-    resp.headers_mut()
-        .insert(header::SET_COOKIE, HeaderValue::from_static("SSO_COOKIE_KEY=; Path=/; Max-Age=0; HttpOnly"));
+    if logged_out {
+        let clear = HeaderValue::from_static("SSO_COOKIE_KEY=; Path=/; Max-Age=0; HttpOnly");
+        resp.headers_mut().insert(header::SET_COOKIE, clear);
+    }
     resp
 }
