@@ -36,6 +36,8 @@
 //! `POST /_sim/vmr/rooms/{room}/participants/{uuid}/{leave|answer|reject|speak}`,
 //! `POST /_sim/vmr/rooms/{room}/presentation/{start {"uuid"}|frame|stop}`,
 //! `POST /_sim/vmr/calls/{call_uuid}/disconnect {"reason"?}`.
+//! Kedacom extras: `POST /_sim/kedacom/tokens/expire`,
+//! `POST /_sim/kedacom/booked_confs` (seed a booked conference).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -48,6 +50,7 @@
 
 mod avd;
 mod common;
+mod kedacom;
 mod netease;
 mod vmr;
 
@@ -76,6 +79,8 @@ pub struct SimOptions {
     pub netease: NeteaseOptions,
     /// vmr cloud simulator options.
     pub vmr: VmrOptions,
+    /// Kedacom meeting-management simulator options.
+    pub kedacom: KedacomOptions,
 }
 
 impl Default for SimOptions {
@@ -86,6 +91,7 @@ impl Default for SimOptions {
             avd: AvdOptions::default(),
             netease: NeteaseOptions::default(),
             vmr: VmrOptions::default(),
+            kedacom: KedacomOptions::default(),
         }
     }
 }
@@ -158,6 +164,52 @@ impl Default for NeteaseOptions {
             record_delay: Duration::from_secs(60),
             max_meeting_duration: Duration::from_secs(2 * 3600),
             record_bytes_per_second: 16 * 1024,
+        }
+    }
+}
+
+/// Options of the Kedacom meeting-management (会管API) simulator.
+#[derive(Clone)]
+pub struct KedacomOptions {
+    /// Accepted `oauth_consumer_key` of `/api/v1/system/token` (default `sim-consumer-key`).
+    pub consumer_key: String,
+    /// Accepted `oauth_consumer_secret` (default `sim-consumer-secret`).
+    pub consumer_secret: String,
+    /// Administrator login of `/api/v1/system/login` (default `sim-admin`).
+    pub username: String,
+    /// The administrator's password (default `sim-password`).
+    pub password: String,
+    /// A non-administrator login (default `sim-guest`): no meeting room
+    /// area changes, sees only guest rooms (`public_conf` 1).
+    pub guest_username: String,
+    /// The guest's password (default `sim-guest-password`).
+    pub guest_password: String,
+    /// A token expires after this much virtual time without use
+    /// (default 30 min).
+    pub token_idle_timeout: Duration,
+    /// `api_level` of `/api/mc/version`; endpoints needing a higher level
+    /// fail (default 3, the doc's level).
+    pub api_level: i64,
+    /// Conference resources (licences) per size 8/32/64/192 (default 10).
+    pub resources_per_size: u32,
+    /// The platform supports RTC access (default true); without it
+    /// `enable_rtc` 1 is refused and auto conferences fall back.
+    pub platform_rtc: bool,
+}
+
+impl Default for KedacomOptions {
+    fn default() -> Self {
+        KedacomOptions {
+            consumer_key: "sim-consumer-key".into(),
+            consumer_secret: "sim-consumer-secret".into(),
+            username: "sim-admin".into(),
+            password: "sim-password".into(),
+            guest_username: "sim-guest".into(),
+            guest_password: "sim-guest-password".into(),
+            token_idle_timeout: Duration::from_secs(30 * 60),
+            api_level: 3,
+            resources_per_size: 10,
+            platform_rtc: true,
         }
     }
 }
@@ -274,6 +326,23 @@ impl std::fmt::Debug for NeteaseOptions {
     }
 }
 
+impl std::fmt::Debug for KedacomOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KedacomOptions")
+            .field("consumer_key", &self.consumer_key)
+            .field("consumer_secret", &"<redacted>")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("guest_username", &self.guest_username)
+            .field("guest_password", &"<redacted>")
+            .field("token_idle_timeout", &self.token_idle_timeout)
+            .field("api_level", &self.api_level)
+            .field("resources_per_size", &self.resources_per_size)
+            .field("platform_rtc", &self.platform_rtc)
+            .finish()
+    }
+}
+
 /// A running set of simulated vendor servers. Stops when
 /// [`shutdown`](Simulator::shutdown) is awaited or when dropped.
 pub struct Simulator {
@@ -284,6 +353,8 @@ pub struct Simulator {
     vmr_api_addr: SocketAddr,
     vmr_mcu_addr: SocketAddr,
     vmr_opts: VmrOptions,
+    kedacom_addr: SocketAddr,
+    kedacom_opts: KedacomOptions,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -303,6 +374,11 @@ impl Simulator {
         let avd_addr = listener.local_addr()?;
         let avd = Arc::new(avd::Avd::new(opts.avd.clone(), clock.clone(), base_url(avd_addr)));
         let mut tasks = vec![common::launch(listener, avd::router(avd.clone()), avd, clock.clone(), stop_rx.clone())];
+
+        let listener = bind(1).await?;
+        let kedacom_addr = listener.local_addr()?;
+        let kedacom = Arc::new(kedacom::Kedacom::new(opts.kedacom.clone(), clock.clone()));
+        tasks.push(common::launch(listener, kedacom::router(kedacom.clone()), kedacom, clock.clone(), stop_rx.clone()));
 
         let api_listener = bind(2).await?;
         let mcu_listener = bind(3).await?;
@@ -325,6 +401,8 @@ impl Simulator {
         Ok(Simulator {
             avd_addr,
             avd_opts: opts.avd,
+            kedacom_addr,
+            kedacom_opts: opts.kedacom,
             vmr_api_addr,
             vmr_mcu_addr,
             vmr_opts: opts.vmr,
@@ -337,6 +415,7 @@ impl Simulator {
 
     /// Connection profile for clients:
     /// `{"avd": {"base_url", "access_key", "secret_key"},
+    ///   "kedacom": {"base_url", "consumer_key", "consumer_secret", "username", "password"},
     ///   "vmr": {"api_server", "auth", "account", "password", "display_name"},
     ///   "netease": {"base_url", "app_key", "app_secret"}}`
     /// (vmr: the first seeded room's address and its host PIN).
@@ -347,6 +426,13 @@ impl Simulator {
                 "base_url": self.avd_base_url(),
                 "access_key": self.avd_opts.access_key,
                 "secret_key": self.avd_opts.secret_key,
+            },
+            "kedacom": {
+                "base_url": self.kedacom_base_url(),
+                "consumer_key": self.kedacom_opts.consumer_key,
+                "consumer_secret": self.kedacom_opts.consumer_secret,
+                "username": self.kedacom_opts.username,
+                "password": self.kedacom_opts.password,
             },
             "netease": {
                 "base_url": self.netease_base_url(),
@@ -361,6 +447,12 @@ impl Simulator {
                 "display_name": "meetkit",
             }
         })
+    }
+
+    /// Root URL of the Kedacom server, e.g. `http://127.0.0.1:40124`
+    /// (paths start with `/api/`).
+    pub fn kedacom_base_url(&self) -> String {
+        base_url(self.kedacom_addr)
     }
 
     /// Root URL of the AVD server, e.g. `http://127.0.0.1:40123` (without
