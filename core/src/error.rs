@@ -159,6 +159,17 @@ pub enum Error {
         actual: String,
     },
 
+    /// The unified meeting API cannot do this verb on this vendor (nothing was sent).
+    #[error("{vendor} cannot `{verb}` through the unified meeting API: {hint}")]
+    Unsupported {
+        /// The vendor.
+        vendor: Vendor,
+        /// The verb (`start_live`, ...).
+        verb: &'static str,
+        /// The nearest vendor-specific way, naming its endpoint.
+        hint: String,
+    },
+
     /// A local file operation failed.
     #[error("{}: {source}", .path.display())]
     Io {
@@ -214,7 +225,7 @@ fn script_message(message: &str, file: &Option<String>, line: Option<usize>, col
 impl Error {
     /// A stable machine-readable name of the variant: `config`, `unknown_endpoint`,
     /// `invalid_params`, `transport`, `timeout`, `http`, `api`, `auth`, `decode`,
-    /// `script`, `cancelled`, `integrity`, `io`.
+    /// `script`, `cancelled`, `integrity`, `unsupported`, `io`.
     pub fn code(&self) -> &'static str {
         match self {
             Error::Config { .. } => "config",
@@ -229,6 +240,7 @@ impl Error {
             Error::Script { .. } => "script",
             Error::Cancelled { .. } => "cancelled",
             Error::Integrity { .. } => "integrity",
+            Error::Unsupported { .. } => "unsupported",
             Error::Io { .. } => "io",
         }
     }
@@ -257,7 +269,8 @@ impl Error {
             | Error::Http { vendor, .. }
             | Error::Api { vendor, .. }
             | Error::Auth { vendor, .. }
-            | Error::Decode { vendor, .. } => Some(*vendor),
+            | Error::Decode { vendor, .. }
+            | Error::Unsupported { vendor, .. } => Some(*vendor),
             _ => None,
         }
     }

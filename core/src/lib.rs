@@ -24,6 +24,7 @@ pub mod endpoint;
 pub mod error;
 pub mod events;
 pub mod json;
+pub mod meeting;
 pub mod reference;
 pub mod script;
 pub mod secret;
@@ -39,7 +40,8 @@ use std::str::FromStr;
 
 /// The vendors meetkit speaks to. The lowercase id (`avd`, ...) is the public name
 /// everywhere: CLI, scripts, Python, C, config sections.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Vendor {
     /// 3tee AVD, `/sdkapi/v2`.
     Avd,
