@@ -299,3 +299,18 @@ async fn script_errors_are_catchable_maps() {
     .unwrap_err();
     assert!(err.to_string().contains("test.rhai:2:") && err.to_string().contains("without `..`"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_for_events_of_a_vendor_without_events_is_a_clear_catchable_error() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let dir = tempfile::tempdir().unwrap();
+    let source = r#"
+        let caught = ();
+        try { wait_event("avd", "anything", 1); } catch (e) { caught = e.message; }
+        caught
+    "#;
+    let (c, out) = (client.clone(), dir.path().to_path_buf());
+    let v = tokio::task::spawn_blocking(move || run_script(&c, source, &out)).await.unwrap().unwrap();
+    assert!(v.as_str().unwrap().contains("sends no events"), "{v}");
+}
