@@ -82,6 +82,18 @@ Admin and fault injection: POST <base_url>/_sim/faults, /_sim/clock/advance, ...
 Example:
   meetkit sim --port-base 8100")]
     Sim(SimArgs),
+    /// Receive a vendor's callbacks (NetEase) and print each verified event as one JSON line.
+    #[command(after_help = "\
+Each verified, deduplicated callback is printed to stdout as one JSON line:
+  {\"vendor\": \"netease\", \"type\": \"MEETING_ROOM_START\", \"data\": {\"msgType\": 1, \"msgBody\": {...}}, \"received_at_ms\": ...}
+Callbacks with a missing or bad CheckSum or a stale CurTime are refused (401); resends of an
+event already printed are answered 200 and not printed again.
+
+Examples:
+  meetkit webhook netease --port 8788 --profile prod     # callback URL: http://<host>:8788/netease/callback
+  meetkit webhook netease --port 8788 --bind 0.0.0.0 --profile prod
+  meetkit webhook netease --port 8788 --sim               # the simulator calls back here")]
+    Webhook(WebhookArgs),
 }
 
 #[derive(Args, Debug)]
@@ -159,6 +171,20 @@ struct SimArgs {
     port_base: Option<u16>,
 }
 
+#[derive(Args, Debug)]
+struct WebhookArgs {
+    /// Vendor id; only netease sends callbacks.
+    vendor: String,
+    /// Port to receive callbacks on.
+    #[arg(long, default_value_t = 8788)]
+    port: u16,
+    /// Address to bind; use 0.0.0.0 to accept callbacks from other machines.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    #[command(flatten)]
+    target: Target,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose);
@@ -188,16 +214,41 @@ async fn dispatch(command: Command) -> meetkit::Result<()> {
         Command::Endpoints(args) => endpoints(args),
         Command::ScriptApi(args) => script_api(args),
         Command::Sim(args) => sim(args).await,
+        Command::Webhook(args) => webhook(args).await,
     }
 }
 
 /// A client for the chosen target; with --sim, the simulator that must outlive it.
 async fn connect(target: &Target) -> meetkit::Result<(Client, Option<meetkit_sim::Simulator>)> {
+    connect_with(target, None).await
+}
+
+/// [`connect`], choosing where NetEase callbacks are received (`host:port`). With --sim the
+/// receiver address (a free loopback port unless given) becomes the profile's
+/// `netease.callback_listen` and the simulator's callback URL, so `wait_event("netease", ...)`
+/// and `meetkit webhook --sim` get the simulator's callbacks. For other targets a given address
+/// overrides the profile's `callback_listen`.
+async fn connect_with(
+    target: &Target,
+    netease_listen: Option<String>,
+) -> meetkit::Result<(Client, Option<meetkit_sim::Simulator>)> {
     if target.sim {
-        let sim = meetkit_sim::Simulator::start(meetkit_sim::SimOptions::default())
+        let listen = match netease_listen {
+            Some(l) => l,
+            None => free_loopback_port()?,
+        };
+        let callback_path = "/netease/callback";
+        let mut options = meetkit_sim::SimOptions::default();
+        options.netease.callback_url = Some(format!("http://{}{callback_path}", loopback(&listen)));
+        let sim = meetkit_sim::Simulator::start(options)
             .await
             .map_err(|e| Error::config(format!("cannot start the simulator: {e}")))?;
-        let profile = Profile::from_json("sim", &sim.profile())?;
+        let mut value = sim.profile();
+        if let Some(netease) = value.get_mut("netease").and_then(Value::as_object_mut) {
+            netease.insert("callback_listen".into(), Value::String(listen));
+            netease.insert("callback_path".into(), Value::String(callback_path.into()));
+        }
+        let profile = Profile::from_json("sim", &value)?;
         return Ok((Client::from_profile(&profile)?, Some(sim)));
     }
     let profile = match &target.profile_json {
@@ -210,7 +261,29 @@ async fn connect(target: &Target) -> meetkit::Result<(Client, Option<meetkit_sim
         }
         None => Profile::load(target.config.as_deref(), target.profile.as_deref())?,
     };
+    let mut profile = profile;
+    if let (Some(listen), Some(netease)) = (netease_listen, profile.netease.as_mut()) {
+        netease.callback_listen = Some(listen);
+    }
     Ok((Client::from_profile(&profile)?, None))
+}
+
+/// `127.0.0.1:<a port the OS says is free>` (it could be taken again before the receiver binds it;
+/// the receiver then reports the address in use).
+fn free_loopback_port() -> meetkit::Result<String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| Error::config(format!("cannot find a free port for the netease callback receiver: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| Error::config(format!("netease callback receiver: {e}")))?;
+    Ok(addr.to_string())
+}
+
+/// The address a local sender reaches `listen` at: `0.0.0.0:N`/`[::]:N` become loopback.
+fn loopback(listen: &str) -> String {
+    match listen.rsplit_once(':') {
+        Some(("0.0.0.0", port)) => format!("127.0.0.1:{port}"),
+        Some(("[::]", port)) => format!("[::1]:{port}"),
+        _ => listen.to_string(),
+    }
 }
 
 async fn call(args: CallArgs) -> meetkit::Result<()> {
@@ -300,6 +373,45 @@ async fn sim(args: SimArgs) -> meetkit::Result<()> {
     let _ = tokio::signal::ctrl_c().await;
     sim.shutdown().await;
     Ok(())
+}
+
+async fn webhook(args: WebhookArgs) -> meetkit::Result<()> {
+    use futures::StreamExt;
+    let vendor: Vendor = args.vendor.parse()?;
+    if vendor != Vendor::Netease {
+        return Err(Error::config(format!("{vendor} sends no callbacks; `meetkit webhook` serves netease only")));
+    }
+    let listen = format!("{}:{}", args.bind, args.port);
+    let (client, sim) = connect_with(&args.target, Some(listen.clone())).await?;
+    let mut events = client.events(vendor, serde_json::json!({ "listen": listen })).await?;
+    if let Some(sim) = &sim {
+        eprintln!(
+            "meetkit webhook: simulator at {} (admin: {}/_sim/netease/...); profile: {}",
+            sim.netease_base_url(),
+            sim.netease_base_url(),
+            sim.profile()
+        );
+    }
+    eprintln!("meetkit webhook: receiving netease callbacks on {listen} — Ctrl-C to stop");
+    loop {
+        let next = tokio::select! {
+            e = events.next() => e,
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        };
+        let Some(event) = next else { return Ok(()) };
+        let event = event?;
+        let received_at_ms =
+            event.received_at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default();
+        let line = serde_json::json!({
+            "vendor": event.vendor.as_str(),
+            "type": event.kind,
+            "data": event.data,
+            "received_at_ms": received_at_ms,
+        });
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
 }
 
 async fn run(args: RunArgs) -> meetkit::Result<()> {

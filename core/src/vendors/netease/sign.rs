@@ -1,0 +1,248 @@
+//! NetEase signatures (doc 004, 签名验证 and 消息抄送).
+//!
+//! * Requests: `CheckSum = lowercase_hex(SHA1(AppSecret + Nonce + CurTime))`, `CurTime` in
+//!   **seconds**; the body is not covered. See [`request_checksum`].
+//! * Callbacks: `CheckSum = lowercase_hex(SHA1(appSecret + nonce + curTime + md5_hex(body)))`,
+//!   `curTime` in **milliseconds**, `body` the raw bytes received. See [`callback_checksum`].
+//! * `meeting.anonymous_join_info`: `authorization = md5(body.toJsonString()@163)`. See
+//!   [`anonymous_authorization`].
+//!
+//! SHA-1 is implemented here (FIPS 180-4) because meetkit-core has no SHA-1 dependency yet;
+//! it is checked against the FIPS test vectors and the catalog's checksum vectors.
+
+use md5::{Digest, Md5};
+
+/// Lowercase hex SHA-1 of the concatenation of `parts`.
+pub fn sha1_hex(parts: &[&[u8]]) -> String {
+    let mut h = Sha1::default();
+    for p in parts {
+        h.update(p);
+    }
+    hex::encode(h.finish())
+}
+
+/// Lowercase hex MD5 of `data`.
+pub fn md5_hex(data: &[u8]) -> String {
+    hex::encode(Md5::digest(data))
+}
+
+/// The request `CheckSum`: `sha1(AppSecret + Nonce + CurTime)` in lowercase hex (CurTime in seconds).
+pub fn request_checksum(app_secret: &str, nonce: &str, cur_time_secs: &str) -> String {
+    sha1_hex(&[app_secret.as_bytes(), nonce.as_bytes(), cur_time_secs.as_bytes()])
+}
+
+/// The callback `CheckSum`: `sha1(appSecret + nonce + curTime + md5_hex(body))` in lowercase hex,
+/// over the raw body bytes (CurTime in milliseconds).
+pub fn callback_checksum(app_secret: &str, nonce: &str, cur_time_ms: &str, body: &[u8]) -> String {
+    let body_md5 = md5_hex(body);
+    sha1_hex(&[app_secret.as_bytes(), nonce.as_bytes(), cur_time_ms.as_bytes(), body_md5.as_bytes()])
+}
+
+/// `meeting.anonymous_join_info`'s `authorization` header: the doc writes
+/// `md5(body.toJsonString()@163)`; read as the lowercase-hex MD5 of the exact JSON body text
+/// followed by the literal `@163` (the doc states no hex case; lowercase like every other digest).
+pub fn anonymous_authorization(body_json: &str) -> String {
+    md5_hex(format!("{body_json}@163").as_bytes())
+}
+
+/// A fresh random nonce: 8 random digits, the first non-zero (the doc: "random 8-digit positive
+/// integer, e.g. 12345678").
+pub fn nonce() -> String {
+    rand::random_range(10_000_000u32..=99_999_999).to_string()
+}
+
+/// Compare two hex digests without leaking where they differ; case-insensitive.
+pub fn digest_eq(a: &str, b: &str) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x.to_ascii_lowercase() ^ y.to_ascii_lowercase())) == 0
+}
+
+/// Seconds since the Unix epoch of an HTTP `Date` header (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`).
+pub fn parse_http_date(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let rest = s.split_once(", ").map_or(s, |(_, r)| r);
+    let mut it = rest.split_whitespace();
+    let day: i64 = it.next()?.parse().ok()?;
+    let month = match it.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: i64 = it.next()?.parse().ok()?;
+    let mut hms = it.next()?.split(':').map(|x| x.parse::<i64>().ok());
+    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
+    if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Streaming SHA-1 (FIPS 180-4).
+#[derive(Clone)]
+struct Sha1 {
+    state: [u32; 5],
+    buffer: [u8; 64],
+    buffered: usize,
+    length: u64,
+}
+
+impl Default for Sha1 {
+    fn default() -> Self {
+        Sha1 {
+            state: [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0],
+            buffer: [0; 64],
+            buffered: 0,
+            length: 0,
+        }
+    }
+}
+
+impl Sha1 {
+    fn update(&mut self, mut data: &[u8]) {
+        self.length = self.length.wrapping_add(data.len() as u64);
+        while !data.is_empty() {
+            let take = (64 - self.buffered).min(data.len());
+            self.buffer[self.buffered..self.buffered + take].copy_from_slice(&data[..take]);
+            self.buffered += take;
+            data = &data[take..];
+            if self.buffered == 64 {
+                let block = self.buffer;
+                self.compress(&block);
+                self.buffered = 0;
+            }
+        }
+    }
+
+    fn finish(mut self) -> [u8; 20] {
+        let bits = self.length.wrapping_mul(8);
+        self.update(&[0x80]);
+        while self.buffered != 56 {
+            self.update(&[0]);
+        }
+        self.update(&bits.to_be_bytes());
+        let mut out = [0u8; 20];
+        for (chunk, word) in out.chunks_exact_mut(4).zip(self.state) {
+            chunk.copy_from_slice(&word.to_be_bytes());
+        }
+        out
+    }
+
+    fn compress(&mut self, block: &[u8; 64]) {
+        let mut w = [0u32; 80];
+        for (i, chunk) in block.chunks_exact(4).enumerate() {
+            w[i] = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        }
+        for i in 16..80 {
+            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
+        }
+        let [mut a, mut b, mut c, mut d, mut e] = self.state;
+        for (i, wi) in w.iter().enumerate() {
+            let (f, k) = match i {
+                0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
+                20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
+                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
+                _ => (b ^ c ^ d, 0xCA62_C1D6),
+            };
+            let t = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(*wi);
+            e = d;
+            d = c;
+            c = b.rotate_left(30);
+            b = a;
+            a = t;
+        }
+        for (s, v) in self.state.iter_mut().zip([a, b, c, d, e]) {
+            *s = s.wrapping_add(v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1_fips_vectors() {
+        assert_eq!(sha1_hex(&[b""]), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(sha1_hex(&[b"abc"]), "a9993e364706816aba3e25717850c26c9cd0d89d");
+        assert_eq!(
+            sha1_hex(&[b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"]),
+            "84983e441c3bd26ebaae4aa1f95129e5e54670f1"
+        );
+        let million = vec![b'a'; 1_000_000];
+        assert_eq!(sha1_hex(&[&million]), "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+        // Split input hashes like the whole.
+        assert_eq!(sha1_hex(&[b"ab", b"", b"c"]), sha1_hex(&[b"abc"]));
+    }
+
+    /// The catalog's `checksum_vectors` (three request vectors, one callback vector).
+    #[test]
+    fn catalog_checksum_vectors() {
+        let requests = [
+            ("c8b1f7e0a5d94e2b9f3a", "12345678", "1594639036", "d11e2f261a5c92a42bbd942404fb8948f64fefd7"),
+            ("AppSecretExample0001", "87654321", "1700000000", "68ba18c14438b552cebc6905f6ec81ee32aa4444"),
+            ("9f86d081884c7d659a2f", "10000001", "1735689600", "e539c95e3e1c367009e5adae76eb5fef8b02f60d"),
+        ];
+        for (secret, nonce, time, sum) in requests {
+            assert_eq!(request_checksum(secret, nonce, time), sum);
+        }
+        let body = "{\"msgType\":3,\"msgBody\":{\"type\":1,\"meetingId\":\"123456789\",\"meetingUniqueId\":26775,\
+                    \"subject\":\"周会\",\"time\":1605857677012,\"reason\":4}}";
+        assert_eq!(body.len(), 133);
+        assert_eq!(md5_hex(body.as_bytes()), "b11944f3e096c420c8ab8f6d5e3b6c53");
+        assert_eq!(
+            callback_checksum("c8b1f7e0a5d94e2b9f3a", "a8f3c2d1", "1605857677012", body.as_bytes()),
+            "0e1919c33c552474badc0350fc31fcc6d400ddaa"
+        );
+    }
+
+    #[test]
+    fn nonce_is_eight_random_digits() {
+        let a = nonce();
+        assert!(a.len() == 8 && a.bytes().all(|b| b.is_ascii_digit()) && !a.starts_with('0'), "{a}");
+        assert!((0..20).map(|_| nonce()).any(|n| n != a));
+    }
+
+    #[test]
+    fn anonymous_authorization_is_md5_of_body_and_suffix() {
+        assert_eq!(anonymous_authorization("{}"), md5_hex(b"{}@163"));
+        assert_eq!(md5_hex(b""), "d41d8cd98f00b204e9800998ecf8427e");
+    }
+
+    #[test]
+    fn digests_compare_case_insensitively() {
+        assert!(digest_eq("0e19AB", "0e19ab"));
+        assert!(!digest_eq("0e19ab", "0e19ac"));
+        assert!(!digest_eq("0e19ab", "0e19a"));
+    }
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(parse_http_date("Mon, 14 Jul 2020 11:17:16 GMT"), Some(1_594_725_436));
+        assert_eq!(parse_http_date("Wed, 01 Jan 2025 00:00:00 GMT"), Some(1_735_689_600));
+        assert_eq!(parse_http_date("yesterday"), None);
+    }
+}

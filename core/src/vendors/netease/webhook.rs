@@ -1,0 +1,508 @@
+//! The NetEase callback receiver (doc 004, 消息抄送).
+//!
+//! NetEase POSTs `{msgType, msgBody}` to the customer's callback URL with the headers `AppKey`,
+//! `Nonce`, `CurTime` (milliseconds) and `CheckSum = sha1(appSecret + nonce + curTime +
+//! md5_hex(body))`, and resends after 2 s, 4 s, 6 s, 1 h and 1 h while the answer is not HTTP 200.
+//!
+//! [`CallbackReceiver`] is that endpoint. Mount [`CallbackReceiver::router`] in your own axum
+//! app, or let [`CallbackReceiver::serve`] bind it. For each request it:
+//!
+//! 1. verifies `AppKey` and `CheckSum` on the raw body bytes — missing or wrong: **401**;
+//! 2. rejects a `CurTime` further than `max_age` from this machine's clock (either way): **401**;
+//! 3. rejects a body that is not `{msgType: int, msgBody: {...}}`: **400**;
+//! 4. answers **200** at once to a resend of an event already delivered (same body content,
+//!    whatever its nonce and time), so each event reaches the consumer once;
+//! 5. otherwise hands the event to the buffered channel behind [`CallbackReceiver::events`] and
+//!    answers **200** only once it is queued (**503** if the buffer stays full, so NetEase resends).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Router;
+use futures::Stream;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::model::{kind_of, CallbackEvent};
+use super::sign;
+use crate::events::{Event, EventStream};
+use crate::secret::Secret;
+use crate::{Error, Result, Vendor};
+
+/// How the receiver checks and buffers callbacks.
+#[derive(Clone, Debug)]
+pub struct CallbackConfig {
+    /// The AppKey callbacks must carry.
+    pub app_key: String,
+    /// The AppSecret that signs them. Never printed.
+    pub app_secret: Secret,
+    /// Callbacks whose `CurTime` is further than this from now (past or future) are rejected.
+    pub max_age: Duration,
+    /// How long a delivered event is remembered to drop its resends. NetEase's last resend
+    /// comes about 2 h after the first attempt; default 3 h.
+    pub dedup_window: Duration,
+    /// Events queued before anyone reads them (default 4096).
+    pub buffer: usize,
+    /// How long a request waits for room in a full buffer before answering 503 (default 5 s).
+    pub handoff_timeout: Duration,
+}
+
+impl CallbackConfig {
+    /// Defaults for everything but the credentials: 300 s `max_age`, 3 h dedup window,
+    /// 4096 buffered events, 5 s hand-off timeout.
+    pub fn new(app_key: impl Into<String>, app_secret: Secret) -> Self {
+        CallbackConfig {
+            app_key: app_key.into(),
+            app_secret,
+            max_age: Duration::from_secs(300),
+            dedup_window: Duration::from_secs(3 * 3600),
+            buffer: 4096,
+            handoff_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Counters of what the receiver did, for tests and diagnostics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallbackStats {
+    /// Events delivered to the channel.
+    pub delivered: u64,
+    /// Resends answered 200 without delivering again.
+    pub duplicates: u64,
+    /// Requests refused with 401 (missing/bad signature, wrong AppKey, stale CurTime).
+    pub unauthorized: u64,
+    /// Signed requests whose body was not a callback (400).
+    pub malformed: u64,
+}
+
+/// The callback receiver: verification, deduplication and a buffered event channel.
+/// Cheap to clone; clones share everything.
+#[derive(Clone)]
+pub struct CallbackReceiver {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for CallbackReceiver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackReceiver").field("config", &self.shared.config).field("stats", &self.stats()).finish()
+    }
+}
+
+struct Shared {
+    config: CallbackConfig,
+    tx: mpsc::Sender<Event>,
+    rx: Mutex<Option<mpsc::Receiver<Event>>>,
+    dedup: Mutex<Dedup>,
+    delivered: AtomicU64,
+    duplicates: AtomicU64,
+    unauthorized: AtomicU64,
+    malformed: AtomicU64,
+}
+
+/// Keys of delivered events (with when they were delivered) and of events being handed over.
+#[derive(Default)]
+struct Dedup {
+    seen: HashMap<String, Instant>,
+    order: VecDeque<(Instant, String)>,
+    pending: HashSet<String>,
+}
+
+impl Dedup {
+    fn prune(&mut self, window: Duration) {
+        let now = Instant::now();
+        while let Some((at, _)) = self.order.front() {
+            if now.duration_since(*at) < window {
+                break;
+            }
+            if let Some((_, key)) = self.order.pop_front() {
+                self.seen.remove(&key);
+            }
+        }
+    }
+}
+
+impl CallbackReceiver {
+    /// A receiver; events are buffered from now on, until [`events`](Self::events) reads them.
+    pub fn new(config: CallbackConfig) -> Self {
+        let (tx, rx) = mpsc::channel(config.buffer.max(1));
+        CallbackReceiver {
+            shared: Arc::new(Shared {
+                config,
+                tx,
+                rx: Mutex::new(Some(rx)),
+                dedup: Mutex::default(),
+                delivered: AtomicU64::new(0),
+                duplicates: AtomicU64::new(0),
+                unauthorized: AtomicU64::new(0),
+                malformed: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// An axum router answering `POST {path}`; mount or nest it in your own app.
+    pub fn router(&self, path: &str) -> Router {
+        let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
+        Router::new().route(&path, axum::routing::post(handle)).with_state(self.shared.clone())
+    }
+
+    /// Bind `addr` (e.g. `127.0.0.1:8788`, port 0 for any) and serve [`router`](Self::router)
+    /// at `path` until the returned handle is stopped or dropped.
+    pub async fn serve(&self, addr: &str, path: &str) -> Result<RunningReceiver> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| Error::config(format!("netease callback receiver: cannot listen on {addr}: {e}")))?;
+        let local = listener.local_addr().map_err(|e| Error::config(format!("netease callback receiver: {e}")))?;
+        let cancel = CancellationToken::new();
+        let app = self.router(path);
+        let stop = cancel.clone();
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await {
+                tracing::warn!(error = %e, "netease callback receiver stopped");
+            }
+        });
+        let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
+        tracing::info!(%local, path, "netease callback receiver listening");
+        Ok(RunningReceiver { addr: local, path, cancel })
+    }
+
+    /// The stream of verified, deduplicated events, starting with those buffered since the
+    /// receiver was created. One reader at a time: a second call while a stream is alive is an
+    /// error; dropping the stream keeps undelivered events for the next call.
+    pub fn events(&self) -> Result<EventStream> {
+        let rx = self
+            .shared
+            .rx
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .ok_or_else(|| Error::config("netease callbacks are already being read by another subscriber"))?;
+        Ok(Box::pin(Subscription { rx: Some(rx), home: Arc::downgrade(&self.shared) }))
+    }
+
+    /// What the receiver has done so far.
+    pub fn stats(&self) -> CallbackStats {
+        let s = &self.shared;
+        CallbackStats {
+            delivered: s.delivered.load(Ordering::Relaxed),
+            duplicates: s.duplicates.load(Ordering::Relaxed),
+            unauthorized: s.unauthorized.load(Ordering::Relaxed),
+            malformed: s.malformed.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// A receiver bound to a socket; stops serving when [`stop`](Self::stop)ped or dropped.
+#[derive(Debug)]
+pub struct RunningReceiver {
+    addr: SocketAddr,
+    path: String,
+    cancel: CancellationToken,
+}
+
+impl RunningReceiver {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The URL to give NetEase as callbackUrl, e.g. `http://127.0.0.1:8788/netease/callback`.
+    pub fn url(&self) -> String {
+        format!("http://{}{}", self.addr, self.path)
+    }
+
+    /// Stop accepting callbacks.
+    pub fn stop(&self) {
+        self.cancel.cancel();
+    }
+}
+
+impl Drop for RunningReceiver {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
+
+/// The reading end; gives its channel back to the receiver when dropped.
+struct Subscription {
+    rx: Option<mpsc::Receiver<Event>>,
+    home: Weak<Shared>,
+}
+
+impl Stream for Subscription {
+    type Item = Result<Event>;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match self.rx.as_mut() {
+            Some(rx) => rx.poll_recv(cx).map(|o| o.map(Ok)),
+            None => Poll::Ready(None),
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let (Some(rx), Some(home)) = (self.rx.take(), self.home.upgrade()) {
+            *home.rx.lock().unwrap_or_else(|e| e.into_inner()) = Some(rx);
+        }
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
+    let config = &shared.config;
+    let unauthorized = |why: String| {
+        shared.unauthorized.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(reason = %why, "netease callback refused");
+        (StatusCode::UNAUTHORIZED, why)
+    };
+    let (Some(app_key), Some(nonce), Some(cur_time), Some(checksum)) = (
+        header(&headers, "AppKey"),
+        header(&headers, "Nonce"),
+        header(&headers, "CurTime"),
+        header(&headers, "CheckSum"),
+    ) else {
+        return unauthorized("missing AppKey, Nonce, CurTime or CheckSum header".into());
+    };
+    if app_key != config.app_key {
+        return unauthorized("unknown AppKey".into());
+    }
+    let expected = sign::callback_checksum(config.app_secret.expose(), nonce, cur_time, &body);
+    if !sign::digest_eq(&expected, checksum) {
+        return unauthorized("bad CheckSum".into());
+    }
+    let Ok(sent_ms) = cur_time.parse::<i64>() else {
+        return unauthorized("CurTime is not a number of milliseconds".into());
+    };
+    let age_ms = now_ms() - sent_ms;
+    if age_ms.unsigned_abs() > config.max_age.as_millis() as u64 {
+        return unauthorized(format!(
+            "stale CurTime: {} s {} this receiver's clock (window {} s)",
+            age_ms.unsigned_abs() / 1000,
+            if age_ms >= 0 { "behind" } else { "ahead of" },
+            config.max_age.as_secs()
+        ));
+    }
+    let parsed: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            shared.malformed.fetch_add(1, Ordering::Relaxed);
+            return (StatusCode::BAD_REQUEST, format!("body is not JSON: {e}"));
+        }
+    };
+    let msg_type = parsed.get("msgType").and_then(super::envelope::as_int);
+    let (Some(msg_type), true) = (msg_type, parsed.get("msgBody").is_some_and(Value::is_object)) else {
+        shared.malformed.fetch_add(1, Ordering::Relaxed);
+        return (StatusCode::BAD_REQUEST, "expected {msgType: int, msgBody: {...}}".into());
+    };
+    if let Err(e) = CallbackEvent::from_body(&parsed) {
+        // Delivered anyway (the raw body is the event); the consumer may still make use of it.
+        tracing::warn!(error = %e, "netease callback does not match the documented fields");
+    }
+
+    let key = dedup_key(&parsed);
+    {
+        let mut dedup = shared.dedup.lock().unwrap_or_else(|e| e.into_inner());
+        dedup.prune(config.dedup_window);
+        if dedup.seen.contains_key(&key) {
+            shared.duplicates.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(msg_type, "netease callback resend dropped (already delivered)");
+            return (StatusCode::OK, "duplicate".into());
+        }
+        if !dedup.pending.insert(key.clone()) {
+            // The same event is being handed over by a concurrent request: let NetEase resend.
+            return (StatusCode::SERVICE_UNAVAILABLE, "the same event is being delivered".into());
+        }
+    }
+    let event =
+        Event { vendor: Vendor::Netease, kind: kind_of(msg_type), data: parsed, received_at: SystemTime::now() };
+    let sent = tokio::time::timeout(config.handoff_timeout, shared.tx.send(event)).await;
+    let mut dedup = shared.dedup.lock().unwrap_or_else(|e| e.into_inner());
+    dedup.pending.remove(&key);
+    match sent {
+        Ok(Ok(())) => {
+            let now = Instant::now();
+            dedup.seen.insert(key.clone(), now);
+            dedup.order.push_back((now, key));
+            shared.delivered.fetch_add(1, Ordering::Relaxed);
+            (StatusCode::OK, "ok".into())
+        }
+        _ => {
+            tracing::warn!(msg_type, "netease callback not delivered: the event buffer is full");
+            (StatusCode::SERVICE_UNAVAILABLE, "event buffer full, resend later".into())
+        }
+    }
+}
+
+/// A resend carries the same event with a new nonce and time: key on the body's content,
+/// with object keys sorted so a re-serialised body still matches.
+fn dedup_key(body: &Value) -> String {
+    fn canonical(v: &Value) -> Value {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                Value::Object(keys.into_iter().map(|k| (k.clone(), canonical(&m[k]))).collect::<Map<_, _>>())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(canonical).collect()),
+            other => other.clone(),
+        }
+    }
+    sign::md5_hex(canonical(body).to_string().as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::StreamExt;
+    use serde_json::json;
+
+    const SECRET: &str = "c8b1f7e0a5d94e2b9f3a";
+
+    async fn start(config: CallbackConfig) -> (CallbackReceiver, RunningReceiver) {
+        let rx = CallbackReceiver::new(config);
+        let running = rx.serve("127.0.0.1:0", "/netease/callback").await.unwrap();
+        (rx, running)
+    }
+
+    fn config() -> CallbackConfig {
+        CallbackConfig::new("app-key", Secret::new(SECRET))
+    }
+
+    /// POST `body` signed with `secret` at `cur_time_ms`; returns the status.
+    async fn post(url: &str, body: &str, secret: &str, cur_time_ms: i64) -> u16 {
+        let nonce = sign::nonce();
+        let cur = cur_time_ms.to_string();
+        let sum = sign::callback_checksum(secret, &nonce, &cur, body.as_bytes());
+        reqwest::Client::new()
+            .post(url)
+            .header("Content-Type", "application/json;charset=utf-8")
+            .header("AppKey", "app-key")
+            .header("Nonce", nonce)
+            .header("CurTime", cur)
+            .header("CheckSum", sum)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    fn body(msg_type: i64, unique: i64) -> String {
+        json!({"msgType": msg_type, "msgBody": {"meetingUniqueId": unique, "meetingId": "123456789", "time": 1}})
+            .to_string()
+    }
+
+    #[tokio::test]
+    async fn good_forged_stale_and_repeated_callbacks() {
+        let (rx, running) = start(config()).await;
+        let url = running.url();
+        let now = now_ms();
+        assert_eq!(post(&url, &body(1, 7), SECRET, now).await, 200);
+        // NetEase's resends: same body, new nonce and time; and re-serialised with other key order.
+        assert_eq!(post(&url, &body(1, 7), SECRET, now + 2000).await, 200);
+        let reordered = r#"{"msgBody":{"time":1,"meetingId":"123456789","meetingUniqueId":7},"msgType":1}"#;
+        assert_eq!(post(&url, reordered, SECRET, now).await, 200);
+        // Forged (wrong secret), stale, future, unsigned.
+        assert_eq!(post(&url, &body(3, 7), "not-the-secret", now).await, 401);
+        assert_eq!(post(&url, &body(3, 7), SECRET, now - 301_000).await, 401);
+        assert_eq!(post(&url, &body(3, 7), SECRET, now + 301_000).await, 401);
+        let status = reqwest::Client::new().post(&url).body(body(3, 7)).send().await.unwrap().status();
+        assert_eq!(status, 401);
+        // A second, different event.
+        assert_eq!(post(&url, &body(3, 7), SECRET, now).await, 200);
+        // Signed but not a callback.
+        assert_eq!(post(&url, "[1]", SECRET, now).await, 400);
+
+        let mut events = rx.events().unwrap();
+        let first = events.next().await.unwrap().unwrap();
+        assert_eq!(
+            (first.kind.as_str(), first.data["msgBody"]["meetingUniqueId"].clone()),
+            ("MEETING_ROOM_START", json!(7))
+        );
+        let second = events.next().await.unwrap().unwrap();
+        assert_eq!(second.kind, "MEETING_ROOM_END");
+        assert!(tokio::time::timeout(Duration::from_millis(100), events.next()).await.is_err(), "exactly two events");
+        assert_eq!(rx.stats(), CallbackStats { delivered: 2, duplicates: 2, unauthorized: 4, malformed: 1 });
+    }
+
+    #[tokio::test]
+    async fn the_doc_vector_is_accepted_with_a_wide_window() {
+        let mut cfg = config();
+        cfg.max_age = Duration::from_secs(u32::MAX as u64);
+        let (rx, running) = start(cfg).await;
+        let body = "{\"msgType\":3,\"msgBody\":{\"type\":1,\"meetingId\":\"123456789\",\"meetingUniqueId\":26775,\
+                    \"subject\":\"周会\",\"time\":1605857677012,\"reason\":4}}";
+        let status = reqwest::Client::new()
+            .post(running.url())
+            .header("AppKey", "app-key")
+            .header("Nonce", "a8f3c2d1")
+            .header("CurTime", "1605857677012")
+            .header("CheckSum", "0e1919c33c552474badc0350fc31fcc6d400ddaa")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 200);
+        let ev = rx.events().unwrap().next().await.unwrap().unwrap();
+        match CallbackEvent::from_event(&ev).unwrap() {
+            CallbackEvent::MeetingRoomEnd(m) => assert_eq!((m.subject.as_deref(), m.reason), (Some("周会"), Some(4))),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn full_buffer_answers_503_and_the_resend_is_delivered_later() {
+        let mut cfg = config();
+        cfg.buffer = 1;
+        cfg.handoff_timeout = Duration::from_millis(50);
+        let (rx, running) = start(cfg).await;
+        let url = running.url();
+        assert_eq!(post(&url, &body(5, 1), SECRET, now_ms()).await, 200);
+        assert_eq!(post(&url, &body(6, 1), SECRET, now_ms()).await, 503, "no room: NetEase must resend");
+        let mut events = rx.events().unwrap();
+        assert_eq!(events.next().await.unwrap().unwrap().kind, "MEETING_JOIN");
+        assert_eq!(post(&url, &body(6, 1), SECRET, now_ms()).await, 200, "the resend is not a duplicate");
+        assert_eq!(events.next().await.unwrap().unwrap().kind, "MEETING_LEAVE");
+    }
+
+    #[tokio::test]
+    async fn one_subscriber_at_a_time_and_events_survive_a_dropped_stream() {
+        let (rx, running) = start(config()).await;
+        let events = rx.events().unwrap();
+        assert!(rx.events().is_err());
+        drop(events);
+        assert_eq!(post(&running.url(), &body(2, 9), SECRET, now_ms()).await, 200);
+        let ev = rx.events().unwrap().next().await.unwrap().unwrap();
+        assert_eq!(ev.kind, "MEETING_CANCEL");
+        running.stop();
+    }
+
+    #[test]
+    fn expired_keys_are_forgotten() {
+        let mut d = Dedup::default();
+        let old = Instant::now() - Duration::from_secs(10);
+        d.seen.insert("k".into(), old);
+        d.order.push_back((old, "k".into()));
+        d.prune(Duration::from_secs(60));
+        assert!(d.seen.contains_key("k"));
+        d.prune(Duration::from_secs(5));
+        assert!(d.seen.is_empty() && d.order.is_empty());
+    }
+}
