@@ -416,7 +416,7 @@ impl Simulator {
     /// Connection profile for clients:
     /// `{"avd": {"base_url", "access_key", "secret_key"},
     ///   "kedacom": {"base_url", "consumer_key", "consumer_secret", "username", "password"},
-    ///   "vmr": {"api_server", "auth", "account", "password", "display_name"},
+    ///   "vmr": {"api_server", "auth", "account", "password", "display_name", "mcu_scheme"},
     ///   "netease": {"base_url", "app_key", "app_secret"}}`
     /// (vmr: the first seeded room's address and its host PIN).
     pub fn profile(&self) -> Value {
@@ -445,6 +445,8 @@ impl Simulator {
                 "account": room.map(|r| r.alias.clone()).unwrap_or_default(),
                 "password": room.map(|r| r.host_pin.clone()).unwrap_or_default(),
                 "display_name": "meetkit",
+                // check_join reports mcuHost without a scheme; the simulator serves plain HTTP.
+                "mcu_scheme": "http",
             }
         })
     }

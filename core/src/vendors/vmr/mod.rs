@@ -1,15 +1,47 @@
-//! vmr cloud (vendor docs 003 + 002). The client lands with the vmr issue; until then this
-//! folder holds the profile section and an empty endpoint table.
+//! vmr cloud (vendor docs 003 + 002).
+//!
+//! * Routing: `meet.check_join` goes to the profile's `api_server` (with `joinAccount`,
+//!   `joinPwd`, `participantName` defaulting to `account`, `password`, `display_name`); its
+//!   `results.mcuHost` is the meeting node every room call goes to (`https://mcuHost/api/services/{room}/...`).
+//!   The mcuHost is learned once, on the first room call (single-flight), and cached. A bare
+//!   `host[:port]` gets the scheme of `mcu_scheme` (default `https`); a full URL is used as is.
+//!   `{room}` defaults to the profile's `account` (an address `name@domain`, `@` unescaped, or
+//!   a numeric id).
+//! * Sessions: see [`session`]. Every room call carries the managed session's token in the
+//!   `token` header (`events.subscribe`: `?token=`); the record/live calls carry `auth`.
+//! * Envelopes: see [`envelope`]. Events: see [`stream`], [`sse`] and [`event`].
+//! * `participant.dtmf`: the doc gives no body; meetkit sends `{"digits": ...}` (our decision,
+//!   after the Pexip API the vmr API mirrors).
+//! * `presentation.jpeg` answers `{content_type, size, data_base64}`.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
+use base64::Engine as _;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
+use serde_json::{Map, Value};
+use url::Url;
 
-use crate::endpoint::EndpointSpec;
+use crate::endpoint::{EndpointSpec, HttpMethod, ParamIn};
+use crate::events::EventStream;
 use crate::secret::Secret;
-use crate::transport::Transport;
+use crate::transport::{RawResponse, Transport};
 use crate::vendors::VendorApi;
-use crate::Result;
+use crate::{Error, Result, Vendor};
+
+pub mod endpoints;
+pub mod envelope;
+pub mod event;
+pub mod session;
+pub mod sse;
+pub mod stream;
+
+pub use endpoints::ENDPOINTS;
+use endpoints::{host_of, Host};
+use session::Session;
 
 /// A vmr connection in a profile (`[profiles.<name>.vmr]`).
 #[derive(Clone, Debug, Deserialize)]
@@ -26,21 +58,374 @@ pub struct VmrConfig {
     /// The display name meetkit's session appears under.
     #[serde(default = "default_display_name")]
     pub display_name: String,
+    /// Scheme for a bare `mcuHost` (`host[:port]`) returned by check_join: `https` (default) or
+    /// `http` (lab servers). An mcuHost given as a full URL keeps its own scheme.
+    #[serde(default)]
+    pub mcu_scheme: Option<String>,
 }
 
 fn default_display_name() -> String {
     "meetkit".into()
 }
 
-/// The vmr endpoint table.
-pub static ENDPOINTS: &[EndpointSpec] = &[];
-
-/// The documented meaning of a vmr status code.
-pub fn error_meaning(_code: &str) -> Option<&'static str> {
-    None
+/// The documented meaning of a vmr status code (the supplementary API's table, doc 002).
+pub fn error_meaning(code: &str) -> Option<&'static str> {
+    endpoints::STATUS_CODES.iter().find(|(c, _)| *c == code.trim()).map(|(_, m)| *m)
 }
 
-/// Build the client for a profile section (until the client lands: an honest "unsupported").
-pub(crate) fn connect(_config: VmrConfig, _transport: Arc<Transport>) -> Result<Arc<dyn VendorApi>> {
-    Ok(Arc::new(crate::vendors::NotYetSupported(crate::Vendor::Vmr)))
+/// Build the vmr client for a profile section.
+pub(crate) fn connect(config: VmrConfig, transport: Arc<Transport>) -> Result<Arc<dyn VendorApi>> {
+    Ok(Arc::new(VmrClient::new(config, transport)?))
 }
+
+/// The vmr client: routes calls to apiServer or the meeting node, keeps the room sessions
+/// alive and the event streams open. Dropping it ends its sessions (in the background).
+#[derive(Debug)]
+pub struct VmrClient {
+    inner: Arc<Inner>,
+}
+
+/// State shared by the client, its session refreshers and its event pumps.
+pub(crate) struct Inner {
+    config: VmrConfig,
+    api_root: Url,
+    transport: Arc<Transport>,
+    /// The meeting node's root URL, learned from check_join (single-flight).
+    mcu: tokio::sync::Mutex<Option<Url>>,
+    /// One managed session per room.
+    sessions: Mutex<HashMap<String, Arc<Session>>>,
+    /// One event hub per room.
+    hubs: tokio::sync::Mutex<HashMap<String, Arc<stream::Hub>>>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VmrClient")
+            .field("api_server", &self.api_root.as_str())
+            .field("account", &self.config.account)
+            .finish()
+    }
+}
+
+impl VmrClient {
+    /// Connect (lazily: nothing is sent until the first call).
+    pub fn new(config: VmrConfig, transport: Arc<Transport>) -> Result<Self> {
+        let trimmed = config.api_server.trim().trim_end_matches('/');
+        let api_root = Url::parse(&format!("{trimmed}/"))
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| {
+                Error::config(format!(
+                    "vmr.api_server `{}` is not an http(s) URL; expected e.g. https://api.vmr.example.com",
+                    config.api_server
+                ))
+            })?;
+        if config.account.trim().is_empty() {
+            return Err(Error::config("vmr.account must not be empty (the room address or number)"));
+        }
+        if let Some(s) = &config.mcu_scheme {
+            if !matches!(s.as_str(), "http" | "https") {
+                return Err(Error::config(format!("vmr.mcu_scheme must be `http` or `https`, not `{s}`")));
+            }
+        }
+        let inner = Inner {
+            config,
+            api_root,
+            transport,
+            mcu: Default::default(),
+            sessions: Default::default(),
+            hubs: Default::default(),
+        };
+        Ok(VmrClient { inner: Arc::new(inner) })
+    }
+
+    /// The apiServer root all apiServer URLs are built on.
+    pub fn api_root(&self) -> &Url {
+        &self.inner.api_root
+    }
+}
+
+impl VendorApi for VmrClient {
+    fn call<'a>(&'a self, spec: &'static EndpointSpec, params: Map<String, Value>) -> BoxFuture<'a, Result<Value>> {
+        self.inner.call(spec, params).boxed()
+    }
+
+    fn events(&self, params: Map<String, Value>) -> BoxFuture<'_, Result<EventStream>> {
+        async move {
+            let room = match params.get("room") {
+                None | Some(Value::Null) => self.inner.config.account.clone(),
+                Some(Value::String(s)) if !s.is_empty() => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                Some(other) => return Err(Error::config(format!("vmr events: `room` must be a string, got {other}"))),
+            };
+            if let Some(k) = params.keys().find(|k| *k != "room") {
+                return Err(Error::config(format!("vmr events: unknown parameter `{k}` (only `room` is accepted)")));
+            }
+            let (_, stream) = self.inner.subscribe(&room, true).await?;
+            stream.ok_or_else(|| Error::config("vmr events: no stream"))
+        }
+        .boxed()
+    }
+
+    fn close(&self) -> BoxFuture<'_, Result<()>> {
+        self.inner.close().boxed()
+    }
+}
+
+impl Inner {
+    async fn call(self: &Arc<Self>, spec: &'static EndpointSpec, mut params: Map<String, Value>) -> Result<Value> {
+        match (spec.id, host_of(spec)) {
+            ("meet.check_join", _) => {
+                self.fill_check_join(&mut params);
+                let resp = self.send_api_server(spec, &params, false).await?;
+                envelope::decode_check_join(spec, &resp)
+            }
+            (_, Host::ApiServer) => {
+                let resp = self.send_api_server(spec, &params, true).await?;
+                envelope::decode_supplementary(spec, &resp)
+            }
+            (_, Host::McuHost) => {
+                let room = self.fill_room(&mut params);
+                match spec.id {
+                    "session.new" => self.explicit_new(&room, params).await,
+                    "session.refresh" => self.explicit_refresh(&room).await,
+                    "session.end" => self.explicit_end(&room).await,
+                    "events.subscribe" => {
+                        self.subscribe(&room, false).await?;
+                        Ok(serde_json::json!({"room": room, "subscribed": true}))
+                    }
+                    _ => self.room_call(spec, &room, params).await,
+                }
+            }
+        }
+    }
+
+    /// `joinAccount`, `joinPwd`, `participantName` from the profile unless given.
+    fn fill_check_join(&self, params: &mut Map<String, Value>) {
+        let c = &self.config;
+        params.entry("joinAccount").or_insert_with(|| Value::String(c.account.clone()));
+        if !c.password.is_empty() {
+            params.entry("joinPwd").or_insert_with(|| Value::String(c.password.expose().to_string()));
+        }
+        params.entry("participantName").or_insert_with(|| Value::String(c.display_name.clone()));
+    }
+
+    /// The `room` parameter, defaulting to the profile's account; returns it.
+    fn fill_room(&self, params: &mut Map<String, Value>) -> String {
+        let room = match params.get("room") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            _ => self.config.account.clone(),
+        };
+        params.insert("room".into(), Value::String(room.clone()));
+        room
+    }
+
+    /// POST a JSON body to apiServer (`auth` header for the supplementary API).
+    async fn send_api_server(
+        &self,
+        spec: &'static EndpointSpec,
+        params: &Map<String, Value>,
+        with_auth: bool,
+    ) -> Result<RawResponse> {
+        let mut params = params.clone();
+        let path = spec.render_path(&mut params)?;
+        let url = self.api_root.join(path.trim_start_matches('/')).map_err(|e| Error::config(e.to_string()))?;
+        let mut parts = Parts::split(spec, params)?;
+        if with_auth {
+            parts.header("auth", self.config.auth.expose())?;
+        }
+        self.transport.send(Vendor::Vmr, spec.id, spec.idempotent, |c| parts.apply(c.post(url.clone()), spec)).await
+    }
+
+    /// The meeting node's root URL: check_join once (single-flight), then cached.
+    async fn mcu_root(&self) -> Result<Url> {
+        let mut cached = self.mcu.lock().await;
+        if let Some(url) = &*cached {
+            return Ok(url.clone());
+        }
+        let spec = crate::endpoint::lookup(Vendor::Vmr, ENDPOINTS, "meet.check_join")?;
+        let mut params = Map::new();
+        self.fill_check_join(&mut params);
+        let resp = self.send_api_server(spec, &params, false).await?;
+        let joined = envelope::decode_check_join(spec, &resp).map_err(|e| match e {
+            Error::Api { code, message, .. } => Error::Auth {
+                vendor: Vendor::Vmr,
+                message: format!(
+                    "meet.check_join refused account `{}`: error {code}: {message} (check the vmr account/password \
+                     of the profile)",
+                    self.config.account
+                ),
+            },
+            other => other,
+        })?;
+        let host = joined.pointer("/results/mcuHost").and_then(Value::as_str).unwrap_or_default();
+        let url = mcu_url(host, self.config.mcu_scheme.as_deref())?;
+        tracing::debug!(mcu = %url, "vmr: meeting node from check_join");
+        *cached = Some(url.clone());
+        Ok(url)
+    }
+
+    /// One room-API request with `token` (if any) in the `token` header; `params` holds `room`.
+    async fn send_room(
+        &self,
+        spec: &'static EndpointSpec,
+        params: &Map<String, Value>,
+        token: Option<&Secret>,
+    ) -> Result<RawResponse> {
+        let root = self.mcu_root().await?;
+        let mut params = params.clone();
+        let path = spec.render_path(&mut params)?;
+        let url = join(&root, &path)?;
+        let mut parts = Parts::split(spec, params)?;
+        if let Some(t) = token {
+            parts.header("token", t.expose())?;
+        }
+        self.transport
+            .send(Vendor::Vmr, spec.id, spec.idempotent, |c| {
+                let rb = match spec.method {
+                    HttpMethod::Get => c.get(url.clone()),
+                    HttpMethod::Post => c.post(url.clone()),
+                    HttpMethod::Delete => c.delete(url.clone()),
+                };
+                parts.apply(rb, spec)
+            })
+            .await
+    }
+
+    /// A room call with the managed session's token; a refused token gets one new session
+    /// (single-flight) and one resend.
+    async fn room_call(
+        self: &Arc<Self>,
+        spec: &'static EndpointSpec,
+        room: &str,
+        params: Map<String, Value>,
+    ) -> Result<Value> {
+        let session = self.session(room);
+        let token = self.token(&session).await?;
+        match self.room_once(spec, &params, &token).await {
+            Err(e) if session::is_rejection(&e) => {
+                tracing::debug!(endpoint = spec.id, "vmr: token refused, opening a new session once");
+                let fresh = self.renew(&session, &token).await?;
+                self.room_once(spec, &params, &fresh).await
+            }
+            other => other,
+        }
+    }
+
+    async fn room_once(
+        &self,
+        spec: &'static EndpointSpec,
+        params: &Map<String, Value>,
+        token: &Secret,
+    ) -> Result<Value> {
+        let resp = self.send_room(spec, params, Some(token)).await?;
+        if spec.id == "presentation.jpeg" && (200..300).contains(&resp.status) && !is_json(&resp) {
+            let content_type = resp
+                .headers
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("image/jpeg")
+                .to_string();
+            return Ok(serde_json::json!({
+                "content_type": content_type,
+                "size": resp.body.len(),
+                "data_base64": base64::engine::general_purpose::STANDARD.encode(&resp.body),
+            }));
+        }
+        envelope::decode_room(spec, &resp)
+    }
+}
+
+fn is_json(resp: &RawResponse) -> bool {
+    let ct = resp.headers.get(reqwest::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    ct.contains("json") || resp.body.first() == Some(&b'{')
+}
+
+/// The meeting node's root from check_join's `mcuHost`: a full http(s) URL as is, a bare
+/// `host[:port]` with `scheme` (default https). Any path is kept as a prefix.
+pub fn mcu_url(host: &str, scheme: Option<&str>) -> Result<Url> {
+    let host = host.trim().trim_end_matches('/');
+    if host.is_empty() {
+        return Err(Error::Auth {
+            vendor: Vendor::Vmr,
+            message: "meet.check_join answered without results.mcuHost".into(),
+        });
+    }
+    let text = if host.contains("://") { host.to_string() } else { format!("{}://{host}", scheme.unwrap_or("https")) };
+    Url::parse(&format!("{text}/"))
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| Error::Decode {
+            vendor: Vendor::Vmr,
+            endpoint: "meet.check_join".into(),
+            message: format!("results.mcuHost `{host}` is neither a host[:port] nor an http(s) URL"),
+        })
+}
+
+/// `root` (ending in `/`) + an already-encoded absolute `path`, keeping `@` and `%xx` as rendered.
+fn join(root: &Url, path: &str) -> Result<Url> {
+    let text = format!("{}{}", root.as_str().trim_end_matches('/'), path);
+    Url::parse(&text).map_err(|e| Error::config(format!("cannot build a vmr URL: {e}")))
+}
+
+/// A request's headers, query and JSON body, split from validated parameters by their `at`.
+struct Parts {
+    headers: HeaderMap,
+    query: Vec<(String, String)>,
+    body: Map<String, Value>,
+}
+
+impl Parts {
+    fn split(spec: &'static EndpointSpec, params: Map<String, Value>) -> Result<Parts> {
+        let mut parts = Parts { headers: HeaderMap::new(), query: Vec::new(), body: Map::new() };
+        for (name, value) in params {
+            if value.is_null() {
+                continue;
+            }
+            let at = spec.param(&name).map(|p| p.at).unwrap_or(ParamIn::Auto);
+            match (at, spec.method) {
+                (ParamIn::Header, _) => {
+                    parts.header(&name, &envelope::text(&value)).map_err(|_| Error::InvalidParams {
+                        vendor: Vendor::Vmr,
+                        endpoint: spec.id.to_string(),
+                        param: name.clone(),
+                        reason: "not a valid HTTP header value".into(),
+                    })?
+                }
+                (ParamIn::Query, _) | (ParamIn::Auto, HttpMethod::Get) => {
+                    parts.query.push((name, envelope::text(&value)))
+                }
+                _ => {
+                    parts.body.insert(name, value);
+                }
+            }
+        }
+        Ok(parts)
+    }
+
+    fn header(&mut self, name: &str, value: &str) -> Result<()> {
+        let bad = || Error::config(format!("vmr: header `{name}` has a value that cannot travel in HTTP"));
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
+        let mut value = HeaderValue::from_str(value).map_err(|_| bad())?;
+        value.set_sensitive(true);
+        self.headers.insert(name, value);
+        Ok(())
+    }
+
+    /// Headers, query, and a JSON body when the endpoint documents body fields (none otherwise).
+    fn apply(&self, rb: reqwest::RequestBuilder, spec: &'static EndpointSpec) -> reqwest::RequestBuilder {
+        let mut rb = rb.headers(self.headers.clone());
+        if !self.query.is_empty() {
+            rb = rb.query(&self.query);
+        }
+        let has_body =
+            spec.method != HttpMethod::Get && spec.params.iter().any(|p| matches!(p.at, ParamIn::Body | ParamIn::Auto));
+        if has_body {
+            rb = rb.json(&self.body);
+        }
+        rb
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,417 @@
+//! The vmr client against the vmr simulator over real HTTP: every endpoint, the session
+//! lifecycle (refresh across many token lifetimes, lost tokens, close), the event stream
+//! (typed events, dropped streams), retries, typed errors, and the workflow script.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use meetkit::config::Profile;
+use meetkit::events::{Event, EventStream};
+use meetkit::script::ScriptOptions;
+use meetkit::vendors::vmr::event::{VmrEvent, VmrEventKind};
+use meetkit::{Client, Error, Vendor};
+use meetkit_sim::{SimOptions, Simulator, VmrOptions};
+use serde_json::{json, Value};
+
+struct Sim {
+    sim: Simulator,
+    http: reqwest::Client,
+}
+
+impl Sim {
+    async fn start() -> Sim {
+        Self::start_with(VmrOptions::default()).await
+    }
+
+    async fn start_with(vmr: VmrOptions) -> Sim {
+        let sim = Simulator::start(SimOptions { vmr, ..SimOptions::default() }).await.expect("simulator starts");
+        Sim { sim, http: reqwest::Client::new() }
+    }
+
+    fn client(&self) -> Client {
+        self.client_with(|_| {})
+    }
+
+    /// The simulator's profile; its mcuHost is a bare `127.0.0.1:port` served over plain HTTP.
+    fn client_with(&self, tweak: impl FnOnce(&mut Profile)) -> Client {
+        let mut profile = Profile::from_json("sim", &self.sim.profile()).unwrap();
+        profile.vmr.as_mut().unwrap().mcu_scheme = Some("http".into());
+        profile.transport.backoff_base_ms = 1;
+        profile.transport.backoff_max_ms = 5;
+        tweak(&mut profile);
+        Client::from_profile(&profile).unwrap()
+    }
+
+    async fn admin(&self, base: &str, method: reqwest::Method, path: &str, body: Value) -> Value {
+        let url = format!("{base}/_sim/{path}");
+        let resp = self.http.request(method, url).json(&body).send().await.unwrap();
+        assert!(resp.status().is_success(), "admin {path}: {}", resp.status());
+        resp.json().await.unwrap_or(Value::Null)
+    }
+
+    /// POST an admin route of the meeting node.
+    async fn post(&self, path: &str, body: Value) -> Value {
+        self.admin(&self.sim.vmr_mcu_base_url(), reqwest::Method::POST, path, body).await
+    }
+
+    /// Requests the meeting node has seen whose path ends with `suffix`.
+    async fn mcu_hits(&self, suffix: &str) -> u64 {
+        let stats = self.admin(&self.sim.vmr_mcu_base_url(), reqwest::Method::GET, "stats", Value::Null).await;
+        let requests = stats["requests"].as_object().cloned().unwrap_or_default();
+        requests.iter().filter(|(path, _)| path.ends_with(suffix)).map(|(_, n)| n.as_u64().unwrap_or(0)).sum()
+    }
+
+    /// Requests apiServer has seen whose path ends with `suffix`.
+    async fn api_hits(&self, suffix: &str) -> u64 {
+        let stats = self.admin(&self.sim.vmr_base_url(), reqwest::Method::GET, "stats", Value::Null).await;
+        let requests = stats["requests"].as_object().cloned().unwrap_or_default();
+        requests.iter().filter(|(path, _)| path.ends_with(suffix)).map(|(_, n)| n.as_u64().unwrap_or(0)).sum()
+    }
+}
+
+/// Calls every id it is asked for and remembers which.
+struct Recorder {
+    client: Client,
+    called: BTreeSet<&'static str>,
+}
+
+impl Recorder {
+    async fn call(&mut self, id: &'static str, params: Value) -> meetkit::Result<Value> {
+        self.called.insert(id);
+        self.client.call("vmr", id, params).await
+    }
+
+    async fn ok(&mut self, id: &'static str, params: Value) -> Value {
+        self.call(id, params.clone()).await.unwrap_or_else(|e| panic!("{id}({params}): {e}"))
+    }
+}
+
+fn api_code(r: meetkit::Result<Value>) -> String {
+    match r {
+        Err(Error::Api { code, .. }) => code,
+        other => panic!("expected an API error, got {other:?}"),
+    }
+}
+
+/// The next event of `kind` whose payload satisfies `pred` (others are skipped).
+async fn wait_for(stream: &mut EventStream, kind: &str, pred: impl Fn(&Value) -> bool) -> Event {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let next = tokio::time::timeout_at(deadline, stream.next()).await;
+        let event = next.unwrap_or_else(|_| panic!("no {kind} event in time")).expect("stream open").unwrap();
+        if event.kind == kind && pred(&event.data) {
+            return event;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_endpoint_answers_against_the_simulator() {
+    let sim = Sim::start_with(VmrOptions { dial_answer_delay: Duration::from_millis(300), ..Default::default() }).await;
+    let client = sim.client();
+    let mut r = Recorder { client: client.clone(), called: BTreeSet::new() };
+
+    // Join check and an explicit host session (raw results).
+    let joined = r.ok("meet.check_join", json!({})).await;
+    let room = joined["results"].clone();
+    assert_eq!((room["sipkey"].as_str(), room["alias"].as_str()), (Some("1061"), Some("meetkit@sim.vmr")));
+    let session = r.ok("session.new", json!({"display_name": "moderator", "hideme": "no"})).await;
+    assert_eq!(session["role"], "HOST");
+    assert_eq!(session["expires"], "120");
+    let me = session["participant_uuid"].as_str().unwrap().to_string();
+    let refreshed = r.ok("session.refresh", json!({})).await;
+    assert_ne!(refreshed["token"], session["token"]);
+
+    // Events from now on.
+    assert_eq!(r.ok("events.subscribe", json!({})).await["subscribed"], true);
+    let mut events = client.events("vmr", json!({})).await.unwrap();
+
+    // Conference control.
+    let status = r.ok("conference.status", json!({})).await;
+    assert_eq!(status["locked"], false);
+    assert_eq!(r.ok("conference.start", json!({})).await, json!(true));
+    assert_eq!(r.ok("conference.lock", json!({})).await, json!(true));
+    let update = wait_for(&mut events, "service_update", |d| d["locked"] == true).await;
+    assert!(matches!(VmrEvent::from_event(&update).kind, VmrEventKind::ServiceUpdate(_)));
+    // While locked, a guest dialling in waits until a host lets it in.
+    let waiting = sim.post("vmr/rooms/1061/join", json!({"display_name": "Late Guest"})).await;
+    let waiting_uuid = waiting["uuid"].as_str().unwrap().to_string();
+    assert_eq!(waiting["service_type"], "waiting_room");
+    assert_eq!(r.ok("participant.unlock", json!({"uuid": waiting_uuid})).await, json!(true));
+    wait_for(&mut events, "participant_update", |d| {
+        d["uuid"] == waiting_uuid.as_str() && d["service_type"] == "conference"
+    })
+    .await;
+    r.ok("conference.unlock", json!({})).await;
+
+    // Dial a SIP device: connecting, then in the conference.
+    let dialled =
+        r.ok("conference.dial", json!({"role": "guest", "destination": "sip:1001@10.0.0.5", "protocol": "sip"})).await;
+    let device = dialled[0].as_str().unwrap().to_string();
+    let created = wait_for(&mut events, "participant_create", |d| d["uuid"] == device.as_str()).await;
+    match VmrEvent::from_event(&created).kind {
+        VmrEventKind::ParticipantCreate(p) => assert_eq!(p.uuid.as_deref(), Some(device.as_str())),
+        other => panic!("{other:?}"),
+    }
+    wait_for(&mut events, "participant_update", |d| d["uuid"] == device.as_str() && d["service_type"] == "conference")
+        .await;
+    let list = r.ok("conference.participants", json!({})).await;
+    assert!(list.as_array().unwrap().iter().any(|p| p["uuid"] == device.as_str()), "{list}");
+
+    r.ok("conference.mute_guests", json!({})).await;
+    assert_eq!(r.ok("conference.status", json!({})).await["guests_muted"], true);
+    r.ok("conference.unmute_guests", json!({})).await;
+    r.ok("conference.message", json!({"type": "text/plain", "payload": "hello from meetkit"})).await;
+    let message = wait_for(&mut events, "message", |d| d["payload"] == "hello from meetkit").await;
+    assert!(matches!(VmrEvent::from_event(&message).kind, VmrEventKind::Message(_)));
+    let layout = json!({"layouts": [
+        {"audience": "hosts", "actors": [device], "vad_backfill": true, "layout": "1:7", "plus_n": "off", "actors_overlay_text": "auto"},
+        {"audience": "", "actors": [], "vad_backfill": false, "layout": "1:0", "plus_n": "auto", "actors_overlay_text": "auto"}
+    ]});
+    r.ok("conference.override_layout", layout).await;
+
+    // Participant control on the device.
+    let p = |extra: Value| {
+        let mut m = json!({"uuid": device});
+        m.as_object_mut().unwrap().extend(extra.as_object().cloned().unwrap_or_default());
+        m
+    };
+    assert_eq!(r.ok("participant.mute", p(json!({}))).await, json!(true));
+    wait_for(&mut events, "participant_update", |d| d["uuid"] == device.as_str() && d["is_muted"] == "YES").await;
+    r.ok("participant.unmute", p(json!({}))).await;
+    r.ok("participant.deny_rx_presentation", p(json!({}))).await;
+    r.ok("participant.allow_rx_presentation", p(json!({}))).await;
+    r.ok("participant.spotlight_on", p(json!({}))).await;
+    r.ok("participant.spotlight_off", p(json!({}))).await;
+    r.ok("participant.role", p(json!({"role": "chair"}))).await;
+    r.ok("participant.dtmf", p(json!({"digits": "1234#"}))).await;
+    let call = r.ok("participant.calls", p(json!({"call_type": "RTMP", "streaming": true}))).await;
+    assert!(call["call_uuid"].is_string(), "{call}");
+
+    // Presentation: a frame becomes available as presentation.jpeg.
+    sim.post("vmr/rooms/1061/presentation/start", json!({"uuid": device})).await;
+    sim.post("vmr/rooms/1061/presentation/frame", json!({})).await;
+    wait_for(&mut events, "presentation_frame", |_| true).await;
+    let jpeg = r.ok("presentation.jpeg", json!({})).await;
+    assert!(jpeg["size"].as_u64().unwrap() > 0, "{jpeg}");
+    assert!(jpeg["content_type"].as_str().unwrap().starts_with("image/"), "{jpeg}");
+
+    // Recording and live streaming (supplementary API).
+    let rec = r.ok("record.open", json!({"conferenceKey": "1061"})).await;
+    let record_id = rec["recordId"].as_str().unwrap().to_string();
+    assert_eq!(api_code(r.call("record.open", json!({"conferenceKey": "1061"})).await), "200003");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(r.ok("record.close", json!({"conferenceKey": "1061"})).await["recordId"], record_id.as_str());
+    assert_eq!(api_code(r.call("record.close", json!({"conferenceKey": "1061"})).await), "200007");
+    let files = r.ok("record.files", json!({"recordId": record_id})).await;
+    let url = files[0]["downUrl"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let got = client.download(&url, dir.path(), Default::default()).await.unwrap();
+    assert!(got.bytes > 0);
+    r.ok("record.delete", json!({"recordId": record_id})).await;
+    let live = r.ok("live.open", json!({"conferenceKey": "1061"})).await;
+    assert!(live["liveurl"].is_string(), "{live}");
+    assert_eq!(api_code(r.call("live.open", json!({"conferenceKey": "1061"})).await), "200002");
+    r.ok("live.close", json!({"conferenceKey": "1061"})).await;
+    assert_eq!(api_code(r.call("record.open", json!({"conferenceKey": "1062"})).await), "200004");
+    assert_eq!(api_code(r.call("live.open", json!({"conferenceKey": "1062"})).await), "200005");
+    assert_eq!(api_code(r.call("record.open", json!({"conferenceKey": "1063"})).await), "200001");
+
+    // Transfer the late guest to the other room, disconnect the device, then everyone.
+    r.ok(
+        "participant.transfer",
+        json!({"uuid": waiting_uuid, "role": "guest", "conference_alias": "guests@sim.vmr", "pin": "1111"}),
+    )
+    .await;
+    r.ok("participant.disconnect", p(json!({}))).await;
+    wait_for(&mut events, "participant_delete", |d| d["uuid"] == device.as_str()).await;
+    r.ok("conference.disconnect", json!({})).await;
+    r.ok("session.end", json!({})).await;
+    assert_ne!(me, device);
+
+    let table: BTreeSet<&str> = Client::endpoints(Vendor::Vmr).iter().map(|e| e.id).collect();
+    assert_eq!(r.called, table, "every endpoint id called");
+    client.close().await.unwrap();
+}
+
+/// Tokens living 2 s: 4 callers keep one session busy for ~5 lifetimes, with an idle gap
+/// longer than a lifetime, and an event stream open all along: no call fails and one
+/// session serves everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_session_outlives_several_token_lifetimes() {
+    let sim = Sim::start_with(VmrOptions {
+        token_ttl: Duration::from_secs(2),
+        refresh_grace: Duration::from_millis(100),
+        ..Default::default()
+    })
+    .await;
+    let client = sim.client();
+    let mut events = client.events("vmr", json!({})).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let workers: Vec<_> = (0..4)
+        .map(|i| {
+            let c = client.clone();
+            tokio::spawn(async move {
+                let mut calls = 0;
+                while started.elapsed() < Duration::from_secs(10) {
+                    let elapsed = started.elapsed();
+                    // Everyone idles from 4 s to 6.5 s: longer than a token lifetime.
+                    if elapsed > Duration::from_secs(4) && elapsed < Duration::from_millis(6500) {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                    c.call("vmr", "conference.status", json!({})).await.unwrap_or_else(|e| panic!("worker {i}: {e}"));
+                    calls += 1;
+                    tokio::time::sleep(Duration::from_millis(150)).await;
+                }
+                calls
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for w in workers {
+        total += w.await.unwrap();
+    }
+    assert!(total > 100, "{total} calls");
+    assert_eq!(sim.mcu_hits("/new_session").await, 1, "one session for the whole run");
+    assert!(sim.mcu_hits("/refresh_session").await >= 8, "refreshed every second");
+    // The event stream still delivers.
+    client.call("vmr", "conference.lock", json!({})).await.unwrap();
+    wait_for(&mut events, "service_update", |d| d["locked"] == true).await;
+    client.close().await.unwrap();
+    assert_eq!(sim.mcu_hits("/end_session").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn expired_tokens_get_one_new_session_for_all_callers() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let calls = (0..40).map(|_| {
+        let c = client.clone();
+        async move { c.call("vmr", "conference.status", json!({})).await }
+    });
+    for res in futures::future::join_all(calls).await {
+        res.unwrap();
+    }
+    assert_eq!(sim.api_hits("/checkJoin.shtml").await, 1, "one join check");
+    assert_eq!(sim.mcu_hits("/new_session").await, 1, "one session for 40 concurrent calls");
+
+    sim.post("vmr/tokens/expire", json!({})).await;
+    let calls = (0..40).map(|_| {
+        let c = client.clone();
+        async move { c.call("vmr", "conference.status", json!({})).await }
+    });
+    for res in futures::future::join_all(calls).await {
+        res.unwrap();
+    }
+    assert_eq!(sim.mcu_hits("/new_session").await, 2, "one new session for 40 refused callers");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dropped_event_streams_reconnect() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let mut events = client.events("vmr", json!({})).await.unwrap();
+    for round in 0..3 {
+        let dropped = sim.post("vmr/events/drop", json!({})).await;
+        assert_eq!(dropped["dropped"], 1, "round {round}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (lock, locked) = if round % 2 == 0 { ("conference.lock", true) } else { ("conference.unlock", false) };
+        client.call("vmr", lock, json!({})).await.unwrap();
+        wait_for(&mut events, "service_update", |d| d["locked"] == locked).await;
+    }
+    assert_eq!(sim.mcu_hits("/events").await, 4, "one connection plus one per drop");
+    client.close().await.unwrap();
+    let end = tokio::time::timeout(Duration::from_secs(5), events.next()).await.unwrap();
+    assert!(end.is_none(), "closing the client ends the stream");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_only_where_safe() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    client.call("vmr", "conference.status", json!({})).await.unwrap();
+    let fault = |path: &str| json!({"error_status": 503, "count": 1, "paths": [path]});
+    sim.post("faults", fault("/api/services/meetkit@sim.vmr/service_status")).await;
+    client.call("vmr", "conference.status", json!({})).await.unwrap();
+    assert_eq!(sim.mcu_hits("/service_status").await, 3, "a read is resent after a 503");
+
+    sim.post("faults", fault("/api/services/meetkit@sim.vmr/dial")).await;
+    let err = client
+        .call("vmr", "conference.dial", json!({"role": "guest", "destination": "sip:9@x", "protocol": "sip"}))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Http { status: 503, .. }), "{err:?}");
+    assert!(err.is_retryable());
+    assert_eq!(sim.mcu_hits("/dial").await, 1, "a dial is never resent blindly");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_are_typed() {
+    let sim = Sim::start().await;
+    let wrong = sim.client_with(|p| p.vmr.as_mut().unwrap().password = meetkit::secret::Secret::new("000000"));
+    let err = wrong.call("vmr", "conference.status", json!({})).await.unwrap_err();
+    assert!(matches!(err, Error::Auth { .. }), "{err:?}");
+    assert!(!err.to_string().contains("000000"), "{err}");
+
+    let bad_auth = sim.client_with(|p| p.vmr.as_mut().unwrap().auth = meetkit::secret::Secret::new("nope"));
+    match bad_auth.call("vmr", "record.open", json!({"conferenceKey": "1061"})).await {
+        Err(Error::Api { code, meaning: Some(meaning), .. }) => {
+            assert_eq!(code, "403");
+            assert!(meaning.contains("auth"), "{meaning}");
+        }
+        other => panic!("{other:?}"),
+    }
+
+    let client = sim.client();
+    match client.call("vmr", "record.open", json!({"conferenceKey": "1062"})).await {
+        Err(e @ Error::Api { .. }) => assert!(e.to_string().contains("not allowed to record"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    let err = client.call("vmr", "participant.mute", json!({})).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidParams { param, .. } if param == "uuid"), "{err}");
+    let err = client.call("vmr", "conference.mute", json!({})).await.unwrap_err();
+    assert!(err.to_string().contains("did you mean"), "{err}");
+    let err = client.call("vmr", "participant.mute", json!({"uuid": "no-such-participant"})).await.unwrap_err();
+    assert!(matches!(err, Error::Api { .. } | Error::Http { .. }), "{err:?}");
+}
+
+fn run_script(client: &Client, source: &str, out: &std::path::Path) -> meetkit::Result<Value> {
+    let options = ScriptOptions { out_dir: out.to_path_buf(), print: Arc::new(|_| {}), ..ScriptOptions::default() };
+    meetkit::script::run_source(
+        source,
+        Some("vmr_moderate_and_record.rhai"),
+        client,
+        tokio::runtime::Handle::current(),
+        options,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_moderate_and_record_workflow_leaves_the_files_on_disk() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let dir = tempfile::tempdir().unwrap();
+    let script =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/vmr_moderate_and_record.rhai"))
+            .unwrap();
+    let source = format!("let record_seconds = 1;\nlet device = \"sip:2002@10.0.0.6\";\n{script}");
+    let (c, out) = (client.clone(), dir.path().to_path_buf());
+    let result = tokio::task::spawn_blocking(move || run_script(&c, &source, &out)).await.unwrap().unwrap();
+    assert_eq!(result["room"], "1061");
+    let files = result["files"].as_array().unwrap();
+    assert!(!files.is_empty());
+    let mut total = 0;
+    for f in files {
+        total += std::fs::metadata(dir.path().join(f.as_str().unwrap())).unwrap().len();
+    }
+    assert!(total > 0);
+    assert_eq!(json!(total), result["bytes"]);
+    // Everyone was disconnected and the session ended.
+    assert!(sim.mcu_hits("/disconnect").await >= 1);
+    assert!(sim.mcu_hits("/end_session").await >= 1);
+    let list = client.call("vmr", "conference.participants", json!({})).await.unwrap();
+    assert!(!list.as_array().unwrap().iter().any(|p| p["uuid"] == result["device_uuid"]), "{list}");
+}
