@@ -63,6 +63,15 @@ Examples:
   meetkit endpoints avd             # one vendor
   meetkit endpoints --markdown > docs/endpoints.md")]
     Endpoints(EndpointsArgs),
+    /// Write Rhai definition files for editor autocompletion, and the script reference.
+    #[command(
+        name = "script-api",
+        after_help = "\
+Examples:
+  meetkit script-api --out .rhai-defs      # *.d.rhai files for editors with Rhai support
+  meetkit script-api --markdown            # the function reference of docs/scripting.md"
+    )]
+    ScriptApi(ScriptApiArgs),
     /// Serve the vendor simulators on loopback until interrupted.
     #[command(after_help = "\
 Prints one JSON line first: per vendor its base_url and the credentials it accepts, in the
@@ -134,6 +143,16 @@ struct EndpointsArgs {
 }
 
 #[derive(Args, Debug)]
+struct ScriptApiArgs {
+    /// Directory to write the definition files into.
+    #[arg(long, value_name = "DIR", required_unless_present = "markdown")]
+    out: Option<PathBuf>,
+    /// Print the Markdown function reference instead.
+    #[arg(long)]
+    markdown: bool,
+}
+
+#[derive(Args, Debug)]
 struct SimArgs {
     /// First port to bind (avd on N); default: free ports chosen by the OS.
     #[arg(long, value_name = "N")]
@@ -167,6 +186,7 @@ async fn dispatch(command: Command) -> meetkit::Result<()> {
         Command::Run(args) => run(args).await,
         Command::Call(args) => call(args).await,
         Command::Endpoints(args) => endpoints(args),
+        Command::ScriptApi(args) => script_api(args),
         Command::Sim(args) => sim(args).await,
     }
 }
@@ -253,6 +273,19 @@ fn endpoints(args: EndpointsArgs) -> meetkit::Result<()> {
     Ok(())
 }
 
+fn script_api(args: ScriptApiArgs) -> meetkit::Result<()> {
+    if args.markdown {
+        print!("{}", meetkit::script::reference_markdown());
+        return Ok(());
+    }
+    let dir = args.out.unwrap_or_else(|| PathBuf::from("."));
+    let files = meetkit::script::write_definitions(&dir)?;
+    for f in files {
+        println!("{}", f.display());
+    }
+    Ok(())
+}
+
 async fn sim(args: SimArgs) -> meetkit::Result<()> {
     let options = meetkit_sim::SimOptions { port_base: args.port_base, ..Default::default() };
     let sim = meetkit_sim::Simulator::start(options)
@@ -298,8 +331,12 @@ async fn run(args: RunArgs) -> meetkit::Result<()> {
     let outcome = tokio::select! {
         r = &mut task => r,
         _ = tokio::signal::ctrl_c() => {
-            eprintln!("\ncancelling…");
+            eprintln!("\ncancelling… (on_exit blocks still run; Ctrl-C again to quit at once)");
             cancel.cancel();
+            tokio::spawn(async {
+                let _ = tokio::signal::ctrl_c().await;
+                std::process::exit(130);
+            });
             task.await
         }
     };

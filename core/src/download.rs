@@ -208,7 +208,7 @@ impl<'a> Transfer<'a> {
         Ok(Transfer {
             opts,
             url,
-            shown_url: redact_url(url),
+            shown_url: crate::secret::redact_url(url.as_str()),
             name,
             file: BufWriter::new(file),
             hasher: Md5::new(),
@@ -365,7 +365,7 @@ impl<'a> Transfer<'a> {
             return Error::Timeout { vendor: self.opts.vendor, endpoint: ENDPOINT.into(), after };
         }
         let before_send = e.is_connect() || e.is_builder();
-        self.transport(error_chain(&e.without_url()), before_send)
+        self.transport(crate::error::error_chain(&e.without_url()), before_send)
     }
 
     fn transport(&self, cause: String, before_send: bool) -> Error {
@@ -441,43 +441,6 @@ fn sanitize_file_name(raw: &str) -> Option<String> {
     Some(format!("{}{ext}", &name[..end]))
 }
 
-/// The URL without user info, fragment, or values of query keys that look secret.
-fn redact_url(url: &Url) -> String {
-    let mut url = url.clone();
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
-    url.set_fragment(None);
-    if let Some(query) = url.query().map(str::to_owned) {
-        let secret = |key: &str| {
-            let key = percent_encoding::percent_decode_str(key).decode_utf8_lossy().to_ascii_lowercase();
-            ["token", "key", "secret", "sign", "password", "auth", "credential"].iter().any(|s| key.contains(s))
-        };
-        let pairs: Vec<String> = query
-            .split('&')
-            .map(|pair| match pair.split_once('=') {
-                Some((key, _)) if secret(key) => format!("{key}=REDACTED"),
-                _ => pair.to_string(),
-            })
-            .collect();
-        url.set_query(Some(&pairs.join("&")));
-    }
-    url.to_string()
-}
-
-/// An error and its causes, `a: b: c`, without repeats.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text = format!("{text}: {cause_text}");
-        }
-        source = cause.source();
-    }
-    text
-}
-
 /// `Content-Range: bytes <start>-<end>/<total|*>` → (start, total).
 fn content_range(headers: &HeaderMap) -> Option<(u64, Option<u64>)> {
     let value = headers.get(CONTENT_RANGE)?.to_str().ok()?;
@@ -525,15 +488,6 @@ mod tests {
         }
         let long = sanitize_file_name(&format!("{}.mp4", "é".repeat(300))).unwrap();
         assert!(long.len() <= MAX_NAME_BYTES && long.ends_with(".mp4"), "{long}");
-    }
-
-    #[test]
-    fn redacts_secret_query_values_and_credentials() {
-        let url = Url::parse("https://u:pw@h/rec/a.mp4?file=/x/y.mp4&access_token=T1&apiKey=K&Sign=S#frag").unwrap();
-        assert_eq!(
-            redact_url(&url),
-            "https://h/rec/a.mp4?file=/x/y.mp4&access_token=REDACTED&apiKey=REDACTED&Sign=REDACTED"
-        );
     }
 
     #[test]

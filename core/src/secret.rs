@@ -45,34 +45,42 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
-/// Query parameter names whose values are secrets, in any vendor.
-pub const SENSITIVE_KEYS: &[&str] = &[
-    "token",
-    "access_token",
-    "account_token",
-    "secret_key",
-    "secret",
-    "password",
-    "pin",
-    "auth",
-    "appsecret",
-    "app_secret",
-    "checksum",
-    "oauth_consumer_secret",
-];
+/// Parts of parameter/header names that mark a secret value, in any vendor
+/// (`secret_key`, `account_token`, `CheckSum`, `auth`, `password`, ...).
+const SENSITIVE_PARTS: &[&str] =
+    &["token", "secret", "key", "sign", "password", "passwd", "auth", "credential", "checksum"];
 
-/// Whether a parameter/header name carries a secret.
+/// Whether a parameter/header name carries a secret (case-insensitive; `pin` exactly,
+/// the others anywhere in the name).
 pub fn is_sensitive(name: &str) -> bool {
-    SENSITIVE_KEYS.iter().any(|k| k.eq_ignore_ascii_case(name))
+    let name = name.to_ascii_lowercase();
+    name == "pin" || SENSITIVE_PARTS.iter().any(|p| name.contains(p))
 }
 
-/// `url` with the values of sensitive query parameters replaced by `***`.
+/// `url` without user info or fragment, and with the values of sensitive query
+/// parameters replaced by `***`, for log lines and error messages.
 pub fn redact_url(url: &str) -> String {
-    let Some((base, query)) = url.split_once('?') else { return url.to_string() };
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let base = match url::Url::parse(base) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => base.to_string(),
+    };
+    let Some(query) = query else { return base };
+    let query = query.split('#').next().unwrap_or_default();
     let parts: Vec<String> = query
         .split('&')
         .map(|pair| match pair.split_once('=') {
-            Some((k, _)) if is_sensitive(k) => format!("{k}=***"),
+            Some((k, _)) if is_sensitive(&percent_encoding::percent_decode_str(k).decode_utf8_lossy()) => {
+                format!("{k}=***")
+            }
             _ => pair.to_string(),
         })
         .collect();
@@ -94,9 +102,14 @@ mod tests {
     fn urls_are_redacted() {
         assert_eq!(
             redact_url("http://h/sdkapi/v2/app/get_token?access_key=a&secret_key=s3cr3t&x=1"),
-            "http://h/sdkapi/v2/app/get_token?access_key=a&secret_key=***&x=1"
+            "http://h/sdkapi/v2/app/get_token?access_key=***&secret_key=***&x=1"
         );
         assert_eq!(redact_url("http://h/r?token=abc%3D%3D"), "http://h/r?token=***");
         assert_eq!(redact_url("http://h/r"), "http://h/r");
+        assert_eq!(
+            redact_url("https://u:pw@h/a.mp4?file=/x.mp4&Sign=1&apiKey=2&pin=3#frag"),
+            "https://h/a.mp4?file=/x.mp4&Sign=***&apiKey=***&pin=***"
+        );
+        assert!(!is_sensitive("room_id") && !is_sensitive("ping") && is_sensitive("AppSecret"));
     }
 }

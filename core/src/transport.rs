@@ -206,16 +206,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// A reqwest error as text, without the URL (which may hold a token) and with its causes.
 fn describe(e: reqwest::Error) -> String {
-    use std::error::Error as _;
-    let e = e.without_url();
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
+    crate::error::error_chain(&e.without_url())
 }
 
 #[cfg(test)]

@@ -25,6 +25,12 @@
 //! `POST /_sim/avd/rooms/{room_id}/chat {"from_id","message","from_name"?}`,
 //! `POST /_sim/avd/calls/{call_id}/hangup`.
 //!
+//! NetEase extras: `POST /_sim/netease/callback_url {"url": "..."|null}`,
+//! `GET /_sim/netease/callbacks` (deliveries and their attempts),
+//! `POST /_sim/netease/meetings/{meetingUniqueId}/start` (open the AV room
+//! now), `.../join {"accountId","deviceId"?}`, `.../leave {"accountId"}`,
+//! `.../end {"reason": 1|2|3}`.
+//!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
 //! let sim = meetkit_sim::Simulator::start(Default::default()).await?;
@@ -36,6 +42,7 @@
 
 mod avd;
 mod common;
+mod netease;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -58,11 +65,18 @@ pub struct SimOptions {
     pub port_base: Option<u16>,
     /// AVD (3tee) simulator options.
     pub avd: AvdOptions,
+    /// NetEase Meeting simulator options.
+    pub netease: NeteaseOptions,
 }
 
 impl Default for SimOptions {
     fn default() -> Self {
-        SimOptions { host: IpAddr::V4(Ipv4Addr::LOCALHOST), port_base: None, avd: AvdOptions::default() }
+        SimOptions {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port_base: None,
+            avd: AvdOptions::default(),
+            netease: NeteaseOptions::default(),
+        }
     }
 }
 
@@ -95,11 +109,71 @@ impl Default for AvdOptions {
     }
 }
 
+/// Options of the NetEase Meeting simulator.
+#[derive(Clone)]
+pub struct NeteaseOptions {
+    /// Accepted `AppKey` (default `sim-app-key`).
+    pub app_key: String,
+    /// `AppSecret` paired with the key (default `sim-app-secret`); never
+    /// printed by `Debug`.
+    pub app_secret: String,
+    /// Where signed callbacks are POSTed (default none; replaceable at run
+    /// time with `POST /_sim/netease/callback_url`).
+    pub callback_url: Option<String>,
+    /// Waits before the resends of a callback that did not get HTTP 200,
+    /// each from the previous attempt (doc: 2 s, 4 s, 6 s, 1 h, 1 h).
+    pub callback_schedule: Vec<Duration>,
+    /// Multiplier of the real-time resend waits (1.0 = as scheduled; tests
+    /// use e.g. 0.01).
+    pub callback_time_scale: f64,
+    /// Virtual time between a meeting's end and its recordings appearing
+    /// (default 60 s).
+    pub record_delay: Duration,
+    /// Single-meeting time limit after the AV room opens (virtual time;
+    /// doc default 2 h), ended with reason 3.
+    pub max_meeting_duration: Duration,
+    /// Size of the mixed mp4 recording per recorded (virtual) second; the
+    /// aac file is an eighth of it (default 16 KiB).
+    pub record_bytes_per_second: u64,
+}
+
+impl Default for NeteaseOptions {
+    fn default() -> Self {
+        NeteaseOptions {
+            app_key: "sim-app-key".into(),
+            app_secret: "sim-app-secret".into(),
+            callback_url: None,
+            callback_schedule: [2, 4, 6, 3600, 3600].map(Duration::from_secs).to_vec(),
+            callback_time_scale: 1.0,
+            record_delay: Duration::from_secs(60),
+            max_meeting_duration: Duration::from_secs(2 * 3600),
+            record_bytes_per_second: 16 * 1024,
+        }
+    }
+}
+
+impl std::fmt::Debug for NeteaseOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NeteaseOptions")
+            .field("app_key", &self.app_key)
+            .field("app_secret", &"<redacted>")
+            .field("callback_url", &self.callback_url)
+            .field("callback_schedule", &self.callback_schedule)
+            .field("callback_time_scale", &self.callback_time_scale)
+            .field("record_delay", &self.record_delay)
+            .field("max_meeting_duration", &self.max_meeting_duration)
+            .field("record_bytes_per_second", &self.record_bytes_per_second)
+            .finish()
+    }
+}
+
 /// A running set of simulated vendor servers. Stops when
 /// [`shutdown`](Simulator::shutdown) is awaited or when dropped.
 pub struct Simulator {
     avd_addr: SocketAddr,
     avd_opts: AvdOptions,
+    netease_addr: SocketAddr,
+    netease_opts: NeteaseOptions,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -115,21 +189,34 @@ impl Simulator {
         let listener = TcpListener::bind(SocketAddr::new(opts.host, avd_port)).await?;
         let avd_addr = listener.local_addr()?;
         let avd = Arc::new(avd::Avd::new(opts.avd.clone(), clock.clone(), base_url(avd_addr)));
-        let tasks = vec![common::launch(listener, avd::router(avd.clone()), avd, clock, stop_rx)];
+        let mut tasks = vec![common::launch(listener, avd::router(avd.clone()), avd, clock.clone(), stop_rx.clone())];
         // Further vendors: bind `port_base + 1`, `+ 2`, ... and `launch`
         // them with the same clock and stop signal.
 
-        Ok(Simulator { avd_addr, avd_opts: opts.avd, stop, tasks })
+        let netease_port = opts.port_base.map(|n| n + 4).unwrap_or(0);
+        let listener = TcpListener::bind(SocketAddr::new(opts.host, netease_port)).await?;
+        let netease_addr = listener.local_addr()?;
+        let netease = Arc::new(netease::Netease::new(opts.netease.clone(), clock.clone(), base_url(netease_addr)));
+        tasks.extend(netease.spawn_workers(stop_rx.clone()));
+        tasks.push(common::launch(listener, netease::router(netease.clone()), netease, clock, stop_rx));
+
+        Ok(Simulator { avd_addr, avd_opts: opts.avd, netease_addr, netease_opts: opts.netease, stop, tasks })
     }
 
     /// Connection profile for clients:
-    /// `{"avd": {"base_url", "access_key", "secret_key"}}`.
+    /// `{"avd": {"base_url", "access_key", "secret_key"},
+    ///   "netease": {"base_url", "app_key", "app_secret"}}`.
     pub fn profile(&self) -> Value {
         json!({
             "avd": {
                 "base_url": self.avd_base_url(),
                 "access_key": self.avd_opts.access_key,
                 "secret_key": self.avd_opts.secret_key,
+            },
+            "netease": {
+                "base_url": self.netease_base_url(),
+                "app_key": self.netease_opts.app_key,
+                "app_secret": self.netease_opts.app_secret,
             }
         })
     }
@@ -138,6 +225,12 @@ impl Simulator {
     /// the `/sdkapi/v2` prefix).
     pub fn avd_base_url(&self) -> String {
         base_url(self.avd_addr)
+    }
+
+    /// Root URL of the NetEase server, e.g. `http://127.0.0.1:40127` (the
+    /// API lives under `/v1/...` and `/v2/...`).
+    pub fn netease_base_url(&self) -> String {
+        base_url(self.netease_addr)
     }
 
     /// Stop accepting, let open connections finish (at most 5 s) and wait

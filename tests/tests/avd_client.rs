@@ -299,3 +299,37 @@ async fn script_errors_are_catchable_maps() {
     .unwrap_err();
     assert!(err.to_string().contains("test.rhai:2:") && err.to_string().contains("without `..`"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_for_events_of_a_vendor_without_events_is_a_clear_catchable_error() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let dir = tempfile::tempdir().unwrap();
+    let source = r#"
+        let caught = ();
+        try { wait_event("avd", "anything", 1); } catch (e) { caught = e.message; }
+        caught
+    "#;
+    let (c, out) = (client.clone(), dir.path().to_path_buf());
+    let v = tokio::task::spawn_blocking(move || run_script(&c, source, &out)).await.unwrap().unwrap();
+    assert!(v.as_str().unwrap().contains("sends no events"), "{v}");
+}
+
+#[tokio::test]
+async fn get_statistic_on_an_unknown_room_is_not_mistaken_for_an_expired_token() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let err = client
+        .call("avd", "room.get_statistic", json!({"room_id": "nope", "start_time": 0, "end_time": 10}))
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Api { code, meaning, .. } => {
+            assert_eq!(code, "40003");
+            assert!(meaning.unwrap().starts_with("Room id does not exist"), "{err}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sim.hits("/sdkapi/v2/room/get_statistic").await, 1, "not resent");
+    assert_eq!(sim.hits("/sdkapi/v2/app/get_token").await, 1, "no token renewal");
+}

@@ -12,24 +12,32 @@
 //! }
 //! ```
 //!
-//! Scripts run on a plain thread (never a tokio worker); every vendor call enters
-//! the shared runtime with `block_on`. Limits (operations, call depth, sizes,
-//! wall-clock time) are explicit and the same in debug and release builds; a run
-//! can be cancelled through [`ScriptOptions::cancel`]. Scripts cannot start
-//! processes and write files only under [`ScriptOptions::out_dir`].
+//! Scripts run on a plain thread (never a tokio worker); every vendor call enters the
+//! shared runtime with `block_on`. Limits (operations, call depth, sizes, wall-clock
+//! time) are explicit and the same in debug and release builds; a run can be cancelled
+//! through [`ScriptOptions::cancel`]. Scripts cannot start processes, import modules,
+//! `eval` strings or read secrets from the environment, and write files only under
+//! [`ScriptOptions::out_dir`]. `on_exit` blocks run after the script, even when it failed
+//! or was cancelled, with a fresh time budget of their own.
+//!
+//! Every function is listed in [`stdlib::FUNCTIONS`], which also generates the reference
+//! in `docs/scripting.md`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use rhai::{Dynamic, Engine, EvalAltResult, Position, Scope};
+use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Position, Scope, AST};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::download::Progress;
 use crate::{Client, Error, Result};
 
-mod stdlib;
+mod docs;
+pub mod stdlib;
+
+pub use docs::{reference_markdown, write_definitions};
 
 /// Resource limits of one run.
 #[derive(Clone, Debug)]
@@ -44,8 +52,10 @@ pub struct Limits {
     pub max_array_size: usize,
     /// Largest map (default 100,000 entries).
     pub max_map_size: usize,
-    /// Wall-clock time for the whole run (default none).
+    /// Wall-clock time for the script (default none).
     pub timeout: Option<Duration>,
+    /// Wall-clock time for all `on_exit` blocks together (default 60 s).
+    pub cleanup_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -57,6 +67,7 @@ impl Default for Limits {
             max_array_size: 100_000,
             max_map_size: 100_000,
             timeout: None,
+            cleanup_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -75,7 +86,7 @@ pub struct ScriptOptions {
     pub vars: Map<String, Value>,
     /// Resource limits.
     pub limits: Limits,
-    /// Cancel the run from outside (Ctrl-C).
+    /// Cancel the run from outside (Ctrl-C). `on_exit` blocks still run.
     pub cancel: CancellationToken,
     /// Download progress sink (the CLI draws bars with it).
     pub progress: Option<ProgressFn>,
@@ -106,24 +117,96 @@ impl std::fmt::Debug for ScriptOptions {
     }
 }
 
+/// The phase a run is in: its cancellation token and wall-clock deadline. The cleanup
+/// phase (`on_exit` blocks) gets a fresh token and deadline so it runs after Ctrl-C.
+struct Phase {
+    cancel: CancellationToken,
+    deadline: Option<Instant>,
+    cleanup: bool,
+}
+
 /// What the runtime needs at call time, shared by all registered functions.
-#[derive(Clone)]
 pub(crate) struct Host {
     pub client: Client,
     pub runtime: tokio::runtime::Handle,
     pub options: ScriptOptions,
+    phase: RwLock<Phase>,
+    /// Event subscriptions opened by `wait_event`, per vendor, with the events that
+    /// arrived but were not waited for yet.
+    pub events: Mutex<std::collections::HashMap<crate::Vendor, stdlib::EventBuffer>>,
+    /// `on_exit` blocks, in registration order.
+    pub on_exit: Mutex<Vec<FnPtr>>,
 }
 
 impl Host {
-    /// Run a future to completion on the shared runtime, aborting it if the run is cancelled.
+    pub(crate) fn new(client: Client, runtime: tokio::runtime::Handle, options: ScriptOptions) -> Arc<Host> {
+        let phase = Phase {
+            cancel: options.cancel.clone(),
+            deadline: options.limits.timeout.map(|t| Instant::now() + t),
+            cleanup: false,
+        };
+        Arc::new(Host {
+            client,
+            runtime,
+            options,
+            phase: RwLock::new(phase),
+            events: Mutex::default(),
+            on_exit: Mutex::default(),
+        })
+    }
+
+    /// The current phase's cancellation token.
+    pub fn cancel_token(&self) -> CancellationToken {
+        self.phase.read().unwrap_or_else(|p| p.into_inner()).cancel.clone()
+    }
+
+    /// Why the script must stop now, if it must (cancelled, or past its deadline).
+    fn must_stop(&self) -> Option<&'static str> {
+        let phase = self.phase.read().unwrap_or_else(|p| p.into_inner());
+        if phase.cancel.is_cancelled() {
+            Some("cancelled")
+        } else if phase.deadline.is_some_and(|d| Instant::now() > d) {
+            Some(if phase.cleanup { "cleanup timeout" } else { "timeout" })
+        } else {
+            None
+        }
+    }
+
+    /// Run a future to completion on the shared runtime, aborting it when the run is
+    /// cancelled or its deadline passes.
     pub fn block_on<T>(&self, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
-        let cancel = self.options.cancel.clone();
+        let (cancel, deadline, cleanup) = {
+            let p = self.phase.read().unwrap_or_else(|p| p.into_inner());
+            (p.cancel.clone(), p.deadline, p.cleanup)
+        };
+        let limit = if cleanup { Some(self.options.limits.cleanup_timeout) } else { self.options.limits.timeout };
         self.runtime.block_on(async move {
+            let expired = async {
+                match deadline {
+                    Some(d) => tokio::time::sleep_until(d.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 r = fut => r,
                 _ = cancel.cancelled() => Err(Error::Cancelled { reason: "the run was cancelled".into() }),
+                _ = expired => Err(Error::Script {
+                    message: time_limit_message(cleanup, limit),
+                    file: None,
+                    line: None,
+                    column: None,
+                }),
             }
         })
+    }
+}
+
+fn time_limit_message(cleanup: bool, limit: Option<Duration>) -> String {
+    let secs = limit.map_or(0.0, |t| t.as_secs_f64());
+    if cleanup {
+        format!("script stopped: on_exit blocks reached their time limit of {secs}s")
+    } else {
+        format!("script stopped: time limit of {secs}s reached (--timeout)")
     }
 }
 
@@ -148,26 +231,66 @@ pub fn run_source(
     runtime: tokio::runtime::Handle,
     options: ScriptOptions,
 ) -> Result<Value> {
-    let host = Host { client: client.clone(), runtime, options };
+    let host = Host::new(client.clone(), runtime, options);
     let engine = build_engine(&host);
     let file = name.map(str::to_string);
     let ast = engine.compile(source).map_err(|e| {
         let pos = e.position();
-        script_error(e.to_string(), &file, pos)
+        let mut message = e.to_string();
+        strip_position(&mut message);
+        script_error(message, &file, pos)
     })?;
     let mut scope = Scope::new();
     for (k, v) in &host.options.vars {
         let value = rhai::serde::to_dynamic(v).map_err(|e| Error::config(format!("--set {k}: {e}")))?;
         scope.push(k.clone(), value);
     }
-    let result = engine.eval_ast_with_scope::<Dynamic>(&mut scope, &ast);
-    match result {
-        Ok(v) => rhai::serde::from_dynamic::<Value>(&v).or(Ok(Value::String(v.to_string()))),
-        Err(e) => Err(convert_error(*e, &file, &host)),
+    let result = engine
+        .eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
+        .map_err(|e| convert_error(*e, &file, &host))
+        .map(|v| rhai::serde::from_dynamic::<Value>(&v).unwrap_or_else(|_| Value::String(v.to_string())));
+    let cleanup = run_on_exit(&engine, &ast, &host, &file);
+    match (result, cleanup) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Ok(_), Err(e)) => Err(e),
+        (Err(e), Ok(())) => Err(e),
+        (Err(e), Err(c)) => {
+            tracing::warn!(target: "meetkit::script", error = %c, "on_exit failed after the script failed");
+            Err(e)
+        }
     }
 }
 
-fn build_engine(host: &Host) -> Engine {
+/// Run the `on_exit` blocks, last registered first, each even if an earlier one failed.
+fn run_on_exit(engine: &Engine, ast: &AST, host: &Host, file: &Option<String>) -> Result<()> {
+    let blocks: Vec<FnPtr> = std::mem::take(&mut *host.on_exit.lock().unwrap_or_else(|p| p.into_inner()));
+    if blocks.is_empty() {
+        return Ok(());
+    }
+    *host.phase.write().unwrap_or_else(|p| p.into_inner()) = Phase {
+        cancel: CancellationToken::new(),
+        deadline: Some(Instant::now() + host.options.limits.cleanup_timeout),
+        cleanup: true,
+    };
+    let mut first = Ok(());
+    for block in blocks.iter().rev() {
+        if let Err(e) = block.call::<Dynamic>(engine, ast, ()) {
+            let e = convert_error(*e, file, host);
+            tracing::warn!(target: "meetkit::script", error = %e, "an on_exit block failed");
+            if first.is_ok() {
+                first = Err(Error::Script {
+                    message: format!("on_exit block failed: {e}"),
+                    file: file.clone(),
+                    line: None,
+                    column: None,
+                });
+            }
+        }
+    }
+    first
+}
+
+fn build_engine(host: &Arc<Host>) -> Engine {
     let mut engine = Engine::new();
     let l = &host.options.limits;
     engine
@@ -176,17 +299,12 @@ fn build_engine(host: &Host) -> Engine {
         .set_max_string_size(l.max_string_size)
         .set_max_array_size(l.max_array_size)
         .set_max_map_size(l.max_map_size)
-        .set_max_expr_depths(128, 64);
-    let (started, timeout, cancel) = (Instant::now(), l.timeout, host.options.cancel.clone());
-    engine.on_progress(move |_| {
-        if cancel.is_cancelled() {
-            return Some("cancelled".into());
-        }
-        match timeout {
-            Some(t) if started.elapsed() > t => Some("timeout".into()),
-            _ => None,
-        }
-    });
+        .set_max_expr_depths(128, 64)
+        .set_max_modules(0)
+        .set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
+    engine.disable_symbol("eval");
+    let h = host.clone();
+    engine.on_progress(move |_| h.must_stop().map(Dynamic::from));
     let print = host.options.print.clone();
     engine.on_print(move |s| print(s));
     engine.on_debug(|s, _, pos| tracing::debug!(target: "meetkit::script", %pos, "{s}"));
@@ -222,43 +340,62 @@ fn script_error(message: String, file: &Option<String>, pos: Position) -> Error 
     Error::Script { message, file: file.clone(), line: pos.line(), column: pos.position() }
 }
 
+/// Rhai appends " (line l, position c)" to messages; meetkit prints positions itself.
+fn strip_position(message: &mut String) {
+    if let Some(i) = message.rfind(" (line ") {
+        message.truncate(i);
+    }
+}
+
 /// An uncaught Rhai error → [`Error`]: cancellation and limits keep their meaning,
 /// thrown meetkit errors keep their text, and the position of the script is attached.
 fn convert_error(e: EvalAltResult, file: &Option<String>, host: &Host) -> Error {
     let pos = e.position();
     match e {
         EvalAltResult::ErrorTerminated(reason, _) => {
-            if host.options.cancel.is_cancelled() {
-                Error::Cancelled { reason: "the run was cancelled".into() }
-            } else {
-                let reason = reason.into_string().unwrap_or_default();
-                let limit = host.options.limits.timeout.map(|t| format!(" ({}s)", t.as_secs_f64())).unwrap_or_default();
-                script_error(format!("script stopped: {reason}: wall-clock limit{limit} exceeded"), file, pos)
+            let reason = reason.into_string().unwrap_or_default();
+            if reason == "cancelled" {
+                return Error::Cancelled { reason: "the run was cancelled".into() };
             }
+            let message = match reason.as_str() {
+                "cleanup timeout" => time_limit_message(true, Some(host.options.limits.cleanup_timeout)),
+                _ => time_limit_message(false, host.options.limits.timeout),
+            };
+            script_error(message, file, pos)
         }
+        EvalAltResult::ErrorTooManyOperations(_) => script_error(
+            format!("script stopped: more than {} operations (a runaway loop?)", host.options.limits.max_operations),
+            file,
+            pos,
+        ),
         EvalAltResult::ErrorRuntime(value, _) => {
             let text = match value.read_lock::<rhai::Map>() {
                 Some(map) => match map.get("kind").map(|k| k.to_string()) {
-                    Some(k) if k == "cancelled" => return Error::Cancelled { reason: "the run was cancelled".into() },
-                    _ => map.get("detail").map(|d| d.to_string()).unwrap_or_else(|| format!("{map:?}")),
+                    Some(k) if k == "cancelled" => {
+                        let reason = map.get("message").map(|m| m.to_string()).unwrap_or_default();
+                        return Error::Cancelled { reason: reason.trim_start_matches("cancelled: ").to_string() };
+                    }
+                    _ => map.get("detail").map(|d| d.to_string()).unwrap_or_else(|| format!("uncaught: {map:?}")),
                 },
-                None => format!("uncaught: {value}"),
+                None => value.to_string(),
             };
             script_error(text, file, pos)
         }
-        EvalAltResult::ErrorInFunctionCall(name, src, inner, _) => {
-            let inner = convert_error(*inner, file, host);
-            match inner {
-                Error::Script { message, .. } => script_error(format!("in `{name}`{src}: {message}"), file, pos),
-                other => other,
+        EvalAltResult::ErrorInFunctionCall(name, src, inner, _) => match convert_error(*inner, file, host) {
+            Error::Script { message, line, column, .. } => {
+                let mut e = script_error(format!("in `{name}`{src}: {message}"), file, pos);
+                if let Error::Script { line: l, column: c, .. } = &mut e {
+                    if l.is_none() {
+                        (*l, *c) = (line, column);
+                    }
+                }
+                e
             }
-        }
+            other => other,
+        },
         other => {
             let mut message = other.to_string();
-            // Rhai appends " (line l, position c)"; we print the position ourselves.
-            if let Some(i) = message.rfind(" (line ") {
-                message.truncate(i);
-            }
+            strip_position(&mut message);
             script_error(message, file, pos)
         }
     }

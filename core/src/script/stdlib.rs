@@ -1,28 +1,133 @@
-//! Functions registered into every script engine.
-//!
-//! | function | what it does |
-//! |---|---|
-//! | `vendor(name)` | a handle on one vendor of the run's profile |
-//! | `v.call(id, #{..})` / `v.call(id)` | call an endpoint of the vendor's table; returns the payload map |
-//! | `v.name` | the vendor id |
-//! | `sleep(seconds)` | wait (int or float seconds); cancellable |
-//! | `download(url)` / `download(url, dir)` | stream a file into the run's out dir (or a sub-dir of it); returns `#{path, file_name, bytes, md5}` |
-//! | `fail(message)` | stop the run with an error |
-//! | `json_string(value)` / `json_parse(text)` | JSON conversion |
-//! | `log_info(text)` / `log_warn(text)` | log lines (shown with `-v`) |
+//! The functions every script can use. [`FUNCTIONS`] documents them (it generates the
+//! reference in `docs/scripting.md`); [`register`] installs them.
 
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use rhai::{Dynamic, Engine, EvalAltResult, FnPtr, Map as RhaiMap};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, Map as RhaiMap, NativeCallContext};
 use serde_json::Value;
 
 use super::{throw, Host};
 use crate::download::DownloadOptions;
-use crate::Vendor;
+use crate::{Error, Vendor};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+/// One documented script function.
+#[derive(Debug)]
+pub struct FnDoc {
+    /// How it is called.
+    pub signature: &'static str,
+    /// What it does.
+    pub summary: &'static str,
+    /// A short example (compiled by the tests).
+    pub example: &'static str,
+}
+
+/// Every function meetkit adds to Rhai, in the order of the reference.
+pub static FUNCTIONS: &[FnDoc] = &[
+    FnDoc {
+        signature: "vendor(name) -> vendor handle",
+        summary:
+            "A handle on one vendor of the run's profile (`avd`, `kedacom`, `vmr`, `netease`); fails if the profile \
+                  has no connection for it. `v.name` is the vendor id.",
+        example: r#"let avd = vendor("avd");"#,
+    },
+    FnDoc {
+        signature: "v.call(endpoint_id, #{params}) -> map",
+        summary:
+            "Call one endpoint of the vendor's table (ids as in `meetkit endpoints`). Parameters are checked first; \
+                  the result is the vendor's payload without its envelope. Errors are thrown as maps \
+                  `#{vendor, endpoint, code, message, retryable, kind, detail}`.",
+        example: r#"let room = vendor("avd").call("room.create", #{ room_id: "weekly", user_id: "ops" });"#,
+    },
+    FnDoc {
+        signature: "sleep(seconds)",
+        summary: "Wait (int or float seconds, at most a day). Cancellable.",
+        example: "sleep(0.5);",
+    },
+    FnDoc {
+        signature: "now() -> float",
+        summary: "Seconds since the Unix epoch, with fractions.",
+        example: "let started = now();",
+    },
+    FnDoc {
+        signature: "wait_until(|| condition, timeout_secs, interval_secs) -> value",
+        summary: "Call the closure every `interval_secs` until it returns something other than `false` or `()`, and \
+                  return that value; throws a `timeout` error map after `timeout_secs`.",
+        example: r#"let status = wait_until(|| {
+    let s = vendor("avd").call("device.get_invite_status", #{ call_id: "c1" });
+    if s.invite_status.to_string() == "1" { s }
+}, 30, 0.5);"#,
+    },
+    FnDoc {
+        signature: "wait_event(vendor, type, timeout_secs) -> #{vendor, type, data}",
+        summary: "The next event of `type` (`\"*\"` for any) from a vendor with events (vmr's event stream, NetEase \
+                  callbacks). Subscribes on first use; events of other types are kept for later waits. Throws a \
+                  `timeout` error map when none arrives in time.",
+        example: r#"let ev = wait_event("vmr", "participant_create", 10);
+print(ev.data);"#,
+    },
+    FnDoc {
+        signature: "download(url[, subdir]) -> #{path, file_name, bytes, md5}",
+        summary: "Stream a file into the run's `--out` directory (or a relative sub-directory of it): resumes after a \
+                  dropped connection, checks size and checksum, never leaves a partial file, refuses `..`, absolute \
+                  paths and symlinks leading out of `--out`.",
+        example: r#"let f = download("http://127.0.0.1:8100/attachment?file=/rec/a.mp4", "room1");
+print(`${f.file_name}: ${f.bytes} bytes`);"#,
+    },
+    FnDoc {
+        signature: "parallel([closures]) -> [#{ok, value, error}]",
+        summary: "Run independent closures concurrently (at most 16 at a time) and collect, in order, each one's \
+                  value (`ok: true`) or error map (`ok: false`).",
+        example: r#"let avd = vendor("avd");
+let results = parallel([
+    || avd.call("room.read", #{ room_id: "a" }),
+    || avd.call("room.read", #{ room_id: "b" }),
+]);
+for r in results { if !r.ok { print(r.error.message); } }"#,
+    },
+    FnDoc {
+        signature: "retry(|| body, attempts, backoff_secs) -> value",
+        summary: "Call the closure until it succeeds, at most `attempts` times, waiting `backoff_secs`, then twice as \
+                  long, ... between attempts; rethrows the last error. Cancellation and limits are never retried.",
+        example: r#"let rooms = retry(|| vendor("avd").call("room.list"), 3, 1.0);"#,
+    },
+    FnDoc {
+        signature: "on_exit(|| cleanup)",
+        summary: "Register a block that runs when the script ends — normally, with an error, or cancelled by Ctrl-C — \
+                  last registered first, with its own time budget (60 s). Use it to stop recordings and end sessions.",
+        example: r#"let avd = vendor("avd");
+on_exit(|| avd.call("room.mix_record.stop", #{ room_id: "weekly" }));"#,
+    },
+    FnDoc {
+        signature: "json_string(value) -> string",
+        summary: "A value as JSON text.",
+        example: r#"print(json_string(#{ a: 1, b: [true, ()] }));"#,
+    },
+    FnDoc {
+        signature: "json_parse(text) -> value",
+        summary: "JSON text as a value (maps, arrays, strings, numbers, booleans, `()` for null).",
+        example: r#"let v = json_parse("{\"a\": [1, 2]}");"#,
+    },
+    FnDoc {
+        signature: "env(name) -> string or ()",
+        summary: "An environment variable, or `()` when unset. Names that look secret (containing key, secret, token, \
+                  password, auth, sign, ...) are refused: scripts never see credentials.",
+        example: r#"let site = env("SITE_NAME") ?? "lab";"#,
+    },
+    FnDoc {
+        signature: "log_info(text) / log_warn(text)",
+        summary: "A log line (shown with `meetkit -v`).",
+        example: r#"log_info("recording started");"#,
+    },
+    FnDoc {
+        signature: "fail(message)",
+        summary: "Stop the script with an error (catchable like any other).",
+        example: r#"fail("the device never answered");"#,
+    },
+];
 
 /// `v.call(id[, #{params}])` on a vendor handle: call one endpoint of the vendor's table.
 fn call_endpoint(host: &Host, vendor: Vendor, args: &mut [&mut Dynamic]) -> RhaiResult<Dynamic> {
@@ -46,14 +151,43 @@ fn call_endpoint(host: &Host, vendor: Vendor, args: &mut [&mut Dynamic]) -> Rhai
     rhai::serde::to_dynamic(value)
 }
 
-pub(crate) fn register(engine: &mut Engine, host: &Host) {
-    let host = Arc::new(host.clone());
+/// The doc comment of the function named `name` (for editors' definition files).
+fn comments(name: &str) -> Vec<String> {
+    FUNCTIONS
+        .iter()
+        .filter(|f| f.signature.starts_with(&format!("{name}(")) || f.signature.contains(&format!(" / {name}(")))
+        .map(|f| {
+            let mut c = format!("/// {}\n///\n/// ```rhai", f.summary);
+            for line in f.example.lines() {
+                c.push_str(&format!("\n/// {line}"));
+            }
+            c.push_str("\n/// ```");
+            c
+        })
+        .collect()
+}
 
+/// Register `func` as `name` with typed parameter info (`["name: type", ..., "return type"]`)
+/// and the doc comment from [`FUNCTIONS`], so definition files read well.
+fn reg<A: 'static, const N: usize, const X: bool, R: rhai::Variant + Clone, const F: bool>(
+    engine: &mut Engine,
+    name: &str,
+    params: &[&str],
+    func: impl rhai::RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
+) {
+    rhai::FuncRegistration::new(name)
+        .with_params_info(params)
+        .with_comments(comments(name))
+        .register_into_engine(engine, func);
+}
+
+/// Install every function of [`FUNCTIONS`] into `engine`.
+pub(crate) fn register(engine: &mut Engine, host: &Arc<Host>) {
     // A vendor handle is a native function pointer named after the vendor: Rhai reserves
     // `.call(...)` for function pointers, and this is what makes `v.call(id, #{..})` work.
     // `v.name` is the vendor id.
     let h = host.clone();
-    engine.register_fn("vendor", move |name: &str| -> RhaiResult<FnPtr> {
+    reg(engine, "vendor", &["name: String", "Fn"], move |name: &str| -> RhaiResult<FnPtr> {
         let vendor: Vendor = name.parse().map_err(throw)?;
         h.client.require(vendor).map_err(throw)?;
         let host = h.clone();
@@ -62,39 +196,258 @@ pub(crate) fn register(engine: &mut Engine, host: &Host) {
     });
 
     let h = host.clone();
-    engine.register_fn("sleep", move |secs: rhai::FLOAT| sleep(&h, secs));
+    reg(engine, "sleep", &["seconds: float", "()"], move |secs: rhai::FLOAT| sleep(&h, secs));
     let h = host.clone();
-    engine.register_fn("sleep", move |secs: rhai::INT| sleep(&h, secs as f64));
-
-    let h = host.clone();
-    engine.register_fn("download", move |url: &str| download(&h, url, ""));
-    let h = host.clone();
-    engine.register_fn("download", move |url: &str, dir: &str| download(&h, url, dir));
-
-    engine.register_fn("fail", |message: &str| -> RhaiResult<()> {
-        Err(Box::new(EvalAltResult::ErrorRuntime(message.to_string().into(), rhai::Position::NONE)))
+    reg(engine, "sleep", &["seconds: int", "()"], move |secs: rhai::INT| sleep(&h, secs as f64));
+    reg(engine, "now", &["float"], || -> rhai::FLOAT {
+        SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or_default()
     });
-    engine.register_fn("json_string", |v: Dynamic| -> RhaiResult<String> {
+
+    let h = host.clone();
+    let params = ["condition: Fn", "timeout_secs: float", "interval_secs: float", "?"];
+    reg(engine, "wait_until", &params, move |ctx: NativeCallContext, f: FnPtr, timeout: Dynamic, interval: Dynamic| {
+        wait_until(&h, &ctx, &f, seconds(&timeout, "wait_until timeout")?, seconds(&interval, "wait_until interval")?)
+    });
+    let h = host.clone();
+    let params = ["vendor: String", "type: String", "timeout_secs: float", "Map"];
+    reg(engine, "wait_event", &params, move |vendor: &str, kind: &str, timeout: Dynamic| {
+        wait_event(&h, vendor, kind, seconds(&timeout, "wait_event timeout")?)
+    });
+
+    let h = host.clone();
+    reg(engine, "download", &["url: String", "Map"], move |url: &str| download(&h, url, ""));
+    let h = host.clone();
+    reg(engine, "download", &["url: String", "subdir: String", "Map"], move |url: &str, dir: &str| {
+        download(&h, url, dir)
+    });
+
+    reg(engine, "parallel", &["closures: Array", "Array"], |ctx: NativeCallContext, blocks: Array| {
+        parallel(&ctx, blocks)
+    });
+    let h = host.clone();
+    let params = ["body: Fn", "attempts: int", "backoff_secs: float", "?"];
+    reg(engine, "retry", &params, move |ctx: NativeCallContext, f: FnPtr, attempts: rhai::INT, backoff: Dynamic| {
+        retry(&h, &ctx, &f, attempts, seconds(&backoff, "retry backoff")?)
+    });
+    let h = host.clone();
+    reg(engine, "on_exit", &["cleanup: Fn", "()"], move |f: FnPtr| {
+        h.on_exit.lock().unwrap_or_else(|p| p.into_inner()).push(f);
+    });
+
+    reg(engine, "json_string", &["value: ?", "String"], |v: Dynamic| -> RhaiResult<String> {
         let value: Value = rhai::serde::from_dynamic(&v)?;
         Ok(value.to_string())
     });
-    engine.register_fn("json_parse", |text: &str| -> RhaiResult<Dynamic> {
+    reg(engine, "json_parse", &["text: String", "?"], |text: &str| -> RhaiResult<Dynamic> {
         let value: Value = serde_json::from_str(text).map_err(|e| format!("json_parse: {e}"))?;
         rhai::serde::to_dynamic(value)
     });
-    engine.register_fn("log_info", |text: &str| tracing::info!(target: "meetkit::script", "{text}"));
-    engine.register_fn("log_warn", |text: &str| tracing::warn!(target: "meetkit::script", "{text}"));
+    reg(engine, "env", &["name: String", "?"], |name: &str| -> RhaiResult<Dynamic> {
+        if crate::secret::is_sensitive(name) {
+            return Err(format!("env(\"{name}\"): the name looks like a secret, and scripts never see secrets").into());
+        }
+        Ok(std::env::var(name).map(Dynamic::from).unwrap_or(Dynamic::UNIT))
+    });
+    reg(engine, "log_info", &["text: String", "()"], |text: &str| tracing::info!(target: "meetkit::script", "{text}"));
+    reg(engine, "log_warn", &["text: String", "()"], |text: &str| tracing::warn!(target: "meetkit::script", "{text}"));
+    reg(engine, "fail", &["message: String", "()"], |message: &str| -> RhaiResult<()> {
+        Err(Box::new(EvalAltResult::ErrorRuntime(message.to_string().into(), rhai::Position::NONE)))
+    });
+}
+
+/// An int or float number of seconds, between 0 and a day.
+fn seconds(v: &Dynamic, what: &str) -> RhaiResult<f64> {
+    let secs = if let Ok(i) = v.as_int() {
+        i as f64
+    } else if let Ok(f) = v.as_float() {
+        f
+    } else {
+        return Err(format!("{what} must be a number of seconds, got {}", v.type_name()).into());
+    };
+    if !(0.0..=86_400.0).contains(&secs) {
+        return Err(format!("{what} must be between 0 and 86400 seconds, got {secs}").into());
+    }
+    Ok(secs)
 }
 
 fn sleep(host: &Host, secs: f64) -> RhaiResult<()> {
-    if !(0.0..=86_400.0).contains(&secs) {
-        return Err(format!("sleep({secs}): seconds must be between 0 and 86400").into());
-    }
+    let secs = seconds(&Dynamic::from_float(secs), "sleep")?;
     host.block_on(async move {
         tokio::time::sleep(Duration::from_secs_f64(secs)).await;
         Ok(())
     })
     .map_err(throw)
+}
+
+/// A script helper's timeout (no vendor involved), as a catchable error map of kind `timeout`.
+fn timeout_error(what: &str, after: f64) -> Box<EvalAltResult> {
+    let mut m = RhaiMap::new();
+    let message = format!("{what}: timed out after {after}s");
+    m.insert("vendor".into(), Dynamic::UNIT);
+    m.insert("endpoint".into(), Dynamic::UNIT);
+    m.insert("code".into(), "timeout".into());
+    m.insert("message".into(), message.clone().into());
+    m.insert("retryable".into(), true.into());
+    m.insert("kind".into(), "timeout".into());
+    m.insert("detail".into(), message.into());
+    Box::new(EvalAltResult::ErrorRuntime(m.into(), rhai::Position::NONE))
+}
+
+fn wait_until(host: &Host, ctx: &NativeCallContext, f: &FnPtr, timeout: f64, interval: f64) -> RhaiResult<Dynamic> {
+    let deadline = std::time::Instant::now() + Duration::from_secs_f64(timeout);
+    loop {
+        let value: Dynamic = f.call_within_context(ctx, ())?;
+        let done = !(value.is_unit() || value.as_bool() == Ok(false));
+        if done {
+            return Ok(value);
+        }
+        if std::time::Instant::now() + Duration::from_secs_f64(interval) > deadline {
+            return Err(timeout_error("wait_until", timeout));
+        }
+        sleep(host, interval)?;
+    }
+}
+
+fn retry(host: &Host, ctx: &NativeCallContext, f: &FnPtr, attempts: rhai::INT, backoff: f64) -> RhaiResult<Dynamic> {
+    if !(1..=100).contains(&attempts) {
+        return Err(format!("retry: attempts must be between 1 and 100, got {attempts}").into());
+    }
+    let mut delay = backoff;
+    for attempt in 1..=attempts {
+        match f.call_within_context::<Dynamic>(ctx, ()) {
+            Ok(v) => return Ok(v),
+            Err(e) if attempt == attempts || !is_retryable_failure(&e) => return Err(e),
+            Err(e) => {
+                tracing::info!(target: "meetkit::script", attempt, error = %e, "retry: attempt failed");
+                sleep(host, delay.min(86_400.0))?;
+                delay *= 2.0;
+            }
+        }
+    }
+    unreachable!("the last attempt returns")
+}
+
+/// Everything but cancellation and the script's own limits may be retried.
+fn is_retryable_failure(e: &EvalAltResult) -> bool {
+    match e {
+        EvalAltResult::ErrorTerminated(..) | EvalAltResult::ErrorTooManyOperations(..) => false,
+        EvalAltResult::ErrorRuntime(v, _) => {
+            v.read_lock::<RhaiMap>().and_then(|m| m.get("kind").map(|k| k.to_string())).as_deref() != Some("cancelled")
+        }
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, _) => is_retryable_failure(inner),
+        _ => true,
+    }
+}
+
+const PARALLEL_WIDTH: usize = 16;
+
+fn parallel(ctx: &NativeCallContext, blocks: Array) -> RhaiResult<Array> {
+    let blocks: Vec<FnPtr> = blocks
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| {
+            b.try_cast_result::<FnPtr>()
+                .map_err(|b| format!("parallel: item {i} is a {}, not a closure", b.type_name()))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut results = Array::with_capacity(blocks.len());
+    for chunk in blocks.chunks(PARALLEL_WIDTH) {
+        let outcomes: Vec<RhaiResult<Dynamic>> = std::thread::scope(|s| {
+            let handles: Vec<_> =
+                chunk.iter().map(|f| s.spawn(move || f.call_within_context::<Dynamic>(ctx, ()))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("parallel: a block panicked".into()))).collect()
+        });
+        for outcome in outcomes {
+            let mut m = RhaiMap::new();
+            match outcome {
+                Ok(v) => {
+                    m.insert("ok".into(), true.into());
+                    m.insert("value".into(), v);
+                    m.insert("error".into(), Dynamic::UNIT);
+                }
+                Err(e) if !is_retryable_failure(&e) => return Err(e),
+                Err(e) => {
+                    m.insert("ok".into(), false.into());
+                    m.insert("value".into(), Dynamic::UNIT);
+                    m.insert("error".into(), error_value(*e));
+                }
+            }
+            results.push(m.into());
+        }
+    }
+    Ok(results)
+}
+
+/// A thrown error as the value `catch` would see: the error map, or the thrown value.
+fn error_value(e: EvalAltResult) -> Dynamic {
+    match e {
+        EvalAltResult::ErrorRuntime(v, _) => v,
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, _) => error_value(*inner),
+        other => {
+            let mut m = RhaiMap::new();
+            m.insert("kind".into(), "script".into());
+            m.insert("message".into(), other.to_string().into());
+            m.insert("retryable".into(), false.into());
+            m.into()
+        }
+    }
+}
+
+/// One vendor's event subscription and the events not consumed yet.
+pub(crate) struct EventBuffer {
+    stream: crate::events::EventStream,
+    pending: std::collections::VecDeque<crate::events::Event>,
+}
+
+fn wait_event(host: &Host, vendor: &str, kind: &str, timeout: f64) -> RhaiResult<RhaiMap> {
+    use futures::StreamExt;
+    let vendor: Vendor = vendor.parse().map_err(throw)?;
+    let matches = |e: &crate::events::Event| kind == "*" || e.kind == kind;
+    let mut subscriptions = host.events.lock().unwrap_or_else(|p| p.into_inner());
+    if !subscriptions.contains_key(&vendor) {
+        let client = host.client.clone();
+        let stream = host.block_on(async move { client.events(vendor, Value::Null).await }).map_err(throw)?;
+        subscriptions.insert(vendor, EventBuffer { stream, pending: Default::default() });
+    }
+    let buffer = subscriptions.get_mut(&vendor).expect("inserted above");
+    if let Some(i) = buffer.pending.iter().position(matches) {
+        return Ok(event_map(&buffer.pending.remove(i).expect("position is valid")));
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(timeout);
+    loop {
+        let next = host.block_on(async {
+            match tokio::time::timeout_at(deadline, buffer.stream.next()).await {
+                Ok(item) => Ok(item),
+                Err(_) => Err(Error::Timeout {
+                    vendor,
+                    endpoint: format!("wait_event({kind})"),
+                    after: Duration::from_secs_f64(timeout),
+                }),
+            }
+        });
+        match next.map_err(throw)? {
+            Some(Ok(event)) if matches(&event) => return Ok(event_map(&event)),
+            Some(Ok(event)) => buffer.pending.push_back(event),
+            Some(Err(e)) => return Err(throw(e)),
+            None => {
+                subscriptions.remove(&vendor);
+                return Err(throw(Error::Transport {
+                    vendor,
+                    endpoint: format!("wait_event({kind})"),
+                    message: "the event stream ended".into(),
+                    before_send: false,
+                }));
+            }
+        }
+    }
+}
+
+fn event_map(e: &crate::events::Event) -> RhaiMap {
+    let mut m = RhaiMap::new();
+    m.insert("vendor".into(), e.vendor.to_string().into());
+    m.insert("type".into(), e.kind.clone().into());
+    m.insert("data".into(), rhai::serde::to_dynamic(&e.data).unwrap_or(Dynamic::UNIT));
+    m
 }
 
 /// `dir` must stay inside the out dir: relative, no `..`.
@@ -108,6 +461,22 @@ fn inside_out_dir(out: &Path, dir: &str) -> Result<PathBuf, String> {
     Ok(out.join(rel))
 }
 
+/// Create `target` and check that, with symlinks resolved, it is still inside `out`.
+fn create_inside(out: &Path, target: &Path) -> Result<(), Box<EvalAltResult>> {
+    std::fs::create_dir_all(out).map_err(|e| throw(Error::io(out, e)))?;
+    std::fs::create_dir_all(target).map_err(|e| throw(Error::io(target, e)))?;
+    let real_out = out.canonicalize().map_err(|e| throw(Error::io(out, e)))?;
+    let real_target = target.canonicalize().map_err(|e| throw(Error::io(target, e)))?;
+    if !real_target.starts_with(&real_out) {
+        return Err(format!(
+            "download: `{}` leads outside the run's out directory (a symlink?); refusing to write there",
+            target.display()
+        )
+        .into());
+    }
+    Ok(())
+}
+
 fn download(host: &Host, url: &str, dir: &str) -> RhaiResult<RhaiMap> {
     // Scripts often name the out dir itself ("recordings/"): treat that as the out dir.
     let out = &host.options.out_dir;
@@ -116,6 +485,7 @@ fn download(host: &Host, url: &str, dir: &str) -> RhaiResult<RhaiMap> {
         _ => dir,
     };
     let target = inside_out_dir(out, dir)?;
+    create_inside(out, &target)?;
     let progress = host.options.progress.clone();
     let options = DownloadOptions {
         progress: progress.map(|p| {
@@ -124,7 +494,7 @@ fn download(host: &Host, url: &str, dir: &str) -> RhaiResult<RhaiMap> {
                 true
             }) as _
         }),
-        cancel: Some(host.options.cancel.clone()),
+        cancel: Some(host.cancel_token()),
         ..DownloadOptions::default()
     };
     let (client, url) = (host.client.clone(), url.to_string());
@@ -150,5 +520,25 @@ mod tests {
         assert!(inside_out_dir(out, "../x").is_err());
         assert!(inside_out_dir(out, "a/../../x").is_err());
         assert!(inside_out_dir(out, "/etc").is_err());
+    }
+
+    #[test]
+    fn symlinks_out_of_the_out_dir_are_refused() {
+        let base = tempfile::tempdir().unwrap();
+        let (out, elsewhere) = (base.path().join("out"), base.path().join("elsewhere"));
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, out.join("link")).unwrap();
+        assert!(create_inside(&out, &out.join("fine")).is_ok());
+        let err = create_inside(&out, &out.join("link")).unwrap_err().to_string();
+        assert!(err.contains("leads outside"), "{err}");
+    }
+
+    #[test]
+    fn every_documented_example_compiles() {
+        let engine = Engine::new();
+        for f in FUNCTIONS {
+            engine.compile(f.example).unwrap_or_else(|e| panic!("{}: {e}", f.signature));
+        }
     }
 }

@@ -22,7 +22,9 @@ pub(crate) trait VendorApi: Send + Sync {
     /// Vendors without events keep this default.
     fn events(&self, params: Map<String, Value>) -> BoxFuture<'_, Result<EventStream>> {
         let _ = params;
-        Box::pin(async { Err(Error::config("this vendor sends no events")) })
+        Box::pin(async {
+            Err(Error::config("this vendor sends no events (vmr has an event stream, netease has callbacks)"))
+        })
     }
 
     /// Release server-side sessions (vmr's `session.end`, Kedacom's logout). Called by

@@ -885,7 +885,7 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         idempotent: false,
         summary: "Upload a file (png/jpg image or mp3/mp4/avi media, <= 50 MB) to the server; returns its download URL.",
         params: &[
-            Param::opt("file", File, "Local file to upload."),
+            Param::req("file", File, "Local file to upload (the doc's multipart `file` field)."),
             Param::opt("path", Str, "Absolute storage path on the server; default /opt/3tee/resources."),
             Param::opt("storage_only_cluster", Bool, "true = store only on the cluster, not on the box; omit by default (cluster deployments only)."),
         ],

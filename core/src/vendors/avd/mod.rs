@@ -103,6 +103,16 @@ impl AvdClient {
         }
         let token = self.auth.token(|| self.fetch_token()).await?;
         match self.send(spec, &params, Some(&token)).await {
+            Err(Error::Api { code, message, .. }) if code == "40003" && reports_unknown_room(spec, &message) => {
+                Err(Error::Api {
+                    vendor: Vendor::Avd,
+                    endpoint: spec.id.to_string(),
+                    code,
+                    message,
+                    meaning: Some("Room id does not exist (room.get_statistic reports unknown rooms with 40003)"),
+                    request_id: None,
+                })
+            }
             Err(Error::Api { code, .. }) if code == "40003" => {
                 tracing::debug!(endpoint = spec.id, "avd: token refused (40003), renewing once");
                 let fresh = self.auth.renew(Some(&token), || self.fetch_token()).await?;
@@ -187,6 +197,13 @@ impl AvdClient {
         }
         Ok(payload)
     }
+}
+
+/// `room.get_statistic` answers an unknown room with 40003 "no such room_id" (its error
+/// example in the doc) — the code that otherwise means "token expired". Such an answer is
+/// not a token problem: no renewal, and the right meaning.
+fn reports_unknown_room(spec: &EndpointSpec, message: &str) -> bool {
+    spec.id == "room.get_statistic" && message.to_ascii_lowercase().contains("room")
 }
 
 /// A parameter value as AVD expects it in a query string or form field.

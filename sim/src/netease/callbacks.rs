@@ -1,0 +1,264 @@
+//! Outgoing signed callbacks (消息抄送) with the doc's resend schedule.
+//!
+//! Every event is POSTed to the callback URL configured when it happened
+//! with headers AppKey, Nonce (16 random hex characters), CurTime (real
+//! wall-clock epoch MILLISECONDS at signing: the receiver compares it
+//! with its own clock) and CheckSum = sha1(appSecret + nonce + curTime +
+//! md5(body)); each attempt is signed afresh. A status other than 200, a
+//! connection error or a timeout (10 s) is a failure and the delivery is
+//! resent after the next interval of the schedule (default 2 s, 4 s, 6 s,
+//! 1 h, 1 h; each measured from the previous attempt, the doc does not
+//! say; real time multiplied by `callback_time_scale`) until one attempt
+//! gets 200 or the schedule is exhausted.
+//!
+//! A single dispatcher makes the first attempts in event order; resends
+//! run in their own tasks. `reset` forgets every delivery and stops
+//! pending resends.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::Rng;
+use serde_json::{json, Value};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::sign::callback_checksum;
+use super::state::Event;
+use crate::NeteaseOptions;
+
+/// Timeout of one delivery attempt.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where a delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    /// No callback URL was set when the event happened.
+    Skipped,
+    /// Waiting for its first attempt or a resend.
+    Pending,
+    /// An attempt got HTTP 200.
+    Delivered,
+    /// The schedule is exhausted.
+    Failed,
+}
+
+impl Status {
+    fn name(self) -> &'static str {
+        match self {
+            Status::Skipped => "skipped",
+            Status::Pending => "pending",
+            Status::Delivered => "delivered",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// One POST of a delivery.
+#[derive(Debug, Clone)]
+struct Attempt {
+    nonce: String,
+    cur_time: String,
+    check_sum: String,
+    http_status: Option<u16>,
+    error: Option<String>,
+    /// Virtual time of the attempt.
+    at: f64,
+}
+
+#[derive(Debug, Clone)]
+struct Delivery {
+    id: u64,
+    msg_type: u8,
+    body: String,
+    url: Option<String>,
+    /// Virtual time of the event.
+    event_at: f64,
+    status: Status,
+    attempts: Vec<Attempt>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    url: Option<String>,
+    deliveries: Vec<Delivery>,
+    next_id: u64,
+    /// Bumped by reset; resends of an older generation stop.
+    generation: u64,
+}
+
+/// The callback log and sender.
+pub(crate) struct Callbacks {
+    opts: NeteaseOptions,
+    inner: Mutex<Inner>,
+    tx: mpsc::UnboundedSender<(u64, u64)>,
+    rx: Mutex<Option<mpsc::UnboundedReceiver<(u64, u64)>>>,
+    http: reqwest::Client,
+}
+
+fn real_ms() -> u128 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default()
+}
+
+impl Callbacks {
+    /// A log with the configured default URL.
+    pub(crate) fn new(opts: NeteaseOptions) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let http = reqwest::Client::builder().timeout(ATTEMPT_TIMEOUT).build().expect("http client");
+        let inner = Inner { url: opts.callback_url.clone(), ..Default::default() };
+        Callbacks { opts, inner: Mutex::new(inner), tx, rx: Mutex::new(Some(rx)), http }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Replace (or clear) the target URL for later events.
+    pub(crate) fn set_url(&self, url: Option<String>) {
+        self.lock().url = url;
+    }
+
+    /// Forget every delivery, stop resends, restore the default URL.
+    pub(crate) fn reset(&self) {
+        let mut inner = self.lock();
+        inner.deliveries.clear();
+        inner.generation += 1;
+        inner.url = self.opts.callback_url.clone();
+    }
+
+    /// Log events (in order) and queue them for delivery.
+    pub(crate) fn enqueue(&self, events: Vec<Event>) {
+        let mut inner = self.lock();
+        for event in events {
+            inner.next_id += 1;
+            let id = inner.next_id;
+            let url = inner.url.clone();
+            let status = if url.is_some() { Status::Pending } else { Status::Skipped };
+            inner.deliveries.push(Delivery {
+                id,
+                msg_type: event.msg_type,
+                body: event.to_json(),
+                url,
+                event_at: event.at,
+                status,
+                attempts: Vec::new(),
+            });
+            if status == Status::Pending {
+                let _ = self.tx.send((id, inner.generation));
+            }
+        }
+    }
+
+    /// `GET /_sim/netease/callbacks`.
+    pub(crate) fn list(&self) -> Value {
+        let inner = self.lock();
+        let deliveries: Vec<Value> = inner
+            .deliveries
+            .iter()
+            .map(|d| {
+                let attempts: Vec<Value> = d
+                    .attempts
+                    .iter()
+                    .map(|a| {
+                        json!({"nonce": a.nonce, "curTime": a.cur_time, "checkSum": a.check_sum,
+                               "httpStatus": a.http_status, "error": a.error, "at": a.at})
+                    })
+                    .collect();
+                json!({
+                    "id": d.id, "msgType": d.msg_type, "url": d.url, "status": d.status.name(),
+                    "eventAt": d.event_at,
+                    "body": serde_json::from_str::<Value>(&d.body).unwrap_or(Value::Null),
+                    "attempts": attempts,
+                })
+            })
+            .collect();
+        json!({"callbackUrl": inner.url, "deliveries": deliveries})
+    }
+
+    /// One signed POST; true on HTTP 200. `None` when the delivery is gone
+    /// (reset).
+    async fn attempt(&self, id: u64, generation: u64, virtual_now: f64) -> Option<bool> {
+        let (url, body) = {
+            let inner = self.lock();
+            if inner.generation != generation {
+                return None;
+            }
+            let d = inner.deliveries.iter().find(|d| d.id == id)?;
+            (d.url.clone()?, d.body.clone())
+        };
+        let nonce = hex::encode(rand::rng().random::<[u8; 8]>());
+        let cur_time = real_ms().to_string();
+        let check_sum = callback_checksum(&self.opts.app_secret, &nonce, &cur_time, body.as_bytes());
+        let result = self
+            .http
+            .post(&url)
+            .header("Content-Type", "application/json;charset=utf-8")
+            .header("AppKey", &self.opts.app_key)
+            .header("Nonce", &nonce)
+            .header("CurTime", &cur_time)
+            .header("CheckSum", &check_sum)
+            .body(body)
+            .send()
+            .await;
+        let (http_status, error) = match result {
+            Ok(resp) => (Some(resp.status().as_u16()), None),
+            Err(e) => (None, Some(e.to_string())),
+        };
+        let ok = http_status == Some(200);
+        let mut inner = self.lock();
+        if inner.generation != generation {
+            return None;
+        }
+        let d = inner.deliveries.iter_mut().find(|d| d.id == id)?;
+        d.attempts.push(Attempt { nonce, cur_time, check_sum, http_status, error, at: virtual_now });
+        if ok {
+            d.status = Status::Delivered;
+        } else if d.attempts.len() > self.opts.callback_schedule.len() {
+            d.status = Status::Failed;
+        }
+        Some(ok)
+    }
+}
+
+/// Scaled real-time wait before resend `i`.
+fn resend_delay(opts: &NeteaseOptions, i: usize) -> Duration {
+    let scale = if opts.callback_time_scale.is_finite() && opts.callback_time_scale >= 0.0 {
+        opts.callback_time_scale
+    } else {
+        1.0
+    };
+    opts.callback_schedule[i].mul_f64(scale)
+}
+
+/// Start the dispatcher; it and the resend tasks stop with `stop`.
+/// `virtual_now` reads the simulator's virtual clock.
+pub(crate) fn spawn(
+    callbacks: Arc<Callbacks>,
+    virtual_now: Arc<dyn Fn() -> f64 + Send + Sync>,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    let mut rx = callbacks.rx.lock().unwrap_or_else(|e| e.into_inner()).take().expect("dispatcher started once");
+    tokio::spawn(async move {
+        loop {
+            let (id, generation) = tokio::select! {
+                next = rx.recv() => match next { Some(job) => job, None => break },
+                _ = stop.wait_for(|s| *s) => break,
+            };
+            if callbacks.attempt(id, generation, virtual_now()).await != Some(false) {
+                continue;
+            }
+            let (callbacks, virtual_now, mut stop) = (callbacks.clone(), virtual_now.clone(), stop.clone());
+            tokio::spawn(async move {
+                for i in 0..callbacks.opts.callback_schedule.len() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(resend_delay(&callbacks.opts, i)) => {}
+                        _ = stop.wait_for(|s| *s) => return,
+                    }
+                    if callbacks.attempt(id, generation, virtual_now()).await != Some(false) {
+                        return;
+                    }
+                }
+            });
+        }
+    })
+}

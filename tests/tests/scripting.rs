@@ -1,0 +1,238 @@
+//! The Rhai runtime's safety and standard library, end to end against the AVD simulator:
+//! limits, cancellation, on_exit, sandboxing, parallel, retry, wait_until.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use meetkit::config::Profile;
+use meetkit::script::{Limits, ScriptOptions};
+use meetkit::{Client, Error};
+use meetkit_sim::{SimOptions, Simulator};
+use serde_json::{json, Value};
+
+async fn sim() -> (Simulator, Client) {
+    let sim = Simulator::start(SimOptions::default()).await.unwrap();
+    let client = Client::from_profile(&Profile::from_json("sim", &sim.profile()).unwrap()).unwrap();
+    (sim, client)
+}
+
+async fn admin(sim: &Simulator, path: &str, body: Value) {
+    let url = format!("{}/_sim/{path}", sim.avd_base_url());
+    let resp = reqwest::Client::new().post(url).json(&body).send().await.unwrap();
+    assert!(resp.status().is_success());
+}
+
+/// Run `source` on a blocking thread; returns the result and everything printed.
+async fn run(
+    client: &Client,
+    source: &str,
+    out: &Path,
+    tweak: impl FnOnce(&mut ScriptOptions),
+) -> (meetkit::Result<Value>, Vec<String>) {
+    let printed = Arc::new(Mutex::new(Vec::new()));
+    let sink = printed.clone();
+    let mut options = ScriptOptions {
+        out_dir: out.to_path_buf(),
+        print: Arc::new(move |s| sink.lock().unwrap().push(s.to_string())),
+        ..ScriptOptions::default()
+    };
+    tweak(&mut options);
+    let (client, source) = (client.clone(), source.to_string());
+    let handle = tokio::runtime::Handle::current();
+    let result = tokio::task::spawn_blocking(move || {
+        meetkit::script::run_source(&source, Some("t.rhai"), &client, handle, options)
+    })
+    .await
+    .unwrap();
+    let printed = printed.lock().unwrap().clone();
+    (result, printed)
+}
+
+fn files_in(dir: &Path) -> Vec<String> {
+    fn walk(d: &Path, acc: &mut Vec<String>) {
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                walk(&e.path(), acc);
+            } else {
+                acc.push(e.path().display().to_string());
+            }
+        }
+    }
+    let mut acc = Vec::new();
+    walk(dir, &mut acc);
+    acc
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_runaway_loop_is_stopped_by_the_operation_limit() {
+    let (_sim, client) = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (r, _) = run(&client, "let x = 0;\nloop { x += 1; }", dir.path(), |o| {
+        o.limits = Limits { max_operations: 100_000, ..Limits::default() }
+    })
+    .await;
+    let e = r.unwrap_err();
+    assert!(matches!(&e, Error::Script { line: Some(2), .. }), "{e:?}");
+    assert!(e.to_string().contains("more than 100000 operations"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wall_clock_limit_stops_busy_and_sleeping_scripts() {
+    let (_sim, client) = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    for source in ["loop { }", "loop { sleep(0.05); }", "sleep(30);"] {
+        let started = std::time::Instant::now();
+        let (r, _) = run(&client, source, dir.path(), |o| {
+            o.limits = Limits { timeout: Some(Duration::from_millis(300)), ..Limits::default() }
+        })
+        .await;
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("time limit of 0.3s reached"), "{source}: {e}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{source} was not stopped");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_exit_runs_after_an_error_last_registered_first() {
+    let (_sim, client) = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let source = r#"
+        let avd = vendor("avd");
+        on_exit(|| print("first registered"));
+        on_exit(|| { avd.call("room.create", #{ room_id: "cleanup-ran", user_id: "ops" }); print("cleanup"); });
+        fail("boom");
+    "#;
+    let (r, printed) = run(&client, source, dir.path(), |_| {}).await;
+    assert!(r.unwrap_err().to_string().contains("boom"));
+    assert_eq!(printed, vec!["cleanup", "first registered"]);
+    client
+        .call("avd", "room.read", json!({"room_id": "cleanup-ran"}))
+        .await
+        .expect("the on_exit call reached the server");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_mid_download_leaves_no_file_and_still_runs_on_exit() {
+    let (sim, client) = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    // A file to download: upload one, then make the attachment server slow.
+    let upload = dir.path().join("clip.mp4");
+    std::fs::write(&upload, vec![7u8; 200_000]).unwrap();
+    let up = client.call("avd", "uploadfile", json!({"file": upload.to_str().unwrap()})).await.unwrap();
+    let url = up["download_url"].as_str().unwrap().to_string();
+    admin(&sim, "faults", json!({"latency_ms": 5000, "paths": ["/attachment"]})).await;
+
+    let out = dir.path().join("out");
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let trigger = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        trigger.cancel();
+    });
+    let source = format!(
+        r#"on_exit(|| print("on_exit ran"));
+           download("{url}");
+           print("not reached");"#
+    );
+    let started = std::time::Instant::now();
+    let (r, printed) = run(&client, &source, &out, |o| o.cancel = cancel).await;
+    assert!(matches!(r, Err(Error::Cancelled { .. })), "{r:?}");
+    assert!(started.elapsed() < Duration::from_secs(4), "cancellation took {:?}", started.elapsed());
+    assert_eq!(printed, vec!["on_exit ran"]);
+    assert!(files_in(&out).is_empty(), "left behind: {:?}", files_in(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_cannot_escape_the_out_dir() {
+    let (_sim, client) = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::os::unix::fs::symlink(dir.path(), out.join("up")).unwrap();
+    for sub in ["../x", "/tmp", "up"] {
+        let source = format!(r#"download("http://127.0.0.1:1/a.mp4", "{sub}")"#);
+        let (r, _) = run(&client, &source, &out, |_| {}).await;
+        let e = r.unwrap_err().to_string();
+        assert!(e.contains("without `..`") || e.contains("leads outside"), "{sub}: {e}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_collects_values_and_errors_in_order() {
+    let (_sim, client) = sim().await;
+    client.call("avd", "room.create", json!({"room_id": "p1", "user_id": "ops"})).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let source = r#"
+        let avd = vendor("avd");
+        let rs = parallel([
+            || avd.call("room.read", #{ room_id: "p1" }),
+            || avd.call("room.read", #{ room_id: "missing" }),
+            || 42,
+        ]);
+        [rs[0].ok, rs[1].ok, rs[1].error.code, rs[2].value]
+    "#;
+    let (r, _) = run(&client, source, dir.path(), |_| {}).await;
+    assert_eq!(r.unwrap(), json!([true, false, "40004", 42]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_repeats_until_success_and_rethrows_the_last_error() {
+    let (sim, client) = sim().await;
+    admin(&sim, "faults", json!({"error_status": 503, "paths": ["/sdkapi/v2/room/create"], "count": 2})).await;
+    let dir = tempfile::tempdir().unwrap();
+    let source = r#"
+        let avd = vendor("avd");
+        let tries = 0;
+        let room = retry(|| { tries += 1; avd.call("room.create", #{ room_id: "r1", user_id: "ops" }) }, 5, 0.01);
+        let last = ();
+        try { retry(|| avd.call("room.read", #{ room_id: "nope" }), 2, 0.01); } catch (e) { last = e.code; }
+        [room.room_id, last]
+    "#;
+    let (r, _) = run(&client, source, dir.path(), |_| {}).await;
+    assert_eq!(r.unwrap(), json!(["r1", "40004"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_until_returns_the_value_or_throws_a_timeout_map() {
+    let (_sim, client) = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let source = r#"
+        let n = 0;
+        let v = wait_until(|| { n += 1; if n == 3 { "ready" } }, 5, 0.01);
+        let kind = ();
+        try { wait_until(|| false, 0.1, 0.02); } catch (e) { kind = e.kind; }
+        [v, n, kind]
+    "#;
+    let (r, _) = run(&client, source, dir.path(), |_| {}).await;
+    assert_eq!(r.unwrap(), json!(["ready", 3, "timeout"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_cannot_read_secrets_eval_or_import() {
+    let (_sim, client) = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (r, _) = run(&client, r#"env("MEETKIT_AVD_SECRET_KEY")"#, dir.path(), |_| {}).await;
+    assert!(r.unwrap_err().to_string().contains("looks like a secret"));
+    let (r, _) = run(&client, r#"env("HOME")"#, dir.path(), |_| {}).await;
+    assert!(r.unwrap().is_string());
+    let (r, _) = run(&client, r#"eval("1 + 1")"#, dir.path(), |_| {}).await;
+    assert!(r.is_err());
+    let (r, _) = run(&client, r#"import "os" as os;"#, dir.path(), |_| {}).await;
+    assert!(r.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameter_errors_name_the_parameter_and_show_the_signature() {
+    let (_sim, client) = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (r, _) =
+        run(&client, "let avd = vendor(\"avd\");\navd.call(\"room.create\", #{ rom_id: \"x\" });", dir.path(), |_| {})
+            .await;
+    let e = r.unwrap_err().to_string();
+    assert!(e.starts_with("t.rhai:2:"), "{e}");
+    assert!(
+        e.contains("`rom_id`") && e.contains("did you mean `room_id`") && e.contains("room.create(user_id: string"),
+        "{e}"
+    );
+}
