@@ -30,6 +30,14 @@
 //! `POST /_sim/netease/meetings/{meetingUniqueId}/start` (open the AV room
 //! now), `.../join {"accountId","deviceId"?}`, `.../leave {"accountId"}`,
 //! `.../end {"reason": 1|2|3}`.
+//! vmr extras (on both apiServer and mcuHost): `POST /_sim/vmr/tokens/expire`,
+//! `POST /_sim/vmr/events/drop`,
+//! `POST /_sim/vmr/rooms/{room}/join {"display_name"?, "role"?, "protocol"?, "uri"?, "audio_only"?}`,
+//! `POST /_sim/vmr/rooms/{room}/participants/{uuid}/{leave|answer|reject|speak}`,
+//! `POST /_sim/vmr/rooms/{room}/presentation/{start {"uuid"}|frame|stop}`,
+//! `POST /_sim/vmr/calls/{call_uuid}/disconnect {"reason"?}`.
+//! Kedacom extras: `POST /_sim/kedacom/tokens/expire`,
+//! `POST /_sim/kedacom/booked_confs` (seed a booked conference).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -42,7 +50,9 @@
 
 mod avd;
 mod common;
+mod kedacom;
 mod netease;
+mod vmr;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -67,6 +77,10 @@ pub struct SimOptions {
     pub avd: AvdOptions,
     /// NetEase Meeting simulator options.
     pub netease: NeteaseOptions,
+    /// vmr cloud simulator options.
+    pub vmr: VmrOptions,
+    /// Kedacom meeting-management simulator options.
+    pub kedacom: KedacomOptions,
 }
 
 impl Default for SimOptions {
@@ -76,6 +90,8 @@ impl Default for SimOptions {
             port_base: None,
             avd: AvdOptions::default(),
             netease: NeteaseOptions::default(),
+            vmr: VmrOptions::default(),
+            kedacom: KedacomOptions::default(),
         }
     }
 }
@@ -152,6 +168,149 @@ impl Default for NeteaseOptions {
     }
 }
 
+/// Options of the Kedacom meeting-management (会管API) simulator.
+#[derive(Clone)]
+pub struct KedacomOptions {
+    /// Accepted `oauth_consumer_key` of `/api/v1/system/token` (default `sim-consumer-key`).
+    pub consumer_key: String,
+    /// Accepted `oauth_consumer_secret` (default `sim-consumer-secret`).
+    pub consumer_secret: String,
+    /// Administrator login of `/api/v1/system/login` (default `sim-admin`).
+    pub username: String,
+    /// The administrator's password (default `sim-password`).
+    pub password: String,
+    /// A non-administrator login (default `sim-guest`): no meeting room
+    /// area changes, sees only guest rooms (`public_conf` 1).
+    pub guest_username: String,
+    /// The guest's password (default `sim-guest-password`).
+    pub guest_password: String,
+    /// A token expires after this much virtual time without use
+    /// (default 30 min).
+    pub token_idle_timeout: Duration,
+    /// `api_level` of `/api/mc/version`; endpoints needing a higher level
+    /// fail (default 3, the doc's level).
+    pub api_level: i64,
+    /// Conference resources (licences) per size 8/32/64/192 (default 10).
+    pub resources_per_size: u32,
+    /// The platform supports RTC access (default true); without it
+    /// `enable_rtc` 1 is refused and auto conferences fall back.
+    pub platform_rtc: bool,
+}
+
+impl Default for KedacomOptions {
+    fn default() -> Self {
+        KedacomOptions {
+            consumer_key: "sim-consumer-key".into(),
+            consumer_secret: "sim-consumer-secret".into(),
+            username: "sim-admin".into(),
+            password: "sim-password".into(),
+            guest_username: "sim-guest".into(),
+            guest_password: "sim-guest-password".into(),
+            token_idle_timeout: Duration::from_secs(30 * 60),
+            api_level: 3,
+            resources_per_size: 10,
+            platform_rtc: true,
+        }
+    }
+}
+
+/// A room seeded into the vmr simulator.
+#[derive(Debug, Clone)]
+pub struct VmrRoomSeed {
+    /// Globally unique email-format address, e.g. `meetkit@sim.vmr`.
+    pub alias: String,
+    /// Globally unique all-numeric meeting id (short number), e.g. `1061`.
+    pub id: String,
+    /// Room name (checkJoin `conferenceName`).
+    pub name: String,
+    /// Host PIN (new_session `pin` header / checkJoin `joinPwd`).
+    pub host_pin: String,
+    /// Guest PIN; `None`: guests join without a PIN.
+    pub guest_pin: Option<String>,
+    /// Guests may join at all (checkJoin `allowGuest`).
+    pub allow_guest: bool,
+    /// Recording allowed (checkJoin `isRecord`; else openRecord 200004).
+    pub allow_record: bool,
+    /// Live streaming allowed (checkJoin `isLive`; else openLive 200005).
+    pub allow_live: bool,
+    /// Owning tenant's `auth` key; `None`: [`VmrOptions::auth_key`].
+    pub auth: Option<String>,
+    /// Owning enterprise id (checkJoin `companyId`, getRecords `entId`).
+    pub company_id: i64,
+}
+
+/// Options of the vmr cloud simulator (apiServer + mcuHost).
+#[derive(Debug, Clone)]
+pub struct VmrOptions {
+    /// Tenant `auth` key of the supplementary API (default `sim-vmr-auth`).
+    pub auth_key: String,
+    /// Seeded rooms. Default: `meetkit@sim.vmr` / `1061` (host PIN
+    /// `123456`, no guest PIN), `guests@sim.vmr` / `1062` (host PIN
+    /// `654321`, guest PIN `1111`, recording and live not allowed) and
+    /// `foreign@sim.vmr` / `1063` (host PIN `999999`, owned by tenant
+    /// `sim-vmr-other-auth`).
+    pub rooms: Vec<VmrRoomSeed>,
+    /// Token lifetime in virtual time (doc: expires "120").
+    pub token_ttl: Duration,
+    /// How long a token replaced by refresh_session keeps working
+    /// (default 5 s, virtual time).
+    pub refresh_grace: Duration,
+    /// Real-time interval of `: keepalive` comments on event streams
+    /// (default 10 s).
+    pub keepalive_interval: Duration,
+    /// Virtual time a dialled endpoint rings before it answers (or, for a
+    /// destination containing `busy` / `reject`, rejects). Destinations
+    /// containing `noanswer` never answer and are removed after 30 s.
+    /// Default 2 s.
+    pub dial_answer_delay: Duration,
+    /// Size of produced record files per recorded (virtual) second
+    /// (default 32 KiB).
+    pub record_bytes_per_second: u64,
+    /// Longest record file; longer recordings are cut into several files
+    /// (default 1 h).
+    pub record_segment: Duration,
+}
+
+impl Default for VmrOptions {
+    fn default() -> Self {
+        let room = |alias: &str, id: &str, name: &str, host_pin: &str| VmrRoomSeed {
+            alias: alias.into(),
+            id: id.into(),
+            name: name.into(),
+            host_pin: host_pin.into(),
+            guest_pin: None,
+            allow_guest: true,
+            allow_record: true,
+            allow_live: true,
+            auth: None,
+            company_id: 52,
+        };
+        VmrOptions {
+            auth_key: "sim-vmr-auth".into(),
+            rooms: vec![
+                room("meetkit@sim.vmr", "1061", "MeetKit Room", "123456"),
+                VmrRoomSeed {
+                    guest_pin: Some("1111".into()),
+                    allow_record: false,
+                    allow_live: false,
+                    ..room("guests@sim.vmr", "1062", "Guest Room", "654321")
+                },
+                VmrRoomSeed {
+                    auth: Some("sim-vmr-other-auth".into()),
+                    company_id: 77,
+                    ..room("foreign@sim.vmr", "1063", "Other Tenant Room", "999999")
+                },
+            ],
+            token_ttl: Duration::from_secs(120),
+            refresh_grace: Duration::from_secs(5),
+            keepalive_interval: Duration::from_secs(10),
+            dial_answer_delay: Duration::from_secs(2),
+            record_bytes_per_second: 32 * 1024,
+            record_segment: Duration::from_secs(3600),
+        }
+    }
+}
+
 impl std::fmt::Debug for NeteaseOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NeteaseOptions")
@@ -167,6 +326,23 @@ impl std::fmt::Debug for NeteaseOptions {
     }
 }
 
+impl std::fmt::Debug for KedacomOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KedacomOptions")
+            .field("consumer_key", &self.consumer_key)
+            .field("consumer_secret", &"<redacted>")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("guest_username", &self.guest_username)
+            .field("guest_password", &"<redacted>")
+            .field("token_idle_timeout", &self.token_idle_timeout)
+            .field("api_level", &self.api_level)
+            .field("resources_per_size", &self.resources_per_size)
+            .field("platform_rtc", &self.platform_rtc)
+            .finish()
+    }
+}
+
 /// A running set of simulated vendor servers. Stops when
 /// [`shutdown`](Simulator::shutdown) is awaited or when dropped.
 pub struct Simulator {
@@ -174,6 +350,11 @@ pub struct Simulator {
     avd_opts: AvdOptions,
     netease_addr: SocketAddr,
     netease_opts: NeteaseOptions,
+    vmr_api_addr: SocketAddr,
+    vmr_mcu_addr: SocketAddr,
+    vmr_opts: VmrOptions,
+    kedacom_addr: SocketAddr,
+    kedacom_opts: KedacomOptions,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -185,40 +366,93 @@ impl Simulator {
         let clock = Arc::new(Clock::default());
         let (stop, stop_rx) = watch::channel(false);
 
-        let avd_port = opts.port_base.unwrap_or(0);
-        let listener = TcpListener::bind(SocketAddr::new(opts.host, avd_port)).await?;
+        // Ports: avd n, kedacom n+1, vmr apiServer n+2 and mcuHost n+3, netease n+4.
+        let port = |offset: u16| opts.port_base.map_or(0, |n| n + offset);
+        let bind = |offset: u16| TcpListener::bind(SocketAddr::new(opts.host, port(offset)));
+
+        let listener = bind(0).await?;
         let avd_addr = listener.local_addr()?;
         let avd = Arc::new(avd::Avd::new(opts.avd.clone(), clock.clone(), base_url(avd_addr)));
         let mut tasks = vec![common::launch(listener, avd::router(avd.clone()), avd, clock.clone(), stop_rx.clone())];
-        // Further vendors: bind `port_base + 1`, `+ 2`, ... and `launch`
-        // them with the same clock and stop signal.
 
-        let netease_port = opts.port_base.map(|n| n + 4).unwrap_or(0);
-        let listener = TcpListener::bind(SocketAddr::new(opts.host, netease_port)).await?;
+        let listener = bind(1).await?;
+        let kedacom_addr = listener.local_addr()?;
+        let kedacom = Arc::new(kedacom::Kedacom::new(opts.kedacom.clone(), clock.clone()));
+        tasks.push(common::launch(listener, kedacom::router(kedacom.clone()), kedacom, clock.clone(), stop_rx.clone()));
+
+        let api_listener = bind(2).await?;
+        let mcu_listener = bind(3).await?;
+        let vmr_api_addr = api_listener.local_addr()?;
+        let vmr_mcu_addr = mcu_listener.local_addr()?;
+        let mcu_host = base_url(vmr_mcu_addr).trim_start_matches("http://").to_owned();
+        let vmr = Arc::new(vmr::Vmr::new(opts.vmr.clone(), clock.clone(), base_url(vmr_api_addr), mcu_host));
+        tasks.push(vmr::spawn_ticker(&vmr, stop_rx.clone()));
+        let api = Arc::new(vmr::ApiServer(vmr.clone()));
+        tasks.push(common::launch(api_listener, vmr::api_router(vmr.clone()), api, clock.clone(), stop_rx.clone()));
+        let mcu = Arc::new(vmr::McuHost(vmr.clone()));
+        tasks.push(common::launch(mcu_listener, vmr::mcu_router(vmr), mcu, clock.clone(), stop_rx.clone()));
+
+        let listener = bind(4).await?;
         let netease_addr = listener.local_addr()?;
         let netease = Arc::new(netease::Netease::new(opts.netease.clone(), clock.clone(), base_url(netease_addr)));
         tasks.extend(netease.spawn_workers(stop_rx.clone()));
         tasks.push(common::launch(listener, netease::router(netease.clone()), netease, clock, stop_rx));
 
-        Ok(Simulator { avd_addr, avd_opts: opts.avd, netease_addr, netease_opts: opts.netease, stop, tasks })
+        Ok(Simulator {
+            avd_addr,
+            avd_opts: opts.avd,
+            kedacom_addr,
+            kedacom_opts: opts.kedacom,
+            vmr_api_addr,
+            vmr_mcu_addr,
+            vmr_opts: opts.vmr,
+            netease_addr,
+            netease_opts: opts.netease,
+            stop,
+            tasks,
+        })
     }
 
     /// Connection profile for clients:
     /// `{"avd": {"base_url", "access_key", "secret_key"},
-    ///   "netease": {"base_url", "app_key", "app_secret"}}`.
+    ///   "kedacom": {"base_url", "consumer_key", "consumer_secret", "username", "password"},
+    ///   "vmr": {"api_server", "auth", "account", "password", "display_name"},
+    ///   "netease": {"base_url", "app_key", "app_secret"}}`
+    /// (vmr: the first seeded room's address and its host PIN).
     pub fn profile(&self) -> Value {
+        let room = self.vmr_opts.rooms.first();
         json!({
             "avd": {
                 "base_url": self.avd_base_url(),
                 "access_key": self.avd_opts.access_key,
                 "secret_key": self.avd_opts.secret_key,
             },
+            "kedacom": {
+                "base_url": self.kedacom_base_url(),
+                "consumer_key": self.kedacom_opts.consumer_key,
+                "consumer_secret": self.kedacom_opts.consumer_secret,
+                "username": self.kedacom_opts.username,
+                "password": self.kedacom_opts.password,
+            },
             "netease": {
                 "base_url": self.netease_base_url(),
                 "app_key": self.netease_opts.app_key,
                 "app_secret": self.netease_opts.app_secret,
+            },
+            "vmr": {
+                "api_server": self.vmr_base_url(),
+                "auth": self.vmr_opts.auth_key,
+                "account": room.map(|r| r.alias.clone()).unwrap_or_default(),
+                "password": room.map(|r| r.host_pin.clone()).unwrap_or_default(),
+                "display_name": "meetkit",
             }
         })
+    }
+
+    /// Root URL of the Kedacom server, e.g. `http://127.0.0.1:40124`
+    /// (paths start with `/api/`).
+    pub fn kedacom_base_url(&self) -> String {
+        base_url(self.kedacom_addr)
     }
 
     /// Root URL of the AVD server, e.g. `http://127.0.0.1:40123` (without
@@ -231,6 +465,18 @@ impl Simulator {
     /// API lives under `/v1/...` and `/v2/...`).
     pub fn netease_base_url(&self) -> String {
         base_url(self.netease_addr)
+    }
+
+    /// Root URL of the vmr apiServer (checkJoin, supplementary API), e.g.
+    /// `http://127.0.0.1:40125`.
+    pub fn vmr_base_url(&self) -> String {
+        base_url(self.vmr_api_addr)
+    }
+
+    /// Root URL of the vmr mcuHost (room API, events); checkJoin reports
+    /// it as `results.mcuHost` without the scheme (`127.0.0.1:40126`).
+    pub fn vmr_mcu_base_url(&self) -> String {
+        base_url(self.vmr_mcu_addr)
     }
 
     /// Stop accepting, let open connections finish (at most 5 s) and wait

@@ -80,7 +80,9 @@ async fn concurrent_calls_share_one_token_and_one_refresh() {
         r.unwrap();
     }
     assert_eq!(sim.hits("/sdkapi/v2/app/get_token").await, 2, "one refresh after the token expired");
-    assert_eq!(sim.hits("/sdkapi/v2/room/read").await, 80, "each call resent exactly once");
+    // Each call is resent at most once; calls that started after the renewal needed no resend.
+    let reads = sim.hits("/sdkapi/v2/room/read").await;
+    assert!((41..=80).contains(&reads), "{reads} requests for 40 reads");
 }
 
 #[tokio::test]

@@ -9,7 +9,7 @@ use crate::endpoint::EndpointSpec;
 use crate::secret::Secret;
 use crate::transport::Transport;
 use crate::vendors::VendorApi;
-use crate::{Error, Result};
+use crate::Result;
 
 /// A vmr connection in a profile (`[profiles.<name>.vmr]`).
 #[derive(Clone, Debug, Deserialize)]
@@ -40,7 +40,7 @@ pub fn error_meaning(_code: &str) -> Option<&'static str> {
     None
 }
 
-/// Build the vmr client for a profile section.
+/// Build the client for a profile section (until the client lands: an honest "unsupported").
 pub(crate) fn connect(_config: VmrConfig, _transport: Arc<Transport>) -> Result<Arc<dyn VendorApi>> {
-    Err(Error::config("vmr (vmr cloud) is not supported by this build of meetkit yet"))
+    Ok(Arc::new(crate::vendors::NotYetSupported(crate::Vendor::Vmr)))
 }
