@@ -16,11 +16,12 @@ use tokio::sync::Mutex;
 use crate::secret::Secret;
 use crate::{Error, Result};
 
-/// Error codes meetkit treats as "the account_token expired or is invalid": the call is
-/// sent again once after a new login. The doc documents no error codes at all, so this
-/// set is meetkit's decision (aligned with the meetkit simulator); HTTP 401 counts too.
-/// This is the one place the set is kept.
-pub const AUTH_EXPIRED_CODES: &[&str] = &["10001", "10002"];
+/// Error codes meetkit treats as "the session is gone": the call is sent again once after
+/// a new login. The doc documents no error codes at all, so this set is meetkit's decision,
+/// aligned with the meetkit simulator: 10002 `account_token` invalid or expired, 10004 not
+/// logged in (no valid `SSO_COOKIE_KEY` for the token). HTTP 401 counts too. This is the
+/// one place the set is kept.
+pub const AUTH_EXPIRED_CODES: &[&str] = &["10002", "10004"];
 
 /// Whether `err` (the answer to a request sent with a session) means the session is gone.
 pub fn is_expired(err: &Error) -> bool {

@@ -74,11 +74,14 @@ fn default_idle_timeout_secs() -> f64 {
 }
 
 /// Error codes with a known meaning. The doc has no error-code table and none of its
-/// (empty) failure examples shows a code; the entries are the login-flow codes of
-/// [`auth::AUTH_EXPIRED_CODES`], which meetkit treats as an expired session.
+/// (empty) failure examples shows a code, so only the login flow's codes are listed: the
+/// flow is not in the doc either, and meetkit uses the codes of the meetkit simulator.
+/// 10002 and 10004 are [`auth::AUTH_EXPIRED_CODES`]; 10001 and 10003 refuse a login.
 pub static ERROR_CODES: &[(&str, &str)] = &[
-    ("10001", "account_token invalid or expired (meetkit logs in again and resends once)"),
-    ("10002", "not logged in: no valid SSO_COOKIE_KEY session (meetkit logs in again and resends once)"),
+    ("10001", "invalid oauth_consumer_key or oauth_consumer_secret (POST /api/v1/system/token)"),
+    ("10002", "account_token invalid or expired (meetkit logs in again and resends once)"),
+    ("10003", "wrong username or password (POST /api/v1/system/login)"),
+    ("10004", "not logged in: no valid SSO_COOKIE_KEY cookie for the token (meetkit logs in again and resends once)"),
 ];
 
 /// The documented meaning of a Kedacom error code.

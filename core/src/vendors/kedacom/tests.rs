@@ -81,7 +81,7 @@ async fn handle(State(fake): State<Arc<Fake>>, req: Request) -> Response {
     match path.as_str() {
         "/api/v1/system/token" => {
             if seen.form().get("oauth_consumer_secret") != Some(&json!("s3cret")) {
-                return ok(json!({"success": 0, "error_code": 10003, "description": "bad consumer"}));
+                return ok(json!({"success": 0, "error_code": 10001, "description": "bad consumer"}));
             }
             let n = fake.issued.fetch_add(1, Ordering::SeqCst) + 1;
             ok(json!({"success": 1, "account_token": format!("tok-{n}")}))
@@ -100,14 +100,14 @@ async fn handle(State(fake): State<Arc<Fake>>, req: Request) -> Response {
             if p.contains(&valid) {
                 ok(json!({"success": 1}))
             } else {
-                ok(json!({"success": 0, "error_code": 10001, "description": "token invalid"}))
+                ok(json!({"success": 0, "error_code": 10002, "description": "token invalid"}))
             }
         }
         _ if seen.method == "POST" && seen.content_type.starts_with("multipart/") => {
             ok(json!({"success": 1, "meeting_file": {"file_id": "f1", "file_url": "/files/f1/agenda.txt"}}))
         }
         _ if token != Some(Value::String(valid)) => {
-            ok(json!({"success": 0, "error_code": 10001, "description": "account_token invalid"}))
+            ok(json!({"success": 0, "error_code": 10002, "description": "account_token invalid"}))
         }
         _ => ok(json!({"success": 1, "total": 0, "items": []})),
     }
@@ -301,7 +301,7 @@ async fn refused_login_is_an_auth_error_without_secrets() {
     let e = h.call("platforms.list", json!({})).await.unwrap_err();
     assert!(matches!(e, Error::Auth { .. }), "{e:?}");
     let text = format!("{e} {e:?}");
-    assert!(text.contains("error 10003: bad consumer"), "{text}");
+    assert!(text.contains("error 10001: bad consumer"), "{text}");
     assert!(!text.contains("wrong-secret") && !text.contains("pa55"), "{text}");
     assert!(!format!("{:?}", h.client).contains("wrong-secret"));
 }
