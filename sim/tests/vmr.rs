@@ -178,7 +178,7 @@ async fn profile_ports_and_check_join() {
     assert_eq!(
         p,
         json!({"api_server": sim.vmr_base_url(), "auth": "sim-vmr-auth", "account": "meetkit@sim.vmr",
-               "password": "123456", "display_name": "meetkit"})
+               "password": "123456", "display_name": "meetkit", "mcu_scheme": "http"})
     );
     let http = reqwest::Client::new();
     let check = |body: Value| {

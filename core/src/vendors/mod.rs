@@ -34,19 +34,6 @@ pub(crate) trait VendorApi: Send + Sync {
     }
 }
 
-/// Stands in for a vendor whose client has not landed yet: the profile section is
-/// accepted (the simulator prints it), every use says plainly that it is unsupported.
-pub(crate) struct NotYetSupported(pub Vendor);
-
-impl VendorApi for NotYetSupported {
-    fn call<'a>(&'a self, _: &'static EndpointSpec, _: Map<String, Value>) -> BoxFuture<'a, Result<Value>> {
-        let vendor = self.0;
-        Box::pin(async move {
-            Err(Error::config(format!("{vendor} ({}) is not supported by this build of meetkit yet", vendor.title())))
-        })
-    }
-}
-
 /// The endpoint table of `vendor`. Vendors whose support has not landed yet have an empty table.
 pub fn endpoints(vendor: Vendor) -> &'static [EndpointSpec] {
     match vendor {

@@ -1,15 +1,42 @@
-//! Kedacom meeting management (vendor doc 001). The client lands with the Kedacom issue;
-//! until then this folder holds the profile section and an empty endpoint table.
+//! Kedacom meeting management (会管API V6.1.0.4, vendor doc 001, API level 3).
+//!
+//! * Requests ([`endpoints`] drives them): `GET` with the parameters and `account_token`
+//!   in the query string; `POST` as a form with `account_token` and `params` = the JSON
+//!   text of the endpoint's body fields; `meeting_files.upload` as multipart with the file
+//!   in field `file`; `DELETE` as DELETE, or as `POST` with `_method=DELETE` when the
+//!   profile sets `delete_via_post`. Path keys are percent-encoded (`123#456` → `123%23456`).
+//! * Before sending: the table's checks, then Kedacom's own ([`validate`]: enums, ISO 8601
+//!   times, conditional requirements, upload type and size) and the server's API level
+//!   (`version.get`, read once) against the endpoint's minimum ([`endpoints::MIN_API_LEVELS`]).
+//! * Auth ([`auth`]): login lazily, the `SSO_COOKIE_KEY` cookie sent on every request, a
+//!   heartbeat task while the client is in use, one single-flight re-login on expiry.
+//! * Responses ([`envelope`]): `{success, error_code, description, ...}`; the payload is
+//!   returned as the server sent it, minus the envelope. Relative `file_url`s of meeting
+//!   files are made absolute against `base_url` so they can be downloaded directly.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::FutureExt;
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
-use crate::endpoint::EndpointSpec;
+use crate::endpoint::{EndpointSpec, HttpMethod, ParamIn};
 use crate::secret::Secret;
-use crate::transport::Transport;
+use crate::transport::{RawResponse, Transport};
 use crate::vendors::VendorApi;
-use crate::Result;
+use crate::{Error, Result, Vendor};
+
+pub mod auth;
+pub mod endpoints;
+pub mod envelope;
+pub mod validate;
+
+pub use endpoints::ENDPOINTS;
+
+use auth::{KedacomAuth, Session};
 
 /// A Kedacom connection in a profile (`[profiles.<name>.kedacom]`).
 #[derive(Clone, Debug, Deserialize)]
@@ -28,17 +55,464 @@ pub struct KedacomConfig {
     /// Send DELETE as `POST` with `_method=DELETE` (for gateways that refuse DELETE).
     #[serde(default)]
     pub delete_via_post: bool,
+    /// Seconds between keep-alive heartbeats while the client is in use (default 600; the
+    /// server drops a token after 30 idle minutes).
+    #[serde(default = "default_heartbeat_secs")]
+    pub heartbeat_secs: f64,
+    /// Stop the heartbeat after this many seconds without a call (default 1800); the next
+    /// call restarts it, logging in again if the server has dropped the token meanwhile.
+    #[serde(default = "default_idle_timeout_secs")]
+    pub idle_timeout_secs: f64,
 }
 
-/// The Kedacom endpoint table.
-pub static ENDPOINTS: &[EndpointSpec] = &[];
+fn default_heartbeat_secs() -> f64 {
+    600.0
+}
+
+fn default_idle_timeout_secs() -> f64 {
+    1800.0
+}
+
+/// Error codes with a known meaning. The doc has no error-code table and none of its
+/// (empty) failure examples shows a code, so only the login flow's codes are listed: the
+/// flow is not in the doc either, and meetkit uses the codes of the meetkit simulator.
+/// 10002 and 10004 are [`auth::AUTH_EXPIRED_CODES`]; 10001 and 10003 refuse a login.
+pub static ERROR_CODES: &[(&str, &str)] = &[
+    ("10001", "invalid oauth_consumer_key or oauth_consumer_secret (POST /api/v1/system/token)"),
+    ("10002", "account_token invalid or expired (meetkit logs in again and resends once)"),
+    ("10003", "wrong username or password (POST /api/v1/system/login)"),
+    ("10004", "not logged in: no valid SSO_COOKIE_KEY cookie for the token (meetkit logs in again and resends once)"),
+];
 
 /// The documented meaning of a Kedacom error code.
-pub fn error_meaning(_code: &str) -> Option<&'static str> {
-    None
+pub fn error_meaning(code: &str) -> Option<&'static str> {
+    ERROR_CODES.iter().find(|(c, _)| *c == code.trim()).map(|(_, m)| *m)
 }
 
-/// Build the client for a profile section (until the client lands: an honest "unsupported").
-pub(crate) fn connect(_config: KedacomConfig, _transport: Arc<Transport>) -> Result<Arc<dyn VendorApi>> {
-    Ok(Arc::new(crate::vendors::NotYetSupported(crate::Vendor::Kedacom)))
+/// File types `meeting_files.upload` accepts: the doc's `file_type` codes 1-13.
+pub const UPLOAD_EXTENSIONS: &[&str] =
+    &["txt", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "pdf", "rar", "zip", "jpg", "png", "bmp"];
+
+/// The doc's per-file limit for `meeting_files.upload` ("每个文件不超过20M"), read as MiB.
+pub const UPLOAD_MAX_BYTES: u64 = 20 * 1024 * 1024;
+
+/// Everything but RFC 3986 unreserved characters is encoded in the heartbeat's token segment.
+const TOKEN_SEGMENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Build the Kedacom client for a profile section.
+pub(crate) fn connect(config: KedacomConfig, transport: Arc<Transport>) -> Result<Arc<dyn VendorApi>> {
+    Ok(Arc::new(KedacomClient::new(config, transport)?))
 }
+
+/// The Kedacom client: builds requests from the endpoint table, keeps the session alive.
+#[derive(Debug)]
+pub struct KedacomClient {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: KedacomConfig,
+    /// `base_url` without a trailing slash; paths from the table are appended.
+    base: String,
+    transport: Arc<Transport>,
+    auth: KedacomAuth,
+    api_level: tokio::sync::OnceCell<i64>,
+    last_used: Mutex<Instant>,
+    heartbeat: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl KedacomClient {
+    /// Connect (lazily: nothing is sent until the first call).
+    pub fn new(config: KedacomConfig, transport: Arc<Transport>) -> Result<Self> {
+        let trimmed = config.base_url.trim().trim_end_matches('/');
+        let base = trimmed.strip_suffix("/api/v1/mc").unwrap_or(trimmed).to_string();
+        let ok = url::Url::parse(&base).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        if !ok {
+            return Err(Error::config(format!(
+                "kedacom.base_url `{}` is not an http(s) URL; expected e.g. https://kedacom.example.com",
+                config.base_url
+            )));
+        }
+        if config.consumer_key.is_empty() || config.consumer_secret.is_empty() || config.username.is_empty() {
+            return Err(Error::config("kedacom.consumer_key, consumer_secret and username must not be empty"));
+        }
+        if !(config.heartbeat_secs > 0.0 && config.idle_timeout_secs > 0.0) {
+            return Err(Error::config("kedacom.heartbeat_secs and idle_timeout_secs must be positive"));
+        }
+        Ok(KedacomClient {
+            inner: Arc::new(Inner {
+                config,
+                base,
+                transport,
+                auth: KedacomAuth::default(),
+                api_level: tokio::sync::OnceCell::new(),
+                last_used: Mutex::new(Instant::now()),
+                heartbeat: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The server root all URLs are built on (no trailing slash).
+    pub fn base(&self) -> &str {
+        &self.inner.base
+    }
+}
+
+/// One call, ready to be (re)built for any session.
+struct Prepared {
+    spec: &'static EndpointSpec,
+    url: String,
+    wire: Wire,
+}
+
+enum Wire {
+    /// Query parameters besides `account_token`.
+    Get(Vec<(String, String)>),
+    /// The `params` JSON text.
+    Post(String),
+    /// The file's bytes and name.
+    Upload(Bytes, String),
+    Delete,
+    DeleteViaPost,
+}
+
+impl Prepared {
+    fn build(&self, c: &reqwest::Client, session: Option<&Session>) -> reqwest::RequestBuilder {
+        let token = session.map(|s| s.token.expose().to_string()).unwrap_or_default();
+        let auth = [("account_token", token.as_str())];
+        let rb = match &self.wire {
+            Wire::Get(query) => {
+                let rb = c.get(&self.url);
+                let rb = if session.is_some() { rb.query(&auth) } else { rb };
+                rb.query(query)
+            }
+            Wire::Post(json) => c.post(&self.url).form(&[("account_token", token.as_str()), ("params", json.as_str())]),
+            // Doc: where account_token goes for the upload is not stated; it is sent both
+            // in the query string and as a multipart field.
+            Wire::Upload(bytes, name) => {
+                let part = reqwest::multipart::Part::stream_with_length(bytes.clone(), bytes.len() as u64)
+                    .file_name(name.clone());
+                let form = reqwest::multipart::Form::new().text("account_token", token.clone()).part("file", part);
+                c.post(&self.url).query(&auth).multipart(form)
+            }
+            // Doc: DELETE's account_token is a "request parameter" (query or body not
+            // stated); it is sent in both.
+            Wire::Delete => c.delete(&self.url).query(&auth).form(&auth),
+            Wire::DeleteViaPost => c.post(&self.url).form(&[("_method", "DELETE"), ("account_token", token.as_str())]),
+        };
+        match session.and_then(|s| s.cookie.as_ref()) {
+            Some(cookie) => rb.header(reqwest::header::COOKIE, cookie.expose()),
+            None => rb,
+        }
+    }
+}
+
+impl Inner {
+    async fn call_spec(self: &Arc<Self>, spec: &'static EndpointSpec, params: Map<String, Value>) -> Result<Value> {
+        if spec.id == "version.get" {
+            let payload = self.fetch_version().await?;
+            if let Some(level) = payload.get("api_level").and_then(as_int) {
+                let _ = self.api_level.set(level);
+            }
+            return Ok(Value::Object(payload));
+        }
+        validate::check(spec, &params)?;
+        self.check_api_level(spec).await?;
+        let prepared = self.prepare(spec, params).await?;
+        *self.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+        let session = self.auth.session(|| self.login()).await?;
+        self.ensure_heartbeat();
+        match self.send(&prepared, &session).await {
+            (true, Err(e)) => {
+                tracing::debug!(endpoint = spec.id, error = %e, "kedacom: session expired, logging in again once");
+                let fresh = self.auth.renew(Some(&session), || self.login()).await?;
+                self.send(&prepared, &fresh).await.1
+            }
+            (_, result) => result,
+        }
+    }
+
+    /// Fail before sending when the server's API level is below the endpoint's minimum.
+    async fn check_api_level(&self, spec: &'static EndpointSpec) -> Result<()> {
+        let Some((_, min)) = endpoints::MIN_API_LEVELS.iter().find(|(id, _)| *id == spec.id) else { return Ok(()) };
+        let level = *self
+            .api_level
+            .get_or_try_init(|| async {
+                let payload = self.fetch_version().await?;
+                payload.get("api_level").and_then(as_int).ok_or_else(|| Error::Decode {
+                    vendor: Vendor::Kedacom,
+                    endpoint: "version.get".into(),
+                    message: "the answer has no integer `api_level`".into(),
+                })
+            })
+            .await?;
+        if level < *min {
+            return Err(Error::config(format!(
+                "kedacom {} needs API level {min}, but the server reports API level {level} (version.get); \
+                 this server does not offer it",
+                spec.id
+            )));
+        }
+        Ok(())
+    }
+
+    async fn fetch_version(&self) -> Result<Map<String, Value>> {
+        let spec = crate::endpoint::lookup(Vendor::Kedacom, ENDPOINTS, "version.get")?;
+        let prepared = Prepared { spec, url: format!("{}{}", self.base, spec.path), wire: Wire::Get(Vec::new()) };
+        let resp = self.transport.send(Vendor::Kedacom, spec.id, true, |c| prepared.build(c, None)).await?;
+        envelope::decode(spec.id, &resp)
+    }
+
+    async fn prepare(&self, spec: &'static EndpointSpec, mut params: Map<String, Value>) -> Result<Prepared> {
+        let path = spec.render_path(&mut params)?;
+        let url = format!("{}{}", self.base, path);
+        let wire = match spec.method {
+            HttpMethod::Get => {
+                Wire::Get(params.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), wire_text(v))).collect())
+            }
+            HttpMethod::Delete if self.config.delete_via_post => Wire::DeleteViaPost,
+            HttpMethod::Delete => Wire::Delete,
+            HttpMethod::Post if spec.params.iter().any(|p| p.ty == crate::ParamType::File) => {
+                let (bytes, name) = read_upload(spec, &params).await?;
+                Wire::Upload(bytes, name)
+            }
+            HttpMethod::Post => {
+                let body: Map<String, Value> = params
+                    .into_iter()
+                    .filter(|(k, v)| !v.is_null() && spec.param(k).is_some_and(|p| p.at == ParamIn::Body))
+                    .collect();
+                Wire::Post(Value::Object(body).to_string())
+            }
+        };
+        Ok(Prepared { spec, url, wire })
+    }
+
+    /// Send once with `session`. The flag says whether the answer means the session expired.
+    async fn send(&self, p: &Prepared, session: &Session) -> (bool, Result<Value>) {
+        let resp = match self
+            .transport
+            .send(Vendor::Kedacom, p.spec.id, p.spec.idempotent, |c| p.build(c, Some(session)))
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return (false, Err(e)),
+        };
+        let decoded = envelope::decode(p.spec.id, &resp);
+        let expired = resp.status == 401 || decoded.as_ref().err().is_some_and(auth::is_expired);
+        let result = decoded.map(|mut payload| {
+            if p.spec.id.starts_with("meeting_files.") {
+                resolve_file_urls(&mut payload, &self.base);
+            }
+            Value::Object(payload)
+        });
+        (expired, result)
+    }
+
+    /// Kedacom's published login flow (see [`auth`]).
+    async fn login(&self) -> Result<Session> {
+        let c = &self.config;
+        let url = format!("{}/api/v1/system/token", self.base);
+        let form =
+            [("oauth_consumer_key", c.consumer_key.as_str()), ("oauth_consumer_secret", c.consumer_secret.expose())];
+        let resp = self.transport.send(Vendor::Kedacom, "system.token", true, |h| h.post(&url).form(&form)).await?;
+        let payload = envelope::decode("system.token", &resp).map_err(|e| refused("system.token", e))?;
+        let token = match payload.get("account_token").and_then(Value::as_str) {
+            Some(t) if !t.is_empty() => t.to_string(),
+            _ => {
+                return Err(Error::Auth {
+                    vendor: Vendor::Kedacom,
+                    message: "POST /api/v1/system/token answered without an account_token".into(),
+                })
+            }
+        };
+        let cookie = auth::merge_cookies(None, &resp.headers);
+        let url = format!("{}/api/v1/system/login", self.base);
+        let form =
+            [("account_token", token.as_str()), ("username", c.username.as_str()), ("password", c.password.expose())];
+        let resp = self
+            .transport
+            .send(Vendor::Kedacom, "system.login", true, |h| {
+                let rb = h.post(&url).form(&form);
+                match &cookie {
+                    Some(cookie) => rb.header(reqwest::header::COOKIE, cookie),
+                    None => rb,
+                }
+            })
+            .await?;
+        envelope::decode("system.login", &resp).map_err(|e| refused("system.login", e))?;
+        let cookie = auth::merge_cookies(cookie.as_deref(), &resp.headers);
+        if !cookie.as_deref().is_some_and(|c| c.contains("SSO_COOKIE_KEY=")) {
+            tracing::debug!("kedacom: the login answer set no SSO_COOKIE_KEY cookie; continuing with the token only");
+        }
+        Ok(Session { token: Secret::new(token), cookie: cookie.map(Secret::new) })
+    }
+
+    /// `POST /api/v1/system/token/{account_token}/heartbeat`. Sent on the shared HTTP client
+    /// directly, not through [`Transport::send`], whose log lines carry the path (which here
+    /// holds the token); a failed heartbeat is simply tried again at the next tick.
+    async fn heartbeat(&self, session: &Session) -> Result<()> {
+        let token = session.token.expose();
+        let segment = percent_encoding::utf8_percent_encode(token, TOKEN_SEGMENT);
+        let url = format!("{}/api/v1/system/token/{segment}/heartbeat", self.base);
+        let timeout = Duration::from_secs_f64(self.transport.config().request_timeout_secs.max(0.001));
+        let mut rb = self.transport.http().post(url).form(&[("account_token", token)]).timeout(timeout);
+        if let Some(cookie) = &session.cookie {
+            rb = rb.header(reqwest::header::COOKIE, cookie.expose());
+        }
+        let transport_error = |e: reqwest::Error| Error::Transport {
+            vendor: Vendor::Kedacom,
+            endpoint: "system.heartbeat".into(),
+            message: e.without_url().to_string(),
+            before_send: false,
+        };
+        let resp = rb.send().await.map_err(transport_error)?;
+        let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
+        let body = resp.bytes().await.map_err(transport_error)?;
+        envelope::decode("system.heartbeat", &RawResponse { status, headers, body }).map(|_| ())
+    }
+
+    /// Start the heartbeat task unless it runs. It holds only a weak reference, so
+    /// dropping the client ends it; it also ends after `idle_timeout_secs` without calls.
+    fn ensure_heartbeat(self: &Arc<Self>) {
+        let mut slot = self.heartbeat.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.as_ref().is_some_and(|h| !h.is_finished()) {
+            return;
+        }
+        let every = Duration::from_secs_f64(self.config.heartbeat_secs);
+        let idle = Duration::from_secs_f64(self.config.idle_timeout_secs);
+        *slot = Some(tokio::spawn(heartbeat_loop(Arc::downgrade(self), every, idle)));
+    }
+
+    fn stop_heartbeat(&self) {
+        if let Some(h) = self.heartbeat.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            h.abort();
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.stop_heartbeat();
+    }
+}
+
+async fn heartbeat_loop(inner: Weak<Inner>, every: Duration, idle: Duration) {
+    loop {
+        tokio::time::sleep(every).await;
+        let Some(inner) = inner.upgrade() else { return };
+        let idle_for = inner.last_used.lock().unwrap_or_else(|p| p.into_inner()).elapsed();
+        if idle_for >= idle {
+            tracing::debug!(?idle_for, "kedacom: client idle, heartbeat stopped");
+            return;
+        }
+        let Some(session) = inner.auth.current() else { return };
+        match inner.heartbeat(&session).await {
+            Ok(()) => tracing::debug!("kedacom: heartbeat ok"),
+            Err(e) if auth::is_expired(&e) => {
+                tracing::debug!(error = %e, "kedacom: heartbeat found the session expired; next call logs in");
+                inner.auth.invalidate(&session);
+                return;
+            }
+            Err(e) => tracing::warn!(error = %e, "kedacom: heartbeat failed; retrying at the next tick"),
+        }
+    }
+}
+
+/// A login step's refusal as an [`Error::Auth`] (never with the credentials).
+fn refused(step: &str, e: Error) -> Error {
+    let what = match &e {
+        Error::Api { code, message, .. } => format!("error {code}: {message}"),
+        Error::Http { status, .. } => format!("HTTP {status}"),
+        _ => return e,
+    };
+    Error::Auth {
+        vendor: Vendor::Kedacom,
+        message: format!(
+            "{step} refused the login: {what} (check consumer_key, consumer_secret, username and password of the \
+             kedacom profile)"
+        ),
+    }
+}
+
+/// The file of `meeting_files.upload`, checked against the doc's limits (one file of a
+/// listed type, at most 20 MB) before anything is sent.
+async fn read_upload(spec: &'static EndpointSpec, params: &Map<String, Value>) -> Result<(Bytes, String)> {
+    let invalid = |reason: String| Error::InvalidParams {
+        vendor: Vendor::Kedacom,
+        endpoint: spec.id.to_string(),
+        param: "file".into(),
+        reason,
+    };
+    let path = std::path::Path::new(params.get("file").and_then(Value::as_str).unwrap_or_default());
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    if !UPLOAD_EXTENSIONS.contains(&ext.as_str()) {
+        return Err(invalid(format!(
+            "`{name}`: the server takes only {} files (doc: file_type)",
+            UPLOAD_EXTENSIONS.join(", ")
+        )));
+    }
+    let meta = tokio::fs::metadata(path).await.map_err(|e| Error::io(path, e))?;
+    if meta.len() > UPLOAD_MAX_BYTES {
+        return Err(invalid(format!("`{name}` is {} bytes; the doc's limit is 20 MB per file", meta.len())));
+    }
+    let bytes = tokio::fs::read(path).await.map_err(|e| Error::io(path, e))?;
+    Ok((Bytes::from(bytes), name))
+}
+
+/// Make every relative `file_url` (doc: 文件相对路径, "relative path of the file") absolute
+/// against `base`.
+fn resolve_file_urls(value: &mut Map<String, Value>, base: &str) {
+    fn walk(v: &mut Value, base: &str) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m.iter_mut() {
+                    match v {
+                        Value::String(s) if k == "file_url" && !s.is_empty() && !s.contains("://") => {
+                            *s = format!("{base}/{}", s.trim_start_matches('/'));
+                        }
+                        other => walk(other, base),
+                    }
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, base)),
+            _ => {}
+        }
+    }
+    value.values_mut().for_each(|v| walk(v, base));
+}
+
+/// A parameter value as it travels in a query string.
+fn wire_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn as_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+impl VendorApi for KedacomClient {
+    fn call<'a>(&'a self, spec: &'static EndpointSpec, params: Map<String, Value>) -> BoxFuture<'a, Result<Value>> {
+        self.inner.call_spec(spec, params).boxed()
+    }
+
+    /// Stops the heartbeat and forgets the session (the doc and Kedacom's flow give no
+    /// logout endpoint meetkit relies on); the next call logs in again.
+    fn close(&self) -> BoxFuture<'_, Result<()>> {
+        self.inner.stop_heartbeat();
+        self.inner.auth.clear();
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[cfg(test)]
+mod tests;
