@@ -240,6 +240,9 @@ async fn connect_with(
         let callback_path = "/netease/callback";
         let mut options = meetkit_sim::SimOptions::default();
         options.netease.callback_url = Some(format!("http://{}{callback_path}", loopback(&listen)));
+        // Recordings appear a few seconds after a NetEase meeting ends, not a minute, so
+        // --sim workflows finish quickly.
+        options.netease.record_delay = Duration::from_secs(3);
         let sim = meetkit_sim::Simulator::start(options)
             .await
             .map_err(|e| Error::config(format!("cannot start the simulator: {e}")))?;
