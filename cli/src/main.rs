@@ -515,7 +515,7 @@ fn report(e: &Error) {
 
 fn exit_code(e: &Error) -> u8 {
     match e {
-        Error::InvalidParams { .. } | Error::UnknownEndpoint { .. } => 2,
+        Error::InvalidParams { .. } | Error::UnknownEndpoint { .. } | Error::Unsupported { .. } => 2,
         Error::Api { .. } => 3,
         Error::Transport { .. } | Error::Timeout { .. } | Error::Http { .. } | Error::Decode { .. } => 4,
         Error::Auth { .. } => 5,
