@@ -6,19 +6,17 @@
 //!   `curTime` in **milliseconds**, `body` the raw bytes received. See [`callback_checksum`].
 //! * `meeting.anonymous_join_info`: `authorization = md5(body.toJsonString()@163)`. See
 //!   [`anonymous_authorization`].
-//!
-//! SHA-1 is implemented here (FIPS 180-4) because meetkit-core has no SHA-1 dependency yet;
-//! it is checked against the FIPS test vectors and the catalog's checksum vectors.
 
 use md5::{Digest, Md5};
+use sha1::Sha1;
 
 /// Lowercase hex SHA-1 of the concatenation of `parts`.
 pub fn sha1_hex(parts: &[&[u8]]) -> String {
-    let mut h = Sha1::default();
+    let mut h = Sha1::new();
     for p in parts {
         h.update(p);
     }
-    hex::encode(h.finish())
+    hex::encode(h.finalize())
 }
 
 /// Lowercase hex MD5 of `data`.
@@ -61,122 +59,8 @@ pub fn digest_eq(a: &str, b: &str) -> bool {
 
 /// Seconds since the Unix epoch of an HTTP `Date` header (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`).
 pub fn parse_http_date(s: &str) -> Option<i64> {
-    let s = s.trim();
-    let rest = s.split_once(", ").map_or(s, |(_, r)| r);
-    let mut it = rest.split_whitespace();
-    let day: i64 = it.next()?.parse().ok()?;
-    let month = match it.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: i64 = it.next()?.parse().ok()?;
-    let mut hms = it.next()?.split(':').map(|x| x.parse::<i64>().ok());
-    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
-    if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Streaming SHA-1 (FIPS 180-4).
-#[derive(Clone)]
-struct Sha1 {
-    state: [u32; 5],
-    buffer: [u8; 64],
-    buffered: usize,
-    length: u64,
-}
-
-impl Default for Sha1 {
-    fn default() -> Self {
-        Sha1 {
-            state: [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0],
-            buffer: [0; 64],
-            buffered: 0,
-            length: 0,
-        }
-    }
-}
-
-impl Sha1 {
-    fn update(&mut self, mut data: &[u8]) {
-        self.length = self.length.wrapping_add(data.len() as u64);
-        while !data.is_empty() {
-            let take = (64 - self.buffered).min(data.len());
-            self.buffer[self.buffered..self.buffered + take].copy_from_slice(&data[..take]);
-            self.buffered += take;
-            data = &data[take..];
-            if self.buffered == 64 {
-                let block = self.buffer;
-                self.compress(&block);
-                self.buffered = 0;
-            }
-        }
-    }
-
-    fn finish(mut self) -> [u8; 20] {
-        let bits = self.length.wrapping_mul(8);
-        self.update(&[0x80]);
-        while self.buffered != 56 {
-            self.update(&[0]);
-        }
-        self.update(&bits.to_be_bytes());
-        let mut out = [0u8; 20];
-        for (chunk, word) in out.chunks_exact_mut(4).zip(self.state) {
-            chunk.copy_from_slice(&word.to_be_bytes());
-        }
-        out
-    }
-
-    fn compress(&mut self, block: &[u8; 64]) {
-        let mut w = [0u32; 80];
-        for (i, chunk) in block.chunks_exact(4).enumerate() {
-            w[i] = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-        }
-        for i in 16..80 {
-            w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
-        }
-        let [mut a, mut b, mut c, mut d, mut e] = self.state;
-        for (i, wi) in w.iter().enumerate() {
-            let (f, k) = match i {
-                0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
-                20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
-                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
-                _ => (b ^ c ^ d, 0xCA62_C1D6),
-            };
-            let t = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(*wi);
-            e = d;
-            d = c;
-            c = b.rotate_left(30);
-            b = a;
-            a = t;
-        }
-        for (s, v) in self.state.iter_mut().zip([a, b, c, d, e]) {
-            *s = s.wrapping_add(v);
-        }
-    }
+    let t = httpdate::parse_http_date(s.trim()).ok()?;
+    t.duration_since(std::time::UNIX_EPOCH).ok().map(|d| d.as_secs() as i64)
 }
 
 #[cfg(test)]
@@ -241,7 +125,7 @@ mod tests {
     #[test]
     fn http_dates() {
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
-        assert_eq!(parse_http_date("Mon, 14 Jul 2020 11:17:16 GMT"), Some(1_594_725_436));
+        assert_eq!(parse_http_date("Tue, 14 Jul 2020 11:17:16 GMT"), Some(1_594_725_436));
         assert_eq!(parse_http_date("Wed, 01 Jan 2025 00:00:00 GMT"), Some(1_735_689_600));
         assert_eq!(parse_http_date("yesterday"), None);
     }
