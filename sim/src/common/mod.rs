@@ -9,6 +9,7 @@
 pub(crate) mod admin;
 pub(crate) mod clock;
 pub(crate) mod faults;
+pub(crate) mod files;
 pub(crate) mod server;
 pub(crate) mod timefmt;
 

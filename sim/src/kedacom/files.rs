@@ -6,11 +6,10 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use base64::Engine;
 use md5::{Digest, Md5};
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use serde_json::{json, Value};
@@ -120,33 +119,6 @@ fn content_type(ext: &str) -> &'static str {
     }
 }
 
-/// Parse `bytes=N-`, `bytes=N-M`, `bytes=-N` (single range). `None`:
-/// ignore the header; `Some(Err)`: unsatisfiable.
-fn parse_range(value: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
-    let spec = value.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') {
-        return None;
-    }
-    let (a, b) = spec.split_once('-')?;
-    let (a, b) = (a.trim(), b.trim());
-    if a.is_empty() {
-        let n: u64 = b.parse().ok()?;
-        return Some(if n == 0 || len == 0 { Err(()) } else { Ok((len.saturating_sub(n), len)) });
-    }
-    let start: u64 = a.parse().ok()?;
-    let end = match b {
-        "" => len,
-        b => {
-            let last: u64 = b.parse().ok()?;
-            if last < start {
-                return None;
-            }
-            (last + 1).min(len)
-        }
-    };
-    Some(if start >= len { Err(()) } else { Ok((start, end)) })
-}
-
 /// `GET /files/meeting/{file_id}/{name}`.
 async fn download(
     State(k): State<Arc<Kedacom>>,
@@ -156,48 +128,6 @@ async fn download(
     let Some(f) = k.with_state(|st, _| st.files.get(&file_id).cloned()) else {
         return (StatusCode::NOT_FOUND, "404 Not Found\n").into_response();
     };
-    let len = f.bytes.len() as u64;
-    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(|v| parse_range(v, len));
-    let (status, start, end) = match range {
-        None => (StatusCode::OK, 0, len),
-        Some(Ok((s, e))) => (StatusCode::PARTIAL_CONTENT, s, e),
-        Some(Err(())) => {
-            return (StatusCode::RANGE_NOT_SATISFIABLE, [(header::CONTENT_RANGE, format!("bytes */{len}"))])
-                .into_response();
-        }
-    };
-    let body = f.bytes.slice(start as usize..end as usize);
-    // RFC 1864: the MD5 of the entity body actually sent.
-    let md5: [u8; 16] = if status == StatusCode::OK { f.md5 } else { Md5::digest(&body).into() };
-    let mut resp = Response::new(axum::body::Body::from(body));
-    *resp.status_mut() = status;
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(&f.ext)));
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
-    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    let md5_b64 = base64::engine::general_purpose::STANDARD.encode(md5);
-    h.insert("content-md5", HeaderValue::from_str(&md5_b64).expect("base64"));
-    if status == StatusCode::PARTIAL_CONTENT {
-        let cr = format!("bytes {start}-{}/{len}", end - 1);
-        h.insert(header::CONTENT_RANGE, HeaderValue::from_str(&cr).expect("ascii"));
-    }
-    let disposition = format!("attachment; filename*=UTF-8''{}", utf8_percent_encode(&f.file_name, NON_ALPHANUMERIC));
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    resp
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_range;
-
-    #[test]
-    fn ranges() {
-        assert_eq!(parse_range("bytes=10-", 100), Some(Ok((10, 100))));
-        assert_eq!(parse_range("bytes=10-19", 100), Some(Ok((10, 20))));
-        assert_eq!(parse_range("bytes=-5", 100), Some(Ok((95, 100))));
-        assert_eq!(parse_range("bytes=100-", 100), Some(Err(())));
-        assert_eq!(parse_range("bytes=1-2,4-5", 100), None);
-    }
+    let body = Arc::new(crate::common::files::FileBody::stored(f.bytes.clone()));
+    crate::common::files::serve(body, content_type(&f.ext), &f.file_name, &headers).await
 }

@@ -9,12 +9,11 @@
 
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use base64::Engine;
 use serde_json::{json, Value};
 
 use super::state::{fmt_time, uuid4, ActiveRecording, Recording, Role, VmrState};
@@ -314,35 +313,6 @@ pub(crate) async fn live_page(State(vmr): State<Arc<Vmr>>, Path(id): Path<String
     }
 }
 
-/// Parse `bytes=N-` / `bytes=N-M` / `bytes=-N` (single range); `None`:
-/// ignore the header, `Some(Err)`: unsatisfiable.
-fn parse_range(value: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
-    let spec = value.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') {
-        return None;
-    }
-    let (a, b) = spec.split_once('-')?;
-    let (a, b) = (a.trim(), b.trim());
-    if a.is_empty() {
-        let n: u64 = b.parse().ok()?;
-        return Some(if n == 0 { Err(()) } else { Ok((len.saturating_sub(n), len)) });
-    }
-    let start: u64 = a.parse().ok()?;
-    let end = if b.is_empty() {
-        len
-    } else {
-        let last: u64 = b.parse().ok()?;
-        if last < start {
-            return None;
-        }
-        (last + 1).min(len)
-    };
-    if start >= len {
-        return Some(Err(()));
-    }
-    Some(Ok((start, end)))
-}
-
 /// `GET /records/<...>.mp4?sign=...`: a record file, with Content-Length,
 /// Content-MD5 (RFC 1864, of the bytes sent) and single-range support.
 pub(crate) async fn download(
@@ -368,51 +338,6 @@ pub(crate) async fn download(
     if sign.as_deref() != Some(expected.as_str()) {
         return (StatusCode::FORBIDDEN, "signature mismatch\n").into_response();
     }
-    let len = body.len();
-    let range = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(|v| parse_range(v, len));
-    let (status, start, end) = match range {
-        None => (StatusCode::OK, 0, len),
-        Some(Ok((s, e))) => (StatusCode::PARTIAL_CONTENT, s, e),
-        Some(Err(())) => {
-            return (StatusCode::RANGE_NOT_SATISFIABLE, [(header::CONTENT_RANGE, format!("bytes */{len}"))])
-                .into_response();
-        }
-    };
-    let md5_body = body.clone();
-    let md5 = tokio::task::spawn_blocking(move || {
-        if start == 0 && end == len {
-            md5_body.md5()
-        } else {
-            md5_body.md5_range(start, end)
-        }
-    })
-    .await
-    .expect("md5 task");
-    const CHUNK: u64 = 64 * 1024;
-    let stream = futures::stream::unfold(start, move |pos| {
-        let body = body.clone();
-        async move {
-            (pos < end).then(|| {
-                let next = (pos + CHUNK).min(end);
-                (Ok::<_, std::io::Error>(body.read(pos, next)), next)
-            })
-        }
-    });
-    let mut resp = Response::new(Body::from_stream(stream));
-    *resp.status_mut() = status;
-    let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("video/mp4"));
-    h.insert(header::CONTENT_LENGTH, HeaderValue::from(end - start));
-    h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    let md5_b64 = base64::engine::general_purpose::STANDARD.encode(md5);
-    h.insert("content-md5", HeaderValue::from_str(&md5_b64).expect("base64"));
-    if status == StatusCode::PARTIAL_CONTENT {
-        let cr = format!("bytes {start}-{}/{len}", end - 1);
-        h.insert(header::CONTENT_RANGE, HeaderValue::from_str(&cr).expect("ascii"));
-    }
-    let name = path.rsplit('/').next().unwrap_or("record.mp4");
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    resp
+    let file_name = path.rsplit('/').next().unwrap_or("record.mp4").to_owned();
+    crate::common::files::serve(body, "video/mp4", &file_name, &headers).await
 }
