@@ -93,6 +93,7 @@ def test_download_progress_callable_and_tqdm(
     assert capsys.readouterr().err == ""
 
     # Interactive with tqdm installed: one bar named after the file.
+    pytest.importorskip("tqdm")
     monkeypatch.setattr(progress_mod, "_interactive", lambda: True)
     client.download(url, tmp_path / "bar")
     assert got.path.name in capsys.readouterr().err
