@@ -1,0 +1,68 @@
+"""meetkit: one client for four video-conferencing vendors' server APIs
+(3tee AVD ``avd``, Kedacom ``kedacom``, vmr cloud ``vmr``, NetEase Meeting ``netease``),
+their simulators, and the Rhai workflow runtime.
+
+>>> import meetkit
+>>> with meetkit.Simulator() as sim, sim.client() as client:
+...     room = client.call("avd", "room.create", {"room_id": "weekly", "user_id": "ops"})
+"""
+
+from meetkit.errors import (
+    ApiError,
+    AuthError,
+    CancelledError,
+    ConfigError,
+    DecodeError,
+    HttpError,
+    IntegrityError,
+    InvalidParams,
+    IoError,
+    MeetkitError,
+    ScriptError,
+    TimeoutError,
+    TransportError,
+    UnknownEndpoint,
+    Unsupported,
+)
+from meetkit._meetkit import (
+    Client,
+    Downloaded,
+    Endpoint,
+    Event,
+    EventStream,
+    Progress,
+    Simulator,
+    Vendor,
+    __version__,
+    run_script,
+)
+from meetkit._profile import ProfileDict
+
+__all__ = [
+    "Client",
+    "Vendor",
+    "Endpoint",
+    "Downloaded",
+    "Progress",
+    "Event",
+    "EventStream",
+    "Simulator",
+    "ProfileDict",
+    "run_script",
+    "__version__",
+    "MeetkitError",
+    "ConfigError",
+    "Unsupported",
+    "InvalidParams",
+    "UnknownEndpoint",
+    "TransportError",
+    "TimeoutError",
+    "ApiError",
+    "HttpError",
+    "AuthError",
+    "DecodeError",
+    "ScriptError",
+    "CancelledError",
+    "IntegrityError",
+    "IoError",
+]

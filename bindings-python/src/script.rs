@@ -1,0 +1,101 @@
+//! `meetkit.run_script`: a Rhai workflow on a plain thread, cancellable with Ctrl-C.
+
+use std::path::PathBuf;
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use serde_json::{Map, Value};
+
+use meetkit::config::Profile;
+use meetkit::script::{Limits, ScriptOptions};
+
+use crate::client::Client;
+use crate::convert::{from_py, to_py};
+use crate::errors;
+use crate::{runtime, TICK};
+
+/// Run the Rhai script at `path` and return its last value as plain Python data.
+///
+/// The script's `print` goes to `sys.stdout`. Ctrl-C cancels the run (its `on_exit`
+/// blocks still run) and raises `KeyboardInterrupt`.
+#[pyfunction]
+#[pyo3(signature = (path, client=None, vars=None, out=PathBuf::from("recordings"), timeout=None))]
+pub(crate) fn run_script(
+    py: Python<'_>,
+    path: PathBuf,
+    client: Option<&Bound<'_, Client>>,
+    vars: Option<&Bound<'_, PyAny>>,
+    out: PathBuf,
+    timeout: Option<f64>,
+) -> PyResult<Py<PyAny>> {
+    let client = match client {
+        Some(c) => c.get().inner.clone(),
+        None => {
+            let profile = Profile::load(None, None).map_err(|e| errors::py_err(py, e))?;
+            Client::from_profile(py, &profile)?.inner
+        }
+    };
+    let vars = match vars.map(|v| from_py(v, "vars")).transpose()? {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err(pyo3::exceptions::PyTypeError::new_err("vars must be a dict")),
+    };
+    let timeout = match timeout {
+        Some(t) if !(t.is_finite() && t > 0.0) => {
+            return Err(pyo3::exceptions::PyValueError::new_err("timeout must be a positive number of seconds"))
+        }
+        t => t.map(Duration::from_secs_f64),
+    };
+    let options = ScriptOptions {
+        out_dir: out,
+        vars,
+        limits: Limits { timeout, ..Limits::default() },
+        print: Arc::new(|line: &str| {
+            Python::attach(|py| {
+                let _ = py
+                    .import("sys")
+                    .and_then(|sys| sys.getattr("stdout")?.call_method1("write", (format!("{line}\n"),)));
+            })
+        }),
+        ..ScriptOptions::default()
+    };
+    let cancel = options.cancel.clone();
+    let handle = runtime().handle().clone();
+    let (tx, rx) = mpsc::sync_channel(1);
+    std::thread::Builder::new()
+        .name("meetkit-script".into())
+        .spawn(move || {
+            let _ = tx.send(meetkit::script::run_file(&path, &client, handle, options));
+        })
+        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the script thread: {e}")))?;
+    let mut rx = rx;
+    let mut interrupted: Option<PyErr> = None;
+    let result = loop {
+        let (got, back) = py.detach(move || (rx.recv_timeout(TICK), rx));
+        rx = back;
+        match got {
+            Ok(r) => break r,
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                if interrupted.is_none() {
+                    if let Err(e) = py.check_signals() {
+                        // Cancel, then keep waiting: on_exit blocks clean up (bounded by their limit).
+                        cancel.cancel();
+                        interrupted = Some(e);
+                    }
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Err(PyRuntimeError::new_err("meetkit: the script thread failed (panic); see stderr"))
+            }
+        }
+    };
+    if let Some(e) = interrupted {
+        return Err(e);
+    }
+    match result {
+        Ok(value) => Ok(to_py(py, &value)?.unbind()),
+        Err(e) => Err(errors::py_err(py, e)),
+    }
+}

@@ -1,0 +1,64 @@
+"""Shared fixtures: one in-process simulator for the session, a fresh client per test,
+the simulator's admin API, and an AVD recording to download."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import pytest
+
+import meetkit
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def admin(sim: meetkit.Simulator, method: str, path: str, body: Optional[Any] = None) -> Any:
+    """Call the AVD simulator's admin API (`/_sim/<path>`)."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(f"{sim.avd_base_url}/_sim/{path}", data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        text = resp.read().decode()
+    return json.loads(text) if text else None
+
+
+@pytest.fixture(scope="session")
+def sim() -> Iterator[meetkit.Simulator]:
+    with meetkit.Simulator() as s:
+        yield s
+
+
+@pytest.fixture
+def client(sim: meetkit.Simulator) -> Iterator[meetkit.Client]:
+    with sim.client() as c:
+        yield c
+    admin(sim, "DELETE", "faults")
+
+
+def sim_profile(sim: meetkit.Simulator, **transport: Any) -> Dict[str, Any]:
+    """The simulator's AVD profile with transport settings (e.g. max_attempts=1)."""
+    return {"avd": dict(sim.profile["avd"]), "transport": transport}
+
+
+def record(client: meetkit.Client, room: str) -> List[Dict[str, Any]]:
+    """Create `room`, call a device in, record briefly; the files `mix_record.stop` reports."""
+    avd = client.vendor("avd")
+    avd.call("room.create", {"room_id": room, "user_id": "ops"})
+    call = avd.call("device.call", {"room_id": room, "name": "d", "url": "sip:1001@10.0.0.5"})
+    for _ in range(50):
+        status = avd.call("device.get_invite_status", {"call_id": call["call_id"]})
+        if str(status["invite_status"]) == "1":
+            break
+        import time
+
+        time.sleep(0.1)
+    else:
+        raise AssertionError(f"device never connected: {status}")
+    rec = avd.call("room.mix_record.start", {"room_id": room, "name": "rec"})
+    stopped = avd.call("room.mix_record.stop", {"room_id": room, "record_id": rec["record_id"]})
+    files: List[Dict[str, Any]] = stopped["data"]
+    assert files, stopped
+    return files

@@ -1,0 +1,37 @@
+"""meetkit.run_script with the repository's AVD record workflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import meetkit
+from conftest import REPO
+
+
+def test_record_meeting_script(client: meetkit.Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = meetkit.run_script(
+        REPO / "scripts" / "avd_record_meeting.rhai",
+        client=client,
+        vars={"room_id": "script-room", "record_seconds": 1},
+        out=tmp_path,
+    )
+    assert result["room_id"] == "script-room" and result["record_id"]
+    files = [tmp_path / name for name in result["files"]]
+    assert files and all(f.is_file() for f in files)
+    assert sum(f.stat().st_size for f in files) == result["bytes"] > 0
+    printed = capsys.readouterr().out
+    assert "summary: room script-room" in printed, printed
+
+
+def test_script_vars_and_timeout(client: meetkit.Client, tmp_path: Path) -> None:
+    script = tmp_path / "vars.rhai"
+    script.write_text("#{ doubled: n * 2, name: who }")
+    assert meetkit.run_script(script, client=client, vars={"n": 21, "who": "x"}, out=tmp_path) == {
+        "doubled": 42,
+        "name": "x",
+    }
+    script.write_text("loop { sleep(0.05); }")
+    with pytest.raises(meetkit.ScriptError, match="time limit of 0.3s"):
+        meetkit.run_script(script, client=client, out=tmp_path, timeout=0.3)
