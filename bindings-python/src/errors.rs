@@ -93,6 +93,11 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             attrs.set_item("errno", source.raw_os_error())?;
             "IoError"
         }
+        Error::Unsupported { verb, hint, .. } => {
+            attrs.set_item("verb", *verb)?;
+            attrs.set_item("hint", hint)?;
+            "Unsupported"
+        }
         // A variant newer than this binding: still a MeetkitError with the right text.
         _ => "MeetkitError",
     };

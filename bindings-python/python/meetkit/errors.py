@@ -67,11 +67,15 @@ class ConfigError(MeetkitError):
 
 
 class Unsupported(ConfigError):
-    """The operation is not supported by this build of meetkit.
+    """The unified meeting API cannot do this verb on this vendor; nothing was sent.
 
-    The core reports unsupported operations as configuration errors today, so they
-    raise :class:`ConfigError`; this class is reserved for when it reports them apart.
+    Attributes: ``vendor``, ``verb`` and ``hint`` (the nearest vendor-specific endpoint).
     """
+
+    #: The verb that was asked for (``start_live``, ...).
+    verb: str = ""
+    #: What to do instead, naming the vendor-specific endpoint.
+    hint: str = ""
 
 
 class InvalidParams(MeetkitError):
