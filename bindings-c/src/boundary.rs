@@ -79,10 +79,7 @@ impl Failure {
 ///
 /// # Safety
 /// `err` is NULL or valid for writing one pointer.
-pub(crate) unsafe fn guard(
-    err: *mut *mut meetkit_error,
-    body: impl FnOnce() -> Result<(), Failure>,
-) -> meetkit_status {
+pub(crate) unsafe fn guard(err: *mut *mut meetkit_error, body: impl FnOnce() -> Result<(), Failure>) -> meetkit_status {
     if !err.is_null() {
         *err = std::ptr::null_mut();
     }

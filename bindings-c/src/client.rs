@@ -222,8 +222,7 @@ pub unsafe extern "C" fn meetkit_run_script(
         if timeout_ms > 0 {
             options.limits.timeout = Some(std::time::Duration::from_millis(timeout_ms.into()));
         }
-        let value =
-            blocking(|rt| meetkit::script::run_file(&path, &client, rt.handle().clone(), options))??;
+        let value = blocking(|rt| meetkit::script::run_file(&path, &client, rt.handle().clone(), options))??;
         *result_json = to_c(value.to_string());
         Ok(())
     })
@@ -233,8 +232,7 @@ pub unsafe extern "C" fn meetkit_run_script(
 /// size). Return true to go on, false to cancel the download (`MEETKIT_CANCELLED`). Called
 /// on the thread that called `meetkit_download`, at the start, as bytes arrive (at most
 /// every 100 ms or 256 KiB) and once at the end.
-pub type meetkit_progress_callback =
-    Option<unsafe extern "C" fn(done: u64, total: u64, userdata: *mut c_void) -> bool>;
+pub type meetkit_progress_callback = Option<unsafe extern "C" fn(done: u64, total: u64, userdata: *mut c_void) -> bool>;
 
 /// Passes the caller's `userdata` to the callback's thread; the caller vouches for it.
 #[derive(Clone, Copy)]

@@ -5,8 +5,8 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use meetkit::Error;
 use ::meetkit_sim::{SimOptions, Simulator};
+use meetkit::Error;
 use serde::Deserialize;
 
 use crate::boundary::{guard, guard_or, out_arg, Failure};

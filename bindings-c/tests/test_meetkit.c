@@ -445,6 +445,17 @@ static int count_entries(const char *dir) {
     return n;
 }
 
+/* A progress callback that calls back into meetkit (on the downloading thread), then cancels. */
+static bool reenter_then_cancel(uint64_t done, uint64_t total, void *userdata) {
+    int *status = (int *)userdata;
+    char *result = NULL;
+    (void)done;
+    (void)total;
+    *status = (int)meetkit_call(g_client, "avd", "room.read", "{\"room_id\": \"dup\"}", 10000, &result, NULL);
+    meetkit_string_free(result);
+    return false;
+}
+
 static void test_progress_callback_cancels(void) {
     struct progress p = {0, 0, 0, 1};
     char dir[600], url[512];
@@ -464,6 +475,14 @@ static void test_progress_callback_cancels(void) {
     meetkit_error_free(err);
     /* Nothing is left behind: neither the file nor its temporary. */
     CHECK(count_entries(dir) == 0);
+
+    {
+        int inner = -1;
+        CHECK(meetkit_download(g_client, g_urls[0], dir, reenter_then_cancel, &inner, 30000, &path, NULL) ==
+              MEETKIT_CANCELLED);
+        CHECK(inner == MEETKIT_OK);
+        CHECK(count_entries(dir) == 0);
+    }
 
     /* A file the server does not have is an HTTP error carrying the status. */
     json_value(profile, "base_url", url, sizeof url);
