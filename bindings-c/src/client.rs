@@ -1,0 +1,290 @@
+//! `meetkit_client`: calls, scripts and downloads.
+
+use std::ffi::{c_char, c_void};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use meetkit::config::Profile;
+use meetkit::download::{DownloadOptions, Progress};
+use meetkit::script::ScriptOptions;
+use meetkit::{Client, Error, Vendor};
+use serde_json::Value;
+
+use crate::boundary::{guard, out_arg, Failure};
+use crate::error::meetkit_error;
+use crate::handles::{self, Object};
+use crate::meetkit_status;
+use crate::runtime::{block_on, blocking};
+use crate::strings::{arg, json_arg, opt_arg, to_c};
+
+/// A connection to every vendor of one profile (opaque). Thread-safe: any number of threads
+/// may make calls on one client at the same time; tokens and sessions are shared. Created
+/// by `meetkit_client_new` or `meetkit_client_open_profile`, owned by the caller, freed with
+/// `meetkit_client_free`.
+pub struct meetkit_client {
+    _opaque: [u8; 0],
+}
+
+/// What a `meetkit_client` handle stands for.
+pub(crate) struct ClientObject {
+    pub(crate) client: Client,
+}
+
+const TYPE: &str = "meetkit_client";
+
+fn lookup(client: *const meetkit_client) -> Result<Arc<ClientObject>, Failure> {
+    match handles::get(client as usize, TYPE)? {
+        Object::Client(c) => Ok(c),
+        _ => unreachable!("handles::get checks the type"),
+    }
+}
+
+/// Looks the client up for a call (shared with the events module).
+pub(crate) fn client_of(client: *const meetkit_client) -> Result<Client, Failure> {
+    lookup(client).map(|c| c.client.clone())
+}
+
+fn register(profile: &Profile) -> Result<*mut meetkit_client, Failure> {
+    let client = Client::from_profile(profile)?;
+    Ok(handles::insert(Object::Client(Arc::new(ClientObject { client }))) as *mut meetkit_client)
+}
+
+/// A JSON value that must be an object (or null) for `what`, as a config error otherwise.
+fn object_or_null(value: Value, what: &str) -> Result<serde_json::Map<String, Value>, Failure> {
+    match value {
+        Value::Object(m) => Ok(m),
+        Value::Null => Ok(Default::default()),
+        other => Err(Error::config(format!("{what} must be a JSON object, not `{other}`")).into()),
+    }
+}
+
+/// Creates a client from a profile as JSON text: the shape `meetkit sim` prints and a
+/// `meetkit.toml` profile has, e.g.
+/// `{"avd": {"base_url": "http://127.0.0.1:8100", "access_key": "...", "secret_key": "..."},
+///   "transport": {"request_timeout_secs": 30}}`.
+/// Environment variables are not applied. Nothing is sent until the first call.
+///
+/// On success `*out` receives a new client the caller owns (free it with
+/// `meetkit_client_free`). Errors: `MEETKIT_NULL_ARGUMENT`, `MEETKIT_INVALID_UTF8`,
+/// `MEETKIT_INVALID_JSON` (not JSON), `MEETKIT_CONFIG` (JSON of the wrong shape).
+///
+/// # Safety
+/// `profile_json` is NULL or a NUL-terminated string; `out` and `err` are NULL or valid
+/// for writing one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn meetkit_client_new(
+    profile_json: *const c_char,
+    out: *mut *mut meetkit_client,
+    err: *mut *mut meetkit_error,
+) -> meetkit_status {
+    guard(err, || {
+        out_arg(out, "out")?;
+        let value = json_arg(profile_json, "profile_json", false)?;
+        let profile = Profile::from_json("json", &value)?;
+        *out = register(&profile)?;
+        Ok(())
+    })
+}
+
+/// Creates a client from a profile of a `meetkit.toml` file, the way the CLI does:
+/// `config_path` (NULL: `$MEETKIT_CONFIG`, else `./meetkit.toml` if present) and `name`
+/// (NULL: `$MEETKIT_PROFILE`, else the file's `default_profile`, else its only profile,
+/// else a profile from `MEETKIT_<VENDOR>_<FIELD>` variables alone). Environment variables
+/// override the file.
+///
+/// On success `*out` receives a new client the caller owns (free it with
+/// `meetkit_client_free`). Errors: `MEETKIT_NULL_ARGUMENT` (`out`), `MEETKIT_INVALID_UTF8`,
+/// `MEETKIT_CONFIG`, `MEETKIT_IO` (an explicit file that cannot be read).
+///
+/// # Safety
+/// `config_path` and `name` are NULL or NUL-terminated strings; `out` and `err` are NULL
+/// or valid for writing one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn meetkit_client_open_profile(
+    config_path: *const c_char,
+    name: *const c_char,
+    out: *mut *mut meetkit_client,
+    err: *mut *mut meetkit_error,
+) -> meetkit_status {
+    guard(err, || {
+        out_arg(out, "out")?;
+        let path = opt_arg(config_path, "config_path")?.map(Path::new);
+        let name = opt_arg(name, "name")?;
+        let profile = Profile::load(path, name)?;
+        *out = register(&profile)?;
+        Ok(())
+    })
+}
+
+/// Frees a client. Calls already running on it on other threads finish normally. NULL is
+/// accepted (`MEETKIT_OK`); a freed or unknown handle returns `MEETKIT_INVALID_HANDLE`.
+/// Server-side sessions are not ended: call `meetkit_client_close` first for that.
+#[no_mangle]
+pub extern "C" fn meetkit_client_free(client: *mut meetkit_client) -> meetkit_status {
+    crate::boundary::guard_or(meetkit_status::MEETKIT_PANIC, || {
+        if client.is_null() {
+            return meetkit_status::MEETKIT_OK;
+        }
+        handles::remove(client as usize, TYPE).map_or_else(|f| f.status(), |_| meetkit_status::MEETKIT_OK)
+    })
+}
+
+/// Ends every vendor's server-side session (vmr's session, Kedacom's login); the client
+/// stays usable and opens new sessions on the next call. Blocking; `timeout_ms` limits it
+/// (0: no limit). Returns the first error after trying every vendor.
+///
+/// # Safety
+/// `err` is NULL or valid for writing one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn meetkit_client_close(
+    client: *const meetkit_client,
+    timeout_ms: u32,
+    err: *mut *mut meetkit_error,
+) -> meetkit_status {
+    guard(err, || {
+        let client = client_of(client)?;
+        let on_timeout = |after| Error::Timeout { vendor: Vendor::Avd, endpoint: "close".into(), after };
+        block_on(timeout_ms, on_timeout, async move { client.close().await })
+    })
+}
+
+/// Calls one endpoint: `vendor` is `"avd"`, `"kedacom"`, `"vmr"` or `"netease"`;
+/// `endpoint_id` is the catalog id (`"room.create"`); `params_json` is a JSON object of
+/// parameters (NULL or `"null"`: none). Parameters are validated against the endpoint
+/// table before anything is sent. Blocking; `timeout_ms` limits the whole call, retries
+/// included (0: only the profile's transport timeouts apply).
+///
+/// On success `*result_json` receives the vendor's payload (without its envelope) as JSON
+/// text, owned by the caller (free it with `meetkit_string_free`). Errors: any status.
+/// Thread-safe: many threads may call this on one client at once.
+///
+/// # Safety
+/// String arguments are NULL or NUL-terminated; `result_json` and `err` are NULL or valid
+/// for writing one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn meetkit_call(
+    client: *const meetkit_client,
+    vendor: *const c_char,
+    endpoint_id: *const c_char,
+    params_json: *const c_char,
+    timeout_ms: u32,
+    result_json: *mut *mut c_char,
+    err: *mut *mut meetkit_error,
+) -> meetkit_status {
+    guard(err, || {
+        out_arg(result_json, "result_json")?;
+        let client = client_of(client)?;
+        let vendor: Vendor = arg(vendor, "vendor")?.parse()?;
+        let endpoint = arg(endpoint_id, "endpoint_id")?.to_string();
+        let params = json_arg(params_json, "params_json", true)?;
+        let name = endpoint.clone();
+        let on_timeout = move |after| Error::Timeout { vendor, endpoint: name, after };
+        let value = block_on(timeout_ms, on_timeout, async move { client.call(vendor, &endpoint, params).await })?;
+        *result_json = to_c(value.to_string());
+        Ok(())
+    })
+}
+
+/// Runs a Rhai workflow script file (the language of `meetkit run`) with this client.
+/// `vars_json` is a JSON object of script variables (NULL: none), like `--set`; `out_dir`
+/// is where the script's `download` writes (NULL: `./recordings`); `timeout_ms` is the
+/// script's wall-clock limit (0: none), reported as `MEETKIT_SCRIPT` like the CLI's
+/// `--timeout`. The script's `print` goes to standard output. Blocking.
+///
+/// On success `*result_json` receives the script's last value as JSON text, owned by the
+/// caller (free it with `meetkit_string_free`). Errors: `MEETKIT_SCRIPT` for anything that
+/// stops the script, including a vendor error it did not catch (the message carries the
+/// vendor's text, as in the CLI), `MEETKIT_IO` (unreadable file), `MEETKIT_CONFIG`
+/// (`vars_json` not an object), `MEETKIT_CANCELLED`, and the argument errors.
+///
+/// # Safety
+/// String arguments are NULL or NUL-terminated; `result_json` and `err` are NULL or valid
+/// for writing one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn meetkit_run_script(
+    client: *const meetkit_client,
+    path: *const c_char,
+    vars_json: *const c_char,
+    out_dir: *const c_char,
+    timeout_ms: u32,
+    result_json: *mut *mut c_char,
+    err: *mut *mut meetkit_error,
+) -> meetkit_status {
+    guard(err, || {
+        out_arg(result_json, "result_json")?;
+        let client = client_of(client)?;
+        let path = PathBuf::from(arg(path, "path")?);
+        let vars = object_or_null(json_arg(vars_json, "vars_json", true)?, "vars_json")?;
+        let mut options = ScriptOptions { vars, ..ScriptOptions::default() };
+        if let Some(dir) = opt_arg(out_dir, "out_dir")? {
+            options.out_dir = PathBuf::from(dir);
+        }
+        if timeout_ms > 0 {
+            options.limits.timeout = Some(std::time::Duration::from_millis(timeout_ms.into()));
+        }
+        let value = blocking(|rt| meetkit::script::run_file(&path, &client, rt.handle().clone(), options))??;
+        *result_json = to_c(value.to_string());
+        Ok(())
+    })
+}
+
+/// Download progress: `done` bytes of `total` (0 while the server has not announced a
+/// size). Return true to go on, false to cancel the download (`MEETKIT_CANCELLED`). Called
+/// on the thread that called `meetkit_download`, at the start, as bytes arrive (at most
+/// every 100 ms or 256 KiB) and once at the end.
+pub type meetkit_progress_callback = Option<unsafe extern "C" fn(done: u64, total: u64, userdata: *mut c_void) -> bool>;
+
+/// Passes the caller's `userdata` to the callback's thread; the caller vouches for it.
+#[derive(Clone, Copy)]
+pub(crate) struct UserData(pub(crate) *mut c_void);
+// SAFETY: the header documents that userdata is used on meetkit's threads; the caller
+// guarantees that is safe for whatever it points to.
+unsafe impl Send for UserData {}
+unsafe impl Sync for UserData {}
+
+/// Downloads `url` into the directory `dir` (created if missing): streamed to a temporary
+/// file, resumed after a dropped connection, checked against the announced size and
+/// `Content-MD5`, then renamed into place; on any failure nothing is left behind.
+/// `progress` (may be NULL) receives `userdata` and can cancel. Blocking; `timeout_ms`
+/// limits the whole download (0: none).
+///
+/// On success `*path_out` receives the file's path, owned by the caller (free it with
+/// `meetkit_string_free`). Errors: `MEETKIT_INVALID_PARAMS` (bad URL), `MEETKIT_HTTP`,
+/// `MEETKIT_TRANSPORT`, `MEETKIT_TIMEOUT`, `MEETKIT_INTEGRITY`, `MEETKIT_CANCELLED`,
+/// `MEETKIT_IO`, and the argument errors.
+///
+/// # Safety
+/// String arguments are NULL or NUL-terminated; `progress` is NULL or a function safe to
+/// call with `userdata`; `path_out` and `err` are NULL or valid for writing one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn meetkit_download(
+    client: *const meetkit_client,
+    url: *const c_char,
+    dir: *const c_char,
+    progress: meetkit_progress_callback,
+    userdata: *mut c_void,
+    timeout_ms: u32,
+    path_out: *mut *mut c_char,
+    err: *mut *mut meetkit_error,
+) -> meetkit_status {
+    guard(err, || {
+        out_arg(path_out, "path_out")?;
+        let client = client_of(client)?;
+        let url = arg(url, "url")?.to_string();
+        let dir = PathBuf::from(arg(dir, "dir")?);
+        let mut options = DownloadOptions::default();
+        if let Some(callback) = progress {
+            let userdata = UserData(userdata);
+            options.progress = Some(Arc::new(move |p: Progress| {
+                let ud = userdata;
+                // SAFETY: the caller passed a callback that accepts its own userdata.
+                unsafe { callback(p.downloaded, p.total.unwrap_or(0), ud.0) }
+            }));
+        }
+        let vendor = options.vendor;
+        let on_timeout = move |after| Error::Timeout { vendor, endpoint: "download".into(), after };
+        let done = block_on(timeout_ms, on_timeout, async move { client.download(&url, &dir, options).await })?;
+        *path_out = to_c(done.path.to_string_lossy().into_owned());
+        Ok(())
+    })
+}

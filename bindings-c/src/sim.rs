@@ -1,0 +1,151 @@
+//! `meetkit_sim`: the vendor simulators, served from the library's runtime.
+
+use std::ffi::c_char;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ::meetkit_sim::{SimOptions, Simulator};
+use meetkit::Error;
+use serde::Deserialize;
+
+use crate::boundary::{guard, guard_or, out_arg, Failure};
+use crate::error::meetkit_error;
+use crate::handles::{self, Object};
+use crate::meetkit_status;
+use crate::runtime::{block_on, runtime};
+use crate::strings::{json_arg, to_c};
+
+/// A running set of simulated vendor servers on loopback (opaque): the same simulators as
+/// `meetkit sim`. Created by `meetkit_sim_start`, owned by the caller, stopped and freed
+/// with `meetkit_sim_free`.
+pub struct meetkit_sim {
+    _opaque: [u8; 0],
+}
+
+/// What a `meetkit_sim` handle stands for; `None` once stopped.
+pub(crate) struct SimObject {
+    sim: Mutex<Option<Simulator>>,
+    profile: String,
+}
+
+const TYPE: &str = "meetkit_sim";
+
+/// The options `meetkit_sim_start` accepts (a subset of `meetkit_sim::SimOptions`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SimConfig {
+    host: Option<IpAddr>,
+    port_base: Option<u16>,
+    #[serde(default)]
+    avd: AvdConfig,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AvdConfig {
+    access_key: Option<String>,
+    secret_key: Option<String>,
+    token_ttl_secs: Option<u64>,
+    invite_delay_ms: Option<u64>,
+    record_bytes_per_second: Option<u64>,
+}
+
+impl SimConfig {
+    fn options(self) -> SimOptions {
+        let mut o = SimOptions::default();
+        if let Some(h) = self.host {
+            o.host = h;
+        }
+        o.port_base = self.port_base;
+        let a = self.avd;
+        o.avd.access_key = a.access_key.unwrap_or(o.avd.access_key);
+        o.avd.secret_key = a.secret_key.unwrap_or(o.avd.secret_key);
+        o.avd.token_ttl = a.token_ttl_secs.map_or(o.avd.token_ttl, Duration::from_secs);
+        o.avd.invite_delay = a.invite_delay_ms.map_or(o.avd.invite_delay, Duration::from_millis);
+        o.avd.record_bytes_per_second = a.record_bytes_per_second.unwrap_or(o.avd.record_bytes_per_second);
+        o
+    }
+}
+
+/// Starts the simulators on the library's runtime. `options_json` (NULL, `"null"` or `"{}"`:
+/// defaults) is a JSON object with any of: `host` (default `"127.0.0.1"`), `port_base`
+/// (default: ephemeral ports; else AVD on `port_base`, later vendors on the next ports),
+/// `avd`: {`access_key`, `secret_key`, `token_ttl_secs`, `invite_delay_ms` (how long a
+/// called device takes to connect, default 1000), `record_bytes_per_second`}.
+///
+/// On success `*out` receives the simulator, owned by the caller (stop and free it with
+/// `meetkit_sim_free`). Errors: `MEETKIT_INVALID_UTF8`, `MEETKIT_INVALID_JSON`,
+/// `MEETKIT_CONFIG` (unknown option, or a port cannot be bound).
+///
+/// # Safety
+/// `options_json` is NULL or NUL-terminated; `out` and `err` are NULL or valid for writing
+/// one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn meetkit_sim_start(
+    options_json: *const c_char,
+    out: *mut *mut meetkit_sim,
+    err: *mut *mut meetkit_error,
+) -> meetkit_status {
+    guard(err, || {
+        out_arg(out, "out")?;
+        let value = json_arg(options_json, "options_json", true)?;
+        let config: SimConfig = if value.is_null() {
+            SimConfig::default()
+        } else {
+            serde_json::from_value(value).map_err(|e| Error::config(format!("simulator options: {e}")))?
+        };
+        let options = config.options();
+        let start = async move {
+            Simulator::start(options).await.map_err(|e| Error::config(format!("cannot start the simulator: {e}")))
+        };
+        let sim = block_on(0, |_| unreachable!("no timeout"), start)?;
+        let profile = sim.profile().to_string();
+        let object = SimObject { sim: Mutex::new(Some(sim)), profile };
+        *out = handles::insert(Object::Sim(Arc::new(object))) as *mut meetkit_sim;
+        Ok(())
+    })
+}
+
+fn lookup(sim: *const meetkit_sim) -> Result<Arc<SimObject>, Failure> {
+    match handles::get(sim as usize, TYPE)? {
+        Object::Sim(s) => Ok(s),
+        _ => unreachable!("handles::get checks the type"),
+    }
+}
+
+/// The profile that connects a client to this simulator, as JSON text (the line
+/// `meetkit sim` prints; pass it to `meetkit_client_new`). The caller owns the returned
+/// string: free it with `meetkit_string_free`. Returns NULL when `sim` is NULL, freed or
+/// unknown.
+#[no_mangle]
+pub extern "C" fn meetkit_sim_profile(sim: *const meetkit_sim) -> *mut c_char {
+    guard_or(std::ptr::null_mut(), || lookup(sim).map_or(std::ptr::null_mut(), |s| to_c(s.profile.clone())))
+}
+
+/// Stops the simulators (open connections get up to 2 s to finish) and frees `sim`. NULL
+/// is accepted (`MEETKIT_OK`); a freed or unknown handle returns `MEETKIT_INVALID_HANDLE`.
+/// Free the clients that use it first, or their next calls fail with `MEETKIT_TRANSPORT`.
+#[no_mangle]
+pub extern "C" fn meetkit_sim_free(sim: *mut meetkit_sim) -> meetkit_status {
+    guard_or(meetkit_status::MEETKIT_PANIC, || {
+        if sim.is_null() {
+            return meetkit_status::MEETKIT_OK;
+        }
+        let object = match handles::remove(sim as usize, TYPE) {
+            Ok(Object::Sim(s)) => s,
+            Ok(_) => unreachable!("handles::remove checks the type"),
+            Err(f) => return f.status(),
+        };
+        let taken = object.sim.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let (Some(sim), Ok(rt)) = (taken, runtime()) {
+            let stop = async move {
+                let _ = tokio::time::timeout(Duration::from_secs(2), sim.shutdown()).await;
+            };
+            if crate::runtime::blocking(|_| rt.block_on(stop)).is_err() {
+                return meetkit_status::MEETKIT_OTHER;
+            }
+        }
+        meetkit_status::MEETKIT_OK
+    })
+}

@@ -1,0 +1,682 @@
+/*
+ * The C test suite of libmeetkit, against the built-in simulator.
+ *
+ *   test_meetkit [SCRATCH_DIR]
+ *
+ * Prints one `PASS name` or `FAIL name` line per test and exits non-zero when one failed.
+ * Built by bindings-c/test.sh with gcc -std=c99 -Wall -Wextra -Werror and also run under
+ * valgrind; it frees everything it gets, and checks meetkit_live_objects() == 0 at the end.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "meetkit.h"
+
+/* ---- a tiny harness --------------------------------------------------------------- */
+
+static int g_failed_checks;
+static int g_passed;
+static int g_failed;
+
+#define CHECK(cond)                                                                     \
+    do {                                                                                \
+        if (!(cond)) {                                                                  \
+            fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+            g_failed_checks++;                                                          \
+        }                                                                               \
+    } while (0)
+
+static void run(const char *name, void (*test)(void)) {
+    int before = g_failed_checks;
+    test();
+    if (g_failed_checks == before) {
+        g_passed++;
+        printf("PASS %s\n", name);
+    } else {
+        g_failed++;
+        printf("FAIL %s\n", name);
+    }
+    fflush(stdout);
+}
+
+/* Checks `status == want`; on a mismatch prints the error message. Frees `err`. */
+static int expect(meetkit_status status, meetkit_status want, meetkit_error *err, const char *what) {
+    if (status != want) {
+        char *message = meetkit_error_message(err);
+        fprintf(stderr, "  %s: status %d, expected %d (%s)\n", what, (int)status, (int)want,
+                message ? message : "no error");
+        meetkit_string_free(message);
+    }
+    meetkit_error_free(err);
+    return status == want;
+}
+
+/* True when `haystack` (a meetkit string, freed here) contains `needle`. */
+static int contains(char *haystack, const char *needle) {
+    int found = haystack != NULL && strstr(haystack, needle) != NULL;
+    if (!found) {
+        fprintf(stderr, "  expected \"%s\" in \"%s\"\n", needle, haystack ? haystack : "(null)");
+    }
+    meetkit_string_free(haystack);
+    return found;
+}
+
+/* True when the meetkit string `s` (freed here) equals `want` (NULL: expects NULL). */
+static int equals(char *s, const char *want) {
+    int same = (s == NULL && want == NULL) || (s != NULL && want != NULL && strcmp(s, want) == 0);
+    if (!same) {
+        fprintf(stderr, "  expected \"%s\", got \"%s\"\n", want ? want : "(null)", s ? s : "(null)");
+    }
+    meetkit_string_free(s);
+    return same;
+}
+
+/* The value of the first `"key":` in `json` (string contents or number), or "". */
+static void json_value(const char *json, const char *key, char *out, size_t size) {
+    char pattern[64];
+    const char *p;
+    size_t n = 0;
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    out[0] = '\0';
+    p = json ? strstr(json, pattern) : NULL;
+    if (p == NULL) {
+        return;
+    }
+    p += strlen(pattern);
+    while (*p == ' ') {
+        p++;
+    }
+    if (*p == '"') {
+        p++;
+        while (*p && *p != '"' && n + 1 < size) {
+            out[n++] = *p++;
+        }
+    } else {
+        while (*p && *p != ',' && *p != '}' && *p != ']' && n + 1 < size) {
+            out[n++] = *p++;
+        }
+    }
+    out[n] = '\0';
+}
+
+static void sleep_ms(long ms) {
+    struct timespec t;
+    t.tv_sec = ms / 1000;
+    t.tv_nsec = (ms % 1000) * 1000000L;
+    nanosleep(&t, NULL);
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* ---- shared fixtures -------------------------------------------------------------- */
+
+static meetkit_sim *g_sim;
+static meetkit_client *g_client;
+static char g_scratch[512];
+#define MAX_FILES 8
+static char g_urls[MAX_FILES][1024];
+static int g_url_count;
+
+/* meetkit_call that must succeed; returns the result (caller frees) or NULL. */
+static char *call_ok(const char *endpoint, const char *params) {
+    char *result = NULL;
+    meetkit_error *err = NULL;
+    meetkit_status st = meetkit_call(g_client, "avd", endpoint, params, 10000, &result, &err);
+    CHECK(expect(st, MEETKIT_OK, err, endpoint));
+    return result;
+}
+
+/* ---- the tests -------------------------------------------------------------------- */
+
+static void test_null_arguments(void) {
+    meetkit_client *client = (meetkit_client *)0x1;
+    meetkit_error *err = NULL;
+    char *result = (char *)0x1;
+
+    CHECK(meetkit_client_new(NULL, &client, &err) == MEETKIT_NULL_ARGUMENT);
+    CHECK(client == NULL);
+    CHECK(contains(meetkit_error_message(err), "profile_json"));
+    CHECK(meetkit_error_status(err) == MEETKIT_NULL_ARGUMENT);
+    CHECK(meetkit_error_free(err) == MEETKIT_OK);
+
+    CHECK(meetkit_client_new("{}", NULL, &err) == MEETKIT_NULL_ARGUMENT);
+    CHECK(contains(meetkit_error_message(err), "`out`"));
+    meetkit_error_free(err);
+
+    CHECK(meetkit_call(NULL, "avd", "room.read", NULL, 0, &result, &err) == MEETKIT_NULL_ARGUMENT);
+    CHECK(result == NULL);
+    meetkit_error_free(err);
+    CHECK(meetkit_call(g_client, NULL, "room.read", NULL, 0, &result, &err) == MEETKIT_NULL_ARGUMENT);
+    CHECK(contains(meetkit_error_message(err), "vendor"));
+    meetkit_error_free(err);
+    CHECK(meetkit_call(g_client, "avd", NULL, NULL, 0, &result, &err) == MEETKIT_NULL_ARGUMENT);
+    meetkit_error_free(err);
+    CHECK(meetkit_call(g_client, "avd", "room.read", NULL, 0, NULL, &err) == MEETKIT_NULL_ARGUMENT);
+    meetkit_error_free(err);
+    /* err itself may be NULL: the status still tells. */
+    CHECK(meetkit_call(g_client, NULL, "room.read", NULL, 0, &result, NULL) == MEETKIT_NULL_ARGUMENT);
+    CHECK(meetkit_download(g_client, NULL, g_scratch, NULL, NULL, 0, &result, NULL) == MEETKIT_NULL_ARGUMENT);
+    CHECK(meetkit_run_script(g_client, NULL, NULL, NULL, 0, &result, NULL) == MEETKIT_NULL_ARGUMENT);
+
+    CHECK(meetkit_error_status(NULL) == MEETKIT_NULL_ARGUMENT);
+    CHECK(meetkit_error_message(NULL) == NULL);
+    CHECK(meetkit_error_vendor_code(NULL) == NULL);
+    CHECK(meetkit_sim_profile(NULL) == NULL);
+    CHECK(meetkit_client_free(NULL) == MEETKIT_OK);
+    CHECK(meetkit_sim_free(NULL) == MEETKIT_OK);
+    CHECK(meetkit_error_free(NULL) == MEETKIT_OK);
+    CHECK(meetkit_events_unsubscribe(NULL) == MEETKIT_OK);
+    meetkit_string_free(NULL);
+}
+
+static void test_invalid_utf8(void) {
+    meetkit_error *err = NULL;
+    meetkit_client *client = NULL;
+    char *result = NULL;
+    CHECK(meetkit_call(g_client, "av\xff", "room.read", NULL, 0, &result, &err) == MEETKIT_INVALID_UTF8);
+    CHECK(contains(meetkit_error_message(err), "UTF-8"));
+    meetkit_error_free(err);
+    CHECK(meetkit_call(g_client, "avd", "room.read", "{\"room_id\": \"\xc3\x28\"}", 0, &result, &err) ==
+          MEETKIT_INVALID_UTF8);
+    meetkit_error_free(err);
+    CHECK(meetkit_client_new("{\"avd\": \"\xfe\"}", &client, &err) == MEETKIT_INVALID_UTF8);
+    CHECK(client == NULL);
+    meetkit_error_free(err);
+}
+
+static void test_invalid_json(void) {
+    meetkit_error *err = NULL;
+    meetkit_client *client = NULL;
+    meetkit_sim *sim = NULL;
+    char *result = NULL;
+    CHECK(meetkit_call(g_client, "avd", "room.read", "{room_id: 1", 0, &result, &err) == MEETKIT_INVALID_JSON);
+    CHECK(contains(meetkit_error_message(err), "params_json"));
+    meetkit_error_free(err);
+    CHECK(meetkit_client_new("{", &client, &err) == MEETKIT_INVALID_JSON);
+    meetkit_error_free(err);
+    /* Valid JSON of the wrong shape is the reader's error: a profile must be an object. */
+    CHECK(meetkit_client_new("[1, 2]", &client, &err) == MEETKIT_CONFIG);
+    CHECK(contains(meetkit_error_message(err), "must be a table/object"));
+    meetkit_error_free(err);
+    CHECK(meetkit_sim_start("{\"no_such_option\": 1}", &sim, &err) == MEETKIT_CONFIG);
+    CHECK(sim == NULL);
+    CHECK(contains(meetkit_error_message(err), "no_such_option"));
+    meetkit_error_free(err);
+}
+
+static void test_unknown_endpoint(void) {
+    meetkit_error *err = NULL;
+    char *result = NULL;
+    CHECK(meetkit_call(g_client, "avd", "room.creat", "{}", 0, &result, &err) == MEETKIT_UNKNOWN_ENDPOINT);
+    CHECK(result == NULL);
+    CHECK(meetkit_error_status(err) == MEETKIT_UNKNOWN_ENDPOINT);
+    CHECK(contains(meetkit_error_message(err), "avd: unknown endpoint `room.creat`; did you mean `room.create`"));
+    CHECK(equals(meetkit_error_vendor(err), "avd"));
+    CHECK(equals(meetkit_error_endpoint(err), "room.creat"));
+    CHECK(equals(meetkit_error_vendor_code(err), NULL));
+    meetkit_error_free(err);
+    /* An unknown vendor is a configuration error naming the valid ids. */
+    CHECK(meetkit_call(g_client, "zoom", "room.create", "{}", 0, &result, &err) == MEETKIT_CONFIG);
+    CHECK(contains(meetkit_error_message(err), "expected one of avd, kedacom, vmr, netease"));
+    meetkit_error_free(err);
+}
+
+static void test_invalid_params(void) {
+    meetkit_error *err = NULL;
+    char *result = NULL;
+    CHECK(meetkit_call(g_client, "avd", "room.create", "{\"room_id\": \"p1\"}", 0, &result, &err) ==
+          MEETKIT_INVALID_PARAMS);
+    CHECK(contains(meetkit_error_message(err), "user_id"));
+    meetkit_error_free(err);
+}
+
+static void test_api_error_40005(void) {
+    meetkit_error *err = NULL;
+    char *result = NULL;
+    const char *params = "{\"room_id\": \"dup\", \"user_id\": \"ops\"}";
+    meetkit_string_free(call_ok("room.create", params));
+    CHECK(meetkit_call(g_client, "avd", "room.create", params, 10000, &result, &err) == MEETKIT_API);
+    CHECK(result == NULL);
+    CHECK(meetkit_error_status(err) == MEETKIT_API);
+    CHECK(equals(meetkit_error_vendor_code(err), "40005"));
+    CHECK(equals(meetkit_error_vendor(err), "avd"));
+    CHECK(equals(meetkit_error_endpoint(err), "room.create"));
+    CHECK(contains(meetkit_error_message(err), "avd room.create: error 40005"));
+    CHECK(!meetkit_error_retryable(err));
+    meetkit_error_free(err);
+}
+
+static void test_freed_and_invalid_handles(void) {
+    meetkit_error *err = NULL;
+    meetkit_error *first = NULL;
+    meetkit_client *client = NULL;
+    char *profile = meetkit_sim_profile(g_sim);
+    char *result = NULL;
+
+    CHECK(expect(meetkit_client_new(profile, &client, &err), MEETKIT_OK, err, "client_new"));
+    meetkit_string_free(profile);
+    CHECK(meetkit_client_free(client) == MEETKIT_OK);
+    CHECK(meetkit_client_free(client) == MEETKIT_INVALID_HANDLE);
+    CHECK(meetkit_call(client, "avd", "room.read", "{\"room_id\": \"dup\"}", 0, &result, &err) ==
+          MEETKIT_INVALID_HANDLE);
+    CHECK(result == NULL);
+    CHECK(contains(meetkit_error_message(err), "freed already"));
+    meetkit_error_free(err);
+
+    /* A handle of another type, and a made-up pointer. */
+    CHECK(meetkit_call((meetkit_client *)g_sim, "avd", "room.read", "{}", 0, &result, &err) ==
+          MEETKIT_INVALID_HANDLE);
+    CHECK(contains(meetkit_error_message(err), "it is a meetkit_sim"));
+    meetkit_error_free(err);
+    CHECK(meetkit_client_free((meetkit_client *)(void *)&err) == MEETKIT_INVALID_HANDLE);
+    CHECK(meetkit_sim_free((meetkit_sim *)g_client) == MEETKIT_INVALID_HANDLE);
+
+    /* Errors are handles too. */
+    CHECK(meetkit_client_new(NULL, &client, &first) == MEETKIT_NULL_ARGUMENT);
+    CHECK(meetkit_error_free(first) == MEETKIT_OK);
+    CHECK(meetkit_error_free(first) == MEETKIT_INVALID_HANDLE);
+    CHECK(meetkit_error_status(first) == MEETKIT_INVALID_HANDLE);
+    CHECK(meetkit_error_message(first) == NULL);
+
+    /* Strings: a double free is ignored. */
+    profile = meetkit_sim_profile(g_sim);
+    meetkit_string_free(profile);
+    meetkit_string_free(profile);
+}
+
+static void test_timeout(void) {
+    /* A server that accepts connections (the kernel's backlog) but never answers. */
+    struct sockaddr_in addr;
+    socklen_t len = sizeof addr;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    char profile[512];
+    meetkit_client *client = NULL;
+    meetkit_error *err = NULL;
+    char *result = NULL;
+    double started;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(fd >= 0);
+    CHECK(bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0);
+    CHECK(listen(fd, 16) == 0);
+    CHECK(getsockname(fd, (struct sockaddr *)&addr, &len) == 0);
+    snprintf(profile, sizeof profile,
+             "{\"avd\": {\"base_url\": \"http://127.0.0.1:%d\", \"access_key\": \"k\", \"secret_key\": \"s\"}}",
+             ntohs(addr.sin_port));
+    CHECK(expect(meetkit_client_new(profile, &client, &err), MEETKIT_OK, err, "client_new"));
+    started = now_s();
+    CHECK(meetkit_call(client, "avd", "room.read", "{\"room_id\": \"r\"}", 300, &result, &err) == MEETKIT_TIMEOUT);
+    CHECK(now_s() - started < 5.0);
+    CHECK(contains(meetkit_error_message(err), "avd room.read: timed out after 300ms"));
+    CHECK(meetkit_error_retryable(err));
+    meetkit_error_free(err);
+    meetkit_client_free(client);
+    close(fd);
+}
+
+static void ignore_event(const char *event_json, void *userdata) {
+    (void)event_json;
+    (void)userdata;
+}
+
+static void test_events_unsupported(void) {
+    meetkit_subscription *sub = (meetkit_subscription *)0x1;
+    meetkit_error *err = NULL;
+    CHECK(meetkit_events_subscribe(g_client, "avd", NULL, ignore_event, NULL, 1000, &sub, &err) == MEETKIT_CONFIG);
+    CHECK(sub == NULL);
+    CHECK(contains(meetkit_error_message(err), "this vendor sends no events"));
+    meetkit_error_free(err);
+    CHECK(meetkit_events_subscribe(g_client, "avd", NULL, NULL, NULL, 1000, &sub, &err) == MEETKIT_NULL_ARGUMENT);
+    CHECK(contains(meetkit_error_message(err), "callback"));
+    meetkit_error_free(err);
+    CHECK(meetkit_events_unsubscribe((meetkit_subscription *)g_client) == MEETKIT_INVALID_HANDLE);
+}
+
+struct progress {
+    int calls;
+    uint64_t last_done;
+    uint64_t last_total;
+    int cancel_after;
+};
+
+static bool on_progress(uint64_t done, uint64_t total, void *userdata) {
+    struct progress *p = (struct progress *)userdata;
+    p->calls++;
+    p->last_done = done;
+    p->last_total = total;
+    return p->cancel_after == 0 || p->calls < p->cancel_after;
+}
+
+/* The AVD record workflow of scripts/avd_record_meeting.rhai, in C. */
+static void test_avd_workflow(void) {
+    char *result;
+    char call_id[64], status[16], record_id[128], params[512], dir[600];
+    const char *cursor;
+    int attempt, i, connected = 0;
+
+    result = call_ok("room.create", "{\"room_id\": \"c-room\", \"user_id\": \"ops\", \"topic\": \"from C\"}");
+    CHECK(result != NULL);
+    meetkit_string_free(result);
+
+    result = call_ok("device.call", "{\"room_id\": \"c-room\", \"name\": \"c device\", \"url\": \"sip:1001@10.0.0.5\"}");
+    json_value(result, "call_id", call_id, sizeof call_id);
+    meetkit_string_free(result);
+    CHECK(call_id[0] != '\0');
+
+    snprintf(params, sizeof params, "{\"call_id\": \"%s\"}", call_id);
+    for (attempt = 0; attempt < 100 && !connected; attempt++) {
+        result = call_ok("device.get_invite_status", params);
+        json_value(result, "invite_status", status, sizeof status);
+        meetkit_string_free(result);
+        connected = strcmp(status, "1") == 0;
+        if (!connected) {
+            sleep_ms(100);
+        }
+    }
+    CHECK(connected);
+
+    result = call_ok("room.mix_record.start", "{\"room_id\": \"c-room\", \"name\": \"c recording\"}");
+    json_value(result, "record_id", record_id, sizeof record_id);
+    meetkit_string_free(result);
+    CHECK(record_id[0] != '\0');
+    sleep_ms(1200);
+
+    snprintf(params, sizeof params, "{\"room_id\": \"c-room\", \"record_id\": \"%s\"}", record_id);
+    result = call_ok("room.mix_record.stop", params);
+    g_url_count = 0;
+    for (cursor = result; cursor && g_url_count < MAX_FILES; g_url_count++) {
+        cursor = strstr(cursor, "\"download_url\":");
+        if (cursor == NULL) {
+            break;
+        }
+        json_value(cursor, "download_url", g_urls[g_url_count], sizeof g_urls[0]);
+        cursor++;
+    }
+    meetkit_string_free(result);
+    CHECK(g_url_count > 0);
+
+    snprintf(dir, sizeof dir, "%s/workflow", g_scratch);
+    for (i = 0; i < g_url_count; i++) {
+        struct progress p = {0, 0, 0, 0};
+        struct stat st;
+        char *path = NULL;
+        meetkit_error *err = NULL;
+        meetkit_status s = meetkit_download(g_client, g_urls[i], dir, on_progress, &p, 30000, &path, &err);
+        CHECK(expect(s, MEETKIT_OK, err, "download"));
+        CHECK(path != NULL && strncmp(path, dir, strlen(dir)) == 0);
+        CHECK(path != NULL && stat(path, &st) == 0 && st.st_size > 0);
+        CHECK(p.calls >= 2);
+        CHECK(path != NULL && p.last_done == (uint64_t)st.st_size && p.last_total == (uint64_t)st.st_size);
+        meetkit_string_free(path);
+    }
+
+    meetkit_string_free(call_ok("room.close", "{\"room_id\": \"c-room\"}"));
+}
+
+static int count_entries(const char *dir) {
+    int n = 0;
+    struct dirent *e;
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        return 0;
+    }
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) {
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+/* A progress callback that calls back into meetkit (on the downloading thread), then cancels. */
+static bool reenter_then_cancel(uint64_t done, uint64_t total, void *userdata) {
+    int *status = (int *)userdata;
+    char *result = NULL;
+    (void)done;
+    (void)total;
+    *status = (int)meetkit_call(g_client, "avd", "room.read", "{\"room_id\": \"dup\"}", 10000, &result, NULL);
+    meetkit_string_free(result);
+    return false;
+}
+
+static void test_progress_callback_cancels(void) {
+    struct progress p = {0, 0, 0, 1};
+    char dir[600], url[512];
+    char *profile = meetkit_sim_profile(g_sim);
+    char *path = (char *)0x1;
+    meetkit_error *err = NULL;
+    CHECK(g_url_count > 0);
+    if (g_url_count == 0) {
+        meetkit_string_free(profile);
+        return;
+    }
+    snprintf(dir, sizeof dir, "%s/cancelled", g_scratch);
+    CHECK(meetkit_download(g_client, g_urls[0], dir, on_progress, &p, 30000, &path, &err) == MEETKIT_CANCELLED);
+    CHECK(path == NULL);
+    CHECK(p.calls == 1);
+    CHECK(contains(meetkit_error_message(err), "cancelled"));
+    meetkit_error_free(err);
+    /* Nothing is left behind: neither the file nor its temporary. */
+    CHECK(count_entries(dir) == 0);
+
+    {
+        int inner = -1;
+        CHECK(meetkit_download(g_client, g_urls[0], dir, reenter_then_cancel, &inner, 30000, &path, NULL) ==
+              MEETKIT_CANCELLED);
+        CHECK(inner == MEETKIT_OK);
+        CHECK(count_entries(dir) == 0);
+    }
+
+    /* A file the server does not have is an HTTP error carrying the status. */
+    json_value(profile, "base_url", url, sizeof url);
+    meetkit_string_free(profile);
+    strcat(url, "/no/such/file.mp4");
+    CHECK(meetkit_download(g_client, url, dir, NULL, NULL, 5000, &path, &err) == MEETKIT_HTTP);
+    CHECK(equals(meetkit_error_vendor_code(err), "404"));
+    meetkit_error_free(err);
+    /* Nothing listens on port 1: a transport error. */
+    CHECK(meetkit_download(g_client, "http://127.0.0.1:1/none.mp4", dir, NULL, NULL, 5000, &path, &err) ==
+          MEETKIT_TRANSPORT);
+    meetkit_error_free(err);
+    CHECK(count_entries(dir) == 0);
+}
+
+#define THREADS 8
+#define CALLS_PER_THREAD 6
+
+struct worker {
+    int index;
+    int ok;
+    int api_errors;
+};
+
+static void *worker_main(void *arg) {
+    struct worker *w = (struct worker *)arg;
+    int i;
+    for (i = 0; i < CALLS_PER_THREAD; i++) {
+        char params[128];
+        char topic[32], want[32];
+        char *result = NULL;
+        meetkit_error *err = NULL;
+        snprintf(want, sizeof want, "t%d-%d", w->index, i);
+        snprintf(params, sizeof params, "{\"room_id\": \"%s\", \"user_id\": \"ops\", \"topic\": \"%s\"}", want, want);
+        if (meetkit_call(g_client, "avd", "room.create", params, 10000, &result, &err) == MEETKIT_OK) {
+            meetkit_string_free(result);
+            snprintf(params, sizeof params, "{\"room_id\": \"%s\"}", want);
+            if (meetkit_call(g_client, "avd", "room.read", params, 10000, &result, &err) == MEETKIT_OK) {
+                json_value(result, "topic", topic, sizeof topic);
+                w->ok += strcmp(topic, want) == 0;
+                meetkit_string_free(result);
+            }
+        }
+        meetkit_error_free(err);
+        err = NULL;
+        /* Errors from many threads at once: the room exists now. */
+        snprintf(params, sizeof params, "{\"room_id\": \"%s\", \"user_id\": \"ops\"}", want);
+        if (meetkit_call(g_client, "avd", "room.create", params, 10000, &result, &err) == MEETKIT_API) {
+            char *code = meetkit_error_vendor_code(err);
+            w->api_errors += code != NULL && strcmp(code, "40005") == 0;
+            meetkit_string_free(code);
+        }
+        meetkit_error_free(err);
+    }
+    return NULL;
+}
+
+static void test_many_threads_one_client(void) {
+    pthread_t threads[THREADS];
+    struct worker workers[THREADS];
+    int i;
+    for (i = 0; i < THREADS; i++) {
+        workers[i].index = i;
+        workers[i].ok = 0;
+        workers[i].api_errors = 0;
+        CHECK(pthread_create(&threads[i], NULL, worker_main, &workers[i]) == 0);
+    }
+    for (i = 0; i < THREADS; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK(workers[i].ok == CALLS_PER_THREAD);
+        CHECK(workers[i].api_errors == CALLS_PER_THREAD);
+    }
+}
+
+static int write_file(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (f == NULL) {
+        return 0;
+    }
+    fputs(text, f);
+    return fclose(f) == 0;
+}
+
+static void test_run_script(void) {
+    char path[600], out[600];
+    char *result = NULL;
+    meetkit_error *err = NULL;
+    snprintf(path, sizeof path, "%s/create.rhai", g_scratch);
+    snprintf(out, sizeof out, "%s/script-out", g_scratch);
+    CHECK(write_file(path, "let avd = vendor(\"avd\");\n"
+                           "let r = avd.call(\"room.create\", #{ room_id: room, user_id: \"ops\" });\n"
+                           "#{ room: room, made: r.room_id }\n"));
+    CHECK(expect(meetkit_run_script(g_client, path, "{\"room\": \"script-room\"}", out, 20000, &result, &err),
+                 MEETKIT_OK, err, "run_script"));
+    CHECK(equals(result, "{\"made\":\"script-room\",\"room\":\"script-room\"}"));
+
+    /* An uncaught vendor error fails the script with the vendor's text (as in the CLI):
+     * the same script again hits 40005. */
+    CHECK(meetkit_run_script(g_client, path, "{\"room\": \"script-room\"}", out, 20000, &result, &err) ==
+          MEETKIT_SCRIPT);
+    CHECK(contains(meetkit_error_message(err), "avd room.create: error 40005"));
+    meetkit_error_free(err);
+
+    CHECK(write_file(path, "fail(\"stop here\");\n"));
+    CHECK(meetkit_run_script(g_client, path, NULL, out, 20000, &result, &err) == MEETKIT_SCRIPT);
+    CHECK(contains(meetkit_error_message(err), "stop here"));
+    meetkit_error_free(err);
+
+    CHECK(write_file(path, "sleep(30);\n"));
+    CHECK(meetkit_run_script(g_client, path, NULL, out, 300, &result, &err) == MEETKIT_SCRIPT);
+    CHECK(contains(meetkit_error_message(err), "time limit"));
+    meetkit_error_free(err);
+
+    CHECK(meetkit_run_script(g_client, path, "[1]", out, 0, &result, &err) == MEETKIT_CONFIG);
+    meetkit_error_free(err);
+}
+
+static void test_open_profile(void) {
+    char path[600], toml[1024], base_url[256];
+    char *profile = meetkit_sim_profile(g_sim);
+    char *result = NULL;
+    meetkit_client *client = NULL;
+    meetkit_error *err = NULL;
+    json_value(profile, "base_url", base_url, sizeof base_url); /* the first section is avd */
+    meetkit_string_free(profile);
+    snprintf(path, sizeof path, "%s/meetkit.toml", g_scratch);
+    snprintf(toml, sizeof toml,
+             "default_profile = \"lab\"\n[profiles.lab.avd]\nbase_url = \"%s\"\n"
+             "access_key = \"sim-access-key\"\nsecret_key = \"sim-secret-key\"\n",
+             base_url);
+    CHECK(write_file(path, toml));
+    CHECK(expect(meetkit_client_open_profile(path, "lab", &client, &err), MEETKIT_OK, err, "open_profile"));
+    CHECK(expect(meetkit_call(client, "avd", "room.read", "{\"room_id\": \"dup\"}", 10000, &result, &err), MEETKIT_OK,
+                 err, "room.read"));
+    CHECK(contains(result, "\"user_id\":\"ops\""));
+    CHECK(meetkit_client_free(client) == MEETKIT_OK);
+
+    CHECK(meetkit_client_open_profile(path, "nope", &client, &err) == MEETKIT_CONFIG);
+    CHECK(contains(meetkit_error_message(err), "no profile named `nope`"));
+    meetkit_error_free(err);
+    snprintf(path, sizeof path, "%s/missing.toml", g_scratch);
+    CHECK(meetkit_client_open_profile(path, NULL, &client, &err) == MEETKIT_IO);
+    CHECK(client == NULL);
+    meetkit_error_free(err);
+}
+
+/* Last: frees the shared fixtures and checks that nothing meetkit handed out is still live. */
+static void test_nothing_left_live(void) {
+    CHECK(meetkit_client_free(g_client) == MEETKIT_OK);
+    CHECK(meetkit_sim_free(g_sim) == MEETKIT_OK);
+    CHECK(meetkit_sim_free(g_sim) == MEETKIT_INVALID_HANDLE);
+    CHECK(meetkit_live_objects() == 0);
+}
+
+int main(int argc, char **argv) {
+    meetkit_error *err = NULL;
+    char *profile;
+    if (argc > 1) {
+        snprintf(g_scratch, sizeof g_scratch, "%s", argv[1]);
+        mkdir(g_scratch, 0700);
+    } else {
+        snprintf(g_scratch, sizeof g_scratch, "/tmp/meetkit-c-XXXXXX");
+        if (mkdtemp(g_scratch) == NULL) {
+            perror("mkdtemp");
+            return 2;
+        }
+    }
+
+    if (!expect(meetkit_sim_start("{\"avd\": {\"invite_delay_ms\": 300}}", &g_sim, &err), MEETKIT_OK, err,
+                "sim_start")) {
+        return 2;
+    }
+    profile = meetkit_sim_profile(g_sim);
+    if (!expect(meetkit_client_new(profile, &g_client, &err), MEETKIT_OK, err, "client_new")) {
+        return 2;
+    }
+    meetkit_string_free(profile);
+
+    run("null_arguments", test_null_arguments);
+    run("invalid_utf8", test_invalid_utf8);
+    run("invalid_json", test_invalid_json);
+    run("unknown_endpoint", test_unknown_endpoint);
+    run("invalid_params", test_invalid_params);
+    run("api_error_40005", test_api_error_40005);
+    run("freed_and_invalid_handles", test_freed_and_invalid_handles);
+    run("timeout", test_timeout);
+    run("events_unsupported", test_events_unsupported);
+    run("avd_workflow", test_avd_workflow);
+    run("progress_callback_cancels", test_progress_callback_cancels);
+    run("many_threads_one_client", test_many_threads_one_client);
+    run("run_script", test_run_script);
+    run("open_profile", test_open_profile);
+
+    run("nothing_left_live", test_nothing_left_live);
+    printf("test_meetkit: %d passed, %d failed\n", g_passed, g_failed);
+    return g_failed == 0 ? 0 : 1;
+}
