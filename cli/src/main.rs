@@ -385,7 +385,9 @@ fn capabilities(args: CapabilitiesArgs) -> meetkit::Result<()> {
         let _ = writeln!(out, "# {v}: {}", v.title());
         for verb in Verb::ALL {
             let line = match capability(v, verb) {
-                Capability::Supported { endpoints, note } if note.is_empty() => format!("yes  {}", endpoints.join(" -> ")),
+                Capability::Supported { endpoints, note: "" } => {
+                    format!("yes  {}", endpoints.join(" -> "))
+                }
                 Capability::Supported { endpoints, note } => format!("yes  {} — {note}", endpoints.join(" -> ")),
                 Capability::Unsupported { hint } => format!("no   {hint}"),
             };

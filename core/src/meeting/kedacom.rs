@@ -58,10 +58,7 @@ pub(super) const TABLE: &[(Verb, Capability)] = &[
                    (recorder.recorder_mode of confs.create / booked_confs.create)",
         },
     ),
-    (
-        Verb::StopRecording,
-        U { hint: "a Kedacom recording runs as long as the conference: end it (confs.end)" },
-    ),
+    (Verb::StopRecording, U { hint: "a Kedacom recording runs as long as the conference: end it (confs.end)" }),
     (
         Verb::Recordings,
         U {
@@ -220,7 +217,10 @@ mod tests {
     #[test]
     fn addresses_become_members() {
         let m = member("sip:1001@10.0.0.5");
-        assert_eq!((m["protocol"].as_i64(), m["account"].as_str(), m["account_type"].as_i64()), (Some(1), Some("1001@10.0.0.5"), Some(8)));
+        assert_eq!(
+            (m["protocol"].as_i64(), m["account"].as_str(), m["account_type"].as_i64()),
+            (Some(1), Some("1001@10.0.0.5"), Some(8))
+        );
         let m = member("h323:10.0.0.7");
         assert_eq!((m["protocol"].as_i64(), m["account_type"].as_i64()), (Some(0), Some(7)));
         assert_eq!(member("0512110000001")["account_type"], 5);

@@ -86,7 +86,10 @@ pub(super) const TABLE: &[(Verb, Capability)] = &[
                    in meeting.record_list",
         },
     ),
-    (Verb::StopLive, U { hint: "the NetEase server API has no live streaming (see meeting.record_list for flv files)" }),
+    (
+        Verb::StopLive,
+        U { hint: "the NetEase server API has no live streaming (see meeting.record_list for flv files)" },
+    ),
     (
         Verb::End,
         S {
@@ -156,7 +159,10 @@ pub(super) async fn recordings(m: &Meeting, room: &Room) -> Result<Vec<Recording
         let Some(url) = f["url"].as_str() else { continue };
         let mut r = Recording::at(url, f["filename"].as_str(), item);
         r.size = f["size"].as_u64().or_else(|| f["size"].as_str().and_then(|s| s.parse().ok()));
-        r.md5 = f["md5"].as_str().filter(|s| s.len() == 32 && s.chars().all(|c| c.is_ascii_hexdigit())).map(str::to_lowercase);
+        r.md5 = f["md5"]
+            .as_str()
+            .filter(|s| s.len() == 32 && s.chars().all(|c| c.is_ascii_hexdigit()))
+            .map(str::to_lowercase);
         out.push(r);
     }
     Ok(out)

@@ -19,10 +19,7 @@ pub(super) const TABLE: &[(Verb, Capability)] = &[
                    (check_join; `name` is only a label)",
         },
     ),
-    (
-        Verb::Schedule,
-        U { hint: "the vmr API has no booking: the profile's room is always there (meet.check_join)" },
-    ),
+    (Verb::Schedule, U { hint: "the vmr API has no booking: the profile's room is always there (meet.check_join)" }),
     (
         Verb::Start,
         S {
@@ -38,7 +35,10 @@ pub(super) const TABLE: &[(Verb, Capability)] = &[
                    until the participant's service_type is `conference`",
         },
     ),
-    (Verb::Participants, S { endpoints: &["conference.participants"], note: "hidden (hideme) sessions are not listed" }),
+    (
+        Verb::Participants,
+        S { endpoints: &["conference.participants"], note: "hidden (hideme) sessions are not listed" },
+    ),
     (Verb::Mute, S { endpoints: &["participant.mute"], note: "" }),
     (Verb::Unmute, S { endpoints: &["participant.unmute"], note: "" }),
     (
@@ -109,10 +109,17 @@ pub(super) async fn create_room(m: &Meeting, name: String) -> Result<Room> {
 /// The dial protocol an address asks for (the doc's `protocol` values).
 fn protocol(address: &str) -> &'static str {
     let lower = address.to_ascii_lowercase();
-    [("sip:", "sip"), ("h323:", "h323"), ("rtsp://", "rtsp"), ("rtmp://", "rtmp"), ("rtmps://", "rtmp"), ("tel:", "phone")]
-        .iter()
-        .find(|(prefix, _)| lower.starts_with(prefix))
-        .map_or("auto", |(_, p)| p)
+    [
+        ("sip:", "sip"),
+        ("h323:", "h323"),
+        ("rtsp://", "rtsp"),
+        ("rtmp://", "rtmp"),
+        ("rtmps://", "rtmp"),
+        ("tel:", "phone"),
+    ]
+    .iter()
+    .find(|(prefix, _)| lower.starts_with(prefix))
+    .map_or("auto", |(_, p)| p)
 }
 
 /// Dial, then poll the participant list: a dialled participant appears as `connecting`, turns

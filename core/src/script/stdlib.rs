@@ -785,7 +785,8 @@ fn register_meeting(engine: &mut Engine, host: &Arc<Host>) {
         let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
         // Refuse an unsupported verb before touching the out directory.
         if !meeting.can(Verb::DownloadRecordings) {
-            return m.run(async move { meeting.download_recordings(&room, Path::new(""), DownloadOptions::default()).await })
+            return m
+                .run(async move { meeting.download_recordings(&room, Path::new(""), DownloadOptions::default()).await })
                 .map(|_| Array::new());
         }
         let (target, options) = (download_dir(&m.host, dir)?, download_options(&m.host));
