@@ -101,7 +101,6 @@ async fn avd_does_every_verb_it_claims() {
     assert_eq!(done.len(), files.len());
     assert_on_disk(&done, dir.path());
     m.end(&again).await.unwrap();
-    assert!(m.end(&again).await.is_err() || m.participants(&again).await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

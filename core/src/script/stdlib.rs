@@ -784,10 +784,10 @@ fn register_meeting(engine: &mut Engine, host: &Arc<Host>) {
     fn download_recordings(m: &mut MeetingHandle, room: Dynamic, dir: &str) -> RhaiResult<Array> {
         let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
         // Refuse an unsupported verb before touching the out directory.
-        if !meeting.can(Verb::DownloadRecordings) {
-            return m
-                .run(async move { meeting.download_recordings(&room, Path::new(""), DownloadOptions::default()).await })
-                .map(|_| Array::new());
+        if let Capability::Unsupported { hint } = crate::meeting::capability(meeting.vendor(), Verb::DownloadRecordings)
+        {
+            let verb = Verb::DownloadRecordings.as_str();
+            return Err(throw_meeting(Error::Unsupported { vendor: meeting.vendor(), verb, hint: hint.to_string() }));
         }
         let (target, options) = (download_dir(&m.host, dir)?, download_options(&m.host));
         let done = m.run(async move { meeting.download_recordings(&room, &target, options).await })?;
