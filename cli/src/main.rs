@@ -63,6 +63,13 @@ Examples:
   meetkit endpoints avd             # one vendor
   meetkit endpoints --markdown > docs/endpoints.md")]
     Endpoints(EndpointsArgs),
+    /// Show how each vendor does the verbs of the unified meeting API (`meeting(vendor)` in scripts).
+    #[command(after_help = "\
+Examples:
+  meetkit capabilities                 # every vendor, verb by verb
+  meetkit capabilities netease
+  meetkit capabilities --markdown      # the verbs x vendors table of docs/vendors.md")]
+    Capabilities(CapabilitiesArgs),
     /// Write Rhai definition files for editor autocompletion, and the script reference.
     #[command(
         name = "script-api",
@@ -155,6 +162,15 @@ struct EndpointsArgs {
 }
 
 #[derive(Args, Debug)]
+struct CapabilitiesArgs {
+    /// Only this vendor.
+    vendor: Option<String>,
+    /// Print the Markdown table instead.
+    #[arg(long)]
+    markdown: bool,
+}
+
+#[derive(Args, Debug)]
 struct ScriptApiArgs {
     /// Directory to write the definition files into.
     #[arg(long, value_name = "DIR", required_unless_present = "markdown")]
@@ -212,6 +228,7 @@ async fn dispatch(command: Command) -> meetkit::Result<()> {
         Command::Run(args) => run(args).await,
         Command::Call(args) => call(args).await,
         Command::Endpoints(args) => endpoints(args),
+        Command::Capabilities(args) => capabilities(args),
         Command::ScriptApi(args) => script_api(args),
         Command::Sim(args) => sim(args).await,
         Command::Webhook(args) => webhook(args).await,
@@ -344,6 +361,37 @@ fn endpoints(args: EndpointsArgs) -> meetkit::Result<()> {
         let width = table.iter().map(|e| e.id.len()).max().unwrap_or(0);
         for e in table {
             let _ = writeln!(out, "{:width$}  {}", e.id, e.summary);
+        }
+    }
+    Ok(())
+}
+
+fn capabilities(args: CapabilitiesArgs) -> meetkit::Result<()> {
+    use meetkit::meeting::{capabilities_markdown_for, capability, Capability, Verb};
+    let vendors: Vec<Vendor> = match &args.vendor {
+        Some(v) => vec![v.parse()?],
+        None => Vendor::ALL.to_vec(),
+    };
+    let mut out = std::io::stdout().lock();
+    if args.markdown {
+        let _ = write!(out, "{}", capabilities_markdown_for(&vendors));
+        return Ok(());
+    }
+    let width = Verb::ALL.iter().map(|v| v.as_str().len()).max().unwrap_or(0);
+    for (i, v) in vendors.into_iter().enumerate() {
+        if i > 0 {
+            let _ = writeln!(out);
+        }
+        let _ = writeln!(out, "# {v}: {}", v.title());
+        for verb in Verb::ALL {
+            let line = match capability(v, verb) {
+                Capability::Supported { endpoints, note: "" } => {
+                    format!("yes  {}", endpoints.join(" -> "))
+                }
+                Capability::Supported { endpoints, note } => format!("yes  {} — {note}", endpoints.join(" -> ")),
+                Capability::Unsupported { hint } => format!("no   {hint}"),
+            };
+            let _ = writeln!(out, "{:width$}  {line}", verb.as_str());
         }
     }
     Ok(())

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::{throw, Host};
 use crate::download::DownloadOptions;
+use crate::meeting::{Capability, Meeting, Room, Verb};
 use crate::{Error, Vendor};
 
 type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
@@ -102,6 +103,105 @@ for r in results { if !r.ok { print(r.error.message); } }"#,
 on_exit(|| avd.call("room.mix_record.stop", #{ room_id: "weekly" }));"#,
     },
     FnDoc {
+        signature: "meeting(vendor) -> meeting handle",
+        summary: "The unified meeting API on one vendor (`avd`, `kedacom`, `vmr`, `netease`): the same verbs \
+                  everywhere (`meetkit capabilities` shows how each vendor does them). Rooms are maps \
+                  `#{handle, vendor, id, secondary_id, name, raw}`; every verb takes a room map or its `handle` \
+                  string (handles round-trip across runs). A verb the vendor cannot do throws, before any request, \
+                  an error map of kind `unsupported` whose `hint` names the nearest vendor endpoint. `m.vendor` is \
+                  the vendor id.",
+        example: r#"let m = meeting("avd");
+print(m.vendor);"#,
+    },
+    FnDoc {
+        signature: "m.can(verb) -> bool",
+        summary: "Whether the vendor can do a verb (`create_room`, `schedule`, `start`, `invite`, `participants`, \
+                  `mute`, `unmute`, `start_recording`, `stop_recording`, `recordings`, `download_recordings`, \
+                  `start_live`, `stop_live`, `end`).",
+        example: r#"let m = meeting("netease");
+if !m.can("invite") { print(m.capabilities().invite.hint); }"#,
+    },
+    FnDoc {
+        signature: "m.capabilities() -> #{verb: #{supported, endpoints, note, hint}}",
+        summary: "The vendor's capability table: for each verb whether it is supported, the endpoint ids it calls and \
+                  what differs (`note`), or what to do instead (`hint`).",
+        example: r#"for verb in meeting("kedacom").capabilities().keys() { print(verb); }"#,
+    },
+    FnDoc {
+        signature: "m.create_room(#{name, ...}) -> room",
+        summary: "Create a room usable now. `name` is required; per vendor: `id` (avd), `minutes` (kedacom, netease), \
+                  `invite: [addresses]`, `record: true`, `live: true` (kedacom, which fixes these at creation), \
+                  `host` (netease accountId).",
+        example: r#"let room = meeting("avd").create_room(#{ name: "Weekly sync" });
+print(room.handle);"#,
+    },
+    FnDoc {
+        signature: "m.schedule(#{name, start, minutes, ...}) -> room",
+        summary: "Book a meeting: `start` in Unix seconds, `minutes` long, plus the vendor's create_room options.",
+        example: r#"let room = meeting("kedacom").schedule(#{ name: "Review", start: now() + 3600, minutes: 30 });"#,
+    },
+    FnDoc {
+        signature: "m.start(room)",
+        summary: "Start a booked meeting (kedacom) or admit the guests waiting for a host (vmr).",
+        example: r#"meeting("kedacom").start("kedacom:123456:m-1");"#,
+    },
+    FnDoc {
+        signature: "m.invite(room, address[, timeout_secs]) -> participant",
+        summary: "Call a device (`sip:1001@10.0.0.5`, `h323:...`) into the meeting and wait until it is connected \
+                  (default 60 s). A participant is `#{id, name, muted, raw}`.",
+        example: r#"let m = meeting("avd");
+let room = m.create_room(#{ name: "lab" });
+let device = m.invite(room, "sip:1001@10.0.0.5", 30);"#,
+    },
+    FnDoc {
+        signature: "m.participants(room) -> [participant]",
+        summary: "Who is in the meeting: `#{id, name, muted, raw}` each (`muted` is `()` where the vendor does not \
+                  say).",
+        example: r#"for p in meeting("vmr").participants(room) { print(p.name); }"#,
+    },
+    FnDoc {
+        signature: "m.mute(room, participant) / m.unmute(room, participant)",
+        summary: "Mute or unmute one participant's audio (a participant map or its `id`).",
+        example: r#"let m = meeting("vmr");
+for p in m.participants(room) { m.mute(room, p); }"#,
+    },
+    FnDoc {
+        signature: "m.start_recording(room) -> map",
+        summary: "Start recording; returns the vendor's answer (its recording id, where it has one).",
+        example: r#"meeting("avd").start_recording(room);"#,
+    },
+    FnDoc {
+        signature: "m.stop_recording(room) -> [recording]",
+        summary: "Stop recording; returns the files where the vendor says at once (avd), else `[]` — list them with \
+                  `recordings` once published. A recording is `#{url, file_name, size, md5, raw}`.",
+        example: r#"let files = meeting("avd").stop_recording(room);"#,
+    },
+    FnDoc {
+        signature: "m.recordings(room) -> [recording]",
+        summary: "The meeting's recordings, `[]` while the vendor has not published them (poll with `wait_until`). \
+                  `size` and `md5` are set where the vendor gives exact ones.",
+        example: r#"let m = meeting("netease");
+let files = wait_until(|| { let r = m.recordings(room); if r.len() > 0 { r } }, 120, 1.0);"#,
+    },
+    FnDoc {
+        signature: "m.download_recordings(room[, subdir]) -> [#{path, file_name, bytes, md5}]",
+        summary: "Download every recording into the run's `--out` directory (or a relative sub-directory), with \
+                  the same checks and sandbox as `download`, plus the vendor's size and MD5 where it gives them.",
+        example: r#"for f in meeting("avd").download_recordings(room, "weekly") { print(f.path); }"#,
+    },
+    FnDoc {
+        signature: "m.start_live(room, push_url) -> map / m.stop_live(room)",
+        summary: "Start a live stream to an RTMP push URL, or stop it.",
+        example: r#"let m = meeting("avd");
+m.start_live(room, "rtmp://live.example.com/app/key");
+m.stop_live(room);"#,
+    },
+    FnDoc {
+        signature: "m.end(room)",
+        summary: "End the meeting (everyone is disconnected).",
+        example: r#"meeting("avd").end(room);"#,
+    },
+    FnDoc {
         signature: "json_string(value) -> string",
         summary: "A value as JSON text.",
         example: r#"print(json_string(#{ a: 1, b: [true, ()] }));"#,
@@ -155,7 +255,13 @@ fn call_endpoint(host: &Host, vendor: Vendor, args: &mut [&mut Dynamic]) -> Rhai
 fn comments(name: &str) -> Vec<String> {
     FUNCTIONS
         .iter()
-        .filter(|f| f.signature.starts_with(&format!("{name}(")) || f.signature.contains(&format!(" / {name}(")))
+        .filter(|f| {
+            let sig = f.signature;
+            sig.starts_with(&format!("{name}("))
+                || sig.contains(&format!(" / {name}("))
+                || sig.starts_with(&format!("m.{name}("))
+                || sig.contains(&format!(" / m.{name}("))
+        })
         .map(|f| {
             let mut c = format!("/// {}\n///\n/// ```rhai", f.summary);
             for line in f.example.lines() {
@@ -233,6 +339,8 @@ pub(crate) fn register(engine: &mut Engine, host: &Arc<Host>) {
     reg(engine, "on_exit", &["cleanup: Fn", "()"], move |f: FnPtr| {
         h.on_exit.lock().unwrap_or_else(|p| p.into_inner()).push(f);
     });
+
+    register_meeting(engine, host);
 
     reg(engine, "json_string", &["value: ?", "String"], |v: Dynamic| -> RhaiResult<String> {
         let value: Value = rhai::serde::from_dynamic(&v)?;
@@ -477,7 +585,8 @@ fn create_inside(out: &Path, target: &Path) -> Result<(), Box<EvalAltResult>> {
     Ok(())
 }
 
-fn download(host: &Host, url: &str, dir: &str) -> RhaiResult<RhaiMap> {
+/// The directory a download into `dir` writes to, created and checked to be inside `--out`.
+fn download_dir(host: &Host, dir: &str) -> RhaiResult<PathBuf> {
     // Scripts often name the out dir itself ("recordings/"): treat that as the out dir.
     let out = &host.options.out_dir;
     let dir = match out.file_name().and_then(|n| n.to_str()) {
@@ -486,8 +595,13 @@ fn download(host: &Host, url: &str, dir: &str) -> RhaiResult<RhaiMap> {
     };
     let target = inside_out_dir(out, dir)?;
     create_inside(out, &target)?;
+    Ok(target)
+}
+
+/// Download options with the run's progress sink and cancellation.
+fn download_options(host: &Host) -> DownloadOptions {
     let progress = host.options.progress.clone();
-    let options = DownloadOptions {
+    DownloadOptions {
         progress: progress.map(|p| {
             Arc::new(move |pr: crate::download::Progress| -> bool {
                 p(&pr);
@@ -496,16 +610,209 @@ fn download(host: &Host, url: &str, dir: &str) -> RhaiResult<RhaiMap> {
         }),
         cancel: Some(host.cancel_token()),
         ..DownloadOptions::default()
-    };
-    let (client, url) = (host.client.clone(), url.to_string());
-    let done = host.block_on(async move { client.download(&url, &target, options).await }).map_err(throw)?;
+    }
+}
+
+fn downloaded_map(done: &crate::download::Downloaded) -> RhaiMap {
     let mut m = RhaiMap::new();
     m.insert("path".into(), done.path.display().to_string().into());
     let name = done.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     m.insert("file_name".into(), name.into());
     m.insert("bytes".into(), (done.bytes as rhai::INT).into());
-    m.insert("md5".into(), done.md5.into());
-    Ok(m)
+    m.insert("md5".into(), done.md5.clone().into());
+    m
+}
+
+fn download(host: &Host, url: &str, dir: &str) -> RhaiResult<RhaiMap> {
+    let target = download_dir(host, dir)?;
+    let options = download_options(host);
+    let (client, url) = (host.client.clone(), url.to_string());
+    let done = host.block_on(async move { client.download(&url, &target, options).await }).map_err(throw)?;
+    Ok(downloaded_map(&done))
+}
+
+/// A `meeting(vendor)` handle: the unified meeting API of one vendor, in a script.
+#[derive(Clone)]
+pub(crate) struct MeetingHandle {
+    meeting: Meeting,
+    host: Arc<Host>,
+}
+
+impl MeetingHandle {
+    /// Run one verb on the shared runtime; errors become catchable maps (with `hint` when unsupported).
+    fn run<T>(&self, fut: impl std::future::Future<Output = crate::Result<T>>) -> RhaiResult<T> {
+        self.host.block_on(fut).map_err(throw_meeting)
+    }
+}
+
+/// [`throw`], plus the hint of an [`Error::Unsupported`] as `hint`.
+fn throw_meeting(e: Error) -> Box<EvalAltResult> {
+    let mut map = super::error_map(&e);
+    if let Error::Unsupported { hint, .. } = &e {
+        map.insert("hint".into(), hint.clone().into());
+    }
+    Box::new(EvalAltResult::ErrorRuntime(map.into(), rhai::Position::NONE))
+}
+
+/// A room argument: a room map (its `handle`) or a handle string.
+fn room_arg(v: &Dynamic) -> RhaiResult<Room> {
+    let handle = if let Some(map) = v.read_lock::<RhaiMap>() {
+        map.get("handle").filter(|h| h.is_string()).map(|h| h.to_string())
+    } else if v.is_string() {
+        Some(v.to_string())
+    } else {
+        None
+    };
+    let handle = handle.ok_or_else(|| -> Box<EvalAltResult> {
+        format!("expected a room (a map with `handle`, or a handle string like \"avd:weekly\"), got {}", v.type_name())
+            .into()
+    })?;
+    Room::from_handle(&handle).map_err(throw)
+}
+
+/// A participant argument: a participant map (its `id`) or an id.
+fn participant_arg(v: &Dynamic) -> RhaiResult<String> {
+    if let Some(map) = v.read_lock::<RhaiMap>() {
+        if let Some(id) = map.get("id").filter(|id| !id.is_unit()) {
+            return Ok(id.to_string());
+        }
+    } else if v.is_string() || v.is_int() {
+        return Ok(v.to_string());
+    }
+    Err(format!("expected a participant (a map with `id`, or an id), got {}", v.type_name()).into())
+}
+
+fn options_arg(map: RhaiMap) -> RhaiResult<serde_json::Map<String, Value>> {
+    match rhai::serde::from_dynamic::<Value>(&map.into())? {
+        Value::Object(m) => Ok(m),
+        _ => Ok(serde_json::Map::new()),
+    }
+}
+
+fn to_dyn<T: serde::Serialize>(value: &T) -> RhaiResult<Dynamic> {
+    rhai::serde::to_dynamic(value)
+}
+
+fn verb_arg(verb: &str) -> RhaiResult<Verb> {
+    verb.parse().map_err(throw)
+}
+
+/// The capability table of a vendor as a script map.
+fn capabilities_map(vendor: Vendor) -> RhaiMap {
+    let mut out = RhaiMap::new();
+    for verb in Verb::ALL {
+        let mut m = RhaiMap::new();
+        let (supported, endpoints, note, hint) = match crate::meeting::capability(vendor, verb) {
+            Capability::Supported { endpoints, note } => (true, endpoints, note, ""),
+            Capability::Unsupported { hint } => (false, &[][..], "", hint),
+        };
+        m.insert("supported".into(), supported.into());
+        let endpoints: Array = endpoints.iter().map(|e| Dynamic::from(e.to_string())).collect();
+        m.insert("endpoints".into(), endpoints.into());
+        m.insert("note".into(), note.into());
+        m.insert("hint".into(), if hint.is_empty() { Dynamic::UNIT } else { hint.into() });
+        out.insert(verb.as_str().into(), m.into());
+    }
+    out
+}
+
+/// `meeting(vendor)` and the methods of its handle.
+fn register_meeting(engine: &mut Engine, host: &Arc<Host>) {
+    engine.register_type_with_name::<MeetingHandle>("Meeting");
+    engine.register_get("vendor", |m: &mut MeetingHandle| m.meeting.vendor().to_string());
+    let h = host.clone();
+    reg(engine, "meeting", &["vendor: String", "Meeting"], move |name: &str| -> RhaiResult<MeetingHandle> {
+        let vendor: Vendor = name.parse().map_err(throw)?;
+        let meeting = Meeting::new(&h.client, vendor).map_err(throw)?;
+        Ok(MeetingHandle { meeting, host: h.clone() })
+    });
+    reg(engine, "can", &["m: Meeting", "verb: String", "bool"], |m: &mut MeetingHandle, verb: &str| {
+        verb_arg(verb).map(|v| m.meeting.can(v))
+    });
+    reg(engine, "capabilities", &["m: Meeting", "Map"], |m: &mut MeetingHandle| capabilities_map(m.meeting.vendor()));
+
+    let room_verb = ["m: Meeting", "room: ?", "Map"];
+    reg(engine, "create_room", &["m: Meeting", "options: Map", "Map"], |m: &mut MeetingHandle, o: RhaiMap| {
+        let (meeting, options) = (m.meeting.clone(), options_arg(o)?);
+        to_dyn(&m.run(async move { meeting.create_room(&options).await })?)
+    });
+    reg(engine, "schedule", &["m: Meeting", "options: Map", "Map"], |m: &mut MeetingHandle, o: RhaiMap| {
+        let (meeting, options) = (m.meeting.clone(), options_arg(o)?);
+        to_dyn(&m.run(async move { meeting.schedule(&options).await })?)
+    });
+    reg(engine, "start", &["m: Meeting", "room: ?", "()"], |m: &mut MeetingHandle, room: Dynamic| {
+        let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
+        m.run(async move { meeting.start(&room).await })
+    });
+    fn invite(m: &mut MeetingHandle, room: Dynamic, address: &str, timeout: f64) -> RhaiResult<Dynamic> {
+        let (meeting, room, address) = (m.meeting.clone(), room_arg(&room)?, address.to_string());
+        let timeout = Duration::from_secs_f64(timeout);
+        to_dyn(&m.run(async move { meeting.invite(&room, &address, timeout).await })?)
+    }
+    let params = ["m: Meeting", "room: ?", "address: String", "Map"];
+    reg(engine, "invite", &params, |m: &mut MeetingHandle, room: Dynamic, address: &str| {
+        invite(m, room, address, 60.0)
+    });
+    let params = ["m: Meeting", "room: ?", "address: String", "timeout_secs: float", "Map"];
+    reg(engine, "invite", &params, |m: &mut MeetingHandle, room: Dynamic, address: &str, t: Dynamic| {
+        invite(m, room, address, seconds(&t, "invite timeout")?)
+    });
+    reg(engine, "participants", &["m: Meeting", "room: ?", "Array"], |m: &mut MeetingHandle, room: Dynamic| {
+        let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
+        to_dyn(&m.run(async move { meeting.participants(&room).await })?)
+    });
+    for (name, mute) in [("mute", true), ("unmute", false)] {
+        let params = ["m: Meeting", "room: ?", "participant: ?", "()"];
+        reg(engine, name, &params, move |m: &mut MeetingHandle, room: Dynamic, who: Dynamic| {
+            let (meeting, room, who) = (m.meeting.clone(), room_arg(&room)?, participant_arg(&who)?);
+            m.run(async move { meeting.set_muted(&room, &who, mute).await })
+        });
+    }
+    reg(engine, "start_recording", &room_verb, |m: &mut MeetingHandle, room: Dynamic| {
+        let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
+        to_dyn(&m.run(async move { meeting.start_recording(&room).await })?)
+    });
+    let list_verb = ["m: Meeting", "room: ?", "Array"];
+    reg(engine, "stop_recording", &list_verb, |m: &mut MeetingHandle, room: Dynamic| {
+        let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
+        to_dyn(&m.run(async move { meeting.stop_recording(&room).await })?)
+    });
+    reg(engine, "recordings", &list_verb, |m: &mut MeetingHandle, room: Dynamic| {
+        let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
+        to_dyn(&m.run(async move { meeting.recordings(&room).await })?)
+    });
+    fn download_recordings(m: &mut MeetingHandle, room: Dynamic, dir: &str) -> RhaiResult<Array> {
+        let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
+        // Refuse an unsupported verb before touching the out directory.
+        if let Capability::Unsupported { hint } = crate::meeting::capability(meeting.vendor(), Verb::DownloadRecordings)
+        {
+            let verb = Verb::DownloadRecordings.as_str();
+            return Err(throw_meeting(Error::Unsupported { vendor: meeting.vendor(), verb, hint: hint.to_string() }));
+        }
+        let (target, options) = (download_dir(&m.host, dir)?, download_options(&m.host));
+        let done = m.run(async move { meeting.download_recordings(&room, &target, options).await })?;
+        Ok(done.iter().map(|d| Dynamic::from(downloaded_map(d))).collect())
+    }
+    reg(engine, "download_recordings", &list_verb, |m: &mut MeetingHandle, room: Dynamic| {
+        download_recordings(m, room, "")
+    });
+    let params = ["m: Meeting", "room: ?", "subdir: String", "Array"];
+    reg(engine, "download_recordings", &params, |m: &mut MeetingHandle, room: Dynamic, dir: &str| {
+        download_recordings(m, room, dir)
+    });
+    let params = ["m: Meeting", "room: ?", "push_url: String", "Map"];
+    reg(engine, "start_live", &params, |m: &mut MeetingHandle, room: Dynamic, url: &str| {
+        let (meeting, room, url) = (m.meeting.clone(), room_arg(&room)?, url.to_string());
+        to_dyn(&m.run(async move { meeting.start_live(&room, &url).await })?)
+    });
+    reg(engine, "stop_live", &["m: Meeting", "room: ?", "()"], |m: &mut MeetingHandle, room: Dynamic| {
+        let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
+        m.run(async move { meeting.stop_live(&room).await })
+    });
+    reg(engine, "end", &["m: Meeting", "room: ?", "()"], |m: &mut MeetingHandle, room: Dynamic| {
+        let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
+        m.run(async move { meeting.end(&room).await })
+    });
 }
 
 #[cfg(test)]

@@ -1,0 +1,140 @@
+//! 3tee AVD: rooms are created by id and open when someone joins; devices are called in,
+//! recordings and live streams are mixed server-side.
+
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+use super::{items, text, text_of, Capability, Meeting, Participant, Recording, Room, Verb};
+use crate::{Error, Result};
+use Capability::{Supported as S, Unsupported as U};
+
+pub(super) const TABLE: &[(Verb, Capability)] = &[
+    (
+        Verb::CreateRoom,
+        S { endpoints: &["room.create"], note: "the room id is the name, made URL-safe, unless `id` is given" },
+    ),
+    (Verb::Schedule, U { hint: "AVD has no scheduling: room.create makes a room usable at once" }),
+    (Verb::Start, U { hint: "an AVD meeting opens when the first participant joins: use invite (device.call)" }),
+    (
+        Verb::Invite,
+        S {
+            endpoints: &["device.call", "device.get_invite_status"],
+            note: "waits until the device is connected (invite_status 1)",
+        },
+    ),
+    (Verb::Participants, S { endpoints: &["room.participate.list"], note: "" }),
+    (Verb::Mute, S { endpoints: &["device.audio.mute"], note: "invited devices only" }),
+    (Verb::Unmute, S { endpoints: &["device.audio.unmute"], note: "invited devices only" }),
+    (
+        Verb::StartRecording,
+        S { endpoints: &["room.mix_record.start"], note: "a mixed (composited) recording; the meeting must be open" },
+    ),
+    (Verb::StopRecording, S { endpoints: &["room.mix_record.stop"], note: "returns the produced files" }),
+    (
+        Verb::Recordings,
+        S {
+            endpoints: &["room.mix_record.get"],
+            note: "sizes are the server's approximations (\"3.4M\"); no checksums",
+        },
+    ),
+    (Verb::DownloadRecordings, S { endpoints: &["room.mix_record.get"], note: "then streams each file" }),
+    (Verb::StartLive, S { endpoints: &["room.mix_live.start"], note: "a mixed live stream" }),
+    (Verb::StopLive, S { endpoints: &["room.mix_live.stop"], note: "" }),
+    (Verb::End, S { endpoints: &["room.close"], note: "hangs up devices and stops recordings" }),
+];
+
+pub(super) async fn create_room(m: &Meeting, name: String, options: &Map<String, Value>) -> Result<Room> {
+    let id = text(options, "id").unwrap_or_else(|| slug(&name));
+    let raw = m.call("room.create", json!({"room_id": id, "user_id": "meetkit", "topic": name})).await?;
+    let id = raw["room_id"].as_str().map(str::to_string).unwrap_or(id);
+    Ok(Room::new(m.vendor, id, None, Some(name), raw))
+}
+
+pub(super) async fn invite(m: &Meeting, room: &Room, address: &str, timeout: Duration) -> Result<Participant> {
+    let call = m.call("device.call", json!({"room_id": room.id, "name": address, "url": address})).await?;
+    let call_id = call["call_id"].clone();
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let status = m.call("device.get_invite_status", json!({"call_id": call_id})).await?;
+        match status["invite_status"].to_string().trim_matches('"') {
+            "1" => break,
+            "0" if tokio::time::Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(250)).await,
+            other => {
+                return Err(Error::Api {
+                    vendor: m.vendor,
+                    endpoint: "device.get_invite_status".into(),
+                    code: format!("invite_status {other}"),
+                    message: format!("{address} did not join {} (invite_status {other})", room.handle),
+                    meaning: Some("0 inviting, 1 in call, 2 hung up, 3 invite failed"),
+                    request_id: None,
+                })
+            }
+        }
+    }
+    Ok(Participant { id: text_of(&call["user_id"]), name: address.to_string(), muted: Some(false), raw: call })
+}
+
+pub(super) async fn participants(m: &Meeting, room: &Room) -> Result<Vec<Participant>> {
+    let raw = m.call("room.participate.list", json!({"room_id": room.id})).await?;
+    Ok(items(&raw["participates"])
+        .map(|p| Participant {
+            id: text_of(&p["user_id"]),
+            name: text_of(&p["user_name"]),
+            muted: None,
+            raw: p.clone(),
+        })
+        .collect())
+}
+
+pub(super) async fn stop_recording(m: &Meeting, room: &Room) -> Result<Vec<Recording>> {
+    let raw = m.call("room.mix_record.stop", json!({"room_id": room.id})).await?;
+    Ok(items(&raw["data"]).filter_map(recording).collect())
+}
+
+/// Each recording's transcoded files where there are some, else the recording itself.
+pub(super) async fn recordings(m: &Meeting, room: &Room) -> Result<Vec<Recording>> {
+    let raw = m.call("room.mix_record.get", json!({"room_id": room.id})).await?;
+    let mut out = Vec::new();
+    for item in items(&raw["data"]) {
+        let transcoded: Vec<Recording> = items(&item["transcode_files"]).filter_map(recording).collect();
+        if transcoded.is_empty() {
+            out.extend(recording(item));
+        } else {
+            out.extend(transcoded);
+        }
+    }
+    Ok(out)
+}
+
+fn recording(v: &Value) -> Option<Recording> {
+    Some(Recording::at(v["download_url"].as_str()?, v["name"].as_str(), v))
+}
+
+/// A name made into a conservative id: ASCII letters, digits and `-`.
+fn slug(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-");
+    if s.is_empty() {
+        "meetkit-room".into()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Weekly Sync (ops)"), "weekly-sync-ops");
+        assert_eq!(slug("周会"), "meetkit-room");
+    }
+}
