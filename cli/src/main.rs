@@ -420,7 +420,14 @@ async fn sim(args: SimArgs) -> meetkit::Result<()> {
         let _ = writeln!(out, "{}", sim.profile());
         let _ = out.flush();
     }
-    eprintln!("meetkit sim: serving {} — Ctrl-C to stop", sim.avd_base_url());
+    eprintln!(
+        "meetkit sim: avd {}, kedacom {}, vmr {} (mcuHost {}), netease {} — admin API under <url>/_sim/; Ctrl-C to stop",
+        sim.avd_base_url(),
+        sim.kedacom_base_url(),
+        sim.vmr_base_url(),
+        sim.vmr_mcu_base_url(),
+        sim.netease_base_url()
+    );
     let _ = tokio::signal::ctrl_c().await;
     sim.shutdown().await;
     Ok(())
