@@ -9,8 +9,9 @@
  *   (owned by the caller, freed with meetkit_error_free) on failure.
  * - Out-arguments are set to NULL first and filled only on success.
  * - Every string meetkit returns is owned by the caller and freed with meetkit_string_free.
- * - Handles (meetkit_client, meetkit_sim, meetkit_subscription, meetkit_error) are owned by
- *   the caller and freed once with their _free function; a freed or unknown handle is
+ * - Handles (meetkit_client, meetkit_sim, meetkit_meeting, meetkit_subscription, meetkit_error)
+ *   are owned by the caller and freed once with their _free function (meetkit_events_unsubscribe
+ *   for a subscription); a freed or unknown handle is
  *   reported as MEETKIT_INVALID_HANDLE, never undefined behaviour.
  * - Blocking calls take `uint32_t timeout_ms` (0: no limit) and are thread-safe.
  */
@@ -25,7 +26,7 @@
  * What a function did. `MEETKIT_OK` (0) is success; every other value is a failure, and
  * the function's `meetkit_error **err` argument (when not NULL) receives the details.
  *
- * Values 1 to 13 are the kinds of error the meetkit core reports (the same kinds as the
+ * Values 1 to 14 are the kinds of error the meetkit core reports (the same kinds as the
  * CLI's exit codes and the Rhai error maps' `kind`); values from 100 on are failures of
  * the C call itself.
  */
@@ -135,6 +136,15 @@ typedef struct meetkit_client meetkit_client;
  * from any thread.
  */
 typedef struct meetkit_error meetkit_error;
+
+/**
+ * The unified meeting API on one vendor of a client (opaque): the same verbs
+ * (`create_room`, `invite`, `start_recording`, ...) on every vendor. Thread-safe. Created by
+ * `meetkit_meeting_new`, owned by the caller, freed with `meetkit_meeting_free`. It
+ * remembers the recordings it started (vmr lists a room's files by them), so list and
+ * download recordings through the same `meetkit_meeting` that started them.
+ */
+typedef struct meetkit_meeting meetkit_meeting;
 
 /**
  * A running set of simulated vendor servers on loopback (opaque): the same simulators as
@@ -385,6 +395,297 @@ enum meetkit_status meetkit_events_subscribe(const struct meetkit_client *client
  * returns `MEETKIT_INVALID_HANDLE`.
  */
 enum meetkit_status meetkit_events_unsubscribe(struct meetkit_subscription *subscription);
+
+/**
+ * Creates the unified meeting API for `vendor` (`"avd"`, `"kedacom"`, `"vmr"`,
+ * `"netease"`) on `client`. Nothing is sent.
+ *
+ * On success `*out` receives a new `meetkit_meeting` the caller owns (free it with
+ * `meetkit_meeting_free`; it keeps the client's connection alive until then). Errors:
+ * `MEETKIT_CONFIG` (unknown vendor, or no connection for it in the client's profile),
+ * `MEETKIT_INVALID_HANDLE`, and the argument errors.
+ *
+ * # Safety
+ * `vendor` is NULL or NUL-terminated; `out` and `err` are NULL or valid for writing one
+ * pointer.
+ */
+enum meetkit_status meetkit_meeting_new(const struct meetkit_client *client,
+                                        const char *vendor,
+                                        struct meetkit_meeting **out,
+                                        struct meetkit_error **err);
+
+/**
+ * Frees a meeting API handle (rooms stay as they are on the server). Calls running on it
+ * on other threads finish normally. NULL is accepted (`MEETKIT_OK`); a freed or unknown
+ * handle returns `MEETKIT_INVALID_HANDLE`.
+ */
+enum meetkit_status meetkit_meeting_free(struct meetkit_meeting *meeting);
+
+/**
+ * True when the vendor can do `verb` (`"create_room"`, `"schedule"`, `"start"`, `"invite"`,
+ * `"participants"`, `"mute"`, `"unmute"`, `"start_recording"`, `"stop_recording"`,
+ * `"recordings"`, `"download_recordings"`, `"start_live"`, `"stop_live"`, `"end"`).
+ * False for an unknown verb and for a NULL, freed or unknown handle.
+ *
+ * # Safety
+ * `verb` is NULL or NUL-terminated.
+ */
+bool meetkit_meeting_can(const struct meetkit_meeting *meeting, const char *verb);
+
+/**
+ * The vendor's capability table as a JSON object, one member per verb:
+ * `{"invite": {"supported": false, "endpoints": [], "note": "", "hint": "use ..."}, ...}`;
+ * `endpoints` are the endpoint ids a supported verb calls, `note` what differs on this
+ * vendor, `hint` (null when supported) what to use instead. The caller owns the returned
+ * string: free it with `meetkit_string_free`. Returns NULL for a NULL, freed or unknown
+ * handle.
+ */
+char *meetkit_meeting_capabilities(const struct meetkit_meeting *meeting);
+
+/**
+ * Creates a room usable now. `options_json` is a JSON object: `name` (required) and, per
+ * vendor, `id` (avd room id), `minutes` (kedacom, netease), `invite` / `record` / `live`
+ * (kedacom: devices to call, recording and live streaming, fixed at creation), `host`
+ * (netease accountId); an option the vendor does not take is `MEETKIT_INVALID_PARAMS`.
+ * Blocking; `timeout_ms` limits the whole call (0: no limit).
+ *
+ * On success `*room_json` receives the room as JSON text,
+ * `{"handle": "avd:weekly", "vendor": "avd", "id": "weekly", "secondary_id": null,
+ *   "name": "Weekly", "raw": {...}}`, owned by the caller (free it with
+ * `meetkit_string_free`). Pass `handle` as `room_handle` to the other verbs; it stays valid
+ * across runs. Errors: any status.
+ *
+ * # Safety
+ * `options_json` is NULL or NUL-terminated; `room_json` and `err` are NULL or valid for
+ * writing one pointer.
+ */
+enum meetkit_status meetkit_meeting_create_room(const struct meetkit_meeting *meeting,
+                                                const char *options_json,
+                                                uint32_t timeout_ms,
+                                                char **room_json,
+                                                struct meetkit_error **err);
+
+/**
+ * Books a meeting for later. `options_json`: `name`, `start` (Unix seconds), `minutes`, and
+ * the vendor's `create_room` options. Blocking; `timeout_ms` limits it (0: no limit).
+ * On success `*room_json` receives the room as JSON text, as `meetkit_meeting_create_room`
+ * (caller-owned; free it with `meetkit_string_free`). Errors: `MEETKIT_UNSUPPORTED` where
+ * the vendor cannot book (the message says what to use instead), and any other status.
+ *
+ * # Safety
+ * As `meetkit_meeting_create_room`.
+ */
+enum meetkit_status meetkit_meeting_schedule(const struct meetkit_meeting *meeting,
+                                             const char *options_json,
+                                             uint32_t timeout_ms,
+                                             char **room_json,
+                                             struct meetkit_error **err);
+
+/**
+ * Starts a created or booked meeting (`room_handle` as returned in a room's `handle`).
+ * Blocking; `timeout_ms` limits it (0: no limit). Errors: `MEETKIT_UNSUPPORTED` (nothing is
+ * sent; the message names what to use instead), `MEETKIT_CONFIG` (not a room handle, or a
+ * room of another vendor), and any other status.
+ *
+ * # Safety
+ * `room_handle` is NULL or NUL-terminated; `err` is NULL or valid for writing one pointer.
+ */
+enum meetkit_status meetkit_meeting_start(const struct meetkit_meeting *meeting,
+                                          const char *room_handle,
+                                          uint32_t timeout_ms,
+                                          struct meetkit_error **err);
+
+/**
+ * Calls a device (a SIP/H.323 address such as `"sip:1001@10.0.0.5"`) into the meeting and
+ * waits until it is connected, at most `timeout_ms` (0: 60 s), which also limits the call.
+ *
+ * On success `*participant_json` receives the device as JSON text,
+ * `{"id": "...", "name": "...", "muted": null, "raw": {...}}` (`id` is what mute/unmute
+ * take), owned by the caller (free it with `meetkit_string_free`). Errors:
+ * `MEETKIT_UNSUPPORTED` (nothing is sent), `MEETKIT_CONFIG` (bad room handle),
+ * `MEETKIT_TIMEOUT`, and any other status.
+ *
+ * # Safety
+ * String arguments are NULL or NUL-terminated; `participant_json` and `err` are NULL or
+ * valid for writing one pointer.
+ */
+enum meetkit_status meetkit_meeting_invite(const struct meetkit_meeting *meeting,
+                                           const char *room_handle,
+                                           const char *address,
+                                           uint32_t timeout_ms,
+                                           char **participant_json,
+                                           struct meetkit_error **err);
+
+/**
+ * Lists who is in the meeting. Blocking; `timeout_ms` limits it (0: no limit).
+ *
+ * On success `*participants_json` receives a JSON array of participants
+ * (`[{"id", "name", "muted", "raw"}, ...]`), owned by the caller (free it with
+ * `meetkit_string_free`). Errors: `MEETKIT_UNSUPPORTED`, `MEETKIT_CONFIG` (bad room handle),
+ * and any other status.
+ *
+ * # Safety
+ * `room_handle` is NULL or NUL-terminated; `participants_json` and `err` are NULL or valid
+ * for writing one pointer.
+ */
+enum meetkit_status meetkit_meeting_participants(const struct meetkit_meeting *meeting,
+                                                 const char *room_handle,
+                                                 uint32_t timeout_ms,
+                                                 char **participants_json,
+                                                 struct meetkit_error **err);
+
+/**
+ * Mutes one participant's audio (`participant_id`: a participant's `id`). Blocking;
+ * `timeout_ms` limits it (0: no limit). Errors: `MEETKIT_UNSUPPORTED`, `MEETKIT_CONFIG`
+ * (bad room handle), and any other status.
+ *
+ * # Safety
+ * String arguments are NULL or NUL-terminated; `err` is NULL or valid for writing one
+ * pointer.
+ */
+enum meetkit_status meetkit_meeting_mute(const struct meetkit_meeting *meeting,
+                                         const char *room_handle,
+                                         const char *participant_id,
+                                         uint32_t timeout_ms,
+                                         struct meetkit_error **err);
+
+/**
+ * Unmutes one participant's audio; as `meetkit_meeting_mute`.
+ *
+ * # Safety
+ * As `meetkit_meeting_mute`.
+ */
+enum meetkit_status meetkit_meeting_unmute(const struct meetkit_meeting *meeting,
+                                           const char *room_handle,
+                                           const char *participant_id,
+                                           uint32_t timeout_ms,
+                                           struct meetkit_error **err);
+
+/**
+ * Starts recording. Blocking; `timeout_ms` limits it (0: no limit).
+ *
+ * On success `*result_json` receives the vendor's answer as JSON text (its recording id,
+ * where it has one), owned by the caller (free it with `meetkit_string_free`). Errors:
+ * `MEETKIT_UNSUPPORTED` (nothing is sent), `MEETKIT_CONFIG` (bad room handle), and any other
+ * status.
+ *
+ * # Safety
+ * `room_handle` is NULL or NUL-terminated; `result_json` and `err` are NULL or valid for
+ * writing one pointer.
+ */
+enum meetkit_status meetkit_meeting_start_recording(const struct meetkit_meeting *meeting,
+                                                    const char *room_handle,
+                                                    uint32_t timeout_ms,
+                                                    char **result_json,
+                                                    struct meetkit_error **err);
+
+/**
+ * Stops recording. Blocking; `timeout_ms` limits it (0: no limit).
+ *
+ * On success `*recordings_json` receives a JSON array of the files the recording produced,
+ * where the vendor says at once (AVD), else `[]` (list them with
+ * `meetkit_meeting_recordings` once published): `[{"url", "file_name", "size", "md5",
+ * "raw"}, ...]` (`size` and `md5` null when the vendor does not give them). Owned by the
+ * caller (free it with `meetkit_string_free`). Errors: as `meetkit_meeting_start_recording`.
+ *
+ * # Safety
+ * `room_handle` is NULL or NUL-terminated; `recordings_json` and `err` are NULL or valid for
+ * writing one pointer.
+ */
+enum meetkit_status meetkit_meeting_stop_recording(const struct meetkit_meeting *meeting,
+                                                   const char *room_handle,
+                                                   uint32_t timeout_ms,
+                                                   char **recordings_json,
+                                                   struct meetkit_error **err);
+
+/**
+ * Lists the meeting's recordings (`[]` while the vendor has not published them yet; poll).
+ * Blocking; `timeout_ms` limits it (0: no limit).
+ *
+ * On success `*recordings_json` receives a JSON array as in `meetkit_meeting_stop_recording`,
+ * owned by the caller (free it with `meetkit_string_free`). Errors: `MEETKIT_UNSUPPORTED`,
+ * `MEETKIT_CONFIG` (bad room handle; on vmr also: this `meetkit_meeting` started no
+ * recording in the room), and any other status.
+ *
+ * # Safety
+ * `room_handle` is NULL or NUL-terminated; `recordings_json` and `err` are NULL or valid for
+ * writing one pointer.
+ */
+enum meetkit_status meetkit_meeting_recordings(const struct meetkit_meeting *meeting,
+                                               const char *room_handle,
+                                               uint32_t timeout_ms,
+                                               char **recordings_json,
+                                               struct meetkit_error **err);
+
+/**
+ * Downloads every recording of the meeting into the directory `dir` (created if missing),
+ * each file checked as `meetkit_download` checks it (size and MD5 where the vendor gives
+ * them). `progress` (may be NULL) receives `userdata` and the progress of the file being
+ * downloaded (it restarts at 0 for each file), on the calling thread; returning false
+ * cancels (`MEETKIT_CANCELLED`; files already complete stay). Blocking; `timeout_ms` limits
+ * the whole call (0: no limit).
+ *
+ * On success `*paths_json` receives a JSON array of the downloaded files' paths
+ * (`["/dir/a.mp4", ...]`, `[]` when there are no recordings), owned by the caller (free it
+ * with `meetkit_string_free`). Errors: `MEETKIT_UNSUPPORTED`, `MEETKIT_CONFIG` (bad room
+ * handle), the download errors of `meetkit_download`, and any other status.
+ *
+ * # Safety
+ * String arguments are NULL or NUL-terminated; `progress` is NULL or a function safe to
+ * call with `userdata`; `paths_json` and `err` are NULL or valid for writing one pointer.
+ */
+enum meetkit_status meetkit_meeting_download_recordings(const struct meetkit_meeting *meeting,
+                                                        const char *room_handle,
+                                                        const char *dir,
+                                                        meetkit_progress_callback progress,
+                                                        void *userdata,
+                                                        uint32_t timeout_ms,
+                                                        char **paths_json,
+                                                        struct meetkit_error **err);
+
+/**
+ * Starts a live stream of the meeting to `push_url` (`rtmp://...`). Blocking;
+ * `timeout_ms` limits it (0: no limit).
+ *
+ * On success `*result_json` receives the vendor's answer as JSON text, owned by the caller
+ * (free it with `meetkit_string_free`). Errors: `MEETKIT_UNSUPPORTED`, `MEETKIT_CONFIG` (bad
+ * room handle), and any other status.
+ *
+ * # Safety
+ * String arguments are NULL or NUL-terminated; `result_json` and `err` are NULL or valid
+ * for writing one pointer.
+ */
+enum meetkit_status meetkit_meeting_start_live(const struct meetkit_meeting *meeting,
+                                               const char *room_handle,
+                                               const char *push_url,
+                                               uint32_t timeout_ms,
+                                               char **result_json,
+                                               struct meetkit_error **err);
+
+/**
+ * Stops the live stream. Blocking; `timeout_ms` limits it (0: no limit). Errors:
+ * `MEETKIT_UNSUPPORTED`, `MEETKIT_CONFIG` (bad room handle), `MEETKIT_INVALID_PARAMS` where
+ * the vendor reports that nothing is streaming, and any other status.
+ *
+ * # Safety
+ * `room_handle` is NULL or NUL-terminated; `err` is NULL or valid for writing one pointer.
+ */
+enum meetkit_status meetkit_meeting_stop_live(const struct meetkit_meeting *meeting,
+                                              const char *room_handle,
+                                              uint32_t timeout_ms,
+                                              struct meetkit_error **err);
+
+/**
+ * Ends the meeting (everyone is disconnected). Blocking; `timeout_ms` limits it (0: no
+ * limit). Errors: `MEETKIT_CONFIG` (bad room handle), and any other status.
+ *
+ * # Safety
+ * `room_handle` is NULL or NUL-terminated; `err` is NULL or valid for writing one pointer.
+ */
+enum meetkit_status meetkit_meeting_end(const struct meetkit_meeting *meeting,
+                                        const char *room_handle,
+                                        uint32_t timeout_ms,
+                                        struct meetkit_error **err);
 
 /**
  * Starts the simulators on the library's runtime. `options_json` (NULL, `"null"` or `"{}"`:

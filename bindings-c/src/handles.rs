@@ -1,7 +1,7 @@
 //! The registry of live handles.
 //!
 //! A handle given to C (`meetkit_client *`, `meetkit_sim *`, `meetkit_subscription *`,
-//! `meetkit_error *`) is not the address of anything: it is a number from a counter that
+//! `meetkit_meeting *`, `meetkit_error *`) is not the address of anything: it is a number from a counter that
 //! never repeats, shaped like an aligned pointer, and the registry maps it to the object.
 //! A freed handle is gone from the registry for good, so a double free, a use after free,
 //! a made-up pointer or a handle of the wrong type is reported as
@@ -25,6 +25,7 @@ pub(crate) enum Object {
     Client(Arc<crate::client::ClientObject>),
     Sim(Arc<crate::sim::SimObject>),
     Subscription(Arc<crate::events::SubscriptionObject>),
+    Meeting(Arc<crate::meeting::MeetingObject>),
     Error(Arc<Failure>),
 }
 
@@ -34,6 +35,7 @@ impl Object {
             Object::Client(_) => "meetkit_client",
             Object::Sim(_) => "meetkit_sim",
             Object::Subscription(_) => "meetkit_subscription",
+            Object::Meeting(_) => "meetkit_meeting",
             Object::Error(_) => "meetkit_error",
         }
     }

@@ -16,6 +16,7 @@ mod client;
 mod error;
 mod events;
 mod handles;
+mod meeting;
 mod runtime;
 mod sim;
 mod strings;
@@ -23,13 +24,14 @@ mod strings;
 pub use client::*;
 pub use error::*;
 pub use events::*;
+pub use meeting::*;
 pub use sim::*;
 pub use strings::*;
 
 /// What a function did. `MEETKIT_OK` (0) is success; every other value is a failure, and
 /// the function's `meetkit_error **err` argument (when not NULL) receives the details.
 ///
-/// Values 1 to 13 are the kinds of error the meetkit core reports (the same kinds as the
+/// Values 1 to 14 are the kinds of error the meetkit core reports (the same kinds as the
 /// CLI's exit codes and the Rhai error maps' `kind`); values from 100 on are failures of
 /// the C call itself.
 #[repr(C)]

@@ -629,6 +629,423 @@ static void test_open_profile(void) {
     meetkit_error_free(err);
 }
 
+/* ---- the unified meeting API ------------------------------------------------------ */
+
+/* Copies the `index`-th string of a JSON array of strings (no escapes) into `out`; 0 when absent. */
+static int json_array_string(const char *json, int index, char *out, size_t size) {
+    const char *p = json ? strchr(json, '[') : NULL;
+    int i;
+    size_t n = 0;
+    for (i = 0; p != NULL && i <= index; i++) {
+        p = strchr(p + 1, '"');
+        if (p != NULL && i < index) {
+            p = strchr(p + 1, '"');
+        }
+    }
+    if (p == NULL) {
+        return 0;
+    }
+    p++;
+    while (*p && *p != '"' && n + 1 < size) {
+        out[n++] = *p++;
+    }
+    out[n] = '\0';
+    return 1;
+}
+
+static meetkit_meeting *meeting_for(const char *vendor) {
+    meetkit_meeting *m = NULL;
+    meetkit_error *err = NULL;
+    CHECK(expect(meetkit_meeting_new(g_client, vendor, &m, &err), MEETKIT_OK, err, vendor));
+    return m;
+}
+
+/* The meeting verbs that return nothing must succeed. */
+#define MEETING_OK(call, what)                          \
+    do {                                                \
+        meetkit_error *e_ = NULL;                       \
+        meetkit_status s_ = (call);                     \
+        CHECK(expect(s_, MEETKIT_OK, e_, what));        \
+    } while (0)
+
+/* The canonical workflow of scripts/record_meeting.rhai on one vendor: create a room, call a
+ * device in, record, stop, end, wait for the recordings, download them, check the files. */
+static void meeting_workflow(const char *vendor, const char *options, int start_first) {
+    meetkit_meeting *m = meeting_for(vendor);
+    meetkit_error *err = NULL;
+    char *room = NULL, *device = NULL, *people = NULL, *started = NULL, *stopped = NULL;
+    char *files = NULL, *paths = NULL;
+    char handle[256], device_id[256], path[1024], dir[600];
+    struct progress p = {0, 0, 0, 0};
+    int attempt, i, on_disk = 0;
+
+    if (m == NULL) {
+        return;
+    }
+    CHECK(meetkit_meeting_can(m, "invite") && meetkit_meeting_can(m, "download_recordings"));
+    CHECK(expect(meetkit_meeting_create_room(m, options, 10000, &room, &err), MEETKIT_OK, err, "create_room"));
+    json_value(room, "handle", handle, sizeof handle);
+    CHECK(strncmp(handle, vendor, strlen(vendor)) == 0 && handle[strlen(vendor)] == ':');
+    CHECK(contains(room, "\"vendor\":\""));
+    if (start_first) {
+        MEETING_OK(meetkit_meeting_start(m, handle, 10000, &e_), "start");
+    }
+
+    CHECK(expect(meetkit_meeting_invite(m, handle, "sip:1001@10.0.0.5", 15000, &device, &err), MEETKIT_OK, err,
+                 "invite"));
+    json_value(device, "id", device_id, sizeof device_id);
+    meetkit_string_free(device);
+    CHECK(device_id[0] != '\0');
+    CHECK(expect(meetkit_meeting_participants(m, handle, 10000, &people, &err), MEETKIT_OK, err, "participants"));
+    CHECK(people != NULL && people[0] == '[');
+    CHECK(contains(people, device_id));
+    MEETING_OK(meetkit_meeting_mute(m, handle, device_id, 10000, &e_), "mute");
+    MEETING_OK(meetkit_meeting_unmute(m, handle, device_id, 10000, &e_), "unmute");
+
+    CHECK(expect(meetkit_meeting_start_recording(m, handle, 10000, &started, &err), MEETKIT_OK, err,
+                 "start_recording"));
+    CHECK(started != NULL);
+    meetkit_string_free(started);
+    sleep_ms(1200);
+    CHECK(expect(meetkit_meeting_stop_recording(m, handle, 10000, &stopped, &err), MEETKIT_OK, err,
+                 "stop_recording"));
+    CHECK(stopped != NULL && stopped[0] == '[');
+    meetkit_string_free(stopped);
+    MEETING_OK(meetkit_meeting_end(m, handle, 10000, &e_), "end");
+
+    /* Recordings are listed once the vendor publishes them. */
+    for (attempt = 0; attempt < 80; attempt++) {
+        CHECK(expect(meetkit_meeting_recordings(m, handle, 10000, &files, &err), MEETKIT_OK, err, "recordings"));
+        if (files == NULL || strstr(files, "\"url\":") != NULL) {
+            break;
+        }
+        meetkit_string_free(files);
+        files = NULL;
+        sleep_ms(250);
+    }
+    CHECK(files != NULL && strstr(files, "\"file_name\":") != NULL);
+    meetkit_string_free(files);
+
+    snprintf(dir, sizeof dir, "%s/meeting-%s", g_scratch, vendor);
+    CHECK(expect(meetkit_meeting_download_recordings(m, handle, dir, on_progress, &p, 60000, &paths, &err),
+                 MEETKIT_OK, err, "download_recordings"));
+    for (i = 0; json_array_string(paths, i, path, sizeof path); i++) {
+        struct stat st;
+        CHECK(strncmp(path, dir, strlen(dir)) == 0);
+        CHECK(stat(path, &st) == 0 && st.st_size > 0);
+        on_disk++;
+    }
+    CHECK(on_disk > 0);
+    CHECK(count_entries(dir) == on_disk);
+    CHECK(p.calls >= 2 * on_disk);
+    meetkit_string_free(paths);
+    CHECK(meetkit_meeting_free(m) == MEETKIT_OK);
+}
+
+static void test_meeting_workflow_avd(void) {
+    meeting_workflow("avd", "{\"name\": \"C Weekly\"}", 0);
+}
+
+static void test_meeting_workflow_vmr(void) {
+    meeting_workflow("vmr", "{\"name\": \"C lab\"}", 1);
+}
+
+/* A verb the vendor cannot do: MEETKIT_UNSUPPORTED with the capability table's hint. */
+static void expect_unsupported(meetkit_meeting *m, meetkit_status status, meetkit_error *err, const char *verb,
+                               const char *hint_part) {
+    char *caps = meetkit_meeting_capabilities(m);
+    char pattern[64];
+    CHECK(status == MEETKIT_UNSUPPORTED);
+    CHECK(meetkit_error_status(err) == MEETKIT_UNSUPPORTED);
+    CHECK(contains(meetkit_error_message(err), hint_part));
+    CHECK(contains(meetkit_error_message(err), verb));
+    CHECK(!meetkit_meeting_can(m, verb));
+    /* The capability table says the same. */
+    snprintf(pattern, sizeof pattern, "\"%s\":{", verb);
+    CHECK(caps != NULL && strstr(caps, pattern) != NULL);
+    CHECK(contains(caps, hint_part));
+    meetkit_error_free(err);
+}
+
+static void test_meeting_unsupported(void) {
+    meetkit_meeting *netease = meeting_for("netease");
+    meetkit_meeting *kedacom = meeting_for("kedacom");
+    meetkit_error *err = NULL;
+    char *out = (char *)0x1;
+    meetkit_status st;
+
+    st = meetkit_meeting_invite(netease, "netease:1234:123456789", "sip:1001@10.0.0.5", 5000, &out, &err);
+    CHECK(out == NULL);
+    CHECK(equals(meetkit_error_vendor(err), "netease"));
+    expect_unsupported(netease, st, err, "invite", "meeting.anonymous_join_info");
+
+    st = meetkit_meeting_start_recording(kedacom, "kedacom:5550001:10000001", 5000, &out, &err);
+    CHECK(out == NULL);
+    expect_unsupported(kedacom, st, err, "start_recording", "record: true");
+
+    /* Supported verbs answer true; an unknown verb is false. */
+    CHECK(meetkit_meeting_can(netease, "recordings"));
+    CHECK(meetkit_meeting_can(kedacom, "create_room"));
+    CHECK(!meetkit_meeting_can(kedacom, "record"));
+    CHECK(!meetkit_meeting_can(kedacom, NULL));
+    CHECK(meetkit_meeting_free(netease) == MEETKIT_OK);
+    CHECK(meetkit_meeting_free(kedacom) == MEETKIT_OK);
+}
+
+static void test_meeting_bad_arguments(void) {
+    meetkit_meeting *m = meeting_for("avd");
+    meetkit_meeting *none = (meetkit_meeting *)0x1;
+    meetkit_error *err = NULL;
+    char *out = (char *)0x1;
+
+    /* Not room handles: configuration errors naming the format, never a crash. */
+    CHECK(meetkit_meeting_participants(m, "weekly", 5000, &out, &err) == MEETKIT_CONFIG);
+    CHECK(out == NULL);
+    CHECK(contains(meetkit_error_message(err), "is not a room handle"));
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_end(m, "avd:a:b", 5000, &err) == MEETKIT_CONFIG);
+    CHECK(contains(meetkit_error_message(err), "avd:<room_id>"));
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_end(m, "zoom:x", 5000, &err) == MEETKIT_CONFIG);
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_end(m, "", 5000, &err) == MEETKIT_CONFIG);
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_end(m, "avd:\xff", 5000, &err) == MEETKIT_INVALID_UTF8);
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_end(m, NULL, 5000, &err) == MEETKIT_NULL_ARGUMENT);
+    CHECK(contains(meetkit_error_message(err), "room_handle"));
+    meetkit_error_free(err);
+    /* A room of another vendor. */
+    CHECK(meetkit_meeting_end(m, "vmr:1061:meetkit@sim.vmr", 5000, &err) == MEETKIT_CONFIG);
+    CHECK(contains(meetkit_error_message(err), "belongs to vmr"));
+    meetkit_error_free(err);
+    /* A room that does not exist is the vendor's error. */
+    CHECK(meetkit_meeting_participants(m, "avd:no-such-room", 5000, &out, &err) == MEETKIT_API);
+    CHECK(out == NULL);
+    meetkit_error_free(err);
+
+    /* Options. */
+    CHECK(meetkit_meeting_create_room(m, "{\"name\": ", 5000, &out, &err) == MEETKIT_INVALID_JSON);
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_create_room(m, "[1]", 5000, &out, &err) == MEETKIT_CONFIG);
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_create_room(m, "{}", 5000, &out, &err) == MEETKIT_INVALID_PARAMS);
+    CHECK(contains(meetkit_error_message(err), "name"));
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_create_room(m, "{\"name\": \"x\", \"host\": \"h\"}", 5000, &out, &err) ==
+          MEETKIT_INVALID_PARAMS);
+    CHECK(contains(meetkit_error_message(err), "host"));
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_create_room(m, "{\"name\": \"x\"}", 5000, NULL, &err) == MEETKIT_NULL_ARGUMENT);
+    CHECK(contains(meetkit_error_message(err), "room_json"));
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_invite(m, "avd:x", NULL, 5000, &out, &err) == MEETKIT_NULL_ARGUMENT);
+    CHECK(contains(meetkit_error_message(err), "address"));
+    meetkit_error_free(err);
+
+    /* Handles. */
+    CHECK(meetkit_meeting_new(g_client, "zoom", &none, &err) == MEETKIT_CONFIG);
+    CHECK(none == NULL);
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_new(g_client, "avd", NULL, &err) == MEETKIT_NULL_ARGUMENT);
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_new((meetkit_client *)m, "avd", &none, &err) == MEETKIT_INVALID_HANDLE);
+    CHECK(contains(meetkit_error_message(err), "it is a meetkit_meeting"));
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_end((meetkit_meeting *)g_client, "avd:x", 5000, &err) == MEETKIT_INVALID_HANDLE);
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_end(NULL, "avd:x", 5000, &err) == MEETKIT_NULL_ARGUMENT);
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_capabilities(NULL) == NULL);
+    CHECK(!meetkit_meeting_can(NULL, "end"));
+    CHECK(meetkit_meeting_free(NULL) == MEETKIT_OK);
+    CHECK(meetkit_meeting_free(m) == MEETKIT_OK);
+    CHECK(meetkit_meeting_free(m) == MEETKIT_INVALID_HANDLE);
+    CHECK(meetkit_meeting_end(m, "avd:x", 5000, &err) == MEETKIT_INVALID_HANDLE);
+    CHECK(contains(meetkit_error_message(err), "freed already"));
+    meetkit_error_free(err);
+    CHECK(meetkit_meeting_capabilities(m) == NULL);
+    CHECK(!meetkit_meeting_can(m, "end"));
+}
+
+/* ---- events from vmr -------------------------------------------------------------- */
+
+#define MAX_SEEN 64
+
+/* What one subscription's callback saw; guarded by g_events_lock. */
+struct event_log {
+    int calls;
+    int created;
+    int overlaps;
+    int in_callback;
+    int on_caller_thread;
+    char uuids[MAX_SEEN][64];
+};
+
+static pthread_mutex_t g_events_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_events_cond = PTHREAD_COND_INITIALIZER;
+static pthread_t g_main_thread;
+
+static void on_event(const char *event_json, void *userdata) {
+    struct event_log *log = (struct event_log *)userdata;
+    char uuid[64];
+    pthread_mutex_lock(&g_events_lock);
+    log->overlaps += log->in_callback;
+    log->in_callback = 1;
+    log->calls++;
+    log->on_caller_thread += pthread_equal(pthread_self(), g_main_thread) != 0;
+    if (strstr(event_json, "\"type\":\"participant_create\"") != NULL) {
+        json_value(event_json, "uuid", uuid, sizeof uuid);
+        if (log->created < MAX_SEEN) {
+            snprintf(log->uuids[log->created], sizeof log->uuids[0], "%s", uuid);
+        }
+        log->created++;
+    }
+    pthread_cond_broadcast(&g_events_cond);
+    pthread_mutex_unlock(&g_events_lock);
+    sleep_ms(2); /* widen the window in which overlapping calls would be seen */
+    pthread_mutex_lock(&g_events_lock);
+    log->in_callback = 0;
+    pthread_mutex_unlock(&g_events_lock);
+}
+
+/* Dials a SIP device into the vmr room; copies its participant uuid into `uuid`. */
+static int dial(const char *destination, char *uuid, size_t size) {
+    char params[256];
+    char *result = NULL;
+    meetkit_error *err = NULL;
+    int ok;
+    snprintf(params, sizeof params, "{\"role\":\"guest\",\"destination\":\"%s\",\"protocol\":\"sip\"}", destination);
+    ok = expect(meetkit_call(g_client, "vmr", "conference.dial", params, 10000, &result, &err), MEETKIT_OK, err,
+                "conference.dial");
+    ok = ok && json_array_string(result, 0, uuid, size) && uuid[0] != '\0';
+    meetkit_string_free(result);
+    return ok;
+}
+
+static int saw(const struct event_log *log, const char *uuid) {
+    int i;
+    for (i = 0; i < log->created && i < MAX_SEEN; i++) {
+        if (strcmp(log->uuids[i], uuid) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Waits (at most 10 s) until every log saw every uuid. */
+static int wait_for_creates(struct event_log *logs, int n_logs, char (*uuids)[64], int n_uuids) {
+    struct timespec deadline;
+    int done = 0, i, j;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&g_events_lock);
+    for (;;) {
+        done = 1;
+        for (i = 0; i < n_logs; i++) {
+            for (j = 0; j < n_uuids; j++) {
+                done = done && saw(&logs[i], uuids[j]);
+            }
+        }
+        if (done || pthread_cond_timedwait(&g_events_cond, &g_events_lock, &deadline) != 0) {
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g_events_lock);
+    return done;
+}
+
+static void test_events_vmr(void) {
+    struct event_log *log = calloc(1, sizeof *log);
+    meetkit_subscription *sub = NULL;
+    meetkit_error *err = NULL;
+    char uuid[1][64], later[64];
+    int calls_after;
+
+    g_main_thread = pthread_self();
+    CHECK(expect(meetkit_events_subscribe(g_client, "vmr", NULL, on_event, log, 10000, &sub, &err), MEETKIT_OK, err,
+                 "events_subscribe"));
+    CHECK(dial("sip:1001@10.0.0.5", uuid[0], sizeof uuid[0]));
+    CHECK(wait_for_creates(log, 1, uuid, 1));
+
+    CHECK(meetkit_events_unsubscribe(sub) == MEETKIT_OK);
+    pthread_mutex_lock(&g_events_lock);
+    calls_after = log->calls;
+    CHECK(log->in_callback == 0);
+    CHECK(log->overlaps == 0);
+    CHECK(log->on_caller_thread == 0);
+    pthread_mutex_unlock(&g_events_lock);
+    /* More events happen; none reaches the callback. */
+    CHECK(dial("sip:1002@10.0.0.6", later, sizeof later));
+    sleep_ms(1500);
+    pthread_mutex_lock(&g_events_lock);
+    CHECK(log->calls == calls_after);
+    pthread_mutex_unlock(&g_events_lock);
+    CHECK(meetkit_events_unsubscribe(sub) == MEETKIT_INVALID_HANDLE);
+    free(log);
+}
+
+#define SUBSCRIPTIONS 4
+#define DIALERS 4
+
+struct dialer {
+    int index;
+    int ok;
+    char uuid[64];
+};
+
+static void *dialer_main(void *arg) {
+    struct dialer *d = (struct dialer *)arg;
+    char destination[64];
+    snprintf(destination, sizeof destination, "sip:20%02d@10.0.1.%d", d->index, d->index + 1);
+    d->ok = dial(destination, d->uuid, sizeof d->uuid);
+    return NULL;
+}
+
+/* Several subscriptions at once, while several threads make calls: every subscription sees
+ * every event, on its own meetkit thread, its calls never overlapping. */
+static void test_events_many_threads(void) {
+    struct event_log *logs = calloc(SUBSCRIPTIONS, sizeof *logs);
+    meetkit_subscription *subs[SUBSCRIPTIONS];
+    pthread_t threads[DIALERS];
+    struct dialer dialers[DIALERS];
+    char uuids[DIALERS][64];
+    int i;
+
+    g_main_thread = pthread_self();
+    for (i = 0; i < SUBSCRIPTIONS; i++) {
+        meetkit_error *err = NULL;
+        subs[i] = NULL;
+        CHECK(expect(meetkit_events_subscribe(g_client, "vmr", "{\"room\": \"meetkit@sim.vmr\"}", on_event, &logs[i],
+                                              10000, &subs[i], &err),
+                     MEETKIT_OK, err, "events_subscribe"));
+    }
+    for (i = 0; i < DIALERS; i++) {
+        dialers[i].index = i;
+        dialers[i].ok = 0;
+        dialers[i].uuid[0] = '\0';
+        CHECK(pthread_create(&threads[i], NULL, dialer_main, &dialers[i]) == 0);
+    }
+    for (i = 0; i < DIALERS; i++) {
+        pthread_join(threads[i], NULL);
+        CHECK(dialers[i].ok);
+        snprintf(uuids[i], sizeof uuids[i], "%s", dialers[i].uuid);
+    }
+    CHECK(wait_for_creates(logs, SUBSCRIPTIONS, uuids, DIALERS));
+    for (i = 0; i < SUBSCRIPTIONS; i++) {
+        CHECK(meetkit_events_unsubscribe(subs[i]) == MEETKIT_OK);
+    }
+    pthread_mutex_lock(&g_events_lock);
+    for (i = 0; i < SUBSCRIPTIONS; i++) {
+        CHECK(logs[i].created >= DIALERS);
+        CHECK(logs[i].overlaps == 0);
+        CHECK(logs[i].on_caller_thread == 0);
+        CHECK(logs[i].in_callback == 0);
+    }
+    pthread_mutex_unlock(&g_events_lock);
+    free(logs);
+}
+
 /* Last: frees the shared fixtures and checks that nothing meetkit handed out is still live. */
 static void test_nothing_left_live(void) {
     CHECK(meetkit_client_free(g_client) == MEETKIT_OK);
@@ -675,6 +1092,12 @@ int main(int argc, char **argv) {
     run("many_threads_one_client", test_many_threads_one_client);
     run("run_script", test_run_script);
     run("open_profile", test_open_profile);
+    run("meeting_workflow_avd", test_meeting_workflow_avd);
+    run("meeting_workflow_vmr", test_meeting_workflow_vmr);
+    run("meeting_unsupported", test_meeting_unsupported);
+    run("meeting_bad_arguments", test_meeting_bad_arguments);
+    run("events_vmr", test_events_vmr);
+    run("events_many_threads", test_events_many_threads);
 
     run("nothing_left_live", test_nothing_left_live);
     printf("test_meetkit: %d passed, %d failed\n", g_passed, g_failed);
