@@ -51,6 +51,22 @@ def main(out: Path) -> None:
             "scripts/avd_record_meeting.rhai", client=client, vars={"record_seconds": 1}, out=out
         )
         print("script result:", result)
+        # The unified meeting API: the same verbs on every vendor; rooms are handles.
+        for vendor in ("vmr", "netease"):
+            meeting: meetkit.Meeting = client.meeting(vendor)
+            room: meetkit.Room = meeting.create_room("meetkit demo")
+            print(vendor, "room", room.handle)
+            if meeting.can("invite"):
+                device: meetkit.Participant = meeting.invite(room, "sip:1001@10.0.0.5")
+                print("  joined:", device.id, device.name)
+            else:
+                try:
+                    meeting.invite(room.handle, "sip:1001@10.0.0.5")
+                except meetkit.Unsupported as e:
+                    print(f"  no {e.verb}: {e.hint}")
+            meeting.end(room)
+        print({verb: cap["supported"] for verb, cap in meetkit.capabilities("kedacom").items()})
+
         try:
             for event in client.events("avd"):
                 print(event.kind, event.data, event.received_at)

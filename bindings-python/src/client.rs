@@ -10,6 +10,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 use meetkit::config::Profile;
 use meetkit::download::DownloadOptions;
@@ -33,11 +34,11 @@ impl Client {
 }
 
 /// `text` as a Python string literal, for reprs.
-fn quote(text: &str) -> String {
+pub(crate) fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
-fn vendor_of(py: Python<'_>, name: &str) -> PyResult<Vendor> {
+pub(crate) fn vendor_of(py: Python<'_>, name: &str) -> PyResult<Vendor> {
     name.parse::<Vendor>().map_err(|e| py_err(py, e))
 }
 
@@ -190,7 +191,7 @@ impl Client {
             return Err(err);
         }
         let got = result.map_err(|e| py_err(py, e))?;
-        Ok(Downloaded { path: got.path, bytes: got.bytes, md5: got.md5, resumed: got.resumed })
+        Ok(Downloaded::from(got))
     }
 
     /// Subscribe to a vendor's events; iterate the result. Vendors without events raise.
@@ -200,7 +201,12 @@ impl Client {
         let params = params_of(params)?;
         let client = self.inner.clone();
         let stream = wait(py, async move { client.events(vendor, params).await })?.map_err(|e| py_err(py, e))?;
-        Ok(EventStream { stream: Arc::new(tokio::sync::Mutex::new(Some(stream))) })
+        Ok(EventStream { stream: Arc::new(tokio::sync::Mutex::new(Some(stream))), closed: CancellationToken::new() })
+    }
+
+    /// The unified meeting API on one vendor (fails if the profile has no such connection).
+    fn meeting(&self, py: Python<'_>, vendor: &str) -> PyResult<crate::meeting::Meeting> {
+        crate::meeting::Meeting::new(py, &self.inner, vendor_of(py, vendor)?)
     }
 
     /// Release every vendor's server-side sessions (later calls open new ones).
@@ -347,6 +353,12 @@ pub(crate) struct Downloaded {
     resumed: u32,
 }
 
+impl From<meetkit::download::Downloaded> for Downloaded {
+    fn from(got: meetkit::download::Downloaded) -> Downloaded {
+        Downloaded { path: got.path, bytes: got.bytes, md5: got.md5, resumed: got.resumed }
+    }
+}
+
 #[pymethods]
 impl Downloaded {
     fn __repr__(&self) -> String {
@@ -377,13 +389,13 @@ impl Progress {
 
 /// The `progress` argument of `download`: a flag or a callable.
 #[derive(FromPyObject)]
-enum ProgressArg<'py> {
+pub(crate) enum ProgressArg<'py> {
     Flag(bool),
     Callable(Bound<'py, PyAny>),
 }
 
 /// A Python progress callable seen from the download task; remembers an exception it raised.
-struct ProgressSink {
+pub(crate) struct ProgressSink {
     callable: Py<PyAny>,
     /// The default (tqdm) sink: has a `close()` to call when the download ends.
     closes: bool,
@@ -393,7 +405,7 @@ struct ProgressSink {
 impl ProgressSink {
     /// `False`/`None`: no progress; `True`: `meetkit._progress.default_progress()` (tqdm when
     /// installed and interactive, else nothing); a callable: called with a `Progress`.
-    fn new(py: Python<'_>, progress: ProgressArg<'_>) -> PyResult<Option<ProgressSink>> {
+    pub(crate) fn new(py: Python<'_>, progress: ProgressArg<'_>) -> PyResult<Option<ProgressSink>> {
         let error = Arc::new(Mutex::new(None));
         match progress {
             ProgressArg::Flag(false) => Ok(None),
@@ -411,7 +423,7 @@ impl ProgressSink {
         }
     }
 
-    fn callback(&self, py: Python<'_>) -> meetkit::download::ProgressCallback {
+    pub(crate) fn callback(&self, py: Python<'_>) -> meetkit::download::ProgressCallback {
         let callable = self.callable.clone_ref(py);
         let error = self.error.clone();
         Arc::new(move |p: meetkit::download::Progress| {
@@ -430,14 +442,14 @@ impl ProgressSink {
         })
     }
 
-    fn finish(&self, py: Python<'_>) -> PyResult<()> {
+    pub(crate) fn finish(&self, py: Python<'_>) -> PyResult<()> {
         if self.closes {
             self.callable.call_method0(py, "close")?;
         }
         Ok(())
     }
 
-    fn take_error(&self) -> Option<PyErr> {
+    pub(crate) fn take_error(&self) -> Option<PyErr> {
         self.error.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 }
@@ -481,6 +493,8 @@ type SharedStream = Arc<tokio::sync::Mutex<Option<meetkit::events::EventStream>>
 #[pyclass(module = "meetkit", frozen)]
 pub(crate) struct EventStream {
     stream: SharedStream,
+    /// Cancelled by `close()`: ends a `__next__` waiting in another thread.
+    closed: CancellationToken,
 }
 
 #[pymethods]
@@ -490,12 +504,18 @@ impl EventStream {
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Option<Event>> {
-        let stream = self.stream.clone();
+        let (stream, closed) = (self.stream.clone(), self.closed.clone());
         let next = wait(py, async move {
-            let mut guard = stream.lock().await;
-            match guard.as_mut() {
-                Some(s) => s.next().await,
-                None => None,
+            let next = async {
+                let mut guard = stream.lock().await;
+                match guard.as_mut() {
+                    Some(s) => s.next().await,
+                    None => None,
+                }
+            };
+            tokio::select! {
+                _ = closed.cancelled() => None,
+                next = next => next,
             }
         })?;
         match next {
@@ -505,8 +525,9 @@ impl EventStream {
         }
     }
 
-    /// Stop listening.
+    /// Stop listening; an iteration waiting in another thread ends (`StopIteration`).
     fn close(&self, py: Python<'_>) -> PyResult<()> {
+        self.closed.cancel();
         let stream = self.stream.clone();
         wait(py, async move {
             stream.lock().await.take();

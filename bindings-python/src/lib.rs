@@ -23,6 +23,7 @@ use pyo3::prelude::*;
 mod client;
 mod convert;
 mod errors;
+mod meeting;
 mod script;
 mod sim;
 
@@ -92,9 +93,14 @@ fn _meetkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::Progress>()?;
     m.add_class::<client::Event>()?;
     m.add_class::<client::EventStream>()?;
+    m.add_class::<meeting::Meeting>()?;
+    m.add_class::<meeting::Room>()?;
+    m.add_class::<meeting::Participant>()?;
+    m.add_class::<meeting::Recording>()?;
     m.add_class::<sim::Simulator>()?;
     m.add_function(wrap_pyfunction!(script::run_script, m)?)?;
     m.add_function(wrap_pyfunction!(convert::redact, m)?)?;
+    m.add_function(wrap_pyfunction!(meeting::capabilities, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

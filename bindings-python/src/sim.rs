@@ -1,6 +1,7 @@
 //! `meetkit.Simulator`: every vendor simulator, in-process, on meetkit's runtime.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
@@ -11,6 +12,18 @@ use meetkit::config::Profile;
 use crate::client::Client;
 use crate::convert::to_py;
 use crate::wait;
+
+/// Where the simulator POSTs NetEase callbacks on the client's receiver (as `meetkit --sim`).
+const CALLBACK_PATH: &str = "/netease/callback";
+
+/// `127.0.0.1:<a port the OS says is free>` for the NetEase callback receiver (it could be
+/// taken again before the receiver binds it; `events("netease")` then reports the address in use).
+fn free_loopback_port() -> PyResult<String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| PyOSError::new_err(format!("cannot find a free port for the netease callback receiver: {e}")))?;
+    let addr = listener.local_addr().map_err(|e| PyOSError::new_err(format!("netease callback receiver: {e}")))?;
+    Ok(addr.to_string())
+}
 
 /// Simulated servers of all four vendors on 127.0.0.1 (ephemeral ports), for notebooks and
 /// tests with no vendor account. Stops on `close()`, at the end of a `with` block, or when
@@ -30,11 +43,23 @@ impl Simulator {
 
 #[pymethods]
 impl Simulator {
-    /// Start the simulators (default options of `meetkit-sim`).
+    /// Start the simulators, wired as `meetkit --sim` wires them: NetEase callbacks go to a
+    /// free loopback port that the profile's `netease.callback_listen` names (so
+    /// `client.events("netease")` receives them), and NetEase recordings appear 3 s after a
+    /// meeting ends.
     #[new]
     fn new(py: Python<'_>) -> PyResult<Simulator> {
-        let sim = wait(py, meetkit_sim::Simulator::start(meetkit_sim::SimOptions::default()))?
+        let listen = free_loopback_port()?;
+        let mut options = meetkit_sim::SimOptions::default();
+        options.netease.callback_url = Some(format!("http://{listen}{CALLBACK_PATH}"));
+        options.netease.record_delay = Duration::from_secs(3);
+        let sim = wait(py, meetkit_sim::Simulator::start(options))?
             .map_err(|e| PyOSError::new_err(format!("cannot start the simulator: {e}")))?;
+        let mut profile = sim.profile();
+        if let Some(netease) = profile.get_mut("netease").and_then(Value::as_object_mut) {
+            netease.insert("callback_listen".into(), Value::String(listen));
+            netease.insert("callback_path".into(), Value::String(CALLBACK_PATH.into()));
+        }
         let urls = vec![
             ("avd", sim.avd_base_url()),
             ("kedacom", sim.kedacom_base_url()),
@@ -42,7 +67,7 @@ impl Simulator {
             ("vmr_mcu", sim.vmr_mcu_base_url()),
             ("netease", sim.netease_base_url()),
         ];
-        Ok(Simulator { profile: sim.profile(), running: Mutex::new(Some(sim)), urls })
+        Ok(Simulator { profile, running: Mutex::new(Some(sim)), urls })
     }
 
     /// The connection profile (a `meetkit.ProfileDict`, whose repr hides secrets):

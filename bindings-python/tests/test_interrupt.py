@@ -44,3 +44,17 @@ def test_ctrl_c_during_a_script(client: meetkit.Client, tmp_path: Path) -> None:
         meetkit.run_script(script, client=client, out=tmp_path)
     timer.join()
     assert time.monotonic() - start < 1.5
+
+
+def test_ctrl_c_during_a_meeting_verb(sim: meetkit.Simulator, client: meetkit.Client) -> None:
+    m = client.meeting("avd")
+    room = m.create_room("interrupted")
+    admin(sim, "POST", "faults", {"latency_ms": 5000, "paths": ["/sdkapi/v2/room/participate/list"]})
+    start = time.monotonic()
+    timer = interrupt_main_in(0.3)
+    with pytest.raises(KeyboardInterrupt):
+        m.participants(room)
+    timer.join()
+    assert time.monotonic() - start < 1.5
+    admin(sim, "DELETE", "faults")
+    assert m.create_room("after interrupt").handle == "avd:after-interrupt", "the meeting API still works"

@@ -5,6 +5,8 @@ their simulators, and the Rhai workflow runtime.
 >>> import meetkit
 >>> with meetkit.Simulator() as sim, sim.client() as client:
 ...     room = client.call("avd", "room.create", {"room_id": "weekly", "user_id": "ops"})
+...     meeting = client.meeting("vmr")  # the same verbs on every vendor
+...     handle = meeting.create_room("Weekly").handle
 """
 
 from meetkit.errors import (
@@ -30,10 +32,15 @@ from meetkit._meetkit import (
     Endpoint,
     Event,
     EventStream,
+    Meeting,
+    Participant,
     Progress,
+    Recording,
+    Room,
     Simulator,
     Vendor,
     __version__,
+    capabilities,
     run_script,
 )
 from meetkit._profile import ProfileDict
@@ -46,6 +53,11 @@ __all__ = [
     "Progress",
     "Event",
     "EventStream",
+    "Meeting",
+    "Room",
+    "Participant",
+    "Recording",
+    "capabilities",
     "Simulator",
     "ProfileDict",
     "run_script",

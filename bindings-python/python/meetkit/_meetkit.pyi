@@ -3,7 +3,7 @@
 import os
 import pathlib
 import types
-from typing import Any, Awaitable, Callable, Dict, Iterator, List, Mapping, Optional, Union, final
+from typing import Any, Awaitable, Callable, Dict, Iterator, List, Mapping, Optional, TypedDict, Union, final
 
 from meetkit._profile import ProfileDict
 
@@ -15,7 +15,12 @@ __all__ = [
     "Progress",
     "Event",
     "EventStream",
+    "Meeting",
+    "Room",
+    "Participant",
+    "Recording",
     "Simulator",
+    "capabilities",
     "run_script",
     "redact",
     "__version__",
@@ -26,6 +31,16 @@ __version__: str
 _StrPath = Union[str, "os.PathLike[str]"]
 _Params = Optional[Mapping[str, Any]]
 _ProgressArg = Union[bool, None, Callable[["Progress"], Optional[bool]]]
+_RoomArg = Union["Room", str]
+_ParticipantArg = Union["Participant", str]
+
+class _Capability(TypedDict):
+    """One row of a capability table: ``endpoints`` and ``note`` when supported, else ``hint``."""
+
+    supported: bool
+    endpoints: List[str]
+    note: str
+    hint: Optional[str]
 
 @final
 class Client:
@@ -67,7 +82,10 @@ class Client:
     ) -> "Downloaded":
         """Download ``url`` into ``dir``. ``progress``: True (a tqdm bar when installed and
         interactive), False/None, or a callable receiving :class:`Progress` (return False to cancel)."""
-    def events(self, vendor: str, params: _Params = None) -> "EventStream": ...
+    def events(self, vendor: str, params: _Params = None) -> "EventStream":
+        """Events of ``vmr`` (SSE) or ``netease`` (callbacks on ``netease.callback_listen``)."""
+    def meeting(self, vendor: str) -> "Meeting":
+        """The unified meeting API on one vendor."""
     def close(self) -> None: ...
     def __enter__(self) -> "Client": ...
     def __exit__(
@@ -164,6 +182,106 @@ class EventStream:
     ) -> bool: ...
 
 @final
+class Meeting:
+    """``client.meeting(vendor)``: the same verbs on every vendor. A verb the vendor cannot do
+    raises :class:`meetkit.Unsupported` (with ``hint``) before any request. Every ``room``
+    argument is a :class:`Room` or its handle string; ``a...`` methods are awaitables."""
+
+    @property
+    def vendor(self) -> str: ...
+    def can(self, verb: str) -> bool: ...
+    def capabilities(self) -> Dict[str, _Capability]: ...
+    def create_room(self, name: Union[str, Mapping[str, Any], None] = None, /, **options: Any) -> "Room":
+        """``create_room("Weekly", minutes=30)`` or ``create_room({"name": "Weekly"})``."""
+    def acreate_room(
+        self, name: Union[str, Mapping[str, Any], None] = None, /, **options: Any
+    ) -> Awaitable["Room"]: ...
+    def schedule(self, name: Union[str, Mapping[str, Any], None] = None, /, **options: Any) -> "Room":
+        """``schedule("Review", start=<Unix seconds or datetime>, minutes=30)``."""
+    def aschedule(
+        self, name: Union[str, Mapping[str, Any], None] = None, /, **options: Any
+    ) -> Awaitable["Room"]: ...
+    def start(self, room: _RoomArg) -> None: ...
+    def astart(self, room: _RoomArg) -> Awaitable[None]: ...
+    def invite(self, room: _RoomArg, address: str, timeout: float = 30.0) -> "Participant": ...
+    def ainvite(self, room: _RoomArg, address: str, timeout: float = 30.0) -> Awaitable["Participant"]: ...
+    def participants(self, room: _RoomArg) -> List["Participant"]: ...
+    def aparticipants(self, room: _RoomArg) -> Awaitable[List["Participant"]]: ...
+    def mute(self, room: _RoomArg, participant_id: _ParticipantArg) -> None: ...
+    def amute(self, room: _RoomArg, participant_id: _ParticipantArg) -> Awaitable[None]: ...
+    def unmute(self, room: _RoomArg, participant_id: _ParticipantArg) -> None: ...
+    def aunmute(self, room: _RoomArg, participant_id: _ParticipantArg) -> Awaitable[None]: ...
+    def start_recording(self, room: _RoomArg) -> Any: ...
+    def astart_recording(self, room: _RoomArg) -> Awaitable[Any]: ...
+    def stop_recording(self, room: _RoomArg) -> List["Recording"]: ...
+    def astop_recording(self, room: _RoomArg) -> Awaitable[List["Recording"]]: ...
+    def recordings(self, room: _RoomArg) -> List["Recording"]: ...
+    def arecordings(self, room: _RoomArg) -> Awaitable[List["Recording"]]: ...
+    def download_recordings(
+        self,
+        room: _RoomArg,
+        dir: _StrPath,
+        *,
+        progress: _ProgressArg = ...,  # True
+        overwrite: bool = True,
+    ) -> List[Downloaded]: ...
+    def start_live(self, room: _RoomArg, push_url: str) -> Any: ...
+    def astart_live(self, room: _RoomArg, push_url: str) -> Awaitable[Any]: ...
+    def stop_live(self, room: _RoomArg) -> None: ...
+    def astop_live(self, room: _RoomArg) -> Awaitable[None]: ...
+    def end(self, room: _RoomArg) -> None: ...
+    def aend(self, room: _RoomArg) -> Awaitable[None]: ...
+
+@final
+class Room:
+    """A meeting room by handle (``avd:weekly``, ``kedacom:<conf_id>:<meeting_id>``, ...)."""
+
+    @staticmethod
+    def from_handle(handle: str) -> "Room": ...
+    @property
+    def handle(self) -> str: ...
+    @property
+    def vendor(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def secondary_id(self) -> Optional[str]: ...
+    @property
+    def name(self) -> Optional[str]: ...
+    @property
+    def raw(self) -> Any: ...
+    def __eq__(self, other: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
+class Participant:
+    """Someone (or some device) in a meeting."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def muted(self) -> Optional[bool]: ...
+    @property
+    def raw(self) -> Any: ...
+
+@final
+class Recording:
+    """One recording file."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def file_name(self) -> str: ...
+    @property
+    def size(self) -> Optional[int]: ...
+    @property
+    def md5(self) -> Optional[str]: ...
+    @property
+    def raw(self) -> Any: ...
+
+@final
 class Simulator:
     """All four vendor simulators in-process on 127.0.0.1, for use without a vendor account."""
 
@@ -200,6 +318,9 @@ def run_script(
     timeout: Optional[float] = None,
 ) -> Any:
     """Run a Rhai script and return its last value; Ctrl-C cancels it (on_exit blocks still run)."""
+
+def capabilities(vendor: str) -> Dict[str, _Capability]:
+    """How ``vendor`` does each verb of the meeting API, keyed by verb name."""
 
 def redact(value: Any) -> Any:
     """A copy of plain data with secret-looking fields replaced by ``"***"``."""

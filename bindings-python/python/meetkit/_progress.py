@@ -20,14 +20,19 @@ def _interactive() -> bool:
 
 
 class TqdmProgress:
-    """A progress callable drawing one tqdm bar per download; ``close()`` ends it."""
+    """A progress callable drawing one tqdm bar per file (``download_recordings`` downloads
+    several); ``close()`` ends the last one."""
 
     def __init__(self, tqdm_cls: Any) -> None:
         self._tqdm = tqdm_cls
         self._bar: Any = None
+        self._file: Optional[str] = None
 
     def __call__(self, progress: Progress) -> bool:
+        if self._bar is not None and progress.file_name != self._file:
+            self.close()
         if self._bar is None:
+            self._file = progress.file_name
             self._bar = self._tqdm(
                 total=progress.total,
                 desc=progress.file_name,
