@@ -87,6 +87,20 @@ pub fn redact_url(url: &str) -> String {
     format!("{base}?{}", parts.join("&"))
 }
 
+/// `path` with every segment that follows a sensitive-looking segment replaced by `***`
+/// (`/api/v1/system/token/abc/heartbeat` → `/api/v1/system/token/***/heartbeat`).
+pub fn redact_path(path: &str) -> String {
+    let mut previous_sensitive = false;
+    path.split('/')
+        .map(|segment| {
+            let out = if previous_sensitive && !segment.is_empty() { "***" } else { segment };
+            previous_sensitive = !segment.is_empty() && is_sensitive(segment);
+            out
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +110,13 @@ mod tests {
         let s = Secret::new("hunter2");
         assert_eq!(format!("{s:?} {s}"), "\"***\" ***");
         assert_eq!(s.expose(), "hunter2");
+    }
+
+    #[test]
+    fn paths_are_redacted_after_sensitive_segments() {
+        assert_eq!(redact_path("/api/v1/system/token/abc123/heartbeat"), "/api/v1/system/token/***/heartbeat");
+        assert_eq!(redact_path("/api/v1/mc/confs/123"), "/api/v1/mc/confs/123");
+        assert_eq!(redact_path("/"), "/");
     }
 
     #[test]

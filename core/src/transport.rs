@@ -9,7 +9,8 @@
 //!   full jitter, honouring `Retry-After`;
 //! * anything else is returned at once — a create/start is never resent blindly.
 //!
-//! Log lines carry the vendor, endpoint id, method and path; never query strings,
+//! Log lines carry the vendor, endpoint id, method and path (segments after a
+//! sensitive-looking one, such as a token in the path, redacted); never query strings,
 //! headers or bodies (they hold tokens and keys).
 
 use std::path::PathBuf;
@@ -136,7 +137,7 @@ impl Transport {
                 message: format!("cannot build request: {}", e.without_url()),
                 before_send: true,
             })?;
-            let (method, path) = (request.method().clone(), request.url().path().to_string());
+            let (method, path) = (request.method().clone(), crate::secret::redact_path(request.url().path()));
             let outcome = match self.http.execute(request).await {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
