@@ -252,8 +252,8 @@ impl Error {
         match self {
             Error::Transport { .. } | Error::Timeout { .. } => true,
             Error::Http { status, .. } => *status >= 500 || *status == 429 || *status == 408,
-            // Vendors' generic server-side failures (redis/mysql/internal timeouts).
-            Error::Api { vendor: Vendor::Avd, code, .. } => matches!(code.as_str(), "41001" | "41002" | "41003"),
+            // Vendors' passing server-side failures (busy, rate limited, internal errors).
+            Error::Api { vendor, code, .. } => crate::vendors::is_retryable_code(*vendor, code),
             Error::Integrity { .. } => true,
             _ => false,
         }
@@ -339,6 +339,22 @@ mod tests {
         assert_eq!(e.to_string(), "avd room.create: error 40005: room_id exists (Room id already exists)");
         assert_eq!(e.code(), "api");
         assert!(!e.is_retryable());
+    }
+
+    #[test]
+    fn passing_vendor_failures_are_retryable() {
+        let api = |vendor, code: &str| Error::Api {
+            vendor,
+            endpoint: "x".into(),
+            code: code.into(),
+            message: String::new(),
+            meaning: None,
+            request_id: None,
+        };
+        assert!(api(Vendor::Avd, "41001").is_retryable());
+        assert!(api(Vendor::Netease, "510").is_retryable());
+        assert!(!api(Vendor::Netease, "2000").is_retryable());
+        assert!(!api(Vendor::Avd, "40005").is_retryable());
     }
 
     #[test]

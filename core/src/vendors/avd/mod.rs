@@ -46,6 +46,9 @@ fn yes() -> bool {
     true
 }
 
+/// AVD codes for server-side failures that may pass (redis, mysql, internal timeout).
+pub const RETRYABLE_CODES: &[&str] = &["41001", "41002", "41003"];
+
 /// The documented meaning of an AVD error code.
 pub fn error_meaning(code: &str) -> Option<&'static str> {
     let code: i64 = code.parse().ok()?;

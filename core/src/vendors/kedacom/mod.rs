@@ -100,6 +100,9 @@ pub const UPLOAD_MAX_BYTES: u64 = 20 * 1024 * 1024;
 const TOKEN_SEGMENT: &percent_encoding::AsciiSet =
     &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
+/// Kedacom documents no error codes, so none is known to pass when tried again.
+pub const RETRYABLE_CODES: &[&str] = &[];
+
 /// Build the Kedacom client for a profile section.
 pub(crate) fn connect(config: KedacomConfig, transport: Arc<Transport>) -> Result<Arc<dyn VendorApi>> {
     Ok(Arc::new(KedacomClient::new(config, transport)?))

@@ -79,6 +79,9 @@ pub fn error_meaning(code: &str) -> Option<&'static str> {
     endpoints::ERROR_CODES.iter().find(|(c, _, _)| *c == code).map(|(_, _, meaning)| *meaning)
 }
 
+/// NetEase codes that may pass when tried again later: internal error, rate limited, busy.
+pub const RETRYABLE_CODES: &[&str] = &["501", "510", "512"];
+
 /// Build the NetEase client for a profile section.
 pub(crate) fn connect(config: NeteaseConfig, transport: Arc<Transport>) -> Result<Arc<dyn VendorApi>> {
     Ok(Arc::new(NeteaseClient::new(config, transport)?))

@@ -73,6 +73,9 @@ pub fn error_meaning(code: &str) -> Option<&'static str> {
     endpoints::STATUS_CODES.iter().find(|(c, _)| *c == code.trim()).map(|(_, m)| *m)
 }
 
+/// vmr status codes that may pass when tried again later (the supplementary API's 500).
+pub const RETRYABLE_CODES: &[&str] = &["500"];
+
 /// Build the vmr client for a profile section.
 pub(crate) fn connect(config: VmrConfig, transport: Arc<Transport>) -> Result<Arc<dyn VendorApi>> {
     Ok(Arc::new(VmrClient::new(config, transport)?))
