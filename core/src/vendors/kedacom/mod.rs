@@ -25,7 +25,7 @@ use serde_json::{Map, Value};
 
 use crate::endpoint::{EndpointSpec, HttpMethod, ParamIn};
 use crate::secret::Secret;
-use crate::transport::{RawResponse, Transport};
+use crate::transport::Transport;
 use crate::vendors::VendorApi;
 use crate::{Error, Result, Vendor};
 
@@ -352,28 +352,23 @@ impl Inner {
         Ok(Session { token: Secret::new(token), cookie: cookie.map(Secret::new) })
     }
 
-    /// `POST /api/v1/system/token/{account_token}/heartbeat`. Sent on the shared HTTP client
-    /// directly, not through [`Transport::send`], whose log lines carry the path (which here
-    /// holds the token); a failed heartbeat is simply tried again at the next tick.
+    /// `POST /api/v1/system/token/{account_token}/heartbeat` through the transport (whose logs
+    /// redact the token segment of the path); a failed heartbeat is tried again at the next tick.
     async fn heartbeat(&self, session: &Session) -> Result<()> {
         let token = session.token.expose();
         let segment = percent_encoding::utf8_percent_encode(token, TOKEN_SEGMENT);
         let url = format!("{}/api/v1/system/token/{segment}/heartbeat", self.base);
-        let timeout = Duration::from_secs_f64(self.transport.config().request_timeout_secs.max(0.001));
-        let mut rb = self.transport.http().post(url).form(&[("account_token", token)]).timeout(timeout);
-        if let Some(cookie) = &session.cookie {
-            rb = rb.header(reqwest::header::COOKIE, cookie.expose());
-        }
-        let transport_error = |e: reqwest::Error| Error::Transport {
-            vendor: Vendor::Kedacom,
-            endpoint: "system.heartbeat".into(),
-            message: e.without_url().to_string(),
-            before_send: false,
-        };
-        let resp = rb.send().await.map_err(transport_error)?;
-        let (status, headers) = (resp.status().as_u16(), resp.headers().clone());
-        let body = resp.bytes().await.map_err(transport_error)?;
-        envelope::decode("system.heartbeat", &RawResponse { status, headers, body }).map(|_| ())
+        let resp = self
+            .transport
+            .send(Vendor::Kedacom, "system.heartbeat", true, |c| {
+                let rb = c.post(&url).form(&[("account_token", token)]);
+                match &session.cookie {
+                    Some(cookie) => rb.header(reqwest::header::COOKIE, cookie.expose()),
+                    None => rb,
+                }
+            })
+            .await?;
+        envelope::decode("system.heartbeat", &resp).map(|_| ())
     }
 
     /// Start the heartbeat task unless it runs. It holds only a weak reference, so
