@@ -37,7 +37,10 @@ impl Figure {
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let smoke = std::env::args().any(|a| a == "--smoke");
-    let n: usize = if smoke { 20 } else { 2000 };
+    // `--calls N` overrides the count (e.g. for a profile under callgrind).
+    let args: Vec<String> = std::env::args().collect();
+    let calls = args.iter().position(|a| a == "--calls").and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok());
+    let n: usize = calls.unwrap_or(if smoke { 20 } else { 2000 });
     let rounds = if smoke { 1 } else { 3 };
 
     let sim = Simulator::start(SimOptions::default()).await.expect("simulator");

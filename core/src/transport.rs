@@ -137,7 +137,13 @@ impl Transport {
                 message: format!("cannot build request: {}", e.without_url()),
                 before_send: true,
             })?;
-            let (method, path) = (request.method().clone(), crate::secret::redact_path(request.url().path()));
+            // The redacted path is only worth building when debug lines are written.
+            let path = if tracing::enabled!(tracing::Level::DEBUG) {
+                crate::secret::redact_path(request.url().path())
+            } else {
+                String::new()
+            };
+            let method = request.method().clone();
             let outcome = match self.http.execute(request).await {
                 Ok(resp) => {
                     let status = resp.status().as_u16();
