@@ -23,6 +23,30 @@ enum Pass {
     TrailingCommas,
 }
 
+/// An integer from a JSON number or a numeric string (`200`, `"200"`), as vendors mix both.
+pub fn as_int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A JSON value as plain text for messages and wire values: strings without quotes, `null`
+/// as empty, anything else as JSON.
+pub fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// The start of a response body (80 characters), for error messages.
+pub fn snippet(body: &[u8]) -> String {
+    String::from_utf8_lossy(body).chars().take(80).collect()
+}
+
 /// Remove `//` comments, or commas that directly precede `}` or `]`, outside strings.
 fn clean(text: &str, pass: Pass) -> String {
     let chars: Vec<char> = text.chars().collect();

@@ -10,6 +10,7 @@
 //! Each vendor's mapping lives in its own file (`avd.rs`, `kedacom.rs`, `vmr.rs`,
 //! `netease.rs`): its capability table and the code of every verb it supports.
 
+use crate::json::text as text_of;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
@@ -560,14 +561,6 @@ fn items(v: &Value) -> impl Iterator<Item = &Value> {
 
 fn text(m: &Map<String, Value>, key: &str) -> Option<String> {
     m.get(key).filter(|v| !v.is_null()).map(text_of)
-}
-
-fn text_of(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
 }
 
 /// `options.minutes` as whole minutes (default `default`), at least 1.

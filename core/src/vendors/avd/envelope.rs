@@ -9,6 +9,7 @@
 //!
 //! The payload returned to the caller is the object without its envelope fields.
 
+use crate::json::{as_int, snippet, text};
 use serde_json::{Map, Value};
 use url::Url;
 
@@ -99,25 +100,6 @@ fn resolve_one(s: &str, base: &Url) -> Option<String> {
 
 fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
-}
-
-fn as_int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn snippet(body: &[u8]) -> String {
-    String::from_utf8_lossy(body).chars().take(80).collect()
 }
 
 fn decode_error(spec: &EndpointSpec, message: String) -> Error {

@@ -10,6 +10,7 @@
 //!   whitespace; such bodies are read after replacing it outside strings, and trailing
 //!   commas / `//` comments are tolerated as everywhere ([`crate::json::parse_lenient`]).
 
+use crate::json::{snippet, text};
 use serde_json::{Map, Value};
 
 use crate::json::parse_lenient;
@@ -117,18 +118,6 @@ fn flag(v: &Value) -> Option<bool> {
         },
         _ => None,
     }
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Null => String::new(),
-        other => other.to_string(),
-    }
-}
-
-fn snippet(body: &[u8]) -> String {
-    String::from_utf8_lossy(body).chars().take(80).collect()
 }
 
 fn decode_error(endpoint: &str, message: String) -> Error {

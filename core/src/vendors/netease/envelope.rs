@@ -11,6 +11,7 @@
 
 use std::time::Duration;
 
+use crate::json::{as_int, text};
 use serde_json::{Map, Value};
 
 use crate::endpoint::EndpointSpec;
@@ -41,8 +42,8 @@ impl Envelope {
         let code = as_int(map.get("code")?)?;
         Some(Envelope {
             code,
-            msg: map.remove("msg").map(text),
-            request_id: map.remove("requestId").filter(|v| !v.is_null()).map(text),
+            msg: map.remove("msg").as_ref().map(text),
+            request_id: map.remove("requestId").filter(|v| !v.is_null()).as_ref().map(text),
             cost_time: map.get("costTime").and_then(parse_cost_time),
             ret: map.remove("ret").unwrap_or(Value::Null),
         })
@@ -89,7 +90,7 @@ pub fn decode(spec: &EndpointSpec, resp: &RawResponse) -> Result<Value> {
     // anonymousJoinInfo repeats code/msg inside ret.
     if let Some(inner) = ret.get("code").and_then(as_int) {
         if inner != 200 {
-            let msg = ret.get("msg").cloned().map(text).unwrap_or_default();
+            let msg = ret.get("msg").map(text).unwrap_or_default();
             return Err(api_error(spec, inner, msg, env.request_id));
         }
     }
@@ -149,21 +150,6 @@ fn describe_bad_body(body: &[u8]) -> String {
             None => "no `code` in the response".to_string(),
         },
         Ok(other) => format!("expected a JSON object, got {}", crate::endpoint::kind(&other)),
-    }
-}
-
-pub(crate) fn as_int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-fn text(v: Value) -> String {
-    match v {
-        Value::String(s) => s,
-        other => other.to_string(),
     }
 }
 

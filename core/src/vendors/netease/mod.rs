@@ -276,10 +276,10 @@ fn check_params(spec: &EndpointSpec, params: &Map<String, Value>) -> Result<()> 
         param: param.to_string(),
         reason,
     };
-    let int = |name: &str| params.get(name).and_then(envelope::as_int);
+    let int = |name: &str| params.get(name).and_then(crate::json::as_int);
     // `type`: the doc declares String, its example sends 1; either way it must be 1, 2 or 3.
     if let Some(t) = params.get("type").filter(|v| !v.is_null()) {
-        let ok = matches!(t, Value::Number(_) | Value::String(_)) && matches!(envelope::as_int(t), Some(1..=3));
+        let ok = matches!(t, Value::Number(_) | Value::String(_)) && matches!(crate::json::as_int(t), Some(1..=3));
         if !ok {
             return Err(invalid("type", format!("expected meeting type 1, 2 or 3 (number or string), got {t}")));
         }
@@ -317,7 +317,7 @@ fn check_params(spec: &EndpointSpec, params: &Map<String, Value>) -> Result<()> 
         return Err(invalid("pageIndex", "must be 0 or more".into()));
     }
     if let Some(list) = params.get("statusList").and_then(Value::as_array) {
-        if let Some(bad) = list.iter().find(|s| !matches!(envelope::as_int(s), Some(1..=5)) || !s.is_number()) {
+        if let Some(bad) = list.iter().find(|s| !matches!(crate::json::as_int(s), Some(1..=5)) || !s.is_number()) {
             return Err(invalid("statusList", format!("expected meeting status codes 1-5, got {bad}")));
         }
     }

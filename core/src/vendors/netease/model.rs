@@ -40,7 +40,7 @@ impl MeetingStatus {
 
     /// The state of a meeting object (`{"status": 2, ...}`, as meeting.get/create/list return it).
     pub fn of(meeting: &Value) -> Option<MeetingStatus> {
-        meeting.get("status").and_then(super::envelope::as_int).and_then(MeetingStatus::from_code)
+        meeting.get("status").and_then(crate::json::as_int).and_then(MeetingStatus::from_code)
     }
 
     /// The wire code, 1–5.
@@ -252,7 +252,7 @@ impl CallbackEvent {
     pub fn from_body(body: &Value) -> Result<CallbackEvent, String> {
         let msg_type = body
             .get("msgType")
-            .and_then(super::envelope::as_int)
+            .and_then(crate::json::as_int)
             .ok_or_else(|| "callback body has no integer `msgType`".to_string())?;
         let msg_body = body.get("msgBody").cloned().unwrap_or(Value::Null);
         if !msg_body.is_object() {
@@ -301,14 +301,14 @@ impl CallbackEvent {
             | CallbackEvent::MeetingRecycle(m) => Some(m.meeting_unique_id),
             CallbackEvent::MeetingJoin(m) | CallbackEvent::MeetingLeave(m) => Some(m.meeting_unique_id),
             CallbackEvent::MeetingRecording(r) => Some(r.meeting_unique_id),
-            CallbackEvent::Other { body, .. } => body.get("meetingUniqueId").and_then(super::envelope::as_int),
+            CallbackEvent::Other { body, .. } => body.get("meetingUniqueId").and_then(crate::json::as_int),
         }
     }
 }
 
 fn lenient_i64<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     Ok(match Option::<Value>::deserialize(d)? {
-        Some(v) => super::envelope::as_int(&v),
+        Some(v) => crate::json::as_int(&v),
         None => None,
     })
 }

@@ -304,7 +304,7 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
             return (StatusCode::BAD_REQUEST, format!("body is not JSON: {e}"));
         }
     };
-    let msg_type = parsed.get("msgType").and_then(super::envelope::as_int);
+    let msg_type = parsed.get("msgType").and_then(crate::json::as_int);
     let (Some(msg_type), true) = (msg_type, parsed.get("msgBody").is_some_and(Value::is_object)) else {
         shared.malformed.fetch_add(1, Ordering::Relaxed);
         return (StatusCode::BAD_REQUEST, "expected {msgType: int, msgBody: {...}}".into());

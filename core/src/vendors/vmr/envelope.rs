@@ -11,6 +11,7 @@
 //!
 //! All three go through [`crate::json::parse_lenient`] (trailing commas appear in the doc).
 
+use crate::json::{as_int, snippet, text};
 use serde_json::{Map, Value};
 
 use crate::endpoint::EndpointSpec;
@@ -106,26 +107,6 @@ fn no_envelope(spec: &EndpointSpec, resp: &RawResponse, field: &str) -> Error {
 
 fn api(spec: &EndpointSpec, code: String, message: String, meaning: Option<&'static str>) -> Error {
     Error::Api { vendor: Vendor::Vmr, endpoint: spec.id.to_string(), code, message, meaning, request_id: None }
-}
-
-fn as_int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
-/// A JSON value as message text (strings without quotes).
-pub fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn snippet(body: &[u8]) -> String {
-    String::from_utf8_lossy(body).chars().take(80).collect()
 }
 
 fn decode_error(spec: &EndpointSpec, message: String) -> Error {

@@ -388,7 +388,7 @@ impl Parts {
             let at = spec.param(&name).map(|p| p.at).unwrap_or(ParamIn::Auto);
             match (at, spec.method) {
                 (ParamIn::Header, _) => {
-                    parts.header(&name, &envelope::text(&value)).map_err(|_| Error::InvalidParams {
+                    parts.header(&name, &crate::json::text(&value)).map_err(|_| Error::InvalidParams {
                         vendor: Vendor::Vmr,
                         endpoint: spec.id.to_string(),
                         param: name.clone(),
@@ -396,7 +396,7 @@ impl Parts {
                     })?
                 }
                 (ParamIn::Query, _) | (ParamIn::Auto, HttpMethod::Get) => {
-                    parts.query.push((name, envelope::text(&value)))
+                    parts.query.push((name, crate::json::text(&value)))
                 }
                 _ => {
                     parts.body.insert(name, value);
