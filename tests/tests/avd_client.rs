@@ -1,6 +1,9 @@
 //! The AVD client against the AVD simulator over real HTTP: auth lifecycle, retries,
 //! errors, downloads and the record workflow script.
 
+mod common;
+
+use common::api_code;
 use std::sync::Arc;
 
 use meetkit::config::Profile;
@@ -26,18 +29,13 @@ impl Sim {
     }
 
     fn client_with(&self, tweak: impl FnOnce(&mut Profile)) -> Client {
-        let mut profile = Profile::from_json("sim", &self.sim.profile()).unwrap();
-        profile.transport.backoff_base_ms = 1;
-        profile.transport.backoff_max_ms = 5;
+        let mut profile = common::fast_profile(&self.sim.profile());
         tweak(&mut profile);
         Client::from_profile(&profile).unwrap()
     }
 
     async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let url = format!("{}/_sim/{path}", self.sim.avd_base_url());
-        let resp = self.http.request(method, url).json(&body).send().await.unwrap();
-        assert!(resp.status().is_success(), "admin {path}: {}", resp.status());
-        resp.json().await.unwrap_or(Value::Null)
+        common::admin(&self.http, &self.sim.avd_base_url(), method, path, body).await
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
@@ -48,13 +46,6 @@ impl Sim {
     async fn hits(&self, path: &str) -> u64 {
         let stats = self.admin(reqwest::Method::GET, "stats", Value::Null).await;
         stats["requests"][path].as_u64().unwrap_or(0)
-    }
-}
-
-fn api_code(r: Result<Value, Error>) -> String {
-    match r {
-        Err(Error::Api { code, .. }) => code,
-        other => panic!("expected an API error, got {other:?}"),
     }
 }
 

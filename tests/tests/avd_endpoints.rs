@@ -11,11 +11,12 @@
 //! wherever the doc shows one, the vendor's documented error. The test ends by checking that
 //! the server answered every id of the table, so a new table row without a test fails here.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Mutex;
 
-use meetkit::config::Profile;
 use meetkit::{Client, Error, Vendor};
 use meetkit_sim::{SimOptions, Simulator};
 use serde_json::{json, Value};
@@ -44,17 +45,11 @@ impl Sim {
     }
 
     fn client(&self) -> Client {
-        let mut profile = Profile::from_json("sim", &self.sim.profile()).unwrap();
-        profile.transport.backoff_base_ms = 1;
-        profile.transport.backoff_max_ms = 5;
-        Client::from_profile(&profile).unwrap()
+        Client::from_profile(&common::fast_profile(&self.sim.profile())).unwrap()
     }
 
     async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let url = format!("{}/_sim/{path}", self.base());
-        let resp = self.http.request(method, url).json(&body).send().await.unwrap();
-        assert!(resp.status().is_success(), "admin {path}: {}", resp.status());
-        resp.json().await.unwrap_or(Value::Null)
+        common::admin(&self.http, &self.base(), method, path, body).await
     }
 
     /// Move the virtual clock forward.

@@ -2,6 +2,9 @@
 //! table, the login / keep-alive / re-login lifecycle, retries, typed errors and the
 //! book-and-run workflow script.
 
+mod common;
+
+use common::api_code;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,18 +35,13 @@ impl Sim {
     }
 
     fn client_with(&self, tweak: impl FnOnce(&mut Profile)) -> Client {
-        let mut profile = Profile::from_json("sim", &self.sim.profile()).unwrap();
-        profile.transport.backoff_base_ms = 1;
-        profile.transport.backoff_max_ms = 5;
+        let mut profile = common::fast_profile(&self.sim.profile());
         tweak(&mut profile);
         Client::from_profile(&profile).unwrap()
     }
 
     async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let url = format!("{}/_sim/{path}", self.sim.kedacom_base_url());
-        let resp = self.http.request(method, url).json(&body).send().await.unwrap();
-        assert!(resp.status().is_success(), "admin {path}: {}", resp.status());
-        resp.json().await.unwrap_or(Value::Null)
+        common::admin(&self.http, &self.sim.kedacom_base_url(), method, path, body).await
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {
@@ -67,13 +65,6 @@ impl Sim {
 
     async fn advance(&self, seconds: f64) {
         self.post("clock/advance", json!({ "seconds": seconds })).await;
-    }
-}
-
-fn api_code(r: Result<Value, Error>) -> String {
-    match r {
-        Err(Error::Api { code, .. }) => code,
-        other => panic!("expected an API error, got {other:?}"),
     }
 }
 

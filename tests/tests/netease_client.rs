@@ -2,6 +2,8 @@
 //! signing, retries, typed errors, the callback receiver (good, forged, lost-answer resends) and
 //! the lifecycle workflow script with its recordings really downloaded.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -43,10 +45,7 @@ impl Sim {
     fn profile(&self, tweak: impl FnOnce(&mut Value)) -> Profile {
         let mut value = self.sim.profile();
         tweak(&mut value["netease"]);
-        let mut profile = Profile::from_json("sim", &value).unwrap();
-        profile.transport.backoff_base_ms = 1;
-        profile.transport.backoff_max_ms = 5;
-        profile
+        common::fast_profile(&value)
     }
 
     fn client(&self) -> Client {
@@ -54,10 +53,7 @@ impl Sim {
     }
 
     async fn admin(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let url = format!("{}/_sim/{path}", self.sim.netease_base_url());
-        let resp = self.http.request(method, url).json(&body).send().await.unwrap();
-        assert!(resp.status().is_success(), "admin {path}: {}", resp.status());
-        resp.json().await.unwrap_or(Value::Null)
+        common::admin(&self.http, &self.sim.netease_base_url(), method, path, body).await
     }
 
     async fn post(&self, path: &str, body: Value) -> Value {

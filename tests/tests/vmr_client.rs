@@ -2,6 +2,9 @@
 //! lifecycle (refresh across many token lifetimes, lost tokens, close), the event stream
 //! (typed events, dropped streams), retries, typed errors, and the workflow script.
 
+mod common;
+
+use common::api_code;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,21 +37,15 @@ impl Sim {
         self.client_with(|_| {})
     }
 
-    /// The simulator's profile; its mcuHost is a bare `127.0.0.1:port` served over plain HTTP.
+    /// The simulator's profile (its `mcu_scheme` is http: mcuHost is served over plain HTTP).
     fn client_with(&self, tweak: impl FnOnce(&mut Profile)) -> Client {
-        let mut profile = Profile::from_json("sim", &self.sim.profile()).unwrap();
-        profile.vmr.as_mut().unwrap().mcu_scheme = Some("http".into());
-        profile.transport.backoff_base_ms = 1;
-        profile.transport.backoff_max_ms = 5;
+        let mut profile = common::fast_profile(&self.sim.profile());
         tweak(&mut profile);
         Client::from_profile(&profile).unwrap()
     }
 
     async fn admin(&self, base: &str, method: reqwest::Method, path: &str, body: Value) -> Value {
-        let url = format!("{base}/_sim/{path}");
-        let resp = self.http.request(method, url).json(&body).send().await.unwrap();
-        assert!(resp.status().is_success(), "admin {path}: {}", resp.status());
-        resp.json().await.unwrap_or(Value::Null)
+        common::admin(&self.http, base, method, path, body).await
     }
 
     /// POST an admin route of the meeting node.
@@ -85,13 +82,6 @@ impl Recorder {
 
     async fn ok(&mut self, id: &'static str, params: Value) -> Value {
         self.call(id, params.clone()).await.unwrap_or_else(|e| panic!("{id}({params}): {e}"))
-    }
-}
-
-fn api_code(r: meetkit::Result<Value>) -> String {
-    match r {
-        Err(Error::Api { code, .. }) => code,
-        other => panic!("expected an API error, got {other:?}"),
     }
 }
 
