@@ -1,230 +1,258 @@
-//! `meetkit-bench`: meetkit's cost against hand-written HTTP, measured in the same run and
-//! reported as ratios, so a noisy machine still gives comparable answers.
+//! `meetkit-bench`: meetkit's cost against hand-written HTTP, Python HTTP clients and curl,
+//! measured in the same run and reported as ratios, so a noisy machine still gives comparable
+//! answers. `bench/run.sh` builds everything it needs and runs it; BENCHMARKS.md has the table.
 //!
 //! ```text
-//! cargo run --release -p meetkit-bench            # the full run (bench/run.sh)
-//! cargo run -p meetkit-bench -- --smoke           # a few iterations, no thresholds (CI)
+//! bench/run.sh            # the full run, release build, simulator pinned to its own core
+//! bench/run.sh --smoke    # every figure with tiny counts, debug build, no thresholds (CI)
 //! ```
 //!
-//! Each figure runs meetkit and its baseline alternately, three rounds each, and keeps the
-//! best round of each (the least disturbed by other load). Everything talks to the built-in
-//! simulators on loopback with no latency and no faults.
+//! The simulator runs in a child process (`meetkit-bench sim`) with no latency and no faults;
+//! figures measured in other processes (C, Python, start-up, the 1,000-workflow fan-out) are
+//! run as children too. Each pair alternates meetkit and its baseline for a few rounds and
+//! keeps the best round of each, the one least disturbed by other load.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod calls;
+mod download;
+mod external;
+mod fanout;
+mod report;
+mod simproc;
 
-use futures::stream::{self, StreamExt};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::{Args, Parser, Subcommand};
 use meetkit::config::Profile;
 use meetkit::Client;
-use meetkit_sim::{SimOptions, Simulator};
-use serde_json::{json, Value};
-use sha1::{Digest, Sha1};
+use serde_json::json;
 
-/// One measured figure: meetkit's throughput against its baseline's.
-struct Figure {
-    name: &'static str,
-    meetkit: f64,
-    baseline: f64,
-    baseline_name: &'static str,
-    target: f64,
+use report::Row;
+use simproc::SimProcess;
+
+#[derive(Parser)]
+#[command(version, about = "meetkit's cost against raw HTTP, Python clients and curl, as ratios")]
+#[command(args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Option<Cmd>,
+    #[command(flatten)]
+    all: AllArgs,
 }
 
-impl Figure {
-    fn ratio(&self) -> f64 {
-        self.meetkit / self.baseline
-    }
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the simulators with the benchmark options; prints one JSON line, stops at stdin EOF.
+    Sim {
+        /// First port (default: free ports).
+        #[arg(long)]
+        port_base: Option<u16>,
+    },
+    /// Run N concurrent canonical workflows (figure 5) and print one JSON line.
+    Fanout {
+        /// The JSON line `meetkit-bench sim` printed, saved to a file.
+        #[arg(long)]
+        sim: PathBuf,
+        /// Number of workflows, spread over the four vendors.
+        #[arg(long, default_value_t = 1000)]
+        workflows: usize,
+        /// Where the recordings are downloaded.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// The whole table (the default command).
+#[derive(Args)]
+struct AllArgs {
+    /// Tiny counts and one round: checks the harness works; the figures mean nothing.
+    #[arg(long)]
+    smoke: bool,
+    /// Calls per figure (default 5000; smoke 20).
+    #[arg(long)]
+    calls: Option<usize>,
+    /// Alternating rounds per figure; the best of each side counts (default 3; smoke 1).
+    #[arg(long)]
+    rounds: Option<usize>,
+    /// Run the simulator on this CPU (taskset); pin this process elsewhere yourself.
+    #[arg(long)]
+    sim_cpu: Option<usize>,
+    /// Python interpreter with meetkit, requests and httpx installed (figure 3; skipped without).
+    #[arg(long)]
+    python: Option<PathBuf>,
+    /// The compiled bench/c/call_rate.c (figure 4; skipped without).
+    #[arg(long)]
+    c_bench: Option<PathBuf>,
+    /// hyperfine (figure 7; skipped without).
+    #[arg(long)]
+    hyperfine: Option<PathBuf>,
+    /// The meetkit CLI binary (default: next to this one).
+    #[arg(long)]
+    meetkit: Option<PathBuf>,
+    /// Size of the download of figure 6, in MiB (default 1024; smoke 8).
+    #[arg(long)]
+    download_mib: Option<u64>,
+    /// Concurrent workflows of figure 5 (default 1000; smoke 40).
+    #[arg(long)]
+    workflows: Option<usize>,
+    /// Scratch directory (default target/bench-work).
+    #[arg(long)]
+    work: Option<PathBuf>,
+    /// Also write the table to this file.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let smoke = std::env::args().any(|a| a == "--smoke");
-    // `--calls N` overrides the count (e.g. for a profile under callgrind).
-    let args: Vec<String> = std::env::args().collect();
-    let calls = args.iter().position(|a| a == "--calls").and_then(|i| args.get(i + 1)).and_then(|v| v.parse().ok());
-    let n: usize = calls.unwrap_or(if smoke { 20 } else { 2000 });
-    let rounds = if smoke { 1 } else { 3 };
+    let cli = Cli::parse();
+    match cli.cmd {
+        Some(Cmd::Sim { port_base }) => simproc::serve(port_base).await,
+        Some(Cmd::Fanout { sim, workflows, out }) => fanout::run(&sim, workflows, &out).await,
+        None => all(cli.all).await,
+    }
+}
 
-    let sim = Simulator::start(SimOptions::default()).await.expect("simulator");
-    let client = Client::from_profile(&Profile::from_json("sim", &sim.profile()).unwrap()).unwrap();
-    let raw = reqwest::Client::new();
-    client.call("avd", "room.list", Value::Null).await.expect("warm-up");
-    let token = avd_token(&raw, &sim).await;
-    let profile = sim.profile();
-    let (ne_url, ne_key, ne_secret) = (
-        profile["netease"]["base_url"].as_str().unwrap().to_string(),
-        profile["netease"]["app_key"].as_str().unwrap().to_string(),
-        profile["netease"]["app_secret"].as_str().unwrap().to_string(),
-    );
+async fn all(a: AllArgs) {
+    let smoke = a.smoke;
+    let n = a.calls.unwrap_or(if smoke { 20 } else { 5000 });
+    let rounds = a.rounds.unwrap_or(if smoke { 1 } else { 3 });
+    let work = a.work.clone().unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-work"));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("create the work directory");
+    let step = |what: &str| eprintln!("meetkit-bench: {what}");
 
-    let mut figures = Vec::new();
-    for in_flight in [1usize, 64] {
-        let (m, b) = best_of(rounds, || async {
-            let c = client.clone();
-            let m = rate(n, in_flight, move |_| {
-                let c = c.clone();
-                async move {
-                    c.call("avd", "room.list", Value::Null).await.expect("meetkit call");
-                }
-            })
-            .await;
-            let (r, base, t) = (raw.clone(), sim.avd_base_url(), token.clone());
-            let b = rate(n, in_flight, move |_| {
-                let (r, url, t) = (r.clone(), format!("{base}/sdkapi/v2/room/list"), t.clone());
-                async move {
-                    let v: Value = r.get(url).query(&[("token", t)]).send().await.unwrap().json().await.unwrap();
-                    assert_eq!(v["ret"], 0);
-                }
-            })
-            .await;
-            (m, b)
-        })
-        .await;
-        figures.push(Figure {
-            name: if in_flight == 1 { "AVD call, sequential" } else { "AVD call, 64 in flight" },
-            meetkit: m,
-            baseline: b,
-            baseline_name: "raw reqwest",
-            target: 0.9,
-        });
+    let sim = SimProcess::start(a.sim_cpu, &work).await;
+    let profile = Profile::from_json("bench", &sim.profile).expect("profile");
+    let client = Client::from_profile(&profile).expect("client");
+    client.call("avd", "room.list", serde_json::Value::Null).await.expect("warm-up");
+    let mut rows: Vec<Row> = Vec::new();
 
-        let (m, b) = best_of(rounds, || async {
-            let c = client.clone();
-            let m = rate(n, in_flight, move |_| {
-                let c = c.clone();
-                async move {
-                    c.call("netease", "meeting.list", json!({})).await.expect("meetkit call");
-                }
-            })
-            .await;
-            let (r, url, key, secret) = (raw.clone(), ne_url.clone(), ne_key.clone(), ne_secret.clone());
-            let b = rate(n, in_flight, move |_| {
-                let (r, url, key, secret) = (r.clone(), url.clone(), key.clone(), secret.clone());
-                async move {
-                    let nonce = format!("{:08}", rand::random_range(0..100_000_000u32));
-                    let cur = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().to_string();
-                    let sum = hex::encode(Sha1::digest(format!("{secret}{nonce}{cur}").as_bytes()));
-                    let v: Value = r
-                        .post(format!("{url}/v2/meeting/list"))
-                        .header("AppKey", key)
-                        .header("Nonce", nonce)
-                        .header("CurTime", cur)
-                        .header("CheckSum", sum)
-                        .json(&json!({}))
-                        .send()
-                        .await
-                        .unwrap()
-                        .json()
-                        .await
-                        .unwrap();
-                    assert_eq!(v["code"], 200, "{v}");
-                }
-            })
-            .await;
-            (m, b)
-        })
-        .await;
-        figures.push(Figure {
-            name: if in_flight == 1 { "NetEase signed call, sequential" } else { "NetEase signed call, 64 in flight" },
-            meetkit: m,
-            baseline: b,
-            baseline_name: "raw reqwest + sha1",
-            target: 0.9,
-        });
+    step("1-2: calls against raw reqwest, Rhai against Rust");
+    rows.extend(calls::figures(&client, &sim, n, rounds).await);
+
+    step("3: Python against requests and httpx");
+    match &a.python {
+        Some(python) => {
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/call_rate.py");
+            rows.extend(external::python_figures(python, &script, &sim.profile_path, n.min(3000), rounds));
+        }
+        None => rows.push(Row::info("3. Python", "skipped", "no --python")),
     }
 
-    // Script overhead: a Rhai loop of calls against the same calls from Rust.
-    let script_n = n.min(500);
-    let (m, b) = best_of(rounds, || async {
-        let c = client.clone();
-        let handle = tokio::runtime::Handle::current();
-        let source = format!("let avd = vendor(\"avd\"); for i in 0..{script_n} {{ avd.call(\"room.list\"); }}");
-        let started = Instant::now();
-        tokio::task::spawn_blocking(move || {
-            meetkit::script::run_source(&source, None, &c, handle, Default::default()).expect("script")
-        })
-        .await
-        .unwrap();
-        let m = script_n as f64 / started.elapsed().as_secs_f64();
-        let c = client.clone();
-        let b = rate(script_n, 1, move |_| {
-            let c = c.clone();
-            async move {
-                c.call("avd", "room.list", Value::Null).await.unwrap();
-            }
-        })
-        .await;
-        (m, b)
-    })
-    .await;
-    figures.push(Figure {
-        name: "Rhai loop of AVD calls",
-        meetkit: m,
-        baseline: b,
-        baseline_name: "the same calls from Rust",
-        target: 0.8,
-    });
-
-    println!("| figure | meetkit (calls/s) | baseline | baseline (calls/s) | ratio | target |");
-    println!("|---|---|---|---|---|---|");
-    for f in &figures {
-        println!(
-            "| {} | {:.0} | {} | {:.0} | {:.2} | ≥ {:.2}{} |",
-            f.name,
-            f.meetkit,
-            f.baseline_name,
-            f.baseline,
-            f.ratio(),
-            f.target,
-            if f.ratio() >= f.target { "" } else { " (below)" }
-        );
+    step("4: C against Rust");
+    match &a.c_bench {
+        Some(c) => rows.push(external::c_figure(c, &sim.profile_path, &client, n, rounds).await),
+        None => rows.push(Row::info("4. C", "skipped", "no --c-bench")),
     }
-    let capacity = figures.iter().map(|f| f.baseline).fold(0.0, f64::max);
-    println!("\nhighest rate seen: {capacity:.0} requests/s (a lower bound on the simulators' capacity)");
+
+    step("5: concurrent canonical workflows over the four vendors");
+    rows.extend(fanout_figures(&sim, a.workflows.unwrap_or(if smoke { 40 } else { 1000 }), &work).await);
+
+    step("6: a large download against curl");
+    let mib = a.download_mib.unwrap_or(if smoke { 8 } else { 1024 });
+    rows.push(download::figure(&client, &sim, mib * 1024 * 1024, rounds.min(2), &work).await);
+
+    step("7: start-up");
+    match &a.hyperfine {
+        Some(h) => rows.extend(startup(h, &a, &sim, &work, if smoke { 3 } else { 30 })),
+        None => rows.push(Row::info("7. start-up", "skipped", "no --hyperfine")),
+    }
+
+    step("8: simulator capacity per vendor");
+    rows.extend(calls::capacity(&client, &sim, if smoke { 50 } else { n * 2 }).await);
+
+    let table = report::table(&rows);
+    println!("{table}");
     if smoke {
-        println!("(smoke run: {n} calls per figure, one round; the figures are not meaningful)");
+        println!("(smoke run: {n} calls per figure, {rounds} round(s); the figures mean nothing)");
     }
-    sim.shutdown().await;
-}
-
-/// `n` operations with at most `in_flight` at once; returns operations per second.
-async fn rate<F, Fut>(n: usize, in_flight: usize, op: F) -> f64
-where
-    F: Fn(usize) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let started = Instant::now();
-    stream::iter(0..n).map(op).buffer_unordered(in_flight).collect::<Vec<()>>().await;
-    n as f64 / started.elapsed().max(Duration::from_micros(1)).as_secs_f64()
-}
-
-/// The best (meetkit, baseline) rates over `rounds` alternating rounds.
-async fn best_of<F, Fut>(rounds: usize, round: F) -> (f64, f64)
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = (f64, f64)>,
-{
-    let (mut m, mut b) = (0.0f64, 0.0f64);
-    for _ in 0..rounds {
-        let (rm, rb) = round().await;
-        m = m.max(rm);
-        b = b.max(rb);
+    if let Some(out) = &a.out {
+        std::fs::write(out, &table).expect("write --out");
     }
-    (m, b)
+    let _ = std::fs::remove_dir_all(&work);
 }
 
-/// A token fetched by hand, for the raw baseline.
-async fn avd_token(raw: &reqwest::Client, sim: &Simulator) -> String {
-    let p = sim.profile();
-    let v: Value = raw
-        .get(format!("{}/sdkapi/v2/app/get_token", sim.avd_base_url()))
-        .query(&[
-            ("access_key", p["avd"]["access_key"].as_str().unwrap()),
-            ("secret_key", p["avd"]["secret_key"].as_str().unwrap()),
-        ])
-        .send()
+/// Figure 5 in a child process (so the peak RSS is the workflows' alone).
+async fn fanout_figures(sim: &SimProcess, workflows: usize, work: &Path) -> Vec<Row> {
+    let line = work.join("sim.json");
+    std::fs::write(&line, json!({"profile": sim.profile, "vmr_rooms": sim.vmr_rooms}).to_string()).unwrap();
+    let http = reqwest::Client::new();
+    let served = sim.requests_served(&http).await;
+    let cpu = sim.cpu_time();
+    let t = Instant::now();
+    let out = tokio::process::Command::new(std::env::current_exe().unwrap())
+        .args(["fanout", "--workflows", &workflows.to_string(), "--sim"])
+        .arg(&line)
+        .arg("--out")
+        .arg(work.join("fanout"))
+        .output()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["token"].as_str().expect("token").to_string()
+        .expect("run the fan-out");
+    let wall = t.elapsed().as_secs_f64();
+    assert!(out.status.success(), "fan-out failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("fan-out JSON");
+    let requests = sim.requests_served(&http).await - served;
+    let sim_busy = (sim.cpu_time() - cpu).as_secs_f64() / wall;
+    let completed = v["completed"].as_u64().unwrap_or(0) as usize;
+    let errors = v["errors"].as_array().map(|e| e.len()).unwrap_or(0);
+    let rss_mib = v["peak_rss"].as_f64().unwrap_or(0.0) / (1024.0 * 1024.0);
+    if errors > 0 {
+        eprintln!("meetkit-bench: fan-out errors: {}", v["errors"]);
+    }
+    vec![
+        Row::info(
+            format!("5. {workflows} concurrent workflows: completed"),
+            format!("{completed} of {workflows}"),
+            format!("{} files, {:.1} MiB downloaded", v["files"], v["bytes"].as_f64().unwrap_or(0.0) / 1048576.0),
+        )
+        .with_target("all, no error", completed == workflows && errors == 0),
+        Row::info(
+            "5. … wall time, workflow latency",
+            format!(
+                "{:.2} s wall; p50 {:.0} ms, p99 {:.0} ms",
+                v["wall_s"].as_f64().unwrap_or(0.0),
+                v["p50_ms"].as_f64().unwrap_or(0.0),
+                v["p99_ms"].as_f64().unwrap_or(0.0)
+            ),
+            "each workflow holds its recording 1 s and waits for its vendor's (simulated) devices and files",
+        ),
+        Row::info(
+            "5. … requests",
+            format!("{requests} requests, {:.0} req/s", requests as f64 / v["wall_s"].as_f64().unwrap_or(wall)),
+            format!("simulator CPU {:.0} % of one core", sim_busy * 100.0),
+        ),
+        Row::info("5. … peak RSS of the fan-out process", format!("{rss_mib:.1} MiB"), "VmHWM")
+            .with_target("< 150 MB", rss_mib * 1048576.0 < 150e6),
+    ]
+}
+
+/// Figure 7 commands.
+fn startup(hyperfine: &Path, a: &AllArgs, sim: &SimProcess, work: &Path, runs: usize) -> Vec<Row> {
+    let meetkit = a.meetkit.clone().unwrap_or_else(|| std::env::current_exe().unwrap().with_file_name("meetkit"));
+    let script = work.join("one.rhai");
+    std::fs::write(&script, "let avd = vendor(\"avd\");\navd.call(\"room.list\");\n").unwrap();
+    let m = meetkit.display();
+    let (p, s, o) = (sim.profile_path.display(), script.display(), work.join("startup-out").display().to_string());
+    let mut commands = vec![
+        ("`meetkit --version`", format!("{m} --version"), None),
+        (
+            "`meetkit run` of a one-call script (server already running)",
+            format!("{m} run --profile-json {p} --out {o} {s}"),
+            Some(50.0),
+        ),
+        (
+            "`meetkit run --sim` of the same script (starts all simulators in-process)",
+            format!("{m} run --sim --out {o} {s}"),
+            None,
+        ),
+    ];
+    if let Some(py) = &a.python {
+        commands.push((
+            "`python3 -c \"import requests\"`, for scale",
+            format!("{} -c \"import requests\"", py.display()),
+            None,
+        ));
+    }
+    external::startup_figures(hyperfine, &commands, runs, work)
 }
