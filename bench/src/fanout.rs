@@ -4,7 +4,7 @@
 //!
 //! Runs in its own process (`meetkit-bench fanout`) so its peak RSS is meetkit's alone.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use meetkit::config::Profile;
@@ -82,7 +82,7 @@ pub async fn run(sim_line: &Path, workflows: usize, out: &Path) {
 }
 
 /// One canonical workflow; returns (files downloaded, bytes).
-async fn workflow(client: &Client, vendor: Vendor, i: usize, dir: &PathBuf) -> meetkit::Result<(u64, u64)> {
+async fn workflow(client: &Client, vendor: Vendor, i: usize, dir: &Path) -> meetkit::Result<(u64, u64)> {
     let m = Meeting::new(client, vendor)?;
     let mut options = Map::new();
     options.insert("name".into(), json!(format!("bench workflow {i}")));
