@@ -98,6 +98,9 @@ struct AllArgs {
     /// Scratch directory (default target/bench-work).
     #[arg(long)]
     work: Option<PathBuf>,
+    /// Only these figures, e.g. `--only 1,6` (default: all eight).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<u8>,
     /// Also write the table to this file.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -127,40 +130,55 @@ async fn all(a: AllArgs) {
     let client = Client::from_profile(&profile).expect("client");
     client.call("avd", "room.list", serde_json::Value::Null).await.expect("warm-up");
     let mut rows: Vec<Row> = Vec::new();
+    let wanted = |figure: u8| a.only.is_empty() || a.only.contains(&figure);
 
-    step("1-2: calls against raw reqwest, Rhai against Rust");
-    rows.extend(calls::figures(&client, &sim, n, rounds).await);
+    if wanted(1) || wanted(2) {
+        step("1-2: calls against raw reqwest, Rhai against Rust");
+        rows.extend(calls::figures(&client, &sim, n, rounds).await);
+    }
 
-    step("3: Python against requests and httpx");
-    match &a.python {
-        Some(python) => {
-            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/call_rate.py");
-            rows.extend(external::python_figures(python, &script, &sim.profile_path, n.min(3000), rounds));
+    if wanted(3) {
+        step("3: Python against requests and httpx");
+        match &a.python {
+            Some(python) => {
+                let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/call_rate.py");
+                rows.extend(external::python_figures(python, &script, &sim.profile_path, n.min(3000), rounds));
+            }
+            None => rows.push(Row::info("3. Python", "skipped", "no --python")),
         }
-        None => rows.push(Row::info("3. Python", "skipped", "no --python")),
     }
 
-    step("4: C against Rust");
-    match &a.c_bench {
-        Some(c) => rows.push(external::c_figure(c, &sim.profile_path, &client, n, rounds).await),
-        None => rows.push(Row::info("4. C", "skipped", "no --c-bench")),
+    if wanted(4) {
+        step("4: C against Rust");
+        match &a.c_bench {
+            Some(c) => rows.push(external::c_figure(c, &sim.profile_path, &client, n, rounds).await),
+            None => rows.push(Row::info("4. C", "skipped", "no --c-bench")),
+        }
     }
 
-    step("5: concurrent canonical workflows over the four vendors");
-    rows.extend(fanout_figures(&sim, a.workflows.unwrap_or(if smoke { 40 } else { 1000 }), &work).await);
-
-    step("6: a large download against curl");
-    let mib = a.download_mib.unwrap_or(if smoke { 8 } else { 1024 });
-    rows.push(download::figure(&client, &sim, mib * 1024 * 1024, rounds.min(2), &work).await);
-
-    step("7: start-up");
-    match &a.hyperfine {
-        Some(h) => rows.extend(startup(h, &a, &sim, &work, if smoke { 3 } else { 30 })),
-        None => rows.push(Row::info("7. start-up", "skipped", "no --hyperfine")),
+    if wanted(5) {
+        step("5: concurrent canonical workflows over the four vendors");
+        rows.extend(fanout_figures(&sim, a.workflows.unwrap_or(if smoke { 40 } else { 1000 }), &work).await);
     }
 
-    step("8: simulator capacity per vendor");
-    rows.extend(calls::capacity(&client, &sim, if smoke { 50 } else { n * 2 }).await);
+    if wanted(6) {
+        step("6: a large download against curl");
+        let mib = a.download_mib.unwrap_or(if smoke { 8 } else { 1024 });
+        rows.extend(download::figure(&client, &sim, mib * 1024 * 1024, rounds.min(2), &work).await);
+    }
+
+    if wanted(7) {
+        step("7: start-up");
+        match &a.hyperfine {
+            Some(h) => rows.extend(startup(h, &a, &sim, &work, if smoke { 3 } else { 30 })),
+            None => rows.push(Row::info("7. start-up", "skipped", "no --hyperfine")),
+        }
+    }
+
+    if wanted(8) {
+        step("8: simulator capacity per vendor");
+        rows.extend(calls::capacity(&client, &sim, if smoke { 50 } else { n * 2 }).await);
+    }
 
     let table = report::table(&rows);
     println!("{table}");

@@ -280,6 +280,29 @@ async fn wrong_expected_md5_is_an_integrity_error() {
 }
 
 #[tokio::test]
+async fn checksum_off_skips_the_md5_but_still_checks_the_size() {
+    let wrong = base64::engine::general_purpose::STANDARD.encode(Md5::digest(b"something else"));
+    let (base, server) = start(50_000, Behaviour { content_md5: Some(wrong), ..Default::default() }).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let url = format!("{base}/files/rec.bin");
+
+    let done =
+        download(&client(), &url, tmp.path(), DownloadOptions { checksum: false, ..Default::default() }).await.unwrap();
+    assert_eq!((done.bytes, done.md5.as_str()), (50_000, ""));
+    assert_eq!(std::fs::read(&done.path).unwrap(), server.data);
+
+    let opts = DownloadOptions { checksum: false, expected_size: Some(7), ..Default::default() };
+    let err = download(&client(), &url, tmp.path(), opts).await.unwrap_err();
+    assert!(matches!(&err, Error::Integrity { what: "size", .. }), "{err:?}");
+
+    // Asking for an MD5 check with the checksum off is a contradiction, refused before any request.
+    let opts = DownloadOptions { checksum: false, expected_md5: Some(md5_hex(&server.data)), ..Default::default() };
+    let err = download(&client(), &url, tmp.path(), opts).await.unwrap_err();
+    assert!(matches!(&err, Error::InvalidParams { param, .. } if param == "checksum"), "{err:?}");
+    assert_eq!(entries(tmp.path()), vec!["rec.bin".to_string()]);
+}
+
+#[tokio::test]
 async fn expected_size_mismatch_is_an_integrity_error() {
     let (base, _server) = start(50_000, Behaviour::default()).await;
     let tmp = tempfile::tempdir().unwrap();
