@@ -8,7 +8,7 @@ use meetkit::Client;
 use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
 
-use crate::report::{best_of, Row};
+use crate::report::{median_of, Row};
 use crate::simproc::SimProcess;
 
 /// `n` operations with at most `in_flight` at once; returns operations per second.
@@ -49,7 +49,7 @@ pub async fn figures(client: &Client, sim: &SimProcess, n: usize, rounds: usize)
     );
     let mut rows = Vec::new();
     for in_flight in [1usize, 64] {
-        let (m, b) = best_of(rounds, || async {
+        let (m, b) = median_of(rounds, || async {
             let c = client.clone();
             let m = rate(n, in_flight, move |_| {
                 let c = c.clone();
@@ -73,7 +73,7 @@ pub async fn figures(client: &Client, sim: &SimProcess, n: usize, rounds: usize)
         let how = if in_flight == 1 { "sequential" } else { "64 in flight" };
         rows.push(Row::rates(format!("1. AVD `room.list` (token cached), {how}"), m, "raw reqwest", b, 0.9));
 
-        let (m, b) = best_of(rounds, || async {
+        let (m, b) = median_of(rounds, || async {
             let c = client.clone();
             let m = rate(n, in_flight, move |_| {
                 let c = c.clone();
@@ -114,7 +114,7 @@ pub async fn figures(client: &Client, sim: &SimProcess, n: usize, rounds: usize)
 
     // 2. A Rhai loop of calls against the same calls from Rust.
     let script_n = n.min(1000);
-    let (m, b) = best_of(rounds, || async {
+    let (m, b) = median_of(rounds, || async {
         let c = client.clone();
         let handle = tokio::runtime::Handle::current();
         let source = format!("let avd = vendor(\"avd\"); for i in 0..{script_n} {{ avd.call(\"room.list\"); }}");
@@ -158,7 +158,11 @@ pub async fn capacity(client: &Client, sim: &SimProcess, n: usize) -> Vec<Row> {
         rows.push(Row::info(
             format!("8. simulator capacity: {vendor} `{id}`, 128 in flight"),
             format!("{r:.0} req/s"),
-            format!("simulator CPU {:.0} % of one core", busy * 100.0),
+            format!(
+                "simulator CPU {:.0} % of one core: ≈ {:.0} req/s per simulator core",
+                busy * 100.0,
+                r / busy.max(0.01)
+            ),
         ));
     }
     rows

@@ -39,7 +39,7 @@ pub async fn figure(client: &Client, sim: &SimProcess, bytes: u64, rounds: usize
     let size = std::fs::metadata(&target).unwrap().len();
     assert!(size >= bytes, "a {size}-byte recording, expected {bytes}");
 
-    // Seconds per side; the best of `rounds` counts.
+    // Seconds per side; the fastest of `rounds` counts (few, long rounds).
     let (mut verified, mut unverified, mut curl_s, mut curl_md5sum_s) = (f64::MAX, f64::MAX, f64::MAX, f64::MAX);
     for _ in 0..rounds.max(1) {
         for checksum in [true, false] {

@@ -9,7 +9,7 @@ use meetkit::Client;
 use serde_json::Value;
 
 use crate::calls::meetkit_sequential;
-use crate::report::{best_of, Row};
+use crate::report::{median_of, Row};
 
 /// Run `cmd`, expect one JSON object on its last stdout line.
 fn json_of(cmd: &mut Command) -> Value {
@@ -22,7 +22,7 @@ fn json_of(cmd: &mut Command) -> Value {
 
 /// Figure 4: `meetkit_call` from C against `Client::call` from Rust, sequential AVD calls.
 pub async fn c_figure(c_bench: &Path, profile: &Path, client: &Client, n: usize, rounds: usize) -> Row {
-    let (c, r) = best_of(rounds, || async {
+    let (c, r) = median_of(rounds, || async {
         let v = json_of(Command::new(c_bench).arg(profile).arg(n.to_string()));
         (v["calls_per_sec"].as_f64().expect("calls_per_sec"), meetkit_sequential(client, n).await)
     })

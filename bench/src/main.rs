@@ -9,8 +9,8 @@
 //!
 //! The simulator runs in a child process (`meetkit-bench sim`) with no latency and no faults;
 //! figures measured in other processes (C, Python, start-up, the 1,000-workflow fan-out) are
-//! run as children too. Each pair alternates meetkit and its baseline for a few rounds and
-//! keeps the best round of each, the one least disturbed by other load.
+//! run as children too. Each figure runs meetkit and its baseline back to back for several
+//! short rounds and keeps the median of each side.
 
 mod calls;
 mod download;
@@ -68,10 +68,11 @@ struct AllArgs {
     /// Tiny counts and one round: checks the harness works; the figures mean nothing.
     #[arg(long)]
     smoke: bool,
-    /// Calls per figure (default 5000; smoke 20).
+    /// Calls per round of a figure (default 3000; smoke 20).
     #[arg(long)]
     calls: Option<usize>,
-    /// Alternating rounds per figure; the best of each side counts (default 3; smoke 1).
+    /// Rounds per figure, each running meetkit and its baseline back to back; the median of
+    /// each side counts (default 7; smoke 1).
     #[arg(long)]
     rounds: Option<usize>,
     /// Run the simulator on this CPU (taskset); pin this process elsewhere yourself.
@@ -118,8 +119,8 @@ async fn main() {
 
 async fn all(a: AllArgs) {
     let smoke = a.smoke;
-    let n = a.calls.unwrap_or(if smoke { 20 } else { 5000 });
-    let rounds = a.rounds.unwrap_or(if smoke { 1 } else { 3 });
+    let n = a.calls.unwrap_or(if smoke { 20 } else { 3000 });
+    let rounds = a.rounds.unwrap_or(if smoke { 1 } else { 7 });
     let work = a.work.clone().unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-work"));
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).expect("create the work directory");
@@ -142,7 +143,7 @@ async fn all(a: AllArgs) {
         match &a.python {
             Some(python) => {
                 let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/call_rate.py");
-                rows.extend(external::python_figures(python, &script, &sim.profile_path, n.min(3000), rounds));
+                rows.extend(external::python_figures(python, &script, &sim.profile_path, n.min(3000), rounds.min(3)));
             }
             None => rows.push(Row::info("3. Python", "skipped", "no --python")),
         }
@@ -164,7 +165,7 @@ async fn all(a: AllArgs) {
     if wanted(6) {
         step("6: a large download against curl");
         let mib = a.download_mib.unwrap_or(if smoke { 8 } else { 1024 });
-        rows.extend(download::figure(&client, &sim, mib * 1024 * 1024, rounds.min(2), &work).await);
+        rows.extend(download::figure(&client, &sim, mib * 1024 * 1024, rounds.min(3), &work).await);
     }
 
     if wanted(7) {

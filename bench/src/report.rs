@@ -65,18 +65,29 @@ pub fn table(rows: &[Row]) -> String {
     out
 }
 
-/// The best (meetkit, baseline) results over `rounds` alternating rounds (higher is better):
-/// the round least disturbed by other load counts.
-pub async fn best_of<F, Fut>(rounds: usize, round: F) -> (f64, f64)
+/// The median (meetkit, baseline) results over `rounds` rounds, each running both sides back
+/// to back (higher is better). Short alternating rounds see the same machine conditions on
+/// both sides, and the median ignores the rounds a neighbour disturbed.
+pub async fn median_of<F, Fut>(rounds: usize, round: F) -> (f64, f64)
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = (f64, f64)>,
 {
-    let (mut m, mut b) = (0.0f64, 0.0f64);
+    let (mut m, mut b) = (Vec::new(), Vec::new());
     for _ in 0..rounds.max(1) {
         let (rm, rb) = round().await;
-        m = m.max(rm);
-        b = b.max(rb);
+        m.push(rm);
+        b.push(rb);
     }
-    (m, b)
+    (median(&mut m), median(&mut b))
+}
+
+fn median(v: &mut [f64]) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let mid = v.len() / 2;
+    if v.len() % 2 == 1 {
+        v[mid]
+    } else {
+        (v[mid - 1] + v[mid]) / 2.0
+    }
 }

@@ -145,9 +145,9 @@ impl Transport {
             };
             let method = request.method().clone();
             let outcome = match self.http.execute(request).await {
-                Ok(resp) => {
+                Ok(mut resp) => {
                     let status = resp.status().as_u16();
-                    let headers = resp.headers().clone();
+                    let headers = std::mem::take(resp.headers_mut());
                     match resp.bytes().await {
                         Ok(body) => Ok(RawResponse { status, headers, body }),
                         Err(e) => Err(e),
