@@ -158,7 +158,8 @@ impl Client {
     }
 
     /// Download `url` into `dir`: streamed, resumed, size/MD5-checked, renamed atomically.
-    #[pyo3(signature = (url, dir, *, progress=ProgressArg::Flag(true), file_name=None, expected_size=None, expected_md5=None, overwrite=true))]
+    /// `checksum=False` skips the MD5 (the size is still checked).
+    #[pyo3(signature = (url, dir, *, progress=ProgressArg::Flag(true), file_name=None, expected_size=None, expected_md5=None, overwrite=true, checksum=true))]
     #[allow(clippy::too_many_arguments)]
     fn download(
         &self,
@@ -170,6 +171,7 @@ impl Client {
         expected_size: Option<u64>,
         expected_md5: Option<String>,
         overwrite: bool,
+        checksum: bool,
     ) -> PyResult<Downloaded> {
         let sink = ProgressSink::new(py, progress)?;
         let options = DownloadOptions {
@@ -177,6 +179,7 @@ impl Client {
             expected_size,
             expected_md5,
             overwrite,
+            checksum,
             progress: sink.as_ref().map(|s| s.callback(py)),
             ..DownloadOptions::default()
         };

@@ -154,6 +154,12 @@ def test_download_errors(client: meetkit.Client, tmp_path: Path) -> None:
     assert integrity.value.what == "md5" and integrity.value.expected == "0" * 32
     assert not any((tmp_path / "i").iterdir())
 
+    # checksum=False skips the MD5 (the file still arrives whole); asking for one anyway is refused.
+    unchecked = client.download(url, tmp_path / "u", checksum=False, progress=False)
+    assert unchecked.md5 == "" and unchecked.path.stat().st_size == unchecked.bytes > 0
+    with pytest.raises(meetkit.InvalidParams, match="checksum"):
+        client.download(url, tmp_path / "u2", checksum=False, expected_md5="0" * 32, progress=False)
+
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
     with pytest.raises(meetkit.IoError) as io:

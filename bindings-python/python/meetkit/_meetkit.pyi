@@ -79,9 +79,11 @@ class Client:
         expected_size: Optional[int] = None,
         expected_md5: Optional[str] = None,
         overwrite: bool = True,
+        checksum: bool = True,
     ) -> "Downloaded":
         """Download ``url`` into ``dir``. ``progress``: True (a tqdm bar when installed and
-        interactive), False/None, or a callable receiving :class:`Progress` (return False to cancel)."""
+        interactive), False/None, or a callable receiving :class:`Progress` (return False to cancel).
+        ``checksum=False`` skips the MD5 check (the size is still checked; ``md5`` is then "")."""
     def events(self, vendor: str, params: _Params = None) -> "EventStream":
         """Events of ``vmr`` (SSE) or ``netease`` (callbacks on ``netease.callback_listen``)."""
     def meeting(self, vendor: str) -> "Meeting":
