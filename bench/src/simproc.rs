@@ -140,13 +140,11 @@ pub fn cpu_time_of(pid: u32) -> Duration {
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks: u64 =
         f.get(11).and_then(|u| u.parse().ok()).unwrap_or(0) + f.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    Duration::from_secs_f64(ticks as f64 / clock_ticks())
+    Duration::from_secs_f64(ticks as f64 / CLOCK_TICKS_PER_SECOND)
 }
 
-fn clock_ticks() -> f64 {
-    // sysconf(_SC_CLK_TCK) is 100 on every Linux this runs on.
-    100.0
-}
+/// sysconf(_SC_CLK_TCK): 100 on every Linux this runs on.
+const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
 
 /// Peak resident set size of this process (VmHWM), in bytes.
 pub fn peak_rss() -> u64 {

@@ -2,8 +2,8 @@
 //!
 //! [`download`] streams one URL into a hidden temporary file next to the final one
 //! (`.<name>.<random>.part`); a writer thread of its own writes and hashes (MD5) the bytes, so
-//! disk and checksum work overlap with receiving and never block the async runtime. A dropped connection is resumed with
-//! `Range: bytes=<written>-` (guarded by `If-Range` when the server sent a validator); a server
+//! disk and checksum work overlap with receiving and never block the async runtime. A dropped
+//! connection is resumed with `Range: bytes=<written>-` (guarded by `If-Range` when the server sent a validator); a server
 //! that answers `200` instead of `206` is read again from zero. Once the body is complete the
 //! file is fsynced, its size and MD5 are checked, and it is renamed atomically to its final
 //! name. Whatever goes wrong — HTTP status, transport, timeout, integrity, cancellation, even a
@@ -221,7 +221,7 @@ impl<'a> Transfer<'a> {
             url,
             shown_url: crate::secret::redact_url(url.as_str()),
             name,
-            sink: Sink::start(file, opts.checksum),
+            sink: Sink::start(file, path.clone(), opts.checksum),
             written: 0,
             total: None,
             content_md5: None,
@@ -300,27 +300,25 @@ impl<'a> Transfer<'a> {
             };
             self.written += chunk.len() as u64;
             if block.is_empty() && chunk.len() >= SINK_BLOCK {
-                self.sink.write(chunk).await.map_err(|e| Error::io(&self.temp.path, e))?;
+                self.sink.write(chunk).await?;
             } else {
                 block.extend_from_slice(&chunk);
                 if block.len() >= SINK_BLOCK {
-                    self.sink.write(block.split().freeze()).await.map_err(|e| Error::io(&self.temp.path, e))?;
+                    self.sink.write(block.split().freeze()).await?;
                 }
             }
             self.report(false)?;
         };
         // Whatever arrived is written, also before resuming after an error (resume starts at `written`).
         if !block.is_empty() {
-            self.sink.write(block.freeze()).await.map_err(|e| Error::io(&self.temp.path, e))?;
+            self.sink.write(block.freeze()).await?;
         }
         received
     }
 
     /// Empties the temporary file and the hash, for a server that sends the whole body again.
     async fn restart(&mut self) -> Result<()> {
-        let path = self.temp.path.clone();
-        let io = |e| Error::io(&path, e);
-        self.sink.restart().await.map_err(io)?;
+        self.sink.restart().await?;
         self.written = 0;
         Ok(())
     }
@@ -349,9 +347,7 @@ impl<'a> Transfer<'a> {
 
     /// Flushes, verifies and renames the temporary file to `final_path`.
     async fn finish(mut self, final_path: &Path, expected_md5: Option<&str>) -> Result<Downloaded> {
-        let path = self.temp.path.clone();
-        let io = |e| Error::io(&path, e);
-        let md5 = self.sink.finish().await.map_err(io)?;
+        let md5 = self.sink.finish().await?;
         self.report(true)?;
         let mismatch = |what, expected: String, actual: String| Error::Integrity {
             path: final_path.to_path_buf(),
@@ -414,6 +410,8 @@ impl<'a> Transfer<'a> {
 /// A write error ends the thread; the next operation returns that error.
 struct Sink {
     ops: mpsc::Sender<SinkOp>,
+    /// The temporary file, named in errors.
+    path: PathBuf,
     /// The thread's error, once it has stopped on one.
     failed: Option<oneshot::Receiver<std::io::Error>>,
 }
@@ -432,7 +430,7 @@ const SINK_QUEUE: usize = 16;
 const SINK_BLOCK: usize = 256 * 1024;
 
 impl Sink {
-    fn start(mut file: std::fs::File, checksum: bool) -> Sink {
+    fn start(mut file: std::fs::File, path: PathBuf, checksum: bool) -> Sink {
         let (ops, mut rx) = mpsc::channel::<SinkOp>(SINK_QUEUE);
         let (fail_tx, failed) = oneshot::channel();
         tokio::task::spawn_blocking(move || {
@@ -464,10 +462,11 @@ impl Sink {
                 let _ = fail_tx.send(e);
             }
         });
-        Sink { ops, failed: Some(failed) }
+        Sink { ops, path, failed: Some(failed) }
     }
 
-    async fn send(&mut self, op: SinkOp) -> std::io::Result<()> {
+    /// Queue `op`; an error is the writer thread's (as an [`Error::Io`] on the temporary file).
+    async fn send(&mut self, op: SinkOp) -> Result<()> {
         if self.ops.send(op).await.is_ok() {
             return Ok(());
         }
@@ -475,34 +474,35 @@ impl Sink {
     }
 
     /// Why the writer thread stopped.
-    async fn error(&mut self) -> std::io::Error {
+    async fn error(&mut self) -> Error {
         let stopped = || std::io::Error::other("the download's writer thread stopped");
-        match self.failed.take() {
+        let e = match self.failed.take() {
             Some(rx) => rx.await.unwrap_or_else(|_| stopped()),
             None => stopped(),
+        };
+        Error::io(&self.path, e)
+    }
+
+    /// Send the op `make` builds around a reply channel and wait for the reply.
+    async fn ask<T>(&mut self, make: impl FnOnce(oneshot::Sender<std::io::Result<T>>) -> SinkOp) -> Result<T> {
+        let (tx, rx) = oneshot::channel();
+        self.send(make(tx)).await?;
+        match rx.await {
+            Ok(r) => r.map_err(|e| Error::io(&self.path, e)),
+            Err(_) => Err(self.error().await),
         }
     }
 
-    async fn write(&mut self, chunk: Bytes) -> std::io::Result<()> {
+    async fn write(&mut self, chunk: Bytes) -> Result<()> {
         self.send(SinkOp::Write(chunk)).await
     }
 
-    async fn restart(&mut self) -> std::io::Result<()> {
-        let (tx, rx) = oneshot::channel();
-        self.send(SinkOp::Restart(tx)).await?;
-        match rx.await {
-            Ok(r) => r,
-            Err(_) => Err(self.error().await),
-        }
+    async fn restart(&mut self) -> Result<()> {
+        self.ask(SinkOp::Restart).await
     }
 
-    async fn finish(&mut self) -> std::io::Result<String> {
-        let (tx, rx) = oneshot::channel();
-        self.send(SinkOp::Finish(tx)).await?;
-        match rx.await {
-            Ok(r) => r,
-            Err(_) => Err(self.error().await),
-        }
+    async fn finish(&mut self) -> Result<String> {
+        self.ask(SinkOp::Finish).await
     }
 }
 
