@@ -185,6 +185,12 @@ struct SimArgs {
     /// First port to bind (avd on N); default: free ports chosen by the OS.
     #[arg(long, value_name = "N")]
     port_base: Option<u16>,
+    /// Accept only the one reading of each ambiguous vendor doc line that meetkit's client
+    /// sends (docs/assumptions.md lists them) — what meetkit's own tests and `--sim` use.
+    /// Without it the simulator is lenient and accepts every plausible reading, for pointing
+    /// your own code at it.
+    #[arg(long)]
+    strict: bool,
 }
 
 #[derive(Args, Debug)]
@@ -411,7 +417,7 @@ fn script_api(args: ScriptApiArgs) -> meetkit::Result<()> {
 }
 
 async fn sim(args: SimArgs) -> meetkit::Result<()> {
-    let options = meetkit_sim::SimOptions { port_base: args.port_base, ..Default::default() };
+    let options = meetkit_sim::SimOptions { port_base: args.port_base, strict: args.strict, ..Default::default() };
     let sim = meetkit_sim::Simulator::start(options)
         .await
         .map_err(|e| Error::config(format!("cannot start the simulator: {e}")))?;

@@ -81,6 +81,11 @@ pub struct SimOptions {
     pub vmr: VmrOptions,
     /// Kedacom meeting-management simulator options.
     pub kedacom: KedacomOptions,
+    /// Strict mode (the default): wherever the vendor docs are ambiguous or silent, accept
+    /// only the one reading meetkit's client sends (each is listed in `docs/assumptions.md`),
+    /// so no test can pass by the simulator's leniency. `false` (`meetkit sim` without
+    /// `--strict`) accepts every plausible reading, for users who point their own code at it.
+    pub strict: bool,
 }
 
 impl Default for SimOptions {
@@ -92,6 +97,7 @@ impl Default for SimOptions {
             netease: NeteaseOptions::default(),
             vmr: VmrOptions::default(),
             kedacom: KedacomOptions::default(),
+            strict: true,
         }
     }
 }
@@ -372,12 +378,12 @@ impl Simulator {
 
         let listener = bind(0).await?;
         let avd_addr = listener.local_addr()?;
-        let avd = Arc::new(avd::Avd::new(opts.avd.clone(), clock.clone(), base_url(avd_addr)));
+        let avd = Arc::new(avd::Avd::new(opts.avd.clone(), clock.clone(), base_url(avd_addr), opts.strict));
         let mut tasks = vec![common::launch(listener, avd::router(avd.clone()), avd, clock.clone(), stop_rx.clone())];
 
         let listener = bind(1).await?;
         let kedacom_addr = listener.local_addr()?;
-        let kedacom = Arc::new(kedacom::Kedacom::new(opts.kedacom.clone(), clock.clone()));
+        let kedacom = Arc::new(kedacom::Kedacom::new(opts.kedacom.clone(), clock.clone(), opts.strict));
         tasks.push(common::launch(listener, kedacom::router(kedacom.clone()), kedacom, clock.clone(), stop_rx.clone()));
 
         let api_listener = bind(2).await?;
@@ -385,7 +391,7 @@ impl Simulator {
         let vmr_api_addr = api_listener.local_addr()?;
         let vmr_mcu_addr = mcu_listener.local_addr()?;
         let mcu_host = base_url(vmr_mcu_addr).trim_start_matches("http://").to_owned();
-        let vmr = Arc::new(vmr::Vmr::new(opts.vmr.clone(), clock.clone(), base_url(vmr_api_addr), mcu_host));
+        let vmr = Arc::new(vmr::Vmr::new(opts.vmr.clone(), clock.clone(), base_url(vmr_api_addr), mcu_host, opts.strict));
         tasks.push(vmr::spawn_ticker(&vmr, stop_rx.clone()));
         let api = Arc::new(vmr::ApiServer(vmr.clone()));
         tasks.push(common::launch(api_listener, vmr::api_router(vmr.clone()), api, clock.clone(), stop_rx.clone()));
@@ -394,7 +400,7 @@ impl Simulator {
 
         let listener = bind(4).await?;
         let netease_addr = listener.local_addr()?;
-        let netease = Arc::new(netease::Netease::new(opts.netease.clone(), clock.clone(), base_url(netease_addr)));
+        let netease = Arc::new(netease::Netease::new(opts.netease.clone(), clock.clone(), base_url(netease_addr), opts.strict));
         tasks.extend(netease.spawn_workers(stop_rx.clone()));
         tasks.push(common::launch(listener, netease::router(netease.clone()), netease, clock, stop_rx));
 

@@ -202,12 +202,15 @@ pub(crate) struct Avd {
     clock: Arc<Clock>,
     pub(crate) ids: Ids,
     state: Mutex<AvdState>,
+    /// Strict mode: accept only the one reading of the docs that meetkit sends
+    /// (see `docs/assumptions.md`); lenient mode accepts every plausible one.
+    pub(crate) strict: bool,
 }
 
 impl Avd {
     /// A fresh simulator.
-    pub(crate) fn new(opts: AvdOptions, clock: Arc<Clock>, base_url: String) -> Self {
-        Avd { opts, base_url, clock, ids: Ids::default(), state: Mutex::new(AvdState::default()) }
+    pub(crate) fn new(opts: AvdOptions, clock: Arc<Clock>, base_url: String, strict: bool) -> Self {
+        Avd { opts, base_url, clock, ids: Ids::default(), state: Mutex::new(AvdState::default()), strict }
     }
 
     /// Run `f` on the state, ticked to the current virtual time.

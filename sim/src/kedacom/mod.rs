@@ -227,12 +227,15 @@ pub(crate) struct Kedacom {
     clock: Arc<Clock>,
     pub(crate) ids: Ids,
     state: Mutex<KedacomState>,
+    /// Strict mode: accept only the one reading of the docs that meetkit sends
+    /// (see `docs/assumptions.md`); lenient mode accepts every plausible one.
+    pub(crate) strict: bool,
 }
 
 impl Kedacom {
     /// A fresh simulator (templates seeded).
-    pub(crate) fn new(opts: KedacomOptions, clock: Arc<Clock>) -> Self {
-        let k = Kedacom { opts, clock, ids: Ids::default(), state: Mutex::new(KedacomState::default()) };
+    pub(crate) fn new(opts: KedacomOptions, clock: Arc<Clock>, strict: bool) -> Self {
+        let k = Kedacom { opts, clock, ids: Ids::default(), state: Mutex::new(KedacomState::default()), strict };
         k.reset();
         k
     }

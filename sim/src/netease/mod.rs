@@ -131,13 +131,16 @@ pub(crate) struct Netease {
     clock: Arc<Clock>,
     state: Mutex<State>,
     pub(crate) callbacks: Arc<callbacks::Callbacks>,
+    /// Strict mode: accept only the one reading of the docs that meetkit sends
+    /// (see `docs/assumptions.md`); lenient mode accepts every plausible one.
+    pub(crate) strict: bool,
 }
 
 impl Netease {
     /// A fresh simulator serving at `base_url`.
-    pub(crate) fn new(opts: NeteaseOptions, clock: Arc<Clock>, base_url: String) -> Self {
+    pub(crate) fn new(opts: NeteaseOptions, clock: Arc<Clock>, base_url: String, strict: bool) -> Self {
         let callbacks = Arc::new(callbacks::Callbacks::new(opts.clone()));
-        Netease { opts, base_url, clock, state: Mutex::new(State::default()), callbacks }
+        Netease { opts, base_url, clock, state: Mutex::new(State::default()), callbacks, strict }
     }
 
     /// Run `f` on the state ticked to the current virtual time; callbacks

@@ -45,13 +45,16 @@ pub(crate) struct Vmr {
     /// placeholder "xxx.xxx.cn" is a bare host, no scheme).
     pub(crate) mcu_host: String,
     state: Mutex<VmrState>,
+    /// Strict mode: accept only the one reading of the docs that meetkit sends
+    /// (see `docs/assumptions.md`); lenient mode accepts every plausible one.
+    pub(crate) strict: bool,
 }
 
 impl Vmr {
     /// A fresh simulator with the seeded rooms.
-    pub(crate) fn new(opts: VmrOptions, clock: Arc<Clock>, api_base: String, mcu_host: String) -> Self {
+    pub(crate) fn new(opts: VmrOptions, clock: Arc<Clock>, api_base: String, mcu_host: String, strict: bool) -> Self {
         let state = Mutex::new(VmrState::new(&opts));
-        Vmr { opts, clock, api_base, mcu_host, state }
+        Vmr { opts, clock, api_base, mcu_host, state, strict }
     }
 
     /// Run `f` on the state, ticked to the current virtual time.
