@@ -49,6 +49,7 @@ impl Failure {
             "auth" => MEETKIT_AUTH,
             "decode" => MEETKIT_DECODE,
             "script" => MEETKIT_SCRIPT,
+            "time_limit" => MEETKIT_TIMEOUT,
             "cancelled" => MEETKIT_CANCELLED,
             "integrity" => MEETKIT_INTEGRITY,
             "io" => MEETKIT_IO,

@@ -26,6 +26,28 @@ pub(crate) fn py_err_attached(error: Error) -> PyErr {
     Python::attach(|py| py_err(py, error))
 }
 
+/// The exception class of an error kind ([`Error::code`]).
+fn class_of_kind(kind: &str) -> &'static str {
+    match kind {
+        "config" => "ConfigError",
+        "unknown_endpoint" => "UnknownEndpoint",
+        "invalid_params" => "InvalidParams",
+        "transport" => "TransportError",
+        "timeout" => "TimeoutError",
+        "http" => "HttpError",
+        "api" => "ApiError",
+        "auth" => "AuthError",
+        "decode" => "DecodeError",
+        "script" => "ScriptError",
+        "time_limit" => "ScriptTimeoutError",
+        "cancelled" => "CancelledError",
+        "integrity" => "IntegrityError",
+        "unsupported" => "Unsupported",
+        "io" => "IoError",
+        _ => "MeetkitError",
+    }
+}
+
 fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
     let module = ERRORS.get_or_try_init(py, || py.import("meetkit.errors").map(Bound::unbind))?.bind(py);
     let attrs = PyDict::new(py);
@@ -97,6 +119,23 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             attrs.set_item("verb", *verb)?;
             attrs.set_item("hint", hint)?;
             "Unsupported"
+        }
+        Error::Uncaught { kind, vendor_code, detail, file, line, column, .. } => {
+            // A script did not catch this error: the class of the error it carries, with the
+            // script position as well.
+            attrs.set_item("code", vendor_code)?;
+            attrs.set_item("message", detail)?;
+            attrs.set_item("file", file)?;
+            attrs.set_item("line", *line)?;
+            attrs.set_item("column", *column)?;
+            class_of_kind(kind)
+        }
+        Error::TimeLimit { limit, file, line, column } => {
+            attrs.set_item("after", limit.as_secs_f64())?;
+            attrs.set_item("file", file)?;
+            attrs.set_item("line", *line)?;
+            attrs.set_item("column", *column)?;
+            "ScriptTimeoutError"
         }
         // A variant newer than this binding: still a MeetkitError with the right text.
         _ => "MeetkitError",

@@ -18,7 +18,13 @@ use tokio_util::sync::CancellationToken;
 const AFTER_HELP: &str = "\
 Exit codes: 0 ok, 2 usage or invalid parameters, 3 the vendor answered with an error,
 4 network/HTTP/timeout, 5 authentication, 6 script error, 7 configuration, 8 file or
-integrity error, 130 cancelled (Ctrl-C).
+integrity error, 124 `run --timeout` reached, 130 interrupted (SIGINT/Ctrl-C), 143
+terminated (SIGTERM), 129 hung up (SIGHUP). An error a script does not catch keeps its
+category (an uncaught vendor error exits 3, bad credentials 5).
+
+On SIGINT, SIGTERM or SIGHUP meetkit stops the work in flight, runs the script's on_exit
+blocks (bounded by --grace), ends every vendor session it opened, then exits; a second
+signal exits at once.
 
 Profiles come from --config FILE, $MEETKIT_CONFIG or ./meetkit.toml; MEETKIT_<VENDOR>_*
 variables override them (e.g. MEETKIT_AVD_BASE_URL, MEETKIT_AVD_ACCESS_KEY,
@@ -131,9 +137,13 @@ struct RunArgs {
     /// A script variable, NAME=VALUE (VALUE is JSON if it parses, else a string). Repeatable.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
-    /// Stop the script after this many seconds.
+    /// Stop the script after this many seconds (its on_exit blocks still run); exit code 124.
     #[arg(long, value_name = "SECS")]
     timeout: Option<f64>,
+    /// After a signal (or --timeout), how long the on_exit blocks may run before meetkit
+    /// gives up on them and exits.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    grace: f64,
 }
 
 #[derive(Args, Debug)]
@@ -340,10 +350,89 @@ async fn call(args: CallArgs) -> meetkit::Result<()> {
     let params = Value::Object(params);
     spec.validate(&params)?;
     let (client, _sim) = connect(&args.target).await?;
-    let result = client.call(vendor, spec.id, params).await?;
+    let result = tokio::select! {
+        r = client.call(vendor, spec.id, params) => r,
+        signal = Signal::next() => Err(signal.cancelled()),
+    };
+    // End every session the call opened (vmr), whatever happened, before the process goes.
+    close(&client).await;
+    let result = result?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{}", serde_json::to_string_pretty(&result).unwrap_or_default());
     Ok(())
+}
+
+/// How long ending the sessions of a client may take when meetkit exits.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// End every vendor session `client` opened (vmr host sessions), bounded by
+/// [`CLOSE_TIMEOUT`]; failures are logged, never fatal (the work itself is done).
+async fn close(client: &Client) {
+    match tokio::time::timeout(CLOSE_TIMEOUT, client.close()).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "ending the vendor sessions failed"),
+        Err(_) => tracing::warn!("ending the vendor sessions took longer than {CLOSE_TIMEOUT:?}; gave up"),
+    }
+}
+
+/// The signals meetkit stops on: each ends the work in flight, runs cleanup and exits with
+/// 128 + the signal number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Signal {
+    Interrupt,
+    Terminate,
+    HangUp,
+}
+
+impl Signal {
+    /// The next SIGINT, SIGTERM or SIGHUP (only SIGINT where the others do not exist).
+    async fn next() -> Signal {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let mut term = signal(SignalKind::terminate()).ok();
+            let mut hup = signal(SignalKind::hangup()).ok();
+            async fn recv(s: Option<&mut tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => Signal::Interrupt,
+                _ = recv(term.as_mut()) => Signal::Terminate,
+                _ = recv(hup.as_mut()) => Signal::HangUp,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            Signal::Interrupt
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+            Signal::HangUp => "SIGHUP",
+        }
+    }
+
+    /// The exit code: 128 + the signal number.
+    fn exit_code(self) -> u8 {
+        match self {
+            Signal::Interrupt => 130,
+            Signal::Terminate => 143,
+            Signal::HangUp => 129,
+        }
+    }
+
+    fn cancelled(self) -> Error {
+        Error::Cancelled { reason: format!("{} received", self.name()) }
+    }
 }
 
 fn endpoints(args: EndpointsArgs) -> meetkit::Result<()> {
@@ -434,7 +523,7 @@ async fn sim(args: SimArgs) -> meetkit::Result<()> {
         sim.vmr_mcu_base_url(),
         sim.netease_base_url()
     );
-    let _ = tokio::signal::ctrl_c().await;
+    let _ = Signal::next().await;
     sim.shutdown().await;
     Ok(())
 }
@@ -457,13 +546,16 @@ async fn webhook(args: WebhookArgs) -> meetkit::Result<()> {
         );
     }
     eprintln!("meetkit webhook: receiving netease callbacks on {listen} — Ctrl-C to stop");
-    loop {
+    let outcome = loop {
         let next = tokio::select! {
             e = events.next() => e,
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = Signal::next() => break Ok(()),
         };
-        let Some(event) = next else { return Ok(()) };
-        let event = event?;
+        let Some(event) = next else { break Ok(()) };
+        let event = match event {
+            Ok(event) => event,
+            Err(e) => break Err(e),
+        };
         let received_at_ms =
             event.received_at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default();
         let line = serde_json::json!({
@@ -475,7 +567,10 @@ async fn webhook(args: WebhookArgs) -> meetkit::Result<()> {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
-    }
+    };
+    drop(events);
+    close(&client).await;
+    outcome
 }
 
 async fn run(args: RunArgs) -> meetkit::Result<()> {
@@ -490,39 +585,72 @@ async fn run(args: RunArgs) -> meetkit::Result<()> {
             source: std::io::Error::new(std::io::ErrorKind::NotFound, "script not found"),
         });
     }
+    let grace = seconds_arg("--grace", args.grace)?;
+    let timeout = args.timeout.map(|t| seconds_arg("--timeout", t)).transpose()?;
     let (client, _sim) = connect(&args.target).await?;
     let cancel = CancellationToken::new();
     let options = ScriptOptions {
         out_dir: args.out.clone(),
         vars,
-        limits: Limits { timeout: args.timeout.map(Duration::from_secs_f64), ..Limits::default() },
+        limits: Limits { timeout, cleanup_timeout: grace, ..Limits::default() },
         cancel: cancel.clone(),
         progress: Some(progress_bars()),
         ..ScriptOptions::default()
     };
     let runtime = tokio::runtime::Handle::current();
     let script = args.script.clone();
-    let task = tokio::task::spawn_blocking(move || meetkit::script::run_file(&script, &client, runtime, options));
+    let script_client = client.clone();
+    let task =
+        tokio::task::spawn_blocking(move || meetkit::script::run_file(&script, &script_client, runtime, options));
     tokio::pin!(task);
+    let mut signalled = None;
     let outcome = tokio::select! {
         r = &mut task => r,
-        _ = tokio::signal::ctrl_c() => {
-            eprintln!("\ncancelling… (on_exit blocks still run; Ctrl-C again to quit at once)");
+        signal = Signal::next() => {
+            signalled = Some(signal);
+            eprintln!(
+                "\n{}: stopping… (on_exit blocks run for at most {}s, then vendor sessions are ended; \
+                 a second signal exits at once)",
+                signal.name(),
+                grace.as_secs_f64()
+            );
             cancel.cancel();
-            tokio::spawn(async {
-                let _ = tokio::signal::ctrl_c().await;
-                std::process::exit(130);
+            tokio::spawn(async move {
+                let second = Signal::next().await;
+                eprintln!("{}: exiting at once", second.name());
+                std::process::exit(i32::from(signal.exit_code()));
             });
-            task.await
+            // on_exit blocks have `grace`; ending the sessions has CLOSE_TIMEOUT on top.
+            match tokio::time::timeout(grace + Duration::from_secs(1), &mut task).await {
+                Ok(r) => r,
+                Err(_) => {
+                    eprintln!("{}: on_exit blocks did not finish within --grace {}s", signal.name(), grace.as_secs_f64());
+                    Ok(Err(signal.cancelled()))
+                }
+            }
         }
     };
-    outcome.map_err(|e| Error::Script {
+    close(&client).await;
+    let result = outcome.map_err(|e| Error::Script {
         message: format!("the script thread failed: {e}"),
         file: None,
         line: None,
         column: None,
-    })??;
-    Ok(())
+    })?;
+    match (result, signalled) {
+        (_, Some(signal)) => Err(signal.cancelled()),
+        (r, None) => r.map(|_| ()),
+    }
+}
+
+/// A number of seconds from the command line: finite, positive and at most a year.
+fn seconds_arg(flag: &str, secs: f64) -> meetkit::Result<Duration> {
+    if !(secs.is_finite() && secs > 0.0 && secs <= 365.0 * 86_400.0) {
+        return Err(Error::config(format!(
+            "{flag} {secs}: expected a number of seconds greater than 0 and at most 31536000"
+        )));
+    }
+    Duration::try_from_secs_f64(secs).map_err(|e| Error::config(format!("{flag} {secs}: {e}")))
 }
 
 /// One indicatif bar per file being downloaded (hidden when stderr is not a terminal).
@@ -574,16 +702,29 @@ fn report(e: &Error) {
     }
 }
 
+/// The exit code of an error, by its kind (an error a script did not catch keeps its kind).
 fn exit_code(e: &Error) -> u8 {
-    match e {
-        Error::InvalidParams { .. } | Error::UnknownEndpoint { .. } | Error::Unsupported { .. } => 2,
-        Error::Api { .. } => 3,
-        Error::Transport { .. } | Error::Timeout { .. } | Error::Http { .. } | Error::Decode { .. } => 4,
-        Error::Auth { .. } => 5,
-        Error::Script { .. } => 6,
-        Error::Config { .. } => 7,
-        Error::Integrity { .. } | Error::Io { .. } => 8,
-        Error::Cancelled { .. } => 130,
+    if let Error::Cancelled { reason } = e {
+        return match reason.as_str() {
+            "SIGTERM received" => 143,
+            "SIGHUP received" => 129,
+            _ => 130,
+        };
+    }
+    // HTTP 401/403 means the credentials were refused, whichever vendor answered.
+    if e.code() == "http" && matches!(e.vendor_code().as_deref(), Some("401" | "403")) {
+        return 5;
+    }
+    match e.code() {
+        "invalid_params" | "unknown_endpoint" | "unsupported" => 2,
+        "api" => 3,
+        "transport" | "timeout" | "http" | "decode" => 4,
+        "auth" => 5,
+        "script" => 6,
+        "config" => 7,
+        "integrity" | "io" => 8,
+        "time_limit" => 124,
+        "cancelled" => 130,
         _ => 1,
     }
 }

@@ -154,13 +154,13 @@ fn run_records_a_meeting_and_leaves_real_files() {
 }
 
 #[test]
-fn uncaught_script_errors_exit_6_with_position_and_vendor_message() {
+fn uncaught_vendor_errors_exit_3_with_position_and_vendor_message() {
     let dir = tempfile::tempdir().unwrap();
     let script = dir.path().join("bad.rhai");
     std::fs::write(&script, "let avd = vendor(\"avd\");\n\navd.call(\"room.read\", #{ room_id: \"nope\" });\n")
         .unwrap();
     let out = meetkit(&["run", "--sim", script.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(6));
+    assert_eq!(out.status.code(), Some(3));
     let err = text(&out.stderr);
     assert!(err.contains("bad.rhai:3:"), "{err}");
     assert!(err.contains("avd room.read: error 40004"), "{err}");

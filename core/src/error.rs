@@ -139,6 +139,46 @@ pub enum Error {
         column: Option<usize>,
     },
 
+    /// A meetkit error that a script raised and did not catch. It keeps the original
+    /// error's kind (so the CLI's exit code, Python's exception class and C's status keep
+    /// their category: an uncaught vendor error is still `api`, bad credentials still
+    /// `auth`) and adds where the script was.
+    #[error("{}", script_message(.detail, .file, *.line, *.column))]
+    Uncaught {
+        /// The original error's [`Error::code`] (`api`, `auth`, `transport`, ...).
+        kind: &'static str,
+        /// The vendor involved, if any.
+        vendor: Option<Vendor>,
+        /// The endpoint involved, if any.
+        endpoint: Option<String>,
+        /// The vendor's own code (or HTTP status), if any.
+        vendor_code: Option<String>,
+        /// Whether the original error was retryable.
+        retryable: bool,
+        /// The original error's text.
+        detail: String,
+        /// The script file, when known.
+        file: Option<String>,
+        /// 1-based line, when known.
+        line: Option<usize>,
+        /// 1-based column, when known.
+        column: Option<usize>,
+    },
+
+    /// A script ran past its wall-clock limit (`meetkit run --timeout`); its `on_exit`
+    /// blocks still ran.
+    #[error("{}", script_message(&format!("script stopped: time limit of {}s reached (--timeout)", .limit.as_secs_f64()), .file, *.line, *.column))]
+    TimeLimit {
+        /// The limit that was reached.
+        limit: Duration,
+        /// The script file, when known.
+        file: Option<String>,
+        /// 1-based line, when known.
+        line: Option<usize>,
+        /// 1-based column, when known.
+        column: Option<usize>,
+    },
+
     /// The operation was cancelled (Ctrl-C, a progress callback, a script's wall-clock limit).
     #[error("cancelled: {reason}")]
     Cancelled {
@@ -225,7 +265,8 @@ fn script_message(message: &str, file: &Option<String>, line: Option<usize>, col
 impl Error {
     /// A stable machine-readable name of the variant: `config`, `unknown_endpoint`,
     /// `invalid_params`, `transport`, `timeout`, `http`, `api`, `auth`, `decode`,
-    /// `script`, `cancelled`, `integrity`, `unsupported`, `io`.
+    /// `script`, `time_limit`, `cancelled`, `integrity`, `unsupported`, `io` (all in
+    /// [`Error::KINDS`]). An [`Error::Uncaught`] reports the kind of the error it carries.
     pub fn code(&self) -> &'static str {
         match self {
             Error::Config { .. } => "config",
@@ -238,6 +279,8 @@ impl Error {
             Error::Auth { .. } => "auth",
             Error::Decode { .. } => "decode",
             Error::Script { .. } => "script",
+            Error::Uncaught { kind, .. } => kind,
+            Error::TimeLimit { .. } => "time_limit",
             Error::Cancelled { .. } => "cancelled",
             Error::Integrity { .. } => "integrity",
             Error::Unsupported { .. } => "unsupported",
@@ -255,6 +298,7 @@ impl Error {
             // Vendors' passing server-side failures (busy, rate limited, internal errors).
             Error::Api { vendor, code, .. } => crate::vendors::is_retryable_code(*vendor, code),
             Error::Integrity { .. } => true,
+            Error::Uncaught { retryable, .. } => *retryable,
             _ => false,
         }
     }
@@ -271,6 +315,7 @@ impl Error {
             | Error::Auth { vendor, .. }
             | Error::Decode { vendor, .. }
             | Error::Unsupported { vendor, .. } => Some(*vendor),
+            Error::Uncaught { vendor, .. } => *vendor,
             _ => None,
         }
     }
@@ -285,6 +330,7 @@ impl Error {
             | Error::Http { endpoint, .. }
             | Error::Api { endpoint, .. }
             | Error::Decode { endpoint, .. } => Some(endpoint),
+            Error::Uncaught { endpoint, .. } => endpoint.as_deref(),
             _ => None,
         }
     }
@@ -294,8 +340,33 @@ impl Error {
         match self {
             Error::Api { code, .. } => Some(code.clone()),
             Error::Http { status, .. } => Some(status.to_string()),
+            Error::Uncaught { vendor_code, .. } => vendor_code.clone(),
             _ => None,
         }
+    }
+
+    /// Every value [`Error::code`] can return.
+    pub const KINDS: &'static [&'static str] = &[
+        "config",
+        "unknown_endpoint",
+        "invalid_params",
+        "transport",
+        "timeout",
+        "http",
+        "api",
+        "auth",
+        "decode",
+        "script",
+        "time_limit",
+        "cancelled",
+        "integrity",
+        "unsupported",
+        "io",
+    ];
+
+    /// The kind named `name`, as the `'static` string [`Error::code`] returns.
+    pub fn kind_named(name: &str) -> Option<&'static str> {
+        Self::KINDS.iter().copied().find(|k| *k == name)
     }
 
     /// Shorthand for a configuration error.

@@ -236,3 +236,54 @@ async fn parameter_errors_name_the_parameter_and_show_the_signature() {
         "{e}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_retries_only_retryable_errors_unless_told_otherwise() {
+    let (_sim, client) = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let source = r#"
+        let avd = vendor("avd");
+        let refused = 0;
+        try { retry(|| { refused += 1; avd.call("room.read", #{ room_id: "nope" }) }, 4, 0.01); } catch (e) {}
+        let failed = 0;
+        try { retry(|| { failed += 1; fail("broken") }, 4, 0.01); } catch (e) {}
+        let forced = 0;
+        try { retry(|| { forced += 1; fail("broken") }, 4, 0.01, true); } catch (e) {}
+        [refused, failed, forced]
+    "#;
+    let (r, _) = run(&client, source, dir.path(), |_| {}).await;
+    // A vendor refusal (40004, not retryable) and a script failure run once; any_error retries.
+    assert_eq!(r.unwrap(), json!([1, 1, 4]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_branches_may_share_captured_handles() {
+    let (_sim, client) = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The documented pattern: closures capturing one vendor handle, one meeting handle, and
+    // a nested parallel, 64 branches, 20 runs: no branch may fail.
+    let source = r#"
+        let avd = vendor("avd");
+        let m = meeting("avd");
+        avd.call("room.create", #{ room_id: "shared", user_id: "ops" });
+        let failures = 0;
+        for run in 0..20 {
+            let blocks = [];
+            for i in 0..64 {
+                if i % 8 == 0 {
+                    blocks.push(|| parallel([|| avd.call("room.read", #{ room_id: "shared" }), || m.can("invite")]));
+                } else if i % 2 == 0 {
+                    blocks.push(|| m.can("start_recording"));
+                } else {
+                    blocks.push(|| avd.call("room.read", #{ room_id: "shared" }));
+                }
+            }
+            for r in parallel(blocks) {
+                if !r.ok { failures += 1; print(`${r.error}`); }
+            }
+        }
+        failures
+    "#;
+    let (r, printed) = run(&client, source, dir.path(), |_| {}).await;
+    assert_eq!(r.unwrap(), json!(0), "{printed:?}");
+}

@@ -18,6 +18,14 @@ HttpError          (an ApiError) bare HTTP error       status (code is its text,
 AuthError          credentials refused                 message
 DecodeError        an undocumented response shape
 ScriptError        a Rhai script failed                message, file, line, column
+ScriptTimeoutError (a ScriptError) its time limit       after (seconds), file, line, column
+=================  ==================================  ==========================================
+
+An error a script raises and does not catch keeps its class (an uncaught vendor error from
+``run_script`` is an :class:`ApiError`, bad credentials an :class:`AuthError`), with the
+script position in ``file``, ``line`` and ``column`` as well.
+
+=================  ==================================  ==========================================
 CancelledError     cancelled (progress callback, ...)  reason
 IntegrityError     download size/MD5 mismatch          path, what, expected, actual
 IoError            a local file operation failed       path, errno (also an OSError)
@@ -43,6 +51,7 @@ __all__ = [
     "AuthError",
     "DecodeError",
     "ScriptError",
+    "ScriptTimeoutError",
     "CancelledError",
     "IntegrityError",
     "IoError",
@@ -150,6 +159,13 @@ class ScriptError(MeetkitError):
     line: Optional[int] = None
     #: 1-based column, when known.
     column: Optional[int] = None
+
+
+class ScriptTimeoutError(ScriptError):
+    """A script ran past its time limit (``timeout=``); its ``on_exit`` blocks still ran."""
+
+    #: The limit that was reached, in seconds.
+    after: float = 0.0
 
 
 class CancelledError(MeetkitError):

@@ -190,11 +190,9 @@ impl Host {
             tokio::select! {
                 r = fut => r,
                 _ = cancel.cancelled() => Err(Error::Cancelled { reason: "the run was cancelled".into() }),
-                _ = expired => Err(Error::Script {
-                    message: time_limit_message(cleanup, limit),
-                    file: None,
-                    line: None,
-                    column: None,
+                _ = expired => Err(match (cleanup, limit) {
+                    (false, Some(limit)) => Error::TimeLimit { limit, file: None, line: None, column: None },
+                    _ => Error::Script { message: time_limit_message(cleanup, limit), file: None, line: None, column: None },
                 }),
             }
         })
@@ -336,6 +334,10 @@ pub(crate) fn throw(e: Error) -> Box<EvalAltResult> {
     Box::new(EvalAltResult::ErrorRuntime(error_map(&e).into(), Position::NONE))
 }
 
+fn time_limit_error(limit: Duration, file: &Option<String>, pos: Position) -> Error {
+    Error::TimeLimit { limit, file: file.clone(), line: pos.line(), column: pos.position() }
+}
+
 fn script_error(message: String, file: &Option<String>, pos: Position) -> Error {
     Error::Script { message, file: file.clone(), line: pos.line(), column: pos.position() }
 }
@@ -357,11 +359,13 @@ fn convert_error(e: EvalAltResult, file: &Option<String>, host: &Host) -> Error 
             if reason == "cancelled" {
                 return Error::Cancelled { reason: "the run was cancelled".into() };
             }
-            let message = match reason.as_str() {
-                "cleanup timeout" => time_limit_message(true, Some(host.options.limits.cleanup_timeout)),
-                _ => time_limit_message(false, host.options.limits.timeout),
-            };
-            script_error(message, file, pos)
+            match (reason.as_str(), host.options.limits.timeout) {
+                ("timeout", Some(limit)) => time_limit_error(limit, file, pos),
+                ("cleanup timeout", _) => {
+                    script_error(time_limit_message(true, Some(host.options.limits.cleanup_timeout)), file, pos)
+                }
+                _ => script_error(time_limit_message(false, host.options.limits.timeout), file, pos),
+            }
         }
         EvalAltResult::ErrorTooManyOperations(_) => script_error(
             format!("script stopped: more than {} operations (a runaway loop?)", host.options.limits.max_operations),
@@ -370,13 +374,33 @@ fn convert_error(e: EvalAltResult, file: &Option<String>, host: &Host) -> Error 
         ),
         EvalAltResult::ErrorRuntime(value, _) => {
             let text = match value.read_lock::<rhai::Map>() {
-                Some(map) => match map.get("kind").map(|k| k.to_string()) {
-                    Some(k) if k == "cancelled" => {
-                        let reason = map.get("message").map(|m| m.to_string()).unwrap_or_default();
-                        return Error::Cancelled { reason: reason.trim_start_matches("cancelled: ").to_string() };
+                Some(map) => {
+                    let field = |k: &str| map.get(k).filter(|v| !v.is_unit()).map(|v| v.to_string());
+                    let detail = field("detail").unwrap_or_else(|| format!("uncaught: {map:?}"));
+                    match field("kind").as_deref().and_then(Error::kind_named) {
+                        Some("cancelled") => {
+                            let reason = field("message").unwrap_or_default();
+                            return Error::Cancelled { reason: reason.trim_start_matches("cancelled: ").to_string() };
+                        }
+                        Some("time_limit") if host.options.limits.timeout.is_some() => {
+                            return time_limit_error(host.options.limits.timeout.unwrap_or_default(), file, pos);
+                        }
+                        Some(kind) if kind != "script" => {
+                            return Error::Uncaught {
+                                kind,
+                                vendor: field("vendor").and_then(|v| v.parse().ok()),
+                                endpoint: field("endpoint"),
+                                vendor_code: field("code").filter(|c| c != kind),
+                                retryable: map.get("retryable").and_then(|r| r.as_bool().ok()).unwrap_or(false),
+                                detail,
+                                file: file.clone(),
+                                line: pos.line(),
+                                column: pos.position(),
+                            };
+                        }
+                        _ => detail,
                     }
-                    _ => map.get("detail").map(|d| d.to_string()).unwrap_or_else(|| format!("uncaught: {map:?}")),
-                },
+                }
                 None => value.to_string(),
             };
             script_error(text, file, pos)
@@ -391,6 +415,20 @@ fn convert_error(e: EvalAltResult, file: &Option<String>, host: &Host) -> Error 
                 }
                 e
             }
+            Error::Uncaught { line: None, kind, vendor, endpoint, vendor_code, retryable, detail, .. } => {
+                Error::Uncaught {
+                    kind,
+                    vendor,
+                    endpoint,
+                    vendor_code,
+                    retryable,
+                    detail,
+                    file: file.clone(),
+                    line: pos.line(),
+                    column: pos.position(),
+                }
+            }
+            Error::TimeLimit { line: None, limit, .. } => time_limit_error(limit, file, pos),
             other => other,
         },
         other => {

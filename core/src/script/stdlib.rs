@@ -81,7 +81,9 @@ print(`${f.file_name}: ${f.bytes} bytes`);"#,
     FnDoc {
         signature: "parallel([closures]) -> [#{ok, value, error}]",
         summary: "Run independent closures concurrently (at most 16 at a time) and collect, in order, each one's \
-                  value (`ok: true`) or error map (`ok: false`).",
+                  value (`ok: true`) or error map (`ok: false`). Branches may share captured vendor and meeting \
+                  handles; each branch works on its own copy of the variables it captured, so assign results \
+                  by returning them, not by changing a captured variable.",
         example: r#"let avd = vendor("avd");
 let results = parallel([
     || avd.call("room.read", #{ room_id: "a" }),
@@ -90,9 +92,13 @@ let results = parallel([
 for r in results { if !r.ok { print(r.error.message); } }"#,
     },
     FnDoc {
-        signature: "retry(|| body, attempts, backoff_secs) -> value",
+        signature: "retry(|| body, attempts, backoff_secs[, any_error]) -> value",
         summary: "Call the closure until it succeeds, at most `attempts` times, waiting `backoff_secs`, then twice as \
-                  long, ... between attempts; rethrows the last error. Cancellation and limits are never retried.",
+                  long, ... between attempts; rethrows the last error. Only errors with `retryable: true` are \
+                  retried (a vendor that is busy, a connection refused before sending) — never an error whose \
+                  outcome is unknown, a parameter error or a vendor refusal. `any_error: true` retries every \
+                  error the body throws (also `fail()`); cancellation and limits are never retried. To retry a \
+                  create safely, look the object up first (see the tutorial).",
         example: r#"let rooms = retry(|| vendor("avd").call("room.list"), 3, 1.0);"#,
     },
     FnDoc {
@@ -333,8 +339,18 @@ pub(crate) fn register(engine: &mut Engine, host: &Arc<Host>) {
     let h = host.clone();
     let params = ["body: Fn", "attempts: int", "backoff_secs: float", "?"];
     reg(engine, "retry", &params, move |ctx: NativeCallContext, f: FnPtr, attempts: rhai::INT, backoff: Dynamic| {
-        retry(&h, &ctx, &f, attempts, seconds(&backoff, "retry backoff")?)
+        retry(&h, &ctx, &f, attempts, seconds(&backoff, "retry backoff")?, false)
     });
+    let h = host.clone();
+    let params = ["body: Fn", "attempts: int", "backoff_secs: float", "any_error: bool", "?"];
+    reg(
+        engine,
+        "retry",
+        &params,
+        move |ctx: NativeCallContext, f: FnPtr, attempts: rhai::INT, backoff: Dynamic, any_error: bool| {
+            retry(&h, &ctx, &f, attempts, seconds(&backoff, "retry backoff")?, any_error)
+        },
+    );
     let h = host.clone();
     reg(engine, "on_exit", &["cleanup: Fn", "()"], move |f: FnPtr| {
         h.on_exit.lock().unwrap_or_else(|p| p.into_inner()).push(f);
@@ -416,7 +432,14 @@ fn wait_until(host: &Host, ctx: &NativeCallContext, f: &FnPtr, timeout: f64, int
     }
 }
 
-fn retry(host: &Host, ctx: &NativeCallContext, f: &FnPtr, attempts: rhai::INT, backoff: f64) -> RhaiResult<Dynamic> {
+fn retry(
+    host: &Host,
+    ctx: &NativeCallContext,
+    f: &FnPtr,
+    attempts: rhai::INT,
+    backoff: f64,
+    any_error: bool,
+) -> RhaiResult<Dynamic> {
     if !(1..=100).contains(&attempts) {
         return Err(format!("retry: attempts must be between 1 and 100, got {attempts}").into());
     }
@@ -424,7 +447,7 @@ fn retry(host: &Host, ctx: &NativeCallContext, f: &FnPtr, attempts: rhai::INT, b
     for attempt in 1..=attempts {
         match f.call_within_context::<Dynamic>(ctx, ()) {
             Ok(v) => return Ok(v),
-            Err(e) if attempt == attempts || !is_retryable_failure(&e) => return Err(e),
+            Err(e) if attempt == attempts || !is_retryable_failure(&e, any_error) => return Err(e),
             Err(e) => {
                 tracing::info!(target: "meetkit::script", attempt, error = %e, "retry: attempt failed");
                 sleep(host, delay.min(86_400.0))?;
@@ -435,15 +458,23 @@ fn retry(host: &Host, ctx: &NativeCallContext, f: &FnPtr, attempts: rhai::INT, b
     unreachable!("the last attempt returns")
 }
 
-/// Everything but cancellation and the script's own limits may be retried.
-fn is_retryable_failure(e: &EvalAltResult) -> bool {
+/// Whether `retry` may run the body again after `e`: only errors that say `retryable: true`,
+/// or (with `any_error`) everything but cancellation and the script's own limits.
+fn is_retryable_failure(e: &EvalAltResult, any_error: bool) -> bool {
     match e {
         EvalAltResult::ErrorTerminated(..) | EvalAltResult::ErrorTooManyOperations(..) => false,
-        EvalAltResult::ErrorRuntime(v, _) => {
-            v.read_lock::<RhaiMap>().and_then(|m| m.get("kind").map(|k| k.to_string())).as_deref() != Some("cancelled")
-        }
-        EvalAltResult::ErrorInFunctionCall(_, _, inner, _) => is_retryable_failure(inner),
-        _ => true,
+        EvalAltResult::ErrorRuntime(v, _) => match v.read_lock::<RhaiMap>() {
+            Some(m) => {
+                let kind = m.get("kind").map(|k| k.to_string());
+                if matches!(kind.as_deref(), Some("cancelled" | "time_limit")) {
+                    return false;
+                }
+                any_error || m.get("retryable").and_then(|r| r.as_bool().ok()).unwrap_or(false)
+            }
+            None => any_error,
+        },
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, _) => is_retryable_failure(inner, any_error),
+        _ => any_error,
     }
 }
 
@@ -458,6 +489,18 @@ fn parallel(ctx: &NativeCallContext, blocks: Array) -> RhaiResult<Array> {
                 .map_err(|b| format!("parallel: item {i} is a {}, not a closure", b.type_name()))
         })
         .collect::<Result<_, _>>()?;
+    // A closure's captured variables are shared (locked) values: branches that use the same
+    // captured vendor or meeting handle at once would collide on its lock ("Data race
+    // detected"). Each branch gets its own copy of what it captured instead; assignments to
+    // captured variables inside a branch are therefore not seen outside it (documented).
+    let blocks: Vec<FnPtr> = blocks
+        .into_iter()
+        .map(|mut f| {
+            let own: Vec<Dynamic> = f.iter_curry().map(Dynamic::flatten_clone).collect();
+            f.set_curry(own);
+            f
+        })
+        .collect();
     let mut results = Array::with_capacity(blocks.len());
     for chunk in blocks.chunks(PARALLEL_WIDTH) {
         let outcomes: Vec<RhaiResult<Dynamic>> = std::thread::scope(|s| {
@@ -473,7 +516,7 @@ fn parallel(ctx: &NativeCallContext, blocks: Array) -> RhaiResult<Array> {
                     m.insert("value".into(), v);
                     m.insert("error".into(), Dynamic::UNIT);
                 }
-                Err(e) if !is_retryable_failure(&e) => return Err(e),
+                Err(e) if !is_retryable_failure(&e, true) => return Err(e),
                 Err(e) => {
                     m.insert("ok".into(), false.into());
                     m.insert("value".into(), Dynamic::UNIT);
