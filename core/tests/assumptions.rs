@@ -1,0 +1,136 @@
+//! `docs/assumptions.md` and the profile options stay in step.
+//!
+//! Every entry has the four fields (Doc, meetkit, Option, Simulator); every option an entry
+//! names is a real field of that profile section; and every profile field that changes how
+//! meetkit reads a vendor doc (everything but addresses, credentials and names) is named by
+//! at least one entry — so a new option cannot ship without its decision written down.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use meetkit::config::Profile;
+use serde_json::json;
+
+/// Profile fields that only say where and who (addresses, credentials, display names):
+/// they decide nothing the docs leave open.
+const PLAIN_SETTINGS: &[(&str, &str)] = &[
+    ("avd", "base_url"),
+    ("avd", "access_key"),
+    ("avd", "secret_key"),
+    ("kedacom", "base_url"),
+    ("kedacom", "consumer_key"),
+    ("kedacom", "consumer_secret"),
+    ("kedacom", "username"),
+    ("kedacom", "password"),
+    ("vmr", "api_server"),
+    ("vmr", "auth"),
+    ("vmr", "account"),
+    ("vmr", "password"),
+    ("vmr", "display_name"),
+    ("netease", "base_url"),
+    ("netease", "app_key"),
+    ("netease", "app_secret"),
+    ("netease", "callback_listen"),
+    ("netease", "callback_path"),
+    ("transport", "connect_timeout_secs"),
+    ("transport", "request_timeout_secs"),
+    ("transport", "read_timeout_secs"),
+    ("transport", "max_attempts"),
+    ("transport", "backoff_base_ms"),
+    ("transport", "backoff_max_ms"),
+    ("transport", "ca_cert"),
+    ("transport", "insecure"),
+];
+
+const SECTIONS: &[&str] = &["avd", "kedacom", "vmr", "netease", "transport"];
+
+/// The fields a profile section accepts, read from the configuration types themselves (an
+/// unknown key's error lists every known one).
+fn fields_of(section: &str) -> BTreeSet<String> {
+    let e = Profile::from_json("probe", &json!({ section: { "__probe__": 0 } })).unwrap_err().to_string();
+    let (_, list) = e.split_once("expected one of ").unwrap_or_else(|| panic!("{section}: {e}"));
+    list.split(", ").map(|f| f.trim().trim_matches(|c| c == '`' || c == ')').to_string()).collect()
+}
+
+struct Entry {
+    key: String,
+    fields: BTreeMap<String, String>,
+}
+
+fn entries(text: &str) -> Vec<Entry> {
+    let mut out: Vec<Entry> = Vec::new();
+    for line in text.lines() {
+        if let Some(head) = line.strip_prefix("### ") {
+            let key = head.split('`').nth(1).unwrap_or_else(|| panic!("entry heading without a `key`: {line}"));
+            out.push(Entry { key: key.to_string(), fields: BTreeMap::new() });
+        } else if let (Some(entry), Some(rest)) = (out.last_mut(), line.strip_prefix("- **")) {
+            if let Some((name, value)) = rest.split_once("**:") {
+                entry.fields.insert(name.to_string(), value.trim().to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn assumptions_and_profile_options_are_in_step() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/assumptions.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let entries = entries(&text);
+    assert!(entries.len() >= 20, "docs/assumptions.md has only {} entries", entries.len());
+
+    let known: BTreeMap<&str, BTreeSet<String>> = SECTIONS.iter().map(|s| (*s, fields_of(s))).collect();
+    let mut named: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut keys = BTreeSet::new();
+    let mut per_vendor: BTreeMap<String, usize> = BTreeMap::new();
+    for e in &entries {
+        assert!(keys.insert(e.key.clone()), "entry `{}` appears twice", e.key);
+        let prefix = e.key.split('.').next().unwrap_or_default();
+        assert!(
+            ["avd", "kedacom", "vmr", "netease", "common"].contains(&prefix),
+            "entry `{}`: the key starts with a vendor id or `common`",
+            e.key
+        );
+        *per_vendor.entry(prefix.to_string()).or_default() += 1;
+        for field in ["Doc", "meetkit", "Option", "Simulator"] {
+            let value = e.fields.get(field).unwrap_or_else(|| panic!("entry `{}` has no **{field}**", e.key));
+            assert!(!value.is_empty(), "entry `{}`: **{field}** is empty", e.key);
+        }
+        let option = &e.fields["Option"];
+        if option == "none" || option.starts_with("none ") || option.starts_with("none;") {
+            continue;
+        }
+        // `[profiles.P.<section>] field` (several may be listed, separated by `;`).
+        for part in option.split(';') {
+            let part = part.trim().trim_matches('`');
+            let Some(rest) = part.strip_prefix("[profiles.P.") else {
+                panic!("entry `{}`: Option must be `[profiles.P.<section>] <field>` or `none`, got {option}", e.key)
+            };
+            let (section, field) = rest.split_once(']').unwrap_or_else(|| panic!("entry `{}`: {option}", e.key));
+            let field = field.trim().trim_matches('`').split_whitespace().next().unwrap_or_default();
+            let section = section.split('.').next().unwrap_or_default();
+            let fields = known.get(section).unwrap_or_else(|| panic!("entry `{}`: no profile section `{section}`", e.key));
+            assert!(
+                fields.contains(field),
+                "entry `{}` names `[profiles.P.{section}] {field}`, which the profile does not have (it has: {})",
+                e.key,
+                fields.iter().cloned().collect::<Vec<_>>().join(", ")
+            );
+            named.insert((section.to_string(), field.to_string()));
+        }
+    }
+    for vendor in ["avd", "kedacom", "vmr", "netease"] {
+        assert!(per_vendor.get(vendor).copied().unwrap_or(0) >= 3, "too few {vendor} entries: {per_vendor:?}");
+    }
+    for (section, fields) in &known {
+        for field in fields {
+            let plain = PLAIN_SETTINGS.contains(&(*section, field.as_str()));
+            let documented = named.contains(&(section.to_string(), field.clone()));
+            assert!(
+                plain || documented,
+                "`[profiles.P.{section}] {field}` changes how meetkit reads a vendor doc but no entry of \
+                 docs/assumptions.md names it: add one (or list it in PLAIN_SETTINGS if it only says where/who)"
+            );
+        }
+    }
+}
