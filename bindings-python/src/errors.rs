@@ -120,15 +120,15 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             attrs.set_item("hint", hint)?;
             "Unsupported"
         }
-        Error::Uncaught { kind, vendor_code, detail, file, line, column, .. } => {
+        Error::Uncaught(u) => {
             // A script did not catch this error: the class of the error it carries, with the
             // script position as well.
-            attrs.set_item("code", vendor_code)?;
-            attrs.set_item("message", detail)?;
-            attrs.set_item("file", file)?;
-            attrs.set_item("line", *line)?;
-            attrs.set_item("column", *column)?;
-            class_of_kind(kind)
+            attrs.set_item("code", &u.vendor_code)?;
+            attrs.set_item("message", &u.detail)?;
+            attrs.set_item("file", &u.file)?;
+            attrs.set_item("line", u.line)?;
+            attrs.set_item("column", u.column)?;
+            class_of_kind(u.kind)
         }
         Error::TimeLimit { limit, file, line, column } => {
             attrs.set_item("after", limit.as_secs_f64())?;

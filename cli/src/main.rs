@@ -107,6 +107,70 @@ Examples:
   meetkit webhook netease --port 8788 --bind 0.0.0.0 --profile prod
   meetkit webhook netease --port 8788 --sim               # the simulator calls back here")]
     Webhook(WebhookArgs),
+    /// What past `meetkit run`s did and left running, from the run journal; stop it.
+    #[command(after_help = "\
+Every `meetkit run` records in the run journal (SQLite; default
+$XDG_STATE_HOME/meetkit/runs.db, or --journal / $MEETKIT_JOURNAL) its calls, what each call
+started (rooms, meetings, recordings, lives, device calls, vmr host sessions) and whether it was
+stopped, and the files it downloaded. A run whose process died (kill -9, power loss) is listed
+as `interrupted`.
+
+Examples:
+  meetkit runs list
+  meetkit runs show 1765071000123-3f2a
+  meetkit runs cleanup 1765071000123-3f2a --dry-run
+  meetkit runs cleanup 1765071000123-3f2a                 # stop recordings, lives, device calls, sessions
+  meetkit runs cleanup 1765071000123-3f2a --end-rooms     # ... and end the rooms and meetings it created
+  meetkit runs list --output json
+
+cleanup uses the profile the run used (its name, or its --profile-json file) unless you give
+--profile/--config/--profile-json; it is idempotent: what is stopped is not touched again.")]
+    Runs(RunsArgs),
+}
+
+#[derive(Args, Debug)]
+struct RunsArgs {
+    #[command(subcommand)]
+    command: RunsCommand,
+    /// The run journal (default: $MEETKIT_JOURNAL, else $XDG_STATE_HOME/meetkit/runs.db).
+    #[arg(long, global = true, value_name = "FILE")]
+    journal: Option<PathBuf>,
+    /// `table` for people, `json` for programs.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
+    output: Output,
+}
+
+#[derive(Subcommand, Debug)]
+enum RunsCommand {
+    /// Every run, newest first, with its status and how much it left running.
+    List,
+    /// One run: its calls, what it started and whether that was stopped, its files.
+    Show {
+        /// The run id (from `meetkit runs list`).
+        id: String,
+    },
+    /// Stop what a run left running (recordings, lives, device calls, sessions).
+    Cleanup {
+        /// The run id (from `meetkit runs list`).
+        id: String,
+        /// Also end the rooms and meetings the run created.
+        #[arg(long)]
+        end_rooms: bool,
+        /// Only list what would be stopped.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        target: Target,
+    },
+}
+
+/// How a command prints its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Output {
+    /// Aligned text for people.
+    Table,
+    /// One JSON document for programs.
+    Json,
 }
 
 #[derive(Args, Debug)]
@@ -144,6 +208,13 @@ struct RunArgs {
     /// gives up on them and exits.
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     grace: f64,
+    /// The run journal to record this run in (default: $MEETKIT_JOURNAL, else
+    /// $XDG_STATE_HOME/meetkit/runs.db); see `meetkit runs`.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_journal")]
+    journal: Option<PathBuf>,
+    /// Do not record this run in the run journal.
+    #[arg(long)]
+    no_journal: bool,
 }
 
 #[derive(Args, Debug)]
@@ -248,6 +319,7 @@ async fn dispatch(command: Command) -> meetkit::Result<()> {
         Command::ScriptApi(args) => script_api(args),
         Command::Sim(args) => sim(args).await,
         Command::Webhook(args) => webhook(args).await,
+        Command::Runs(args) => runs(args).await,
     }
 }
 
@@ -587,7 +659,26 @@ async fn run(args: RunArgs) -> meetkit::Result<()> {
     }
     let grace = seconds_arg("--grace", args.grace)?;
     let timeout = args.timeout.map(|t| seconds_arg("--timeout", t)).transpose()?;
+    let journal = match args.no_journal {
+        true => None,
+        false => Some(open_journal(args.journal.as_deref())?),
+    };
     let (client, _sim) = connect(&args.target).await?;
+    let run_journal = match &journal {
+        Some(j) => Some(j.begin_run(
+            &args.script.display().to_string(),
+            client.profile_name(),
+            &profile_source(&args.target),
+        )?),
+        None => None,
+    };
+    if let Some(rj) = &run_journal {
+        tracing::info!(run = rj.id(), journal = %rj.journal().path().display(), "run journal");
+    }
+    let client = match &run_journal {
+        Some(rj) => client.with_journal(rj.clone()),
+        None => client,
+    };
     let cancel = CancellationToken::new();
     let options = ScriptOptions {
         out_dir: args.out.clone(),
@@ -631,15 +722,212 @@ async fn run(args: RunArgs) -> meetkit::Result<()> {
         }
     };
     close(&client).await;
-    let result = outcome.map_err(|e| Error::Script {
-        message: format!("the script thread failed: {e}"),
-        file: None,
-        line: None,
-        column: None,
-    })?;
-    match (result, signalled) {
-        (_, Some(signal)) => Err(signal.cancelled()),
-        (r, None) => r.map(|_| ()),
+    let result = outcome
+        .map_err(|e| Error::Script {
+            message: format!("the script thread failed: {e}"),
+            file: None,
+            line: None,
+            column: None,
+        })
+        .and_then(|r| r)
+        .map(|_| ());
+    let result = match signalled {
+        Some(signal) => Err(signal.cancelled()),
+        None => result,
+    };
+    if let Some(rj) = &run_journal {
+        rj.finish(result.as_ref().err());
+        let left = rj.journal().run(rj.id()).map(|d| d.run.left_running).unwrap_or(0);
+        if result.is_err() && left > 0 {
+            eprintln!(
+                "run {}: {left} thing(s) it started may still be running; `meetkit runs show {}` lists them, \
+                 `meetkit runs cleanup {}` stops them",
+                rj.id(),
+                rj.id(),
+                rj.id()
+            );
+        }
+    }
+    result
+}
+
+/// Open the run journal at `path`, or the default one.
+fn open_journal(path: Option<&std::path::Path>) -> meetkit::Result<Arc<meetkit::journal::Journal>> {
+    let path = path.map(PathBuf::from).unwrap_or_else(meetkit::journal::Journal::default_path);
+    meetkit::journal::Journal::open(&path).map_err(|e| match e {
+        Error::Config { message } => {
+            Error::config(format!("{message} (give another file with --journal, or run with --no-journal)"))
+        }
+        other => other,
+    })
+}
+
+/// Where a target's profile comes from, as the journal records it (never a secret):
+/// `sim`, `json:<absolute file>`, or `config`.
+fn profile_source(target: &Target) -> String {
+    if target.sim {
+        return "sim".into();
+    }
+    match &target.profile_json {
+        Some(p) => format!("json:{}", std::path::absolute(p).unwrap_or_else(|_| p.clone()).display()),
+        None => "config".into(),
+    }
+}
+
+async fn runs(args: RunsArgs) -> meetkit::Result<()> {
+    use meetkit::journal::{self, RunDetail, RunSummary};
+    let journal = open_journal(args.journal.as_deref())?;
+    let json = args.output == Output::Json;
+    let mut out = std::io::stdout().lock();
+    let when =
+        |t: f64| httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::try_from_secs_f64(t).unwrap_or_default());
+    match args.command {
+        RunsCommand::List => {
+            let list: Vec<RunSummary> = journal.runs()?;
+            if json {
+                let _ = writeln!(out, "{}", serde_json::to_string_pretty(&list).unwrap_or_default());
+                return Ok(());
+            }
+            if list.is_empty() {
+                let _ = writeln!(out, "no runs in {}", journal.path().display());
+                return Ok(());
+            }
+            let _ = writeln!(
+                out,
+                "{:<20} {:<11} {:<29} {:>5} {:>5}  script (profile)",
+                "id", "status", "started", "calls", "left"
+            );
+            for r in list {
+                let _ = writeln!(
+                    out,
+                    "{:<20} {:<11} {:<29} {:>5} {:>5}  {} ({})",
+                    r.id,
+                    r.status.as_str(),
+                    when(r.started_at),
+                    r.calls,
+                    r.left_running,
+                    r.script,
+                    r.profile
+                );
+            }
+        }
+        RunsCommand::Show { id } => {
+            let d: RunDetail = journal.run(&id)?;
+            if json {
+                let _ = writeln!(out, "{}", serde_json::to_string_pretty(&d).unwrap_or_default());
+                return Ok(());
+            }
+            let r = &d.run;
+            let _ = writeln!(
+                out,
+                "run {} — {} ({} {}), pid {}",
+                r.id,
+                r.status.as_str(),
+                r.profile,
+                r.profile_source,
+                r.pid
+            );
+            let _ = writeln!(out, "script:  {}", r.script);
+            let _ = writeln!(out, "started: {}", when(r.started_at));
+            if let Some(e) = r.ended_at {
+                let _ = writeln!(out, "ended:   {}", when(e));
+            }
+            if let Some(e) = &r.error {
+                let _ = writeln!(out, "error:   {e}");
+            }
+            let _ = writeln!(out, "\ncalls ({}):", d.calls.len());
+            for c in &d.calls {
+                let code = c.code.as_deref().map(|c| format!(" {c}")).unwrap_or_default();
+                let _ =
+                    writeln!(out, "  {:<8} {:<32} {}{code} {:.0} ms", c.vendor, c.endpoint, c.outcome, c.duration_ms);
+            }
+            let _ = writeln!(out, "\nstarted ({}, {} still running):", d.resources.len(), r.left_running);
+            for x in &d.resources {
+                let state = match (&x.stopped_by, x.stopped_at) {
+                    (Some(by), Some(_)) => format!("stopped ({by})"),
+                    _ => "RUNNING".to_string(),
+                };
+                let _ = writeln!(
+                    out,
+                    "  {:<8} {:<12} {:<16} by {:<28} stop: {} {}",
+                    x.vendor,
+                    x.kind,
+                    state,
+                    x.start_endpoint,
+                    x.stop_endpoint,
+                    serde_json::Value::Object(x.stop_params.clone())
+                );
+            }
+            let _ = writeln!(out, "\nfiles ({}):", d.files.len());
+            for f in &d.files {
+                let _ = writeln!(out, "  {} {} bytes {}", f.path, f.size, f.md5.as_deref().unwrap_or(""));
+            }
+        }
+        RunsCommand::Cleanup { id, end_rooms, dry_run, target } => {
+            let run = journal.run(&id)?.run;
+            let client = cleanup_client(&run, &target).await?;
+            let steps = journal::cleanup(&journal, &client, &id, end_rooms, dry_run).await;
+            close(&client).await;
+            let steps = steps?;
+            if json {
+                let _ = writeln!(out, "{}", serde_json::to_string_pretty(&steps).unwrap_or_default());
+            } else if steps.is_empty() {
+                let _ = writeln!(out, "run {id}: nothing left running");
+            } else {
+                for s in &steps {
+                    let x = &s.resource;
+                    let detail = s.detail.as_deref().map(|d| format!(" — {d}")).unwrap_or_default();
+                    let _ = writeln!(
+                        out,
+                        "{:<15} {:<8} {:<12} {} {}{detail}",
+                        s.outcome,
+                        x.vendor,
+                        x.kind,
+                        x.stop_endpoint,
+                        serde_json::Value::Object(x.stop_params.clone())
+                    );
+                }
+                if steps.iter().any(|s| s.outcome == "kept") {
+                    let _ = writeln!(out, "(rooms and meetings are kept; --end-rooms ends them)");
+                }
+            }
+            if let Some(failed) = steps.iter().find(|s| s.outcome == "failed") {
+                return Err(Error::config(format!(
+                    "run {id}: could not stop {} {} ({}); run the cleanup again when the server answers",
+                    failed.resource.vendor,
+                    failed.resource.kind,
+                    failed.detail.as_deref().unwrap_or("")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A client for the servers a journaled run used: the given target, else the run's profile.
+async fn cleanup_client(run: &meetkit::journal::RunSummary, target: &Target) -> meetkit::Result<Client> {
+    if target.sim {
+        return Err(Error::config(
+            "--sim starts a new, empty simulator: give the profile the run used (or none: its own is used)",
+        ));
+    }
+    if target.profile.is_some() || target.profile_json.is_some() || target.config.is_some() {
+        return Ok(connect(target).await?.0);
+    }
+    match run.profile_source.as_str() {
+        "sim" => Err(Error::config(format!(
+            "run {} used the in-process simulator (--sim), which ended with it: nothing is left running",
+            run.id
+        ))),
+        source => {
+            let target = Target {
+                sim: false,
+                profile: source.strip_prefix("json:").is_none().then(|| run.profile.clone()).filter(|p| p != "env"),
+                config: None,
+                profile_json: source.strip_prefix("json:").map(PathBuf::from),
+            };
+            Ok(connect(&target).await?.0)
+        }
     }
 }
 

@@ -10,6 +10,7 @@ fn meetkit(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_meetkit"))
         .args(args)
         .current_dir(repo())
+        .env("MEETKIT_JOURNAL", std::env::temp_dir().join("meetkit-cli-tests-runs.db"))
         .env_remove("MEETKIT_CONFIG")
         .env_remove("MEETKIT_PROFILE")
         .output()

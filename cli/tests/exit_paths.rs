@@ -3,116 +3,12 @@
 //! SIGINT), and exit codes keep their category. The simulator runs in this test process, so
 //! its state outlives each `meetkit` process.
 
-use std::io::Read;
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-use meetkit_sim::{SimOptions, Simulator};
+use std::process::{Command, Stdio};
+
+use common::{eventually, finish, signal, text, Sim};
 use serde_json::Value;
-
-struct Sim {
-    runtime: tokio::runtime::Runtime,
-    sim: Option<Simulator>,
-    dir: tempfile::TempDir,
-    profile: PathBuf,
-}
-
-impl Sim {
-    fn start() -> Sim {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let sim = runtime.block_on(Simulator::start(SimOptions::default())).expect("simulator starts");
-        let dir = tempfile::tempdir().unwrap();
-        let profile = dir.path().join("profile.json");
-        std::fs::write(&profile, sim.profile().to_string()).unwrap();
-        Sim { runtime, sim: Some(sim), dir, profile }
-    }
-
-    fn sim(&self) -> &Simulator {
-        self.sim.as_ref().unwrap()
-    }
-
-    fn vmr_state(&self) -> Value {
-        let url = format!("{}/_sim/state", self.sim().vmr_mcu_base_url());
-        self.runtime.block_on(async { reqwest::get(url).await.unwrap().json::<Value>().await.unwrap() })
-    }
-
-    fn avd_state(&self) -> Value {
-        let url = format!("{}/_sim/state", self.sim().avd_base_url());
-        self.runtime.block_on(async { reqwest::get(url).await.unwrap().json::<Value>().await.unwrap() })
-    }
-
-    /// `meetkit <args>` with this simulator's profile.
-    fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_meetkit"));
-        c.args(args)
-            .arg("--profile-json")
-            .arg(&self.profile)
-            .current_dir(self.dir.path())
-            .env_remove("MEETKIT_CONFIG")
-            .env_remove("MEETKIT_PROFILE");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("meetkit runs")
-    }
-
-    fn script(&self, name: &str, source: &str) -> String {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, source).unwrap();
-        path.display().to_string()
-    }
-
-    /// Sessions the simulator still holds, and participants named like meetkit's hosts.
-    fn meetkit_left_in_vmr(&self) -> (usize, usize) {
-        let state = self.vmr_state();
-        let sessions = state["sessions"].as_array().map_or(0, Vec::len);
-        let hosts = state["rooms"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .flat_map(|r| r["participants"].as_array().into_iter().flatten())
-            .filter(|p| p.to_string().contains("meetkit"))
-            .count();
-        (sessions, hosts)
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        if let Some(sim) = self.sim.take() {
-            self.runtime.block_on(sim.shutdown());
-        }
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-/// Wait (bounded) until `cond` holds, polling the simulator.
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < Duration::from_secs(60), "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn signal(child: &Child, name: &str) {
-    let status = Command::new("kill").args([&format!("-{name}"), &child.id().to_string()]).status().unwrap();
-    assert!(status.success(), "kill -{name}");
-}
-
-fn finish(mut child: Child) -> (Option<i32>, String, String) {
-    let status = child.wait().unwrap();
-    let mut out = String::new();
-    let mut err = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-    (status.code(), out, err)
-}
 
 #[test]
 fn ten_calls_in_a_row_leave_no_vmr_session_behind() {

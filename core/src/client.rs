@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use crate::config::Profile;
 use crate::download::{DownloadOptions, Downloaded};
 use crate::endpoint::{self, EndpointSpec};
+use crate::journal::RunJournal;
 use crate::transport::Transport;
 use crate::vendors::{self, VendorApi};
 use crate::{Error, Result, Vendor};
@@ -22,6 +23,8 @@ use crate::{Error, Result, Vendor};
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// The run journal every call and download of this handle is recorded in, if any.
+    journal: Option<RunJournal>,
 }
 
 struct Inner {
@@ -69,7 +72,18 @@ impl Client {
             profile.vmr.clone().map(|c| vendors::vmr::connect(c, t.clone())).transpose()?,
             profile.netease.clone().map(|c| vendors::netease::connect(c, t.clone())).transpose()?,
         ];
-        Ok(Client { inner: Arc::new(Inner { profile: profile.name.clone(), transport, apis }) })
+        Ok(Client { inner: Arc::new(Inner { profile: profile.name.clone(), transport, apis }), journal: None })
+    }
+
+    /// This client, recording every call, what each starts and stops, and every download in
+    /// `journal` (see [`crate::journal`]). Sessions and tokens stay shared with `self`.
+    pub fn with_journal(&self, journal: RunJournal) -> Client {
+        Client { inner: self.inner.clone(), journal: Some(journal) }
+    }
+
+    /// The run journal this client records in, if any.
+    pub fn journal(&self) -> Option<&RunJournal> {
+        self.journal.as_ref()
     }
 
     /// The profile's name.
@@ -105,7 +119,13 @@ impl Client {
         };
         let span = tracing::debug_span!("call", %vendor, endpoint = spec.id);
         let _enter = span.enter();
-        api.call(spec, params).await
+        let Some(journal) = &self.journal else { return api.call(spec, params).await };
+        // Recorded before the result reaches the caller: a run killed right after a call
+        // still knows what the call started.
+        let (started, clock) = (std::time::SystemTime::now(), std::time::Instant::now());
+        let result = api.call(spec, params.clone()).await;
+        journal.call(vendor, spec, &params, &result, started, clock.elapsed());
+        result
     }
 
     /// Subscribe to a vendor's events (see [`crate::events`]); `params` select the source,
@@ -136,7 +156,11 @@ impl Client {
 
     /// Download `url` into `dir` (streamed, resumable, checked; see [`crate::download`]).
     pub async fn download(&self, url: &str, dir: &Path, options: DownloadOptions) -> Result<Downloaded> {
-        crate::download::download(self.inner.transport.http(), url, dir, options).await
+        let done = crate::download::download(self.inner.transport.http(), url, dir, options).await?;
+        if let Some(journal) = &self.journal {
+            journal.file(&done.path, done.bytes, Some(done.md5.as_str()).filter(|m| !m.is_empty()));
+        }
+        Ok(done)
     }
 
     /// Ok if this client has a connection for `vendor`; else the error saying how to add one.

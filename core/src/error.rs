@@ -143,27 +143,8 @@ pub enum Error {
     /// error's kind (so the CLI's exit code, Python's exception class and C's status keep
     /// their category: an uncaught vendor error is still `api`, bad credentials still
     /// `auth`) and adds where the script was.
-    #[error("{}", script_message(.detail, .file, *.line, *.column))]
-    Uncaught {
-        /// The original error's [`Error::code`] (`api`, `auth`, `transport`, ...).
-        kind: &'static str,
-        /// The vendor involved, if any.
-        vendor: Option<Vendor>,
-        /// The endpoint involved, if any.
-        endpoint: Option<String>,
-        /// The vendor's own code (or HTTP status), if any.
-        vendor_code: Option<String>,
-        /// Whether the original error was retryable.
-        retryable: bool,
-        /// The original error's text.
-        detail: String,
-        /// The script file, when known.
-        file: Option<String>,
-        /// 1-based line, when known.
-        line: Option<usize>,
-        /// 1-based column, when known.
-        column: Option<usize>,
-    },
+    #[error("{}", script_message(&.0.detail, &.0.file, .0.line, .0.column))]
+    Uncaught(Box<Uncaught>),
 
     /// A script ran past its wall-clock limit (`meetkit run --timeout`); its `on_exit`
     /// blocks still ran.
@@ -219,6 +200,29 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// The details of an [`Error::Uncaught`]: the error a script did not catch, and where.
+#[derive(Debug, Clone)]
+pub struct Uncaught {
+    /// The original error's [`Error::code`] (`api`, `auth`, `transport`, ...).
+    pub kind: &'static str,
+    /// The vendor involved, if any.
+    pub vendor: Option<Vendor>,
+    /// The endpoint involved, if any.
+    pub endpoint: Option<String>,
+    /// The vendor's own code (or HTTP status), if any.
+    pub vendor_code: Option<String>,
+    /// Whether the original error was retryable.
+    pub retryable: bool,
+    /// The original error's text.
+    pub detail: String,
+    /// The script file, when known.
+    pub file: Option<String>,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
 }
 
 fn suggest(s: &[&'static str]) -> String {
@@ -279,7 +283,7 @@ impl Error {
             Error::Auth { .. } => "auth",
             Error::Decode { .. } => "decode",
             Error::Script { .. } => "script",
-            Error::Uncaught { kind, .. } => kind,
+            Error::Uncaught(u) => u.kind,
             Error::TimeLimit { .. } => "time_limit",
             Error::Cancelled { .. } => "cancelled",
             Error::Integrity { .. } => "integrity",
@@ -298,7 +302,7 @@ impl Error {
             // Vendors' passing server-side failures (busy, rate limited, internal errors).
             Error::Api { vendor, code, .. } => crate::vendors::is_retryable_code(*vendor, code),
             Error::Integrity { .. } => true,
-            Error::Uncaught { retryable, .. } => *retryable,
+            Error::Uncaught(u) => u.retryable,
             _ => false,
         }
     }
@@ -315,7 +319,7 @@ impl Error {
             | Error::Auth { vendor, .. }
             | Error::Decode { vendor, .. }
             | Error::Unsupported { vendor, .. } => Some(*vendor),
-            Error::Uncaught { vendor, .. } => *vendor,
+            Error::Uncaught(u) => u.vendor,
             _ => None,
         }
     }
@@ -330,7 +334,7 @@ impl Error {
             | Error::Http { endpoint, .. }
             | Error::Api { endpoint, .. }
             | Error::Decode { endpoint, .. } => Some(endpoint),
-            Error::Uncaught { endpoint, .. } => endpoint.as_deref(),
+            Error::Uncaught(u) => u.endpoint.as_deref(),
             _ => None,
         }
     }
@@ -340,7 +344,7 @@ impl Error {
         match self {
             Error::Api { code, .. } => Some(code.clone()),
             Error::Http { status, .. } => Some(status.to_string()),
-            Error::Uncaught { vendor_code, .. } => vendor_code.clone(),
+            Error::Uncaught(u) => u.vendor_code.clone(),
             _ => None,
         }
     }

@@ -109,7 +109,8 @@ fn assumptions_and_profile_options_are_in_step() {
             let (section, field) = rest.split_once(']').unwrap_or_else(|| panic!("entry `{}`: {option}", e.key));
             let field = field.trim().trim_matches('`').split_whitespace().next().unwrap_or_default();
             let section = section.split('.').next().unwrap_or_default();
-            let fields = known.get(section).unwrap_or_else(|| panic!("entry `{}`: no profile section `{section}`", e.key));
+            let fields =
+                known.get(section).unwrap_or_else(|| panic!("entry `{}`: no profile section `{section}`", e.key));
             assert!(
                 fields.contains(field),
                 "entry `{}` names `[profiles.P.{section}] {field}`, which the profile does not have (it has: {})",

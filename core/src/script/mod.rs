@@ -32,6 +32,7 @@ use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
 use crate::download::Progress;
+use crate::error::Uncaught;
 use crate::{Client, Error, Result};
 
 mod docs;
@@ -386,7 +387,7 @@ fn convert_error(e: EvalAltResult, file: &Option<String>, host: &Host) -> Error 
                             return time_limit_error(host.options.limits.timeout.unwrap_or_default(), file, pos);
                         }
                         Some(kind) if kind != "script" => {
-                            return Error::Uncaught {
+                            return Error::Uncaught(Box::new(Uncaught {
                                 kind,
                                 vendor: field("vendor").and_then(|v| v.parse().ok()),
                                 endpoint: field("endpoint"),
@@ -396,7 +397,7 @@ fn convert_error(e: EvalAltResult, file: &Option<String>, host: &Host) -> Error 
                                 file: file.clone(),
                                 line: pos.line(),
                                 column: pos.position(),
-                            };
+                            }));
                         }
                         _ => detail,
                     }
@@ -415,18 +416,11 @@ fn convert_error(e: EvalAltResult, file: &Option<String>, host: &Host) -> Error 
                 }
                 e
             }
-            Error::Uncaught { line: None, kind, vendor, endpoint, vendor_code, retryable, detail, .. } => {
-                Error::Uncaught {
-                    kind,
-                    vendor,
-                    endpoint,
-                    vendor_code,
-                    retryable,
-                    detail,
-                    file: file.clone(),
-                    line: pos.line(),
-                    column: pos.position(),
+            Error::Uncaught(mut u) => {
+                if u.line.is_none() {
+                    (u.file, u.line, u.column) = (file.clone(), pos.line(), pos.position());
                 }
+                Error::Uncaught(u)
             }
             Error::TimeLimit { line: None, limit, .. } => time_limit_error(limit, file, pos),
             other => other,

@@ -23,6 +23,7 @@ use crate::{Error, Result, Vendor};
 pub mod auth;
 pub mod endpoints;
 pub mod envelope;
+pub mod lifecycle;
 
 use auth::AvdAuth;
 

@@ -32,6 +32,7 @@ use crate::{Error, Result, Vendor};
 pub mod auth;
 pub mod endpoints;
 pub mod envelope;
+pub mod lifecycle;
 pub mod validate;
 
 pub use endpoints::ENDPOINTS;

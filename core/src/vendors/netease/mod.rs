@@ -32,6 +32,7 @@ use crate::{Error, Result, Vendor};
 
 pub mod endpoints;
 pub mod envelope;
+pub mod lifecycle;
 pub mod model;
 pub mod sign;
 pub mod webhook;

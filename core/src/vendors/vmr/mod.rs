@@ -35,6 +35,7 @@ use crate::{Error, Result, Vendor};
 pub mod endpoints;
 pub mod envelope;
 pub mod event;
+pub mod lifecycle;
 pub mod session;
 pub mod sse;
 pub mod stream;

@@ -1,0 +1,133 @@
+//! A simulator in the test process (its state outlives each `meetkit` process) and helpers
+//! to run the `meetkit` binary against it.
+
+#![allow(dead_code)]
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use meetkit_sim::{SimOptions, Simulator};
+use serde_json::Value;
+
+pub struct Sim {
+    pub runtime: tokio::runtime::Runtime,
+    sim: Option<Simulator>,
+    pub dir: tempfile::TempDir,
+    pub profile: PathBuf,
+}
+
+impl Sim {
+    pub fn start() -> Sim {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let sim = runtime.block_on(Simulator::start(SimOptions::default())).expect("simulator starts");
+        let dir = tempfile::tempdir().unwrap();
+        let profile = dir.path().join("profile.json");
+        std::fs::write(&profile, sim.profile().to_string()).unwrap();
+        Sim { runtime, sim: Some(sim), dir, profile }
+    }
+
+    /// The run journal every command of this test writes to.
+    pub fn journal(&self) -> PathBuf {
+        self.dir.path().join("runs.db")
+    }
+
+    pub fn sim(&self) -> &Simulator {
+        self.sim.as_ref().unwrap()
+    }
+
+    pub fn vmr_state(&self) -> Value {
+        let url = format!("{}/_sim/state", self.sim().vmr_mcu_base_url());
+        self.runtime.block_on(async { reqwest::get(url).await.unwrap().json::<Value>().await.unwrap() })
+    }
+
+    pub fn avd_state(&self) -> Value {
+        let url = format!("{}/_sim/state", self.sim().avd_base_url());
+        self.runtime.block_on(async { reqwest::get(url).await.unwrap().json::<Value>().await.unwrap() })
+    }
+
+    /// `meetkit <args>` with this simulator's profile.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_meetkit"));
+        c.args(args)
+            .arg("--profile-json")
+            .arg(&self.profile)
+            .current_dir(self.dir.path())
+            .env("MEETKIT_JOURNAL", self.journal())
+            .env_remove("MEETKIT_CONFIG")
+            .env_remove("MEETKIT_PROFILE");
+        c
+    }
+
+    /// `meetkit <args>` with only this test's journal (no profile).
+    pub fn plain(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_meetkit"))
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("MEETKIT_JOURNAL", self.journal())
+            .env_remove("MEETKIT_CONFIG")
+            .env_remove("MEETKIT_PROFILE")
+            .output()
+            .expect("meetkit runs")
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("meetkit runs")
+    }
+
+    pub fn script(&self, name: &str, source: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, source).unwrap();
+        path.display().to_string()
+    }
+
+    /// Sessions the simulator still holds, and participants named like meetkit's hosts.
+    pub fn meetkit_left_in_vmr(&self) -> (usize, usize) {
+        let state = self.vmr_state();
+        let sessions = state["sessions"].as_array().map_or(0, Vec::len);
+        let hosts = state["rooms"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|r| r["participants"].as_array().into_iter().flatten())
+            .filter(|p| p.to_string().contains("meetkit"))
+            .count();
+        (sessions, hosts)
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if let Some(sim) = self.sim.take() {
+            self.runtime.block_on(sim.shutdown());
+        }
+    }
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Wait (bounded) until `cond` holds, polling the simulator.
+pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < Duration::from_secs(60), "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill").args([&format!("-{name}"), &child.id().to_string()]).status().unwrap();
+    assert!(status.success(), "kill -{name}");
+}
+
+pub fn finish(mut child: Child) -> (Option<i32>, String, String) {
+    let status = child.wait().unwrap();
+    let mut out = String::new();
+    let mut err = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    (status.code(), out, err)
+}
