@@ -8,6 +8,25 @@
 //! each response example the capture server serves it and the decoded result must be the
 //! documented payload (envelope stripped) or the typed error with the documented code.
 //!
+//! The test data, per vendor (`{vendor, doc, requests: [...], responses: [...]}`):
+//!
+//! * a request: `id` (`<endpoint>#<example>`), `endpoint`, `doc_ref` (doc number, quoted heading,
+//!   line), `raw` (the example as the doc prints it), `normalised` (the URL or JSON it means),
+//!   `normalisation` (every change made, in words), the documented `method`, `path`, `query`
+//!   (decoded), `secret_query` (compared by presence), `body` (`null` = none; `{kind: json,
+//!   value}`, `{kind: form, fields, secret_fields, json_fields}` (a form field holding JSON
+//!   text), `{kind: multipart, fields}`, `{kind: none}`), `headers` (lower-case name → value),
+//!   `secret_headers`, and `params`: what a caller passes to produce it (`@name`: a test file).
+//!   Values the example does not show (path keys, vmr room and participant) are the doc's own
+//!   example values elsewhere, named in `normalisation`.
+//! * a response: `id`, `endpoint`, `kind` (`success`/`error`), `doc_ref`, `raw`, `normalised`,
+//!   `normalisation`, `http_status`, `expect` (`{payload}` = the documented payload without its
+//!   envelope, or `{error: {kind: api, code, message}}`), `raw_expect` (`same`: the raw text must
+//!   decode the same, it only has quirks meetkit reads leniently — trailing commas, `//`
+//!   comments, U+00A0; `same_or_decode_error`: text no server sends — page breaks, hard-wrapped
+//!   strings, curly quotes, placeholders — may instead give a typed `Decode` error), and
+//!   optionally `params` for the call (else the endpoint's request example's).
+//!
 //! Differences are failures unless listed in `known_differences.json`; a listed difference that
 //! no longer occurs is a failure too, naming the entries to delete. Each test prints
 //! `doc examples: <vendor>: N requests, M responses checked; K known differences` (run with
@@ -246,6 +265,33 @@ impl Run {
             if let Some(detail) = check_outcome(self.vendor, endpoint, expect, &outcome) {
                 self.diff(endpoint, &example, "raw", format!("served as the doc shows it: {detail}"));
             }
+        }
+    }
+
+    /// AVD's get_token failure example as the answer of the token fetch that precedes a call:
+    /// the call fails with [`Error::Auth`] quoting the doc's code, and nothing else is sent.
+    async fn check_avd_token_refusal(&mut self) {
+        let refusal = self.data["responses"].as_array().unwrap().iter().find(|r| r["id"] == "app.get_token#error");
+        let Some(refusal) = refusal.cloned() else { return };
+        let code = s(&refusal["expect"]["error"], "code").to_string();
+        self.server
+            .set_answers(AuthAnswers { avd_get_token: Some(s(&refusal, "raw").to_string()), ..Default::default() });
+        let profile = json!({"avd": {"base_url": self.server.base(), "access_key": AVD_ACCESS_KEY,
+                                     "secret_key": "demo_secret"}, "transport": {"max_attempts": 1}});
+        let fresh = Client::from_profile(&Profile::from_json("docex", &profile).unwrap()).unwrap();
+        self.server.program(Programmed {
+            own_path: "/sdkapi/v2/room/create".into(),
+            status: 200,
+            body: self.answer_for_request("room.create"),
+            content_type: "application/json; charset=utf-8",
+        });
+        let outcome = fresh.call("avd", "room.create", json!({"room_id": "12345123456", "user_id": "10"})).await;
+        self.responses += 1;
+        let ok = matches!(&outcome, Err(Error::Auth { message, .. }) if message.contains(&format!("error {code}")));
+        if !ok || self.server.last_request().is_some() {
+            let detail =
+                format!("expected Error::Auth quoting error {code} and no room.create request, got {outcome:?}");
+            self.diff("app.get_token", "error", "auth", detail);
         }
     }
 
@@ -563,6 +609,9 @@ async fn run(vendor: &'static str) {
     let mut run = Run::new(vendor).await;
     run.check_requests().await;
     run.check_responses().await;
+    if vendor == "avd" {
+        run.check_avd_token_refusal().await;
+    }
     run.finish();
 }
 
