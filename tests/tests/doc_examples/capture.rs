@@ -103,6 +103,12 @@ impl CaptureServer {
     pub fn last_request(&self) -> Option<Captured> {
         self.inner.captured.lock().unwrap().iter().rev().find(|c| !c.auth).cloned()
     }
+
+    /// The last captured request of any kind (when the client sent the example's request to an
+    /// auth path, it was taken for an auth request).
+    pub fn last_any(&self) -> Option<Captured> {
+        self.inner.captured.lock().unwrap().last().cloned()
+    }
 }
 
 async fn handle(
