@@ -166,3 +166,26 @@ fn uncaught_vendor_errors_exit_3_with_position_and_vendor_message() {
     assert!(err.contains("bad.rhai:3:"), "{err}");
     assert!(err.contains("avd room.read: error 40004"), "{err}");
 }
+
+/// The README's exit-code table and `meetkit --help` list the same codes (the behaviour of
+/// each is tested in exit_paths.rs and journal.rs).
+#[test]
+fn readme_exit_code_table_matches_help() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let mut table: Vec<u32> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("| exit code |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .flat_map(|l| {
+            l.split('|').nth(1).unwrap_or_default().split('/').map(|c| c.trim().parse::<u32>().unwrap()).collect::<Vec<_>>()
+        })
+        .collect();
+    table.sort_unstable();
+    assert_eq!(table, [0, 2, 3, 4, 5, 6, 7, 8, 124, 129, 130, 143]);
+    let help = text(&meetkit(&["--help"]).stdout);
+    let codes = help.split("Exit codes:").nth(1).unwrap().split("\n\n").next().unwrap().replace('\n', " ");
+    for code in table {
+        assert!(codes.contains(&format!("{code} ")), "--help's exit codes lack {code}:\n{codes}");
+    }
+}
