@@ -94,6 +94,12 @@ typedef enum meetkit_status {
    */
   MEETKIT_UNSUPPORTED = 14,
   /**
+   * A request that changes something (a create, a start) was sent but its answer was
+   * lost: the server may have done it. meetkit never resends it; look the object up
+   * before trying again.
+   */
+  MEETKIT_OUTCOME_UNKNOWN = 15,
+  /**
    * A required pointer argument was NULL.
    */
   MEETKIT_NULL_ARGUMENT = 100,

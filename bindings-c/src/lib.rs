@@ -70,6 +70,10 @@ pub enum meetkit_status {
     MEETKIT_IO = 13,
     /// The unified meeting API cannot do this verb on this vendor (nothing was sent).
     MEETKIT_UNSUPPORTED = 14,
+    /// A request that changes something (a create, a start) was sent but its answer was
+    /// lost: the server may have done it. meetkit never resends it; look the object up
+    /// before trying again.
+    MEETKIT_OUTCOME_UNKNOWN = 15,
     /// A required pointer argument was NULL.
     MEETKIT_NULL_ARGUMENT = 100,
     /// A string argument was not valid UTF-8.

@@ -34,6 +34,7 @@ fn class_of_kind(kind: &str) -> &'static str {
         "invalid_params" => "InvalidParams",
         "transport" => "TransportError",
         "timeout" => "TimeoutError",
+        "outcome_unknown" => "OutcomeUnknownError",
         "http" => "HttpError",
         "api" => "ApiError",
         "auth" => "AuthError",
@@ -69,6 +70,10 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
         Error::Transport { before_send, .. } => {
             attrs.set_item("before_send", *before_send)?;
             "TransportError"
+        }
+        Error::OutcomeUnknown { message, .. } => {
+            attrs.set_item("message", message)?;
+            "OutcomeUnknownError"
         }
         Error::Timeout { after, .. } => {
             attrs.set_item("after", after.as_secs_f64())?;

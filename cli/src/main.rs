@@ -1006,7 +1006,7 @@ fn exit_code(e: &Error) -> u8 {
     match e.code() {
         "invalid_params" | "unknown_endpoint" | "unsupported" => 2,
         "api" => 3,
-        "transport" | "timeout" | "http" | "decode" => 4,
+        "transport" | "timeout" | "outcome_unknown" | "http" | "decode" => 4,
         "auth" => 5,
         "script" => 6,
         "config" => 7,

@@ -65,6 +65,19 @@ pub enum Error {
         before_send: bool,
     },
 
+    /// A request that changes something (a create, a start) was sent, but its answer was lost
+    /// (connection reset mid-way, no answer in time): the server may have done it. Never
+    /// retried by meetkit; look the object up before trying again.
+    #[error("{vendor} {endpoint}: outcome unknown: sent; the server may have done it ({message})")]
+    OutcomeUnknown {
+        /// The vendor.
+        vendor: Vendor,
+        /// The endpoint id.
+        endpoint: String,
+        /// What happened to the answer.
+        message: String,
+    },
+
     /// No answer within the configured time.
     #[error("{vendor} {endpoint}: timed out after {}", humantime(*.after))]
     Timeout {
@@ -268,7 +281,7 @@ fn script_message(message: &str, file: &Option<String>, line: Option<usize>, col
 
 impl Error {
     /// A stable machine-readable name of the variant: `config`, `unknown_endpoint`,
-    /// `invalid_params`, `transport`, `timeout`, `http`, `api`, `auth`, `decode`,
+    /// `invalid_params`, `transport`, `timeout`, `outcome_unknown`, `http`, `api`, `auth`, `decode`,
     /// `script`, `time_limit`, `cancelled`, `integrity`, `unsupported`, `io` (all in
     /// [`Error::KINDS`]). An [`Error::Uncaught`] reports the kind of the error it carries.
     pub fn code(&self) -> &'static str {
@@ -278,6 +291,7 @@ impl Error {
             Error::InvalidParams { .. } => "invalid_params",
             Error::Transport { .. } => "transport",
             Error::Timeout { .. } => "timeout",
+            Error::OutcomeUnknown { .. } => "outcome_unknown",
             Error::Http { .. } => "http",
             Error::Api { .. } => "api",
             Error::Auth { .. } => "auth",
@@ -314,6 +328,7 @@ impl Error {
             | Error::InvalidParams { vendor, .. }
             | Error::Transport { vendor, .. }
             | Error::Timeout { vendor, .. }
+            | Error::OutcomeUnknown { vendor, .. }
             | Error::Http { vendor, .. }
             | Error::Api { vendor, .. }
             | Error::Auth { vendor, .. }
@@ -331,6 +346,7 @@ impl Error {
             | Error::InvalidParams { endpoint, .. }
             | Error::Transport { endpoint, .. }
             | Error::Timeout { endpoint, .. }
+            | Error::OutcomeUnknown { endpoint, .. }
             | Error::Http { endpoint, .. }
             | Error::Api { endpoint, .. }
             | Error::Decode { endpoint, .. } => Some(endpoint),
@@ -356,6 +372,7 @@ impl Error {
         "invalid_params",
         "transport",
         "timeout",
+        "outcome_unknown",
         "http",
         "api",
         "auth",

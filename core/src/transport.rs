@@ -179,6 +179,15 @@ impl Transport {
                         tokio::time::sleep(delay).await;
                         continue;
                     }
+                    if !before_send && !idempotent {
+                        // The request may have reached the server and been acted on.
+                        let what = if e.is_timeout() {
+                            format!("no answer within {}s", timeout.as_secs_f64())
+                        } else {
+                            describe(e)
+                        };
+                        return Err(Error::OutcomeUnknown { vendor, endpoint: endpoint.to_string(), message: what });
+                    }
                     if e.is_timeout() {
                         return Err(Error::Timeout { vendor, endpoint: endpoint.to_string(), after: timeout });
                     }
@@ -205,10 +214,14 @@ fn secs(s: f64) -> Duration {
     Duration::from_secs_f64(s.max(0.001))
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is rare for APIs and is ignored).
+/// `Retry-After`, in seconds or as an HTTP-date (a date in the past means now).
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
-    v.trim().parse::<u64>().ok().map(Duration::from_secs)
+    let v = headers.get(reqwest::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(std::time::SystemTime::now()).unwrap_or_default())
 }
 
 /// A reqwest error as text, without the URL (which may hold a token) and with its causes.
@@ -220,6 +233,54 @@ fn describe(e: reqwest::Error) -> String {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let mut h = HeaderMap::new();
+        h.insert(reqwest::header::RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(30));
+        h.insert(reqwest::header::RETRY_AFTER, later.parse().unwrap());
+        let d = retry_after(&h).unwrap();
+        assert!(d > Duration::from_secs(25) && d <= Duration::from_secs(30), "{d:?}");
+        h.insert(reqwest::header::RETRY_AFTER, "Mon, 01 Jan 2001 00:00:00 GMT".parse().unwrap());
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        h.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&h), None);
+    }
+
+    /// A server that reads the request, then closes the connection without answering.
+    async fn hang_up() -> (String, Arc<AtomicUsize>) {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        let h = hits.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else { return };
+                h.fetch_add(1, Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = tokio::io::AsyncReadExt::read(&mut sock, &mut buf).await;
+                drop(sock);
+            }
+        });
+        (url, hits)
+    }
+
+    #[tokio::test]
+    async fn a_lost_answer_to_a_create_is_outcome_unknown_and_not_resent() {
+        let (url, hits) = hang_up().await;
+        let err = fast().send(Vendor::Avd, "room.create", false, |c| c.post(&url)).await.unwrap_err();
+        assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
+        assert_eq!(err.code(), "outcome_unknown");
+        assert!(!err.is_retryable());
+        assert!(err.to_string().contains("the server may have done it"), "{err}");
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
+        // A read is retried, then reported as a transport error.
+        let err = fast().send(Vendor::Avd, "room.read", true, |c| c.get(&url)).await.unwrap_err();
+        assert!(matches!(err, Error::Transport { before_send: false, .. }), "{err:?}");
+        assert_eq!(hits.load(Ordering::SeqCst), 4);
+    }
     use std::sync::Arc;
 
     /// A server answering 503 to the first `fail` requests, then 200 "ok".

@@ -13,6 +13,8 @@ InvalidParams      parameters fail the endpoint table  param, reason
 UnknownEndpoint    (an InvalidParams) unknown id       suggestions
 TransportError     the request could not be delivered  before_send
 TimeoutError       no answer in time (also builtin)    after (seconds)
+OutcomeUnknownError a create/start was sent, its answer message (never retried: look the
+                   lost: the server may have done it   object up before trying again)
 ApiError           the vendor answered with an error   code, message, meaning, request_id
 HttpError          (an ApiError) bare HTTP error       status (code is its text, message the body)
 AuthError          credentials refused                 message
@@ -46,6 +48,7 @@ __all__ = [
     "UnknownEndpoint",
     "TransportError",
     "TimeoutError",
+    "OutcomeUnknownError",
     "ApiError",
     "HttpError",
     "AuthError",
@@ -115,6 +118,14 @@ class TimeoutError(MeetkitError, builtins.TimeoutError):
 
     #: The limit that was hit, in seconds.
     after: float = 0.0
+
+
+class OutcomeUnknownError(MeetkitError):
+    """A request that changes something was sent but its answer was lost: the server may have
+    done it. ``retryable`` is False: look the object up (by its id or name) before trying again."""
+
+    #: What happened to the answer.
+    message: str = ""
 
 
 class ApiError(MeetkitError):
