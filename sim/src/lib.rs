@@ -145,9 +145,16 @@ pub struct NeteaseOptions {
     /// Waits before the resends of a callback that did not get HTTP 200,
     /// each from the previous attempt (doc: 2 s, 4 s, 6 s, 1 h, 1 h).
     pub callback_schedule: Vec<Duration>,
-    /// Multiplier of the real-time resend waits (1.0 = as scheduled; tests
-    /// use e.g. 0.01).
+    /// Multiplier of the resend waits (1.0 = as scheduled; tests use e.g.
+    /// 0.01). The waits are measured on the virtual clock, so advancing it
+    /// (`POST /_sim/clock/advance`) brings a due resend at once.
     pub callback_time_scale: f64,
+    /// Sign every resend anew (fresh Nonce, CurTime of the resend) instead
+    /// of repeating the first attempt's Nonce, CurTime and CheckSum. The doc
+    /// (消息抄送) does not say; default false, the harder case for a
+    /// receiver: its 1 h resends carry a CurTime 1 h and 2 h old (see
+    /// docs/assumptions.md `netease.callback_resend_signing`).
+    pub resign_resends: bool,
     /// Virtual time between a meeting's end and its recordings appearing
     /// (default 60 s).
     pub record_delay: Duration,
@@ -167,6 +174,7 @@ impl Default for NeteaseOptions {
             callback_url: None,
             callback_schedule: [2, 4, 6, 3600, 3600].map(Duration::from_secs).to_vec(),
             callback_time_scale: 1.0,
+            resign_resends: false,
             record_delay: Duration::from_secs(60),
             max_meeting_duration: Duration::from_secs(2 * 3600),
             record_bytes_per_second: 16 * 1024,
@@ -325,6 +333,7 @@ impl std::fmt::Debug for NeteaseOptions {
             .field("callback_url", &self.callback_url)
             .field("callback_schedule", &self.callback_schedule)
             .field("callback_time_scale", &self.callback_time_scale)
+            .field("resign_resends", &self.resign_resends)
             .field("record_delay", &self.record_delay)
             .field("max_meeting_duration", &self.max_meeting_duration)
             .field("record_bytes_per_second", &self.record_bytes_per_second)
@@ -391,7 +400,8 @@ impl Simulator {
         let vmr_api_addr = api_listener.local_addr()?;
         let vmr_mcu_addr = mcu_listener.local_addr()?;
         let mcu_host = base_url(vmr_mcu_addr).trim_start_matches("http://").to_owned();
-        let vmr = Arc::new(vmr::Vmr::new(opts.vmr.clone(), clock.clone(), base_url(vmr_api_addr), mcu_host, opts.strict));
+        let vmr =
+            Arc::new(vmr::Vmr::new(opts.vmr.clone(), clock.clone(), base_url(vmr_api_addr), mcu_host, opts.strict));
         tasks.push(vmr::spawn_ticker(&vmr, stop_rx.clone()));
         let api = Arc::new(vmr::ApiServer(vmr.clone()));
         tasks.push(common::launch(api_listener, vmr::api_router(vmr.clone()), api, clock.clone(), stop_rx.clone()));
@@ -400,7 +410,8 @@ impl Simulator {
 
         let listener = bind(4).await?;
         let netease_addr = listener.local_addr()?;
-        let netease = Arc::new(netease::Netease::new(opts.netease.clone(), clock.clone(), base_url(netease_addr), opts.strict));
+        let netease =
+            Arc::new(netease::Netease::new(opts.netease.clone(), clock.clone(), base_url(netease_addr), opts.strict));
         tasks.extend(netease.spawn_workers(stop_rx.clone()));
         tasks.push(common::launch(listener, netease::router(netease.clone()), netease, clock, stop_rx));
 
