@@ -37,6 +37,8 @@
 //! `POST /_sim/vmr/rooms/{room}/presentation/{start {"uuid"}|frame|stop}`,
 //! `POST /_sim/vmr/calls/{call_uuid}/disconnect {"reason"?}`.
 //! Kedacom extras: `POST /_sim/kedacom/tokens/expire`,
+//! `POST /_sim/kedacom/tokens {"username"?}` (a ready, logged-in token that
+//! needs no cookie, for clients configured with `account_token`),
 //! `POST /_sim/kedacom/booked_confs` (seed a booked conference).
 //!
 //! ```no_run
@@ -209,6 +211,21 @@ pub struct KedacomOptions {
     /// The platform supports RTC access (default true); without it
     /// `enable_rtc` 1 is refused and auto conferences fall back.
     pub platform_rtc: bool,
+    /// Path of the token request (default `/api/v1/system/token`). The
+    /// login flow is not in doc 001; a deployment's gateway may differ,
+    /// so the three paths can be changed (they must not collide with
+    /// `/api/v1/mc/*`).
+    pub token_path: String,
+    /// Path of the login request (default `/api/v1/system/login`).
+    pub login_path: String,
+    /// Path of the heartbeat, with the token as the `{account_token}`
+    /// segment (default `/api/v1/system/token/{account_token}/heartbeat`).
+    pub heartbeat_path: String,
+    /// How an unknown, expired or logged-out token (10002) or a missing
+    /// login cookie (10004) is answered. `None` (default): HTTP 401 with
+    /// the failure envelope; `Some(code)`: HTTP 200 with `error_code` =
+    /// `code` (a gateway that reports expiry in the envelope).
+    pub expiry_code: Option<i64>,
 }
 
 impl Default for KedacomOptions {
@@ -224,6 +241,10 @@ impl Default for KedacomOptions {
             api_level: 3,
             resources_per_size: 10,
             platform_rtc: true,
+            token_path: "/api/v1/system/token".into(),
+            login_path: "/api/v1/system/login".into(),
+            heartbeat_path: "/api/v1/system/token/{account_token}/heartbeat".into(),
+            expiry_code: None,
         }
     }
 }
@@ -354,6 +375,10 @@ impl std::fmt::Debug for KedacomOptions {
             .field("api_level", &self.api_level)
             .field("resources_per_size", &self.resources_per_size)
             .field("platform_rtc", &self.platform_rtc)
+            .field("token_path", &self.token_path)
+            .field("login_path", &self.login_path)
+            .field("heartbeat_path", &self.heartbeat_path)
+            .field("expiry_code", &self.expiry_code)
             .finish()
     }
 }
