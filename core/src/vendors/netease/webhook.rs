@@ -493,12 +493,12 @@ mod tests {
         assert_eq!(post(&url, reordered, SECRET, now).await, 200);
         // Forged (wrong secret), older than the 3 h window, more than 300 s ahead, unsigned.
         assert_eq!(post(&url, &body(3, 7), "not-the-secret", now).await, 401);
-        assert_eq!(post(&url, &body(3, 7), SECRET, now - 3 * 3600_000 - 1000).await, 401);
+        assert_eq!(post(&url, &body(3, 7), SECRET, now - 3 * 3_600_000 - 1000).await, 401);
         assert_eq!(post(&url, &body(3, 7), SECRET, now + 301_000).await, 401);
         let status = reqwest::Client::new().post(&url).body(body(3, 7)).send().await.unwrap().status();
         assert_eq!(status, 401);
         // A second, different event, signed 2 h ago (a 1 h resend carrying the first attempt's CurTime).
-        assert_eq!(post(&url, &body(3, 7), SECRET, now - 2 * 3600_000).await, 200);
+        assert_eq!(post(&url, &body(3, 7), SECRET, now - 2 * 3_600_000).await, 200);
         // Signed but not a callback.
         assert_eq!(post(&url, "[1]", SECRET, now).await, 400);
 
@@ -602,13 +602,13 @@ mod tests {
         let t0 = now_ms();
         assert_eq!(post(&url, &body(1, 1), SECRET, t0).await, 200);
         // 2 h later on the receiver's clock, the last resend with the first CurTime: a duplicate.
-        offset.store(2 * 3600_000 + 12_000, Ordering::SeqCst);
+        offset.store(2 * 3_600_000 + 12_000, Ordering::SeqCst);
         assert_eq!(post(&url, &body(1, 1), SECRET, t0).await, 200);
         assert_eq!(rx.stats().duplicates, 1);
         // Past the window: the same CurTime is refused, and the delivered key has been pruned.
-        offset.store(3 * 3600_000 + 1000, Ordering::SeqCst);
+        offset.store(3 * 3_600_000 + 1000, Ordering::SeqCst);
         assert_eq!(post(&url, &body(1, 1), SECRET, t0).await, 401);
-        assert_eq!(post(&url, &body(2, 1), SECRET, t0 + 3 * 3600_000).await, 200);
+        assert_eq!(post(&url, &body(2, 1), SECRET, t0 + 3 * 3_600_000).await, 200);
         assert_eq!(rx.shared.dedup.lock().unwrap().seen.len(), 1, "the first event's key was pruned");
         let mut events = rx.events().unwrap();
         assert_eq!(events.next().await.unwrap().unwrap().kind, "MEETING_ROOM_START");
