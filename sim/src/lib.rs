@@ -216,10 +216,12 @@ pub struct KedacomOptions {
     /// so the three paths can be changed (they must not collide with
     /// `/api/v1/mc/*`).
     pub token_path: String,
-    /// Path of the login request (default `/api/v1/system/login`).
+    /// Path of the login request (default `/api/v1/system/login`). Empty:
+    /// no login step; a token is the administrator's session already.
     pub login_path: String,
     /// Path of the heartbeat, with the token as the `{account_token}`
     /// segment (default `/api/v1/system/token/{account_token}/heartbeat`).
+    /// Empty: no heartbeat route.
     pub heartbeat_path: String,
     /// How an unknown, expired or logged-out token (10002) or a missing
     /// login cookie (10004) is answered. `None` (default): HTTP 401 with

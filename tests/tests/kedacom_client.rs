@@ -530,3 +530,26 @@ async fn expiry_by_a_listed_code_or_by_http_401() {
     assert_eq!(sim.hits("/api/v1/system/token").await, 2, "HTTP 401: one re-login");
     assert_eq!(sim.hits("/api/v1/mc/resources").await, 3);
 }
+
+/// A gateway whose token alone authenticates (no login step, no heartbeat): `login_path` and
+/// `heartbeat_path` empty in the profile; the client then needs no username or password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_only_gateway_needs_no_login_step() {
+    let kedacom =
+        meetkit_sim::KedacomOptions { login_path: String::new(), heartbeat_path: String::new(), ..Default::default() };
+    let sim = Sim::start_with(SimOptions { kedacom, ..SimOptions::default() }).await;
+    // The default flow's login request finds no route.
+    let e = sim.client().call("kedacom", "platforms.list", json!({})).await.unwrap_err();
+    assert!(matches!(e, Error::Auth { .. }) && e.to_string().contains("system.login"), "{e}");
+    let client = sim.client_with(|p| {
+        let k = p.kedacom.as_mut().unwrap();
+        (k.login_path, k.heartbeat_path, k.username, k.password) = (String::new(), String::new(), None, None);
+        k.heartbeat_secs = 0.05;
+    });
+    client.call("kedacom", "platforms.list", json!({})).await.unwrap();
+    sim.post("kedacom/tokens/expire", json!({})).await;
+    client.call("kedacom", "resources.get", json!({})).await.unwrap();
+    assert_eq!(sim.hits("/api/v1/system/token").await, 3, "one token each for the two clients, one renewal");
+    assert_eq!(sim.hits("/api/v1/system/login").await, 1, "only the default client tried to log in");
+    assert_eq!(sim.heartbeats().await, 0, "no heartbeat path, no heartbeat");
+}

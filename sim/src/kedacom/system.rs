@@ -14,17 +14,22 @@ use axum::Router;
 use serde_json::json;
 
 use super::errors::{self, ApiError};
-use super::state::TokenRec;
+use super::state::{TokenRec, User};
 use super::{answer, authenticate, payload, read_request, sso_cookie, Kedacom};
 use crate::KedacomOptions;
 
 /// Routes (state: the Kedacom simulator).
+/// An empty `login_path` or `heartbeat_path` leaves that step out (a token
+/// then needs no login: it is the administrator's session, without cookie).
 pub(crate) fn routes(opts: &KedacomOptions) -> Router<Arc<Kedacom>> {
-    Router::new()
-        .route(&opts.token_path, post(token))
-        .route(&opts.login_path, post(login))
-        .route("/api/v1/system/logout", post(logout))
-        .route(&opts.heartbeat_path, any(heartbeat))
+    let mut r = Router::new().route(&opts.token_path, post(token)).route("/api/v1/system/logout", post(logout));
+    if !opts.login_path.is_empty() {
+        r = r.route(&opts.login_path, post(login));
+    }
+    if !opts.heartbeat_path.is_empty() {
+        r = r.route(&opts.heartbeat_path, any(heartbeat));
+    }
+    r
 }
 
 /// `oauth_consumer_key` + `oauth_consumer_secret` -> `account_token`.
@@ -39,8 +44,10 @@ async fn token(State(k): State<Arc<Kedacom>>, req: Request) -> Response {
         (_, None) => Err(ApiError::missing("oauth_consumer_secret")),
         (Some(key), Some(secret)) if key == k.opts.consumer_key && secret == k.opts.consumer_secret => {
             let token = k.ids.hex32("token");
+            // Without a login step the token is the administrator's session already.
+            let user = k.opts.login_path.is_empty().then(|| User::new(&k.opts.username, true));
             k.with_state(|st, now| {
-                st.tokens.insert(token.clone(), TokenRec { last_used: now, user: None, cookie: None });
+                st.tokens.insert(token.clone(), TokenRec { last_used: now, user, cookie: None });
             });
             Ok(payload(json!({"account_token": token})))
         }
