@@ -99,8 +99,12 @@ Example:
     #[command(after_help = "\
 Each verified, deduplicated callback is printed to stdout as one JSON line:
   {\"vendor\": \"netease\", \"type\": \"MEETING_ROOM_START\", \"data\": {\"msgType\": 1, \"msgBody\": {...}}, \"received_at_ms\": ...}
-Callbacks with a missing or bad CheckSum or a stale CurTime are refused (401); resends of an
-event already printed are answered 200 and not printed again.
+Callbacks with a missing or bad CheckSum are refused (401), and so is a CurTime more than
+3 hours old (or more than 300 s ahead): NetEase resends an unanswered callback after 2 s, 4 s,
+6 s, 1 h and 1 h and may repeat the first attempt's CurTime, so the last resend can be 2 hours
+old. Change the window with `callback_max_age_secs` in the profile's [netease] section. Resends
+of an event already printed (remembered for at least the window) are answered 200 and not
+printed again.
 
 Examples:
   meetkit webhook netease --port 8788 --profile prod     # callback URL: http://<host>:8788/netease/callback

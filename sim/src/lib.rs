@@ -37,6 +37,8 @@
 //! `POST /_sim/vmr/rooms/{room}/presentation/{start {"uuid"}|frame|stop}`,
 //! `POST /_sim/vmr/calls/{call_uuid}/disconnect {"reason"?}`.
 //! Kedacom extras: `POST /_sim/kedacom/tokens/expire`,
+//! `POST /_sim/kedacom/tokens {"username"?}` (a ready, logged-in token that
+//! needs no cookie, for clients configured with `account_token`),
 //! `POST /_sim/kedacom/booked_confs` (seed a booked conference).
 //!
 //! ```no_run
@@ -145,9 +147,16 @@ pub struct NeteaseOptions {
     /// Waits before the resends of a callback that did not get HTTP 200,
     /// each from the previous attempt (doc: 2 s, 4 s, 6 s, 1 h, 1 h).
     pub callback_schedule: Vec<Duration>,
-    /// Multiplier of the real-time resend waits (1.0 = as scheduled; tests
-    /// use e.g. 0.01).
+    /// Multiplier of the resend waits (1.0 = as scheduled; tests use e.g.
+    /// 0.01). The waits are measured on the virtual clock, so advancing it
+    /// (`POST /_sim/clock/advance`) brings a due resend at once.
     pub callback_time_scale: f64,
+    /// Sign every resend anew (fresh Nonce, CurTime of the resend) instead
+    /// of repeating the first attempt's Nonce, CurTime and CheckSum. The doc
+    /// (消息抄送) does not say; default false, the harder case for a
+    /// receiver: its 1 h resends carry a CurTime 1 h and 2 h old (see
+    /// docs/assumptions.md `netease.callback_resend_signing`).
+    pub resign_resends: bool,
     /// Virtual time between a meeting's end and its recordings appearing
     /// (default 60 s).
     pub record_delay: Duration,
@@ -167,6 +176,7 @@ impl Default for NeteaseOptions {
             callback_url: None,
             callback_schedule: [2, 4, 6, 3600, 3600].map(Duration::from_secs).to_vec(),
             callback_time_scale: 1.0,
+            resign_resends: false,
             record_delay: Duration::from_secs(60),
             max_meeting_duration: Duration::from_secs(2 * 3600),
             record_bytes_per_second: 16 * 1024,
@@ -201,6 +211,23 @@ pub struct KedacomOptions {
     /// The platform supports RTC access (default true); without it
     /// `enable_rtc` 1 is refused and auto conferences fall back.
     pub platform_rtc: bool,
+    /// Path of the token request (default `/api/v1/system/token`). The
+    /// login flow is not in doc 001; a deployment's gateway may differ,
+    /// so the three paths can be changed (they must not collide with
+    /// `/api/v1/mc/*`).
+    pub token_path: String,
+    /// Path of the login request (default `/api/v1/system/login`). Empty:
+    /// no login step; a token is the administrator's session already.
+    pub login_path: String,
+    /// Path of the heartbeat, with the token as the `{account_token}`
+    /// segment (default `/api/v1/system/token/{account_token}/heartbeat`).
+    /// Empty: no heartbeat route.
+    pub heartbeat_path: String,
+    /// How an unknown, expired or logged-out token (10002) or a missing
+    /// login cookie (10004) is answered. `None` (default): HTTP 401 with
+    /// the failure envelope; `Some(code)`: HTTP 200 with `error_code` =
+    /// `code` (a gateway that reports expiry in the envelope).
+    pub expiry_code: Option<i64>,
 }
 
 impl Default for KedacomOptions {
@@ -216,6 +243,10 @@ impl Default for KedacomOptions {
             api_level: 3,
             resources_per_size: 10,
             platform_rtc: true,
+            token_path: "/api/v1/system/token".into(),
+            login_path: "/api/v1/system/login".into(),
+            heartbeat_path: "/api/v1/system/token/{account_token}/heartbeat".into(),
+            expiry_code: None,
         }
     }
 }
@@ -325,6 +356,7 @@ impl std::fmt::Debug for NeteaseOptions {
             .field("callback_url", &self.callback_url)
             .field("callback_schedule", &self.callback_schedule)
             .field("callback_time_scale", &self.callback_time_scale)
+            .field("resign_resends", &self.resign_resends)
             .field("record_delay", &self.record_delay)
             .field("max_meeting_duration", &self.max_meeting_duration)
             .field("record_bytes_per_second", &self.record_bytes_per_second)
@@ -345,6 +377,10 @@ impl std::fmt::Debug for KedacomOptions {
             .field("api_level", &self.api_level)
             .field("resources_per_size", &self.resources_per_size)
             .field("platform_rtc", &self.platform_rtc)
+            .field("token_path", &self.token_path)
+            .field("login_path", &self.login_path)
+            .field("heartbeat_path", &self.heartbeat_path)
+            .field("expiry_code", &self.expiry_code)
             .finish()
     }
 }

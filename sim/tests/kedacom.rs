@@ -40,9 +40,17 @@ impl Kd {
         Kd { sim, http, base }
     }
 
+    /// The JSON answer: HTTP 200, or HTTP 401 for expiry (10002, 10004; the default
+    /// `KedacomOptions::expiry_code` None).
     async fn json(resp: reqwest::Response) -> Value {
-        assert_eq!(resp.status(), StatusCode::OK);
-        resp.json().await.expect("json body")
+        let status = resp.status();
+        let v: Value = resp.json().await.expect("json body");
+        if status == StatusCode::UNAUTHORIZED {
+            assert!(matches!(v["error_code"].as_i64(), Some(10002 | 10004)), "401 only for expiry: {v}");
+        } else {
+            assert_eq!(status, StatusCode::OK, "{v}");
+        }
+        v
     }
 
     async fn form(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
@@ -236,7 +244,7 @@ async fn login_lifecycle_cookie_and_idle_timeout() {
     kd.advance(29.0 * 60.0).await;
     ok(&kd.get(&s, "/platforms", &[]).await);
     kd.advance(29.0 * 60.0).await;
-    let hb = kd.http.get(format!("{}/api/v1/system/token/{}/heartbeat", kd.base, s.token)).send().await.unwrap();
+    let hb = kd.http.post(format!("{}/api/v1/system/token/{}/heartbeat", kd.base, s.token)).send().await.unwrap();
     ok(&Kd::json(hb).await);
     kd.advance(29.0 * 60.0).await;
     let hb = kd.http.post(format!("{}/api/v1/system/token/{}/heartbeat", kd.base, s.token)).send().await.unwrap();
@@ -247,7 +255,8 @@ async fn login_lifecycle_cookie_and_idle_timeout() {
     assert_eq!(code(&kd.get(&other, "/platforms", &[]).await), 10002);
     kd.advance(30.0 * 60.0 + 1.0).await;
     assert_eq!(code(&kd.get(&s, "/platforms", &[]).await), 10002);
-    let hb = kd.http.get(format!("{}/api/v1/system/token/{}/heartbeat", kd.base, s.token)).send().await.unwrap();
+    let hb = kd.http.post(format!("{}/api/v1/system/token/{}/heartbeat", kd.base, s.token)).send().await.unwrap();
+    assert_eq!(hb.status(), StatusCode::UNAUTHORIZED, "expiry is HTTP 401 by default");
     assert_eq!(code(&Kd::json(hb).await), 10002);
 
     // Admin expiry and logout.
@@ -792,4 +801,141 @@ async fn fault_injection_uses_the_vendor_envelope() {
     assert_eq!(kd.get(&s, "/meetings", &[]).await["total"], 0);
     ok(&kd.post(&s, "/confs", &json!({"create_type": 2, "template_id": "sim-public-template"})).await);
     kd.sim.shutdown().await;
+}
+
+/// Expiry is HTTP 401 by default; `expiry_code` makes it HTTP 200 with that code (both for an
+/// expired token and for a missing login cookie).
+#[tokio::test]
+async fn expiry_answer_is_http_401_or_the_configured_code() {
+    let kd = Kd::start().await;
+    let s = kd.login().await;
+    let fake = Session { token: "0".repeat(32), ..s.clone() };
+    let q = [("account_token", fake.token.as_str())];
+    let r = kd.http.get(format!("{}/api/v1/mc/platforms", kd.base)).query(&q).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(code(&r.json().await.unwrap()), 10002);
+
+    for configured in [10002, 777] {
+        let kd = Kd::start_with(KedacomOptions { expiry_code: Some(configured), ..Default::default() }).await;
+        let s = kd.login().await;
+        let fake = Session { token: "0".repeat(32), ..s.clone() };
+        let r = kd.http.get(format!("{}/api/v1/mc/platforms", kd.base)).query(&[("account_token", &fake.token)]);
+        let r = r.header(header::COOKIE, &s.cookie).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(code(&r.json().await.unwrap()), configured);
+        let no_cookie = kd.http.get(format!("{}/api/v1/mc/platforms", kd.base)).query(&[("account_token", &s.token)]);
+        let v: Value = no_cookie.send().await.unwrap().json().await.unwrap();
+        assert_eq!(code(&v), configured, "a missing login cookie too");
+        ok(&kd.get(&s, "/platforms", &[]).await);
+    }
+}
+
+/// The login-flow paths are options; a token issued out of band needs no login and no cookie.
+#[tokio::test]
+async fn custom_login_paths_and_out_of_band_tokens() {
+    let opts = KedacomOptions {
+        token_path: "/gw/oauth/token".into(),
+        login_path: "/gw/session".into(),
+        heartbeat_path: "/gw/token/{account_token}/keepalive".into(),
+        ..Default::default()
+    };
+    let kd = Kd::start_with(opts).await;
+    let creds = [("oauth_consumer_key", "sim-consumer-key"), ("oauth_consumer_secret", "sim-consumer-secret")];
+    assert_eq!(kd.form("/api/v1/system/token", &creds).await.status(), StatusCode::NOT_FOUND);
+    let v = Kd::json(kd.form("/gw/oauth/token", &creds).await).await;
+    let token = v["account_token"].as_str().unwrap().to_owned();
+    let login = [("account_token", token.as_str()), ("username", "sim-admin"), ("password", "sim-password")];
+    let resp = kd.form("/gw/session", &login).await;
+    let cookie = resp.headers()[header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_owned();
+    ok(&Kd::json(resp).await);
+    let s = Session { token: token.clone(), cookie };
+    ok(&kd.get(&s, "/platforms", &[]).await);
+    let hb = kd.http.post(format!("{}/gw/token/{token}/keepalive", kd.base)).send().await.unwrap();
+    ok(&Kd::json(hb).await);
+
+    // Out of band: a ready token, no cookie; the guest's is a guest session.
+    let (st, v) = kd.admin("/_sim/kedacom/tokens", json!({})).await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    let ready = Session { token: v["account_token"].as_str().unwrap().to_owned(), cookie: String::new() };
+    ok(&kd.get(&ready, "/platforms", &[]).await);
+    let (_, v) = kd.admin("/_sim/kedacom/tokens", json!({"username": "sim-guest"})).await;
+    let guest = Session { token: v["account_token"].as_str().unwrap().to_owned(), cookie: String::new() };
+    assert_eq!(code(&kd.post(&guest, "/meeting_room_areas", &json!({"area": "x"})).await), 10005);
+    let (st, _) = kd.admin("/_sim/kedacom/tokens", json!({"username": "nobody"})).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST);
+    // It idles out like any token.
+    kd.advance(31.0 * 60.0).await;
+    assert_eq!(code(&kd.get(&ready, "/platforms", &[]).await), 10002);
+}
+
+/// Where doc 001 is open, strict mode accepts only what meetkit sends; lenient mode the rest.
+#[tokio::test]
+async fn strict_and_lenient_readings_of_doc_001() {
+    for strict in [true, false] {
+        let sim = Simulator::start(SimOptions { strict, ..Default::default() }).await.unwrap();
+        let base = sim.kedacom_base_url();
+        let kd = Kd { sim, http: reqwest::Client::new(), base };
+        let s = kd.login().await;
+        let now = kd.now().await;
+        let accepted = |v: &Value, what: &str| {
+            if strict {
+                assert_eq!(v["success"], 0, "strict refuses {what}: {v}");
+            } else {
+                assert_eq!(v["success"], 1, "lenient accepts {what}: {v}");
+            }
+        };
+        // meetkit's readings pass in both modes.
+        let created = kd.post(&s, "/booked_confs", &booked(now + 3600.0, 60, "form")).await;
+        ok(&created);
+        ok(&kd.delete(&s, &format!("/booked_confs/{}", created["conf_id"].as_str().unwrap())).await);
+        let created = kd.post(&s, "/booked_confs", &booked(now + 3600.0, 60, "form2")).await;
+        ok(&kd.post_delete(&s, &format!("/booked_confs/{}", created["conf_id"].as_str().unwrap())).await);
+
+        // A JSON body instead of the `params` form field.
+        let url = format!("{}/api/v1/mc/booked_confs?account_token={}", kd.base, s.token);
+        let r = kd.http.post(&url).header(header::COOKIE, &s.cookie).json(&booked(now + 7200.0, 60, "json"));
+        let v = Kd::json(r.send().await.unwrap()).await;
+        accepted(&v, "a JSON body");
+        // `params` in the query string of a POST.
+        let text = booked(now + 9000.0, 60, "query").to_string();
+        let r = kd.http.post(format!("{}/api/v1/mc/booked_confs", kd.base)).header(header::COOKIE, &s.cookie);
+        let v =
+            Kd::json(r.query(&[("params", text.as_str())]).form(&[("account_token", &s.token)]).send().await.unwrap())
+                .await;
+        accepted(&v, "params in the query string");
+        // Integer flags as strings and booleans.
+        let mut p = booked(now + 11_000.0, 60, "strings");
+        p["mute"] = json!("1");
+        p["silence"] = json!(false);
+        p["max_join_mt"] = json!("8");
+        let v = kd.post(&s, "/booked_confs", &p).await;
+        accepted(&v, "integer flags as strings/booleans");
+        if !strict {
+            let got = kd.get(&s, &format!("/booked_confs/{}", v["conf_id"].as_str().unwrap()), &[]).await;
+            assert_eq!((got["mute"].clone(), got["max_join_mt"].clone()), (json!(1), json!(8)), "{got}");
+        }
+        // A DELETE whose account_token is only in a form body.
+        let created = kd.post(&s, "/booked_confs", &booked(now + 13_000.0, 60, "del")).await;
+        let url = format!("{}/api/v1/mc/booked_confs/{}", kd.base, created["conf_id"].as_str().unwrap());
+        let r = kd.http.delete(&url).header(header::COOKIE, &s.cookie).form(&[("account_token", &s.token)]);
+        let v = Kd::json(r.send().await.unwrap()).await;
+        accepted(&v, "a DELETE body");
+        // `_method=DELETE` in the query string of a POST.
+        let created = kd.post(&s, "/booked_confs", &booked(now + 15_000.0, 60, "m")).await;
+        let url = format!("{}/api/v1/mc/booked_confs/{}", kd.base, created["conf_id"].as_str().unwrap());
+        let r = kd.http.post(&url).header(header::COOKIE, &s.cookie).query(&[("_method", "DELETE")]);
+        let r = r.form(&[("account_token", &s.token)]).send().await.unwrap();
+        if strict {
+            assert_eq!(code(&Kd::json(r).await), 20001, "a POST to a keyed path is an update");
+        } else {
+            ok(&Kd::json(r).await);
+        }
+        // The heartbeat by GET.
+        let hb = kd.http.get(format!("{}/api/v1/system/token/{}/heartbeat", kd.base, s.token)).send().await.unwrap();
+        if strict {
+            assert_eq!(hb.status(), StatusCode::METHOD_NOT_ALLOWED);
+        } else {
+            ok(&Kd::json(hb).await);
+        }
+    }
 }

@@ -74,9 +74,11 @@ impl Env {
         resp.json().await.expect("json")
     }
 
-    /// Signature headers for `cur_time`.
+    /// Signature headers for `cur_time`, with a nonce not used before (strict mode refuses a
+    /// replayed one).
     fn signed(cur_time: i64) -> Vec<(&'static str, String)> {
-        let nonce = "12345678".to_owned();
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(10_000_000);
+        let nonce = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed).to_string();
         let cur = cur_time.to_string();
         let sum = request_checksum(SECRET, &nonce, &cur);
         vec![("AppKey", KEY.into()), ("Nonce", nonce), ("CurTime", cur), ("CheckSum", sum)]
@@ -195,7 +197,7 @@ async fn signature_rules() {
 
     // Wrong CheckSum, wrong AppKey, wrong secret.
     let mut bad = Env::signed(now_secs());
-    bad[3].1 = request_checksum("other-secret", "12345678", &bad[2].1);
+    bad[3].1 = request_checksum("other-secret", &bad[1].1, &bad[2].1);
     let v = env.raw(path, "{}", &bad).await;
     assert_eq!(code(&v), 401, "{v}");
     assert!(v["requestId"].as_str().unwrap().starts_with("mc_"));
@@ -686,9 +688,13 @@ async fn wait_for(seen: &Arc<Mutex<Vec<Received>>>, n: usize) -> Vec<Received> {
 async fn callbacks_resend_on_schedule_with_valid_signatures() {
     let (url, seen) = receiver(vec![500, 500, 200]).await;
     let scale = 0.1;
-    let env =
-        Env::start_with(NeteaseOptions { callback_url: Some(url), callback_time_scale: scale, ..Default::default() })
-            .await;
+    let opts = NeteaseOptions {
+        callback_url: Some(url),
+        callback_time_scale: scale,
+        resign_resends: true,
+        ..Default::default()
+    };
+    let env = Env::start_with(opts).await;
     let h = env.account(json!({})).await["accountId"].clone();
     let m = env.meeting(json!({"host": h, "type": 1, "subject": "周会"})).await;
     env.call("/v2/meeting/cancel", json!({"meetingUniqueId": m["meetingUniqueId"]})).await;
@@ -705,7 +711,7 @@ async fn callbacks_resend_on_schedule_with_valid_signatures() {
     );
     assert_eq!(mb["type"], 1);
     assert!(mb["time"].as_i64().unwrap() > 1_600_000_000_000);
-    // Fresh nonce per attempt.
+    // resign_resends: a fresh nonce per attempt.
     assert_ne!(got[0].headers["Nonce"], got[1].headers["Nonce"]);
     // Resend waits: 2 s then 4 s, scaled.
     for (i, secs) in [(1, 2.0), (2, 4.0)] {
@@ -809,4 +815,101 @@ async fn lifecycle_callbacks() {
     // Reset forgets the log.
     env.admin("/_sim/reset", json!({})).await;
     assert_eq!(env.admin_get("/_sim/netease/callbacks").await["deliveries"], json!([]));
+}
+
+/// The default (`resign_resends` false): every resend repeats the first attempt's Nonce, CurTime
+/// and CheckSum, and the 1 h resends are due on the virtual clock (advanced, not waited for).
+#[tokio::test]
+async fn resends_reuse_the_first_signature_and_follow_the_virtual_clock() {
+    let (url, seen) = receiver(vec![500; 10]).await;
+    let env = Env::start_with(NeteaseOptions { callback_url: Some(url), ..Default::default() }).await;
+    let h = env.account(json!({})).await["accountId"].clone();
+    let m = env.meeting(json!({"host": h, "type": 1, "subject": "resend"})).await;
+    env.call("/v2/meeting/cancel", json!({"meetingUniqueId": m["meetingUniqueId"]})).await;
+    assert_eq!(wait_for(&seen, 1).await.len(), 1);
+    // Each resend comes when the virtual clock reaches the previous attempt + its interval.
+    for (n, secs) in [(2, 2.0), (3, 4.0), (4, 6.0), (5, 3600.0), (6, 3600.0)] {
+        env.advance(secs - 0.5).await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(seen.lock().unwrap().len(), n - 1, "not due before {secs} s");
+        env.advance(0.5).await;
+        assert_eq!(wait_for(&seen, n).await.len(), n, "attempt {n} after {secs} s");
+    }
+    env.advance(7200.0).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let got = seen.lock().unwrap().clone();
+    assert_eq!(got.len(), 6, "1 attempt + 5 resends, then no more");
+    let first = (&got[0].headers["Nonce"], &got[0].headers["CurTime"], &got[0].headers["CheckSum"]);
+    for r in &got {
+        assert_eq!((&r.headers["Nonce"], &r.headers["CurTime"], &r.headers["CheckSum"]), first);
+        assert_eq!(r.body, got[0].body);
+    }
+    verify(&got[0]);
+    let log = env.admin_get("/_sim/netease/callbacks").await;
+    let d = &log["deliveries"][0];
+    assert_eq!(d["status"], "failed");
+    let at: Vec<f64> = d["attempts"].as_array().unwrap().iter().map(|a| a["at"].as_f64().unwrap()).collect();
+    let age = at[5] - at[0];
+    assert!((7212.0..7215.0).contains(&age), "the last resend is 2 h 0 m 12 s after the first attempt: {age}");
+}
+
+/// `resign_resends`: a resend after a clock advance is signed as that much later.
+#[tokio::test]
+async fn resigned_resends_carry_the_virtual_time_of_the_resend() {
+    let (url, seen) = receiver(vec![500, 500, 500, 500, 200]).await;
+    let opts = NeteaseOptions { callback_url: Some(url), resign_resends: true, ..Default::default() };
+    let env = Env::start_with(opts).await;
+    let h = env.account(json!({})).await["accountId"].clone();
+    let m = env.meeting(json!({"host": h, "type": 1, "subject": "resign"})).await;
+    env.call("/v2/meeting/cancel", json!({"meetingUniqueId": m["meetingUniqueId"]})).await;
+    for (n, secs) in [(2, 2.0), (3, 4.0), (4, 6.0), (5, 3600.0)] {
+        assert_eq!(wait_for(&seen, n - 1).await.len(), n - 1);
+        env.advance(secs).await;
+    }
+    let got = wait_for(&seen, 5).await;
+    assert_eq!(got.len(), 5);
+    let cur = |i: usize| got[i].headers["CurTime"].to_str().unwrap().parse::<i64>().unwrap();
+    let gap = cur(4) - cur(0);
+    assert!((3_612_000..3_614_000).contains(&gap), "signed 1 h 12 s (virtual) after the first: {gap}");
+    for r in &got[1..] {
+        assert_ne!(r.headers["Nonce"], got[0].headers["Nonce"]);
+        let h = |n: &str| r.headers[n].to_str().unwrap().to_owned();
+        assert_eq!(h("CheckSum"), callback_checksum(SECRET, &h("Nonce"), &h("CurTime"), &r.body));
+    }
+}
+
+/// Strict mode accepts only what meetkit sends: lowercase CheckSum, a Nonce used once,
+/// `Content-Type: application/json`. Lenient mode accepts the other readings.
+#[tokio::test]
+async fn strict_signature_readings_and_their_lenient_counterparts() {
+    for strict in [true, false] {
+        let sim = Simulator::start(SimOptions { strict, ..Default::default() }).await.unwrap();
+        let base = sim.netease_base_url();
+        let env = Env { base, http: reqwest::Client::new(), sim };
+        let path = "/v2/meeting/list";
+        let refused = |c: i64, want: i64| if strict { assert_eq!(c, want) } else { assert_eq!(c, 200) };
+        // Uppercase hex CheckSum.
+        let mut upper = Env::signed(now_secs());
+        upper[3].1 = upper[3].1.to_uppercase();
+        refused(code(&env.raw(path, "{}", &upper).await), 401);
+        // The same Nonce twice within the window.
+        let once = Env::signed(now_secs());
+        assert_eq!(code(&env.raw(path, "{}", &once).await), 200);
+        refused(code(&env.raw(path, "{}", &once).await), 401);
+        // No Content-Type, and a non-JSON one.
+        for ct in [None, Some("text/plain")] {
+            let mut req = env.http.post(format!("{}{path}", env.base)).body("{}");
+            if let Some(ct) = ct {
+                req = req.header("Content-Type", ct);
+            }
+            for (k, v) in Env::signed(now_secs()) {
+                req = req.header(k, v);
+            }
+            let v: Value = req.send().await.unwrap().json().await.unwrap();
+            refused(code(&v), 302);
+        }
+        // What meetkit sends passes in both modes (`application/json;charset=utf-8`, checked by raw()).
+        assert_eq!(code(&env.raw(path, "{}", &Env::signed(now_secs())).await), 200);
+        drop(env);
+    }
 }

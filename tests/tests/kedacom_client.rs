@@ -371,7 +371,7 @@ async fn errors_are_typed() {
     assert!(matches!(client.call("kedacom", "confs.stop", json!({})).await, Err(Error::UnknownEndpoint { .. })));
 
     // Wrong credentials: an auth error naming the step, never the secret.
-    let bad = sim.client_with(|p| p.kedacom.as_mut().unwrap().password = meetkit::secret::Secret::new("hunter2"));
+    let bad = sim.client_with(|p| p.kedacom.as_mut().unwrap().password = Some(meetkit::secret::Secret::new("hunter2")));
     let e = bad.call("kedacom", "platforms.list", json!({})).await.unwrap_err();
     assert!(matches!(e, Error::Auth { .. }), "{e:?}");
     let text = format!("{e} {e:?}");
@@ -449,4 +449,107 @@ async fn the_book_and_run_workflow_leaves_the_meeting_file_on_disk() {
     assert_eq!(meeting["state"], 3);
     let rooms = client.call("kedacom", "virtual_meeting_rooms.list", json!({})).await.unwrap();
     assert_eq!(rooms["total"], 0, "{rooms}");
+}
+
+/// A profile with a ready `account_token` (here issued by the simulator out of band, as an SSO
+/// portal would): no token or login request, no cookie; an expired token is an auth error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ready_account_token_replaces_the_login() {
+    let sim = Sim::start().await;
+    let issued = sim.post("kedacom/tokens", json!({})).await;
+    let token = issued["account_token"].as_str().unwrap().to_string();
+    let client = sim.client_with(|p| {
+        let k = p.kedacom.as_mut().unwrap();
+        k.account_token = Some(meetkit::secret::Secret::new(token.clone()));
+        (k.consumer_key, k.consumer_secret, k.username, k.password) = (None, None, None, None);
+    });
+    client.call("kedacom", "platforms.list", json!({})).await.unwrap();
+    client.call("kedacom", "virtual_meeting_rooms.create", vmr_body("Token room")).await.unwrap();
+    assert_eq!(sim.hits("/api/v1/system/token").await + sim.hits("/api/v1/system/login").await, 0);
+
+    sim.post("kedacom/tokens/expire", json!({})).await;
+    let e = client.call("kedacom", "platforms.list", json!({})).await.unwrap_err();
+    assert!(matches!(e, Error::Auth { .. }) && e.to_string().contains("set a new account_token"), "{e}");
+    assert!(!e.to_string().contains(&token));
+    assert_eq!(sim.hits("/api/v1/system/token").await, 0, "nothing to log in with");
+}
+
+/// A gateway on other paths: the simulator is configured with them, the client follows its profile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_follows_the_profile_login_paths() {
+    let kedacom = meetkit_sim::KedacomOptions {
+        token_path: "/gw/oauth/token".into(),
+        login_path: "/gw/session".into(),
+        heartbeat_path: "/gw/token/{account_token}/keepalive".into(),
+        ..Default::default()
+    };
+    let sim = Sim::start_with(SimOptions { kedacom, ..SimOptions::default() }).await;
+    // The defaults do not reach this gateway.
+    let e = sim.client().call("kedacom", "platforms.list", json!({})).await.unwrap_err();
+    assert!(matches!(e, Error::Http { status: 404, .. } | Error::Auth { .. }), "{e:?}");
+    let client = sim.client_with(|p| {
+        let k = p.kedacom.as_mut().unwrap();
+        k.token_path = "/gw/oauth/token".into();
+        k.login_path = "/gw/session".into();
+        k.heartbeat_path = "/gw/token/{account_token}/keepalive".into();
+        k.heartbeat_secs = 0.1;
+    });
+    client.call("kedacom", "platforms.list", json!({})).await.unwrap();
+    assert_eq!((sim.hits("/gw/oauth/token").await, sim.hits("/gw/session").await), (1, 1));
+    tokio::time::timeout(Duration::from_secs(5), async {
+        while !sim.stats().await.keys().any(|p| p.starts_with("/gw/token/") && p.ends_with("/keepalive")) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("a heartbeat on the profile's path");
+    client.close().await.unwrap();
+}
+
+/// Expiry answered with a code (a gateway that does so): re-login only when the profile lists
+/// the code; HTTP 401 (the simulator's default) always counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expiry_by_a_listed_code_or_by_http_401() {
+    let kedacom = meetkit_sim::KedacomOptions { expiry_code: Some(10002), ..Default::default() };
+    let sim = Sim::start_with(SimOptions { kedacom, ..SimOptions::default() }).await;
+    let unlisted = sim.client();
+    let listed = sim.client_with(|p| p.kedacom.as_mut().unwrap().expiry_codes = vec!["10002".into()]);
+    for c in [&unlisted, &listed] {
+        c.call("kedacom", "resources.get", json!({})).await.unwrap();
+    }
+    sim.post("kedacom/tokens/expire", json!({})).await;
+    assert_eq!(api_code(unlisted.call("kedacom", "resources.get", json!({})).await), "10002");
+    listed.call("kedacom", "resources.get", json!({})).await.unwrap();
+    assert_eq!(sim.hits("/api/v1/system/token").await, 3, "two logins, one re-login by the listed code");
+
+    let sim = Sim::start().await;
+    let client = sim.client();
+    client.call("kedacom", "resources.get", json!({})).await.unwrap();
+    sim.post("kedacom/tokens/expire", json!({})).await;
+    client.call("kedacom", "resources.get", json!({})).await.unwrap();
+    assert_eq!(sim.hits("/api/v1/system/token").await, 2, "HTTP 401: one re-login");
+    assert_eq!(sim.hits("/api/v1/mc/resources").await, 3);
+}
+
+/// A gateway whose token alone authenticates (no login step, no heartbeat): `login_path` and
+/// `heartbeat_path` empty in the profile; the client then needs no username or password.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_only_gateway_needs_no_login_step() {
+    let kedacom =
+        meetkit_sim::KedacomOptions { login_path: String::new(), heartbeat_path: String::new(), ..Default::default() };
+    let sim = Sim::start_with(SimOptions { kedacom, ..SimOptions::default() }).await;
+    // The default flow's login request finds no route.
+    let e = sim.client().call("kedacom", "platforms.list", json!({})).await.unwrap_err();
+    assert!(matches!(e, Error::Auth { .. }) && e.to_string().contains("system.login"), "{e}");
+    let client = sim.client_with(|p| {
+        let k = p.kedacom.as_mut().unwrap();
+        (k.login_path, k.heartbeat_path, k.username, k.password) = (String::new(), String::new(), None, None);
+        k.heartbeat_secs = 0.05;
+    });
+    client.call("kedacom", "platforms.list", json!({})).await.unwrap();
+    sim.post("kedacom/tokens/expire", json!({})).await;
+    client.call("kedacom", "resources.get", json!({})).await.unwrap();
+    assert_eq!(sim.hits("/api/v1/system/token").await, 3, "one token each for the two clients, one renewal");
+    assert_eq!(sim.hits("/api/v1/system/login").await, 1, "only the default client tried to log in");
+    assert_eq!(sim.heartbeats().await, 0, "no heartbeat path, no heartbeat");
 }

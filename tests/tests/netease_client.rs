@@ -13,7 +13,9 @@ use meetkit::config::Profile;
 use meetkit::events::Event;
 use meetkit::script::ScriptOptions;
 use meetkit::secret::Secret;
-use meetkit::vendors::netease::{CallbackConfig, CallbackEvent, CallbackReceiver, MeetingStatus, ENDPOINTS};
+use meetkit::vendors::netease::{
+    CallbackClock, CallbackConfig, CallbackEvent, CallbackReceiver, MeetingStatus, ENDPOINTS,
+};
 use meetkit::{Client, Error, Vendor};
 use meetkit_sim::{NeteaseOptions, SimOptions, Simulator};
 use serde_json::{json, Value};
@@ -38,6 +40,10 @@ impl Sim {
             record_delay: Duration::from_secs(1),
             ..NeteaseOptions::default()
         };
+        Sim::start_with(netease).await
+    }
+
+    async fn start_with(netease: NeteaseOptions) -> Sim {
         let sim = Simulator::start(SimOptions { netease, ..SimOptions::default() }).await.expect("simulator starts");
         Sim { sim, http: reqwest::Client::new() }
     }
@@ -263,19 +269,41 @@ async fn retries_only_where_safe() {
     assert_eq!(sim.hits("/v2/meeting/create").await, before);
 }
 
-/// A loopback proxy in front of the receiver that loses the receiver's answer to the first
-/// attempt of every callback (answering 500 instead), as a flaky network would: NetEase then
-/// resends an event the receiver already delivered.
-async fn lossy_proxy(target: String) -> (String, Arc<Mutex<Vec<u16>>>) {
+/// What [`gated_proxy`] does with one callback attempt.
+#[derive(Clone, Copy, Debug)]
+enum Gate {
+    /// Answer 503 without forwarding (the callback is lost on the way).
+    Refuse,
+    /// Forward, then answer 500 whatever the receiver said (its answer is lost on the way back).
+    LoseAnswer,
+    /// Forward and pass the receiver's answer back.
+    Pass,
+}
+
+/// One request the proxy saw: its signature headers and body.
+#[derive(Clone, Debug)]
+struct Seen {
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// A loopback proxy in front of the receiver, deciding per attempt (from the attempt's body)
+/// whether the attempt or its answer is lost, as a flaky network would. Returns its URL, the
+/// receiver's statuses of forwarded attempts, and every attempt seen.
+async fn gated_proxy(
+    target: String,
+    decide: impl Fn(&[u8]) -> Gate + Send + Sync + 'static,
+) -> (String, Arc<Mutex<Vec<u16>>>, Arc<Mutex<Vec<Seen>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let seen_bodies: Arc<Mutex<BTreeSet<String>>> = Arc::default();
     let statuses: Arc<Mutex<Vec<u16>>> = Arc::default();
-    let st = statuses.clone();
+    let seen_all: Arc<Mutex<Vec<Seen>>> = Arc::default();
+    let (st, all) = (statuses.clone(), seen_all.clone());
+    let decide = Arc::new(decide);
     tokio::spawn(async move {
         loop {
             let Ok((mut sock, _)) = listener.accept().await else { return };
-            let (target, seen, st) = (target.clone(), seen_bodies.clone(), st.clone());
+            let (target, st, all, decide) = (target.clone(), st.clone(), all.clone(), decide.clone());
             tokio::spawn(async move {
                 let mut buf = Vec::new();
                 let mut chunk = [0u8; 4096];
@@ -304,27 +332,56 @@ async fn lossy_proxy(target: String) -> (String, Arc<Mutex<Vec<u16>>>) {
                 }
                 let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
                 let body = buf[head_end..head_end + content_length].to_vec();
-                let mut req = reqwest::Client::new().post(&target).body(body.clone());
-                for line in head.lines().skip(1) {
-                    if let Some((k, v)) = line.split_once(':') {
-                        if ["appkey", "nonce", "curtime", "checksum", "content-type"]
+                let headers: Vec<(String, String)> = head
+                    .lines()
+                    .skip(1)
+                    .filter_map(|line| line.split_once(':'))
+                    .filter(|(k, _)| {
+                        ["appkey", "nonce", "curtime", "checksum", "content-type"]
                             .contains(&k.trim().to_lowercase().as_str())
-                        {
-                            req = req.header(k.trim(), v.trim());
+                    })
+                    .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                    .collect();
+                all.lock().unwrap().push(Seen { headers: headers.clone(), body: body.clone() });
+                let gate = decide(&body);
+                let answer = match gate {
+                    Gate::Refuse => 503,
+                    Gate::LoseAnswer | Gate::Pass => {
+                        let mut req = reqwest::Client::new().post(&target).body(body);
+                        for (k, v) in &headers {
+                            req = req.header(k, v);
+                        }
+                        let status = req.send().await.map(|r| r.status().as_u16()).unwrap_or(502);
+                        st.lock().unwrap().push(status);
+                        if matches!(gate, Gate::LoseAnswer) {
+                            500
+                        } else {
+                            status
                         }
                     }
-                }
-                let status = req.send().await.map(|r| r.status().as_u16()).unwrap_or(502);
-                let first = seen.lock().unwrap().insert(String::from_utf8_lossy(&body).to_string());
-                let answer = if first && status == 200 { 500 } else { status };
-                st.lock().unwrap().push(status);
+                };
                 let reply = format!("HTTP/1.1 {answer} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
                 let _ = sock.write_all(reply.as_bytes()).await;
                 let _ = sock.shutdown().await;
             });
         }
     });
-    (format!("http://{addr}/netease/callback"), statuses)
+    (format!("http://{addr}/netease/callback"), statuses, seen_all)
+}
+
+/// A proxy that loses the receiver's answer to the first attempt of every callback (answering
+/// 500 instead): NetEase then resends an event the receiver already delivered.
+async fn lossy_proxy(target: String) -> (String, Arc<Mutex<Vec<u16>>>) {
+    let seen_bodies: Mutex<BTreeSet<Vec<u8>>> = Mutex::default();
+    let (url, statuses, _) = gated_proxy(target, move |body| {
+        if seen_bodies.lock().unwrap().insert(body.to_vec()) {
+            Gate::LoseAnswer
+        } else {
+            Gate::Pass
+        }
+    })
+    .await;
+    (url, statuses)
 }
 
 async fn next_event(events: &mut meetkit::events::EventStream) -> Event {
@@ -426,4 +483,143 @@ async fn lifecycle_workflow_script() {
     let on_disk: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).collect();
     assert_eq!(on_disk.len() as i64, result["files"].as_i64().unwrap());
     assert_eq!(on_disk.iter().sum::<u64>() as i64, result["bytes"].as_i64().unwrap());
+}
+
+/// A receiver whose clock follows the simulator's virtual clock: the test moves both together.
+struct VirtualTime {
+    offset_ms: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl VirtualTime {
+    fn new() -> Self {
+        VirtualTime { offset_ms: Arc::default() }
+    }
+
+    fn clock(&self) -> CallbackClock {
+        let offset = self.offset_ms.clone();
+        CallbackClock::from_fn(move || {
+            std::time::SystemTime::now() + Duration::from_millis(offset.load(std::sync::atomic::Ordering::SeqCst))
+        })
+    }
+
+    /// Advance the simulator's clock and the receiver's by `secs`.
+    async fn advance(&self, sim: &Sim, secs: u64) {
+        self.offset_ms.fetch_add(secs * 1000, std::sync::atomic::Ordering::SeqCst);
+        sim.post("clock/advance", json!({"seconds": secs})).await;
+    }
+}
+
+/// The simulator's attempts of its (only) callback delivery.
+async fn attempts(sim: &Sim) -> Vec<Value> {
+    let log = sim.admin(reqwest::Method::GET, "netease/callbacks", Value::Null).await;
+    log["deliveries"][0]["attempts"].as_array().cloned().unwrap_or_default()
+}
+
+async fn wait_attempts(sim: &Sim, n: usize) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = attempts(sim).await;
+        if got.len() >= n || tokio::time::Instant::now() > deadline {
+            assert_eq!(got.len(), n, "attempts: {got:?}");
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A simulator with the doc's resend schedule in virtual time, resends repeating the first
+/// signature (the default), calling back through a proxy that loses the first four attempts
+/// (first + the 2 s, 4 s and 6 s resends) and the answer to the fifth (the first 1 h resend);
+/// one meeting cancelled (one MEETING_CANCEL event); the first four attempts made.
+async fn lost_event(receiver_url: String, time: &VirtualTime) -> (Sim, Arc<Mutex<Vec<u16>>>, Arc<Mutex<Vec<Seen>>>) {
+    let n = std::sync::atomic::AtomicUsize::new(0);
+    let (proxy_url, statuses, seen) =
+        gated_proxy(receiver_url, move |_| match n.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+            0..=3 => Gate::Refuse,
+            4 => Gate::LoseAnswer,
+            _ => Gate::Pass,
+        })
+        .await;
+    let netease = NeteaseOptions { callback_url: Some(proxy_url), ..NeteaseOptions::default() };
+    assert!(!netease.resign_resends, "the default repeats the first attempt's signature");
+    let sim = Sim::start_with(netease).await;
+    let client = sim.client();
+    let account = client.call("netease", "account.create", json!({})).await.unwrap();
+    let meeting = client
+        .call("netease", "meeting.create", json!({"host": account["accountId"], "type": 1, "subject": "lost"}))
+        .await
+        .unwrap();
+    client.call("netease", "meeting.cancel", json!({"meetingUniqueId": uid(&meeting)})).await.unwrap();
+    wait_attempts(&sim, 1).await;
+    for (n, secs) in [(2, 2), (3, 4), (4, 6)] {
+        time.advance(&sim, secs).await;
+        wait_attempts(&sim, n).await;
+    }
+    (sim, statuses, seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_callback_is_accepted_from_the_one_hour_resends_exactly_once() {
+    let time = VirtualTime::new();
+    let mut cfg = CallbackConfig::new("sim-app-key", Secret::new("sim-app-secret"));
+    cfg.clock = time.clock();
+    assert_eq!(cfg.max_age, Duration::from_secs(3 * 3600), "the default window");
+    let receiver = CallbackReceiver::new(cfg);
+    let running = receiver.serve("127.0.0.1:0", "/netease/callback").await.unwrap();
+    let (sim, statuses, seen) = lost_event(running.url(), &time).await;
+    assert_eq!(receiver.stats().delivered, 0, "nothing reached the receiver yet");
+
+    // The 4th resend, 1 h later, still with the first attempt's CurTime (1 h 12 s old): accepted.
+    time.advance(&sim, 3600).await;
+    let got = wait_attempts(&sim, 5).await;
+    let first_cur: i64 = got[0]["curTime"].as_str().unwrap().parse().unwrap();
+    assert_eq!(got[4]["curTime"], got[0]["curTime"]);
+    let mut events = receiver.events().unwrap();
+    let ev = next_event(&mut events).await;
+    assert_eq!(ev.kind, "MEETING_CANCEL");
+    assert_eq!(statuses.lock().unwrap().clone(), [200], "accepted; its answer was lost on the way back");
+    // The 5th resend (2 h 0 m 12 s after the first attempt): answered 200 as a duplicate, not delivered again.
+    time.advance(&sim, 3600).await;
+    let got = wait_attempts(&sim, 6).await;
+    assert_eq!((got[5]["curTime"].clone(), got[5]["httpStatus"].clone()), (got[0]["curTime"].clone(), json!(200)));
+    assert_eq!(receiver.stats().delivered, 1);
+    assert_eq!(receiver.stats().duplicates, 1);
+    assert!(tokio::time::timeout(Duration::from_millis(200), events.next()).await.is_err(), "exactly once");
+    let log = sim.admin(reqwest::Method::GET, "netease/callbacks", Value::Null).await;
+    assert_eq!(log["deliveries"][0]["status"], "delivered");
+
+    // The same signed callback once the window (3 h since its CurTime) has passed: refused.
+    time.advance(&sim, 3 * 3600 - 7212 + 1).await;
+    let last = seen.lock().unwrap().last().cloned().unwrap();
+    let mut req = reqwest::Client::new().post(running.url()).body(last.body.clone());
+    for (k, v) in &last.headers {
+        req = req.header(k, v);
+    }
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), 401);
+    assert!(resp.text().await.unwrap().contains("stale CurTime"));
+    let age_ms = time.clock().now_ms() - first_cur;
+    assert!(age_ms > 3 * 3600 * 1000, "{age_ms}");
+    assert_eq!(receiver.stats().delivered, 1);
+}
+
+/// With the old 300 s window the two 1 h resends of a lost event are refused and the event is
+/// lost for good: what the 3 h default prevents.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_five_minute_window_loses_the_event_for_good() {
+    let time = VirtualTime::new();
+    let mut cfg = CallbackConfig::new("sim-app-key", Secret::new("sim-app-secret"));
+    cfg.clock = time.clock();
+    cfg.max_age = Duration::from_secs(300);
+    let receiver = CallbackReceiver::new(cfg);
+    let running = receiver.serve("127.0.0.1:0", "/netease/callback").await.unwrap();
+    let (sim, statuses, _) = lost_event(running.url(), &time).await;
+    for n in [5, 6] {
+        time.advance(&sim, 3600).await;
+        wait_attempts(&sim, n).await;
+    }
+    assert_eq!(statuses.lock().unwrap().clone(), [401, 401]);
+    let log = sim.admin(reqwest::Method::GET, "netease/callbacks", Value::Null).await;
+    assert_eq!(log["deliveries"][0]["status"], "failed");
+    assert_eq!((receiver.stats().delivered, receiver.stats().unauthorized), (0, 2));
 }

@@ -13,12 +13,14 @@ use bytes::Bytes;
 use serde_json::{json, Map, Value};
 
 use super::confs::seed_booked;
+use super::state::{TokenRec, User};
 use super::Kedacom;
 
 /// Routes (state: the Kedacom simulator).
 pub(crate) fn routes() -> Router<Arc<Kedacom>> {
     Router::new()
         .route("/_sim/kedacom/tokens/expire", post(expire_tokens))
+        .route("/_sim/kedacom/tokens", post(issue_token))
         .route("/_sim/kedacom/booked_confs", post(seed))
 }
 
@@ -33,6 +35,33 @@ async fn expire_tokens(State(k): State<Arc<Kedacom>>) -> Json<Value> {
         n
     });
     Json(json!({"ok": true, "expired": n}))
+}
+
+/// A token issued out of band (as a gateway or SSO portal would), already
+/// logged in as `username` (default the administrator); it needs no login
+/// cookie. Body `{"username"?: "..."}` naming the administrator or guest.
+async fn issue_token(State(k): State<Arc<Kedacom>>, body: Bytes) -> Response {
+    let obj = if body.iter().all(u8::is_ascii_whitespace) {
+        Map::new()
+    } else {
+        match serde_json::from_slice::<Map<String, Value>>(&body) {
+            Ok(o) => o,
+            Err(_) => return fail(StatusCode::BAD_REQUEST, "expected a JSON object"),
+        }
+    };
+    let username = obj.get("username").and_then(Value::as_str).unwrap_or(&k.opts.username).to_owned();
+    let user = if username == k.opts.username {
+        User::new(&username, true)
+    } else if username == k.opts.guest_username {
+        User::new(&username, false)
+    } else {
+        return fail(StatusCode::BAD_REQUEST, "unknown username");
+    };
+    let token = k.ids.hex32("token");
+    k.with_state(|st, now| {
+        st.tokens.insert(token.clone(), TokenRec { last_used: now, user: Some(user), cookie: None });
+    });
+    Json(json!({"ok": true, "account_token": token, "username": username})).into_response()
 }
 
 async fn seed(State(k): State<Arc<Kedacom>>, body: Bytes) -> Response {

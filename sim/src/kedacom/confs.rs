@@ -317,7 +317,7 @@ pub(crate) fn booked_get(ctx: &mut Ctx<'_>, req: &Req) -> ApiResult<Payload> {
 
 /// Validate a booked conference's `params` (create and full update).
 fn booked_settings(ctx: &Ctx<'_>, req: &Req) -> ApiResult<(Map<String, Value>, f64, i64)> {
-    let mut s = req.params.json_params()?;
+    let mut s = req.json_params(BOOKED_CONF)?;
     validate(BOOKED_CONF, &s, true)?;
     check_platform(&s)?;
     let start = s
@@ -439,7 +439,7 @@ pub(crate) fn visible(user: &User, public_conf: i64) -> bool {
 /// `POST /confs`: create_type 1 instant, 2/3 template, 4 virtual meeting
 /// room, 5 start a booked conference early.
 pub(crate) fn conf_create(ctx: &mut Ctx<'_>, req: &Req) -> ApiResult<Payload> {
-    let given = req.params.json_params()?;
+    let given = req.json_params(CONF_CREATE)?;
     let create_type = match given.get("create_type") {
         None | Some(Value::Null) => 1,
         Some(v) => v.as_i64().filter(|t| (1..=5).contains(t)).ok_or_else(|| ApiError::invalid("create_type"))?,

@@ -22,13 +22,32 @@
 //! 2. `POST /api/v1/system/login` (`account_token`, `username`,
 //!    `password`) -> `{"success": 1, "username", "moid"}` and
 //!    `Set-Cookie: SSO_COOKIE_KEY=...`.
-//! 3. `GET|POST /api/v1/system/token/{account_token}/heartbeat` keeps the
+//! 3. `POST /api/v1/system/token/{account_token}/heartbeat` keeps the
 //!    token alive; `POST /api/v1/system/logout` ends the session.
 //!
-//! A token expires after [`crate::KedacomOptions::token_idle_timeout`] of
-//! virtual time without a successful use (any authenticated call or
-//! heartbeat). Every `/api/v1/mc/*` call needs a live `account_token` and
-//! the `SSO_COOKIE_KEY` cookie of the login made with that token.
+//! The three paths are [`crate::KedacomOptions`] fields (a deployment's
+//! gateway may use others: the flow is not in doc 001). A token expires
+//! after [`crate::KedacomOptions::token_idle_timeout`] of virtual time
+//! without a successful use (any authenticated call or heartbeat). Every
+//! `/api/v1/mc/*` call needs a live `account_token` and the
+//! `SSO_COOKIE_KEY` cookie of the login made with that token; a token
+//! issued out of band (`POST /_sim/kedacom/tokens`) is logged in already
+//! and needs no cookie.
+//!
+//! Expiry (10002, 10004) is answered with HTTP 401 and the failure
+//! envelope, unless [`crate::KedacomOptions::expiry_code`] names a code to
+//! answer with HTTP 200 instead: meetkit's assumption for a flow the doc
+//! does not describe (see `docs/assumptions.md`, `kedacom.expiry_codes`).
+//!
+//! # Strict and lenient readings (doc 001 leaves them open)
+//!
+//! | point | strict (meetkit's reading) | lenient adds |
+//! |---|---|---|
+//! | POST body | form field `params` = JSON text | a JSON body as the `params` object; `params` in the query string |
+//! | integer flags/enums | JSON integers | numeric strings (`"1"`) and booleans |
+//! | DELETE parameters | query string (`account_token`) | a form body |
+//! | `_method=DELETE` | a field of the POST form | in the query string |
+//! | heartbeat | `POST` | `GET` |
 //!
 //! # Error codes (the doc has no table; these are the simulator's)
 //!
@@ -143,6 +162,20 @@ pub(crate) struct Req {
     pub key: String,
     /// `file` parts of a multipart upload.
     pub files: Vec<Upload>,
+    /// Lenient mode: integer fields of `params` may come as numeric strings or booleans.
+    pub lenient: bool,
+}
+
+impl Req {
+    /// The `params` JSON object; in lenient mode its integer fields (per `schema`) sent as
+    /// numeric strings or booleans are turned into integers first.
+    pub(crate) fn json_params(&self, schema: &[params::F]) -> ApiResult<Map<String, Value>> {
+        let mut obj = self.params.json_params()?;
+        if self.lenient {
+            params::coerce_ints(schema, &mut obj);
+        }
+        Ok(obj)
+    }
 }
 
 /// Everything a handler may touch while holding the state lock.
@@ -248,6 +281,19 @@ impl Kedacom {
         f(&mut st, now)
     }
 
+    /// The answer to a handler result; expiry (10002, 10004) as configured
+    /// by `expiry_code` (default HTTP 401 with the failure envelope).
+    pub(crate) fn answer(&self, result: ApiResult<Payload>) -> Response {
+        match result {
+            Err(e) if e.code == errors::TOKEN_INVALID || e.code == errors::NOT_LOGGED_IN => match self.opts.expiry_code
+            {
+                None => (StatusCode::UNAUTHORIZED, Json(e.body())).into_response(),
+                Some(code) => Json(ApiError { code, description: e.description }.body()).into_response(),
+            },
+            other => answer(other),
+        }
+    }
+
     /// Idle timeout in seconds.
     pub(crate) fn idle_timeout(&self) -> f64 {
         self.opts.token_idle_timeout.as_secs_f64()
@@ -290,7 +336,7 @@ pub(crate) fn router(k: Arc<Kedacom>) -> Router {
         .route("/api/v1/mc/{resource}", any(collection))
         .route("/api/v1/mc/{resource}/{key}", any(item))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .merge(system::routes())
+        .merge(system::routes(&k.opts))
         .merge(files::routes())
         .merge(admin::routes())
         .with_state(k)
@@ -339,11 +385,18 @@ pub(crate) fn sso_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Read the parameters of a form (or, for uploads, multipart) request.
-/// `Err` is a finished response (body too large, unreadable).
-async fn read_request(method: &Method, req: Request) -> Result<(Params, Vec<Upload>), Response> {
+/// `Err` is a finished response (body too large, unreadable). Strict mode
+/// takes `params` and `_method` only from a POST form, and a DELETE's
+/// parameters only from the query string; lenient mode merges the query
+/// string with any form body and reads a JSON body as `params`.
+async fn read_request(method: &Method, req: Request, strict: bool) -> Result<(Params, Vec<Upload>), Response> {
     let mut params = Params::parse(req.uri().query(), None);
-    if *method == Method::GET {
+    if *method == Method::GET || (strict && *method == Method::DELETE) {
         return Ok((params, Vec::new()));
+    }
+    if strict {
+        params.remove("params");
+        params.remove("_method");
     }
     let ctype = content_type(req.headers()).to_ascii_lowercase();
     let too_large = || (StatusCode::PAYLOAD_TOO_LARGE, "413 Request Entity Too Large\n").into_response();
@@ -379,6 +432,10 @@ async fn read_request(method: &Method, req: Request) -> Result<(Params, Vec<Uplo
     };
     if ctype.starts_with("application/x-www-form-urlencoded") {
         params.extend(url::form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())));
+    } else if !strict && ctype.starts_with("application/json") {
+        if let Ok(Value::Object(_)) = serde_json::from_slice::<Value>(&body) {
+            params.extend([("params".to_owned(), String::from_utf8_lossy(&body).into_owned())]);
+        }
     }
     Ok((params, Vec::new()))
 }
@@ -397,6 +454,8 @@ pub(crate) fn authenticate(
         .filter(|r| now - r.last_used < idle)
         .ok_or_else(|| ApiError::new(errors::TOKEN_INVALID))?;
     let user = match (&rec.user, &rec.cookie, cookie) {
+        // Issued out of band, logged in already: no cookie to match.
+        (Some(user), None, _) => user.clone(),
         (Some(user), Some(expected), Some(got)) if expected == got => user.clone(),
         _ => return Err(ApiError::new(errors::NOT_LOGGED_IN)),
     };
@@ -410,7 +469,7 @@ async fn serve(k: Arc<Kedacom>, resource: String, key: Option<String>, req: Requ
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
     let cookie = sso_cookie(req.headers());
-    let (params, files) = match read_request(&method, req).await {
+    let (params, files) = match read_request(&method, req, k.strict).await {
         Ok(r) => r,
         Err(resp) => return resp,
     };
@@ -424,7 +483,7 @@ async fn serve(k: Arc<Kedacom>, resource: String, key: Option<String>, req: Requ
     else {
         return (StatusCode::NOT_FOUND, "404 Not Found\n").into_response();
     };
-    let request = Req { params, key: key.unwrap_or_default(), files };
+    let request = Req { params, key: key.unwrap_or_default(), files, lenient: !k.strict };
     let idle = k.idle_timeout();
     let result = k.with_state(|st, now| {
         let user = authenticate(st, now, idle, request.params.get("account_token"), cookie.as_deref())?;
@@ -437,5 +496,5 @@ async fn serve(k: Arc<Kedacom>, resource: String, key: Option<String>, req: Requ
         let mut ctx = Ctx { st, now, user, k: &k };
         (endpoint.handler)(&mut ctx, &request)
     });
-    answer(result)
+    k.answer(result)
 }

@@ -38,6 +38,11 @@ impl Params {
         self.0.extend(pairs);
     }
 
+    /// Drop a value.
+    pub(crate) fn remove(&mut self, name: &str) {
+        self.0.remove(name);
+    }
+
     /// A non-empty value.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str).filter(|v| !v.is_empty())
@@ -121,6 +126,41 @@ pub(crate) struct F {
 pub(crate) fn validate(fields: &[F], obj: &Map<String, Value>, enforce_required: bool) -> ApiResult<()> {
     validate_obj(fields, obj, enforce_required, "")?;
     conditional(obj, enforce_required)
+}
+
+/// Lenient mode: integer fields (per `fields`) sent as numeric strings or
+/// booleans become JSON integers (`"1"` -> 1, `true` -> 1, `false` -> 0).
+pub(crate) fn coerce_ints(fields: &[F], obj: &mut Map<String, Value>) {
+    for f in fields {
+        if let Some(v) = obj.get_mut(f.name) {
+            coerce_value(&f.ty, v);
+        }
+    }
+}
+
+fn coerce_value(ty: &T, v: &mut Value) {
+    match ty {
+        T::Int(_) => match v {
+            Value::String(s) => {
+                if let Ok(i) = s.trim().parse::<i64>() {
+                    *v = i.into();
+                }
+            }
+            Value::Bool(b) => *v = i64::from(*b).into(),
+            _ => {}
+        },
+        T::Obj(fields) => {
+            if let Some(o) = v.as_object_mut() {
+                coerce_ints(fields, o);
+            }
+        }
+        T::Arr(item) => {
+            if let Some(items) = v.as_array_mut() {
+                items.iter_mut().for_each(|it| coerce_value(item, it));
+            }
+        }
+        T::Str(_) | T::StrEnum(_) | T::Time => {}
+    }
 }
 
 fn path(prefix: &str, name: &str) -> String {

@@ -12,7 +12,7 @@ use super::{done, payload, Ctx, Payload, Req};
 /// Validated room settings; the doc: non-required parameters default to 0
 /// (参数中非必填项默认值为0), `audio_formats` omitted = all (`[]`).
 fn vmr_settings(req: &Req, schema: &[F]) -> ApiResult<Map<String, Value>> {
-    let mut s = req.params.json_params()?;
+    let mut s = req.json_params(schema)?;
     validate(schema, &s, true)?;
     for f in schema {
         if matches!(f.ty, T::Int(_)) && s.get(f.name).is_none_or(Value::is_null) {
@@ -152,7 +152,7 @@ pub(crate) fn area_list(ctx: &mut Ctx<'_>, req: &Req) -> ApiResult<Payload> {
 }
 
 fn area_name(req: &Req) -> ApiResult<String> {
-    let p = req.params.json_params()?;
+    let p = req.json_params(AREA)?;
     validate(AREA, &p, true)?;
     let name = p.get("area").and_then(Value::as_str).unwrap_or_default();
     if name.trim().is_empty() {

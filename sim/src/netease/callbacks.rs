@@ -1,15 +1,27 @@
 //! Outgoing signed callbacks (消息抄送) with the doc's resend schedule.
 //!
 //! Every event is POSTed to the callback URL configured when it happened
-//! with headers AppKey, Nonce (16 random hex characters), CurTime (real
-//! wall-clock epoch MILLISECONDS at signing: the receiver compares it
-//! with its own clock) and CheckSum = sha1(appSecret + nonce + curTime +
-//! md5(body)); each attempt is signed afresh. A status other than 200, a
-//! connection error or a timeout (10 s) is a failure and the delivery is
-//! resent after the next interval of the schedule (default 2 s, 4 s, 6 s,
-//! 1 h, 1 h; each measured from the previous attempt, the doc does not
-//! say; real time multiplied by `callback_time_scale`) until one attempt
-//! gets 200 or the schedule is exhausted.
+//! with headers AppKey, Nonce (16 random hex characters), CurTime (epoch
+//! MILLISECONDS at signing: the receiver compares it with its own clock)
+//! and CheckSum = sha1(appSecret + nonce + curTime + md5(body)). A status
+//! other than 200, a connection error or a timeout (10 s) is a failure and
+//! the delivery is resent after the next interval of the schedule (default
+//! 2 s, 4 s, 6 s, 1 h, 1 h; each measured from the previous attempt, the
+//! doc does not say) until one attempt gets 200 or the schedule is
+//! exhausted.
+//!
+//! Timing follows the VIRTUAL clock: a resend is due when the virtual
+//! clock reaches the previous attempt's virtual time plus the interval
+//! times `callback_time_scale`, so `POST /_sim/clock/advance` brings the
+//! 1 h resends at once (the wait is re-checked at least every 50 ms).
+//!
+//! Signing of resends (the doc does not say whether a resend is signed
+//! anew): with `resign_resends` false (the default) every resend carries
+//! the first attempt's Nonce, CurTime and CheckSum; with true each attempt
+//! gets a fresh Nonce and a CurTime of its own signing moment. The first
+//! attempt's CurTime is the real wall clock; a resigned resend's CurTime is
+//! that plus the virtual time elapsed since the first attempt, so after a
+//! clock advance it is as much later as the virtual clock says.
 //!
 //! A single dispatcher makes the first attempts in event order; resends
 //! run in their own tasks. `reset` forgets every delivery and stops
@@ -66,6 +78,16 @@ struct Attempt {
     at: f64,
 }
 
+/// The first attempt's signature and when it was made.
+#[derive(Debug, Clone)]
+struct FirstSigning {
+    nonce: String,
+    cur_time_ms: u128,
+    check_sum: String,
+    /// Virtual time of the first attempt.
+    at: f64,
+}
+
 #[derive(Debug, Clone)]
 struct Delivery {
     id: u64,
@@ -76,6 +98,7 @@ struct Delivery {
     event_at: f64,
     status: Status,
     attempts: Vec<Attempt>,
+    first: Option<FirstSigning>,
 }
 
 #[derive(Debug, Default)]
@@ -142,6 +165,7 @@ impl Callbacks {
                 event_at: event.at,
                 status,
                 attempts: Vec::new(),
+                first: None,
             });
             if status == Status::Pending {
                 let _ = self.tx.send((id, inner.generation));
@@ -178,17 +202,27 @@ impl Callbacks {
     /// One signed POST; true on HTTP 200. `None` when the delivery is gone
     /// (reset).
     async fn attempt(&self, id: u64, generation: u64, virtual_now: f64) -> Option<bool> {
-        let (url, body) = {
+        let (url, body, first) = {
             let inner = self.lock();
             if inner.generation != generation {
                 return None;
             }
             let d = inner.deliveries.iter().find(|d| d.id == id)?;
-            (d.url.clone()?, d.body.clone())
+            (d.url.clone()?, d.body.clone(), d.first.clone())
         };
-        let nonce = hex::encode(rand::rng().random::<[u8; 8]>());
-        let cur_time = real_ms().to_string();
-        let check_sum = callback_checksum(&self.opts.app_secret, &nonce, &cur_time, body.as_bytes());
+        let (nonce, cur_time, check_sum) = match &first {
+            Some(f) if !self.opts.resign_resends => (f.nonce.clone(), f.cur_time_ms.to_string(), f.check_sum.clone()),
+            _ => {
+                let nonce = hex::encode(rand::rng().random::<[u8; 8]>());
+                let cur_time_ms = match &first {
+                    Some(f) => f.cur_time_ms + ((virtual_now - f.at).max(0.0) * 1000.0).round() as u128,
+                    None => real_ms(),
+                };
+                let cur_time = cur_time_ms.to_string();
+                let check_sum = callback_checksum(&self.opts.app_secret, &nonce, &cur_time, body.as_bytes());
+                (nonce, cur_time, check_sum)
+            }
+        };
         let result = self
             .http
             .post(&url)
@@ -210,6 +244,11 @@ impl Callbacks {
             return None;
         }
         let d = inner.deliveries.iter_mut().find(|d| d.id == id)?;
+        if d.first.is_none() {
+            let cur_time_ms = cur_time.parse().unwrap_or_default();
+            d.first =
+                Some(FirstSigning { nonce: nonce.clone(), cur_time_ms, check_sum: check_sum.clone(), at: virtual_now });
+        }
         d.attempts.push(Attempt { nonce, cur_time, check_sum, http_status, error, at: virtual_now });
         if ok {
             d.status = Status::Delivered;
@@ -220,7 +259,7 @@ impl Callbacks {
     }
 }
 
-/// Scaled real-time wait before resend `i`.
+/// Scaled (virtual-time) wait before resend `i`.
 fn resend_delay(opts: &NeteaseOptions, i: usize) -> Duration {
     let scale = if opts.callback_time_scale.is_finite() && opts.callback_time_scale >= 0.0 {
         opts.callback_time_scale
@@ -228,6 +267,28 @@ fn resend_delay(opts: &NeteaseOptions, i: usize) -> Duration {
         1.0
     };
     opts.callback_schedule[i].mul_f64(scale)
+}
+
+/// Longest real-time sleep between two looks at the virtual clock.
+const CLOCK_POLL: Duration = Duration::from_millis(50);
+
+/// Wait until the virtual clock reaches `due` (seconds); false when stopped.
+async fn wait_virtual(
+    due: f64,
+    virtual_now: &(dyn Fn() -> f64 + Send + Sync),
+    stop: &mut watch::Receiver<bool>,
+) -> bool {
+    loop {
+        let remaining = due - virtual_now();
+        if remaining <= 0.0 {
+            return true;
+        }
+        let nap = Duration::from_secs_f64(remaining).min(CLOCK_POLL);
+        tokio::select! {
+            _ = tokio::time::sleep(nap) => {}
+            _ = stop.wait_for(|s| *s) => return false,
+        }
+    }
 }
 
 /// Start the dispatcher; it and the resend tasks stop with `stop`.
@@ -244,17 +305,19 @@ pub(crate) fn spawn(
                 next = rx.recv() => match next { Some(job) => job, None => break },
                 _ = stop.wait_for(|s| *s) => break,
             };
-            if callbacks.attempt(id, generation, virtual_now()).await != Some(false) {
+            let mut last = virtual_now();
+            if callbacks.attempt(id, generation, last).await != Some(false) {
                 continue;
             }
             let (callbacks, virtual_now, mut stop) = (callbacks.clone(), virtual_now.clone(), stop.clone());
             tokio::spawn(async move {
                 for i in 0..callbacks.opts.callback_schedule.len() {
-                    tokio::select! {
-                        _ = tokio::time::sleep(resend_delay(&callbacks.opts, i)) => {}
-                        _ = stop.wait_for(|s| *s) => return,
+                    let due = last + resend_delay(&callbacks.opts, i).as_secs_f64();
+                    if !wait_virtual(due, virtual_now.as_ref(), &mut stop).await {
+                        return;
                     }
-                    if callbacks.attempt(id, generation, virtual_now()).await != Some(false) {
+                    last = virtual_now();
+                    if callbacks.attempt(id, generation, last).await != Some(false) {
                         return;
                     }
                 }

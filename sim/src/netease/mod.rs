@@ -25,6 +25,13 @@
 //! must not make them stale. A `Content-Type` charset other than UTF-8 is
 //! 303; a body that is not a JSON object is 300 (an empty body counts as
 //! `{}`).
+//!
+//! Strict mode (the default; `docs/assumptions.md`, NetEase entries) also
+//! refuses what the doc leaves open but meetkit never sends: a CheckSum
+//! with uppercase hex digits (the doc says lowercase; 401), a Nonce already
+//! used within the CurTime window (a replay; 401), and a missing or
+//! non-`application/json` Content-Type (302 非法header). Lenient mode
+//! accepts all three.
 
 mod admin;
 mod callbacks;
@@ -35,6 +42,7 @@ mod params;
 mod sign;
 mod state;
 
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -134,13 +142,50 @@ pub(crate) struct Netease {
     /// Strict mode: accept only the one reading of the docs that meetkit sends
     /// (see `docs/assumptions.md`); lenient mode accepts every plausible one.
     pub(crate) strict: bool,
+    /// Nonces of accepted requests (strict mode refuses a replay).
+    nonces: Mutex<NonceLog>,
+}
+
+/// Nonces seen with their (real) arrival second, kept for as long as a
+/// CurTime stays acceptable.
+#[derive(Default)]
+struct NonceLog {
+    seen: HashSet<String>,
+    order: VecDeque<(i64, String)>,
+}
+
+impl NonceLog {
+    /// Record `nonce` at `now`; false when it was used within the window.
+    fn fresh(&mut self, nonce: &str, now: i64) -> bool {
+        while let Some((at, _)) = self.order.front() {
+            if now - *at <= 2 * MAX_SKEW_SECS {
+                break;
+            }
+            if let Some((_, n)) = self.order.pop_front() {
+                self.seen.remove(&n);
+            }
+        }
+        if !self.seen.insert(nonce.to_owned()) {
+            return false;
+        }
+        self.order.push_back((now, nonce.to_owned()));
+        true
+    }
 }
 
 impl Netease {
     /// A fresh simulator serving at `base_url`.
     pub(crate) fn new(opts: NeteaseOptions, clock: Arc<Clock>, base_url: String, strict: bool) -> Self {
         let callbacks = Arc::new(callbacks::Callbacks::new(opts.clone()));
-        Netease { opts, base_url, clock, state: Mutex::new(State::default()), callbacks, strict }
+        Netease {
+            opts,
+            base_url,
+            clock,
+            state: Mutex::new(State::default()),
+            callbacks,
+            strict,
+            nonces: Mutex::new(NonceLog::default()),
+        }
     }
 
     /// Run `f` on the state ticked to the current virtual time; callbacks
@@ -182,6 +227,7 @@ impl Netease {
 impl Backend for Netease {
     fn reset(&self) {
         *self.state.lock().unwrap_or_else(|e| e.into_inner()) = State::default();
+        *self.nonces.lock().unwrap_or_else(|e| e.into_inner()) = NonceLog::default();
         self.callbacks.reset();
     }
 
@@ -220,7 +266,8 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 /// The request signature rule (see the module doc for the codes).
-fn check_signature(opts: &NeteaseOptions, headers: &HeaderMap) -> ApiResult<()> {
+fn check_signature(ne: &Netease, headers: &HeaderMap) -> ApiResult<()> {
+    let opts = &ne.opts;
     let get = |name: &str| header_str(headers, name).ok_or_else(|| ApiError::detail(302, name));
     let (app_key, nonce, cur_time, check_sum) = (get("AppKey")?, get("Nonce")?, get("CurTime")?, get("CheckSum")?);
     if nonce.chars().count() > 128 {
@@ -230,13 +277,36 @@ fn check_signature(opts: &NeteaseOptions, headers: &HeaderMap) -> ApiResult<()> 
     if app_key != opts.app_key {
         return Err(ApiError::detail(401, "AppKey"));
     }
-    if !sign::checksum_matches(check_sum, &sign::request_checksum(&opts.app_secret, nonce, cur_time)) {
+    let expected = sign::request_checksum(&opts.app_secret, nonce, cur_time);
+    if !sign::checksum_matches(check_sum, &expected) {
         return Err(ApiError::detail(401, "CheckSum"));
     }
-    if (cur - real_now_secs()).abs() > MAX_SKEW_SECS {
+    // The doc: "16进制字符(String，小写)"; lenient mode takes either case.
+    if ne.strict && check_sum != expected {
+        return Err(ApiError::detail(401, "CheckSum must be lowercase hex"));
+    }
+    let now = real_now_secs();
+    if (cur - now).abs() > MAX_SKEW_SECS {
         return Err(ApiError::detail(401, "CurTime expired"));
     }
+    if ne.strict && !ne.nonces.lock().unwrap_or_else(|e| e.into_inner()).fresh(nonce, now) {
+        return Err(ApiError::detail(401, "Nonce already used"));
+    }
     Ok(())
+}
+
+/// Strict mode: the doc's `Content-Type: application/json` is required.
+fn check_content_type(ne: &Netease, headers: &HeaderMap) -> ApiResult<()> {
+    if !ne.strict {
+        return Ok(());
+    }
+    let ct = header_str(headers, header::CONTENT_TYPE.as_str()).unwrap_or_default();
+    let mime = ct.split(';').next().unwrap_or_default().trim();
+    if mime.eq_ignore_ascii_case("application/json") {
+        Ok(())
+    } else {
+        Err(ApiError::detail(302, "Content-Type must be application/json"))
+    }
 }
 
 /// 303 when the request declares a charset other than UTF-8.
@@ -292,18 +362,21 @@ async fn api(AxState(ne): AxState<Arc<Netease>>, method: Method, uri: Uri, heade
         return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, "POST")]).into_response();
     }
     tracing::debug!(endpoint = endpoint.id, "netease request");
-    let result = check_signature(&ne.opts, &headers).and_then(|()| check_charset(&headers)).and_then(|()| {
-        let parsed: Value = if raw.iter().all(u8::is_ascii_whitespace) {
-            json!({})
-        } else {
-            serde_json::from_slice(&raw).map_err(|_| ApiError::detail(300, "body is not JSON"))?
-        };
-        let obj = parsed.as_object().ok_or_else(|| ApiError::detail(300, "body is not a JSON object"))?;
-        ne.with_state(|st, now| {
-            let mut ctx = Ctx { st, now, opts: &ne.opts, base: &ne.base_url, headers: &headers, raw: &raw };
-            (endpoint.handler)(&mut ctx, &Body(obj))
-        })
-    });
+    let result = check_signature(&ne, &headers)
+        .and_then(|()| check_content_type(&ne, &headers))
+        .and_then(|()| check_charset(&headers))
+        .and_then(|()| {
+            let parsed: Value = if raw.iter().all(u8::is_ascii_whitespace) {
+                json!({})
+            } else {
+                serde_json::from_slice(&raw).map_err(|_| ApiError::detail(300, "body is not JSON"))?
+            };
+            let obj = parsed.as_object().ok_or_else(|| ApiError::detail(300, "body is not a JSON object"))?;
+            ne.with_state(|st, now| {
+                let mut ctx = Ctx { st, now, opts: &ne.opts, base: &ne.base_url, headers: &headers, raw: &raw };
+                (endpoint.handler)(&mut ctx, &Body(obj))
+            })
+        });
     let mut resp = Json(envelope(endpoint.envelope, result, started)).into_response();
     // The doc's answers: `application/json; charset=utf-8`.
     resp.headers_mut()

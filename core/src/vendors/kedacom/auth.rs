@@ -1,10 +1,12 @@
 //! Kedacom's login session, shared by every concurrent call.
 //!
-//! The doc (001) leaves the login out; meetkit follows Kedacom's published flow:
-//! `POST /api/v1/system/token` (form `oauth_consumer_key`, `oauth_consumer_secret`) gives
-//! the `account_token`; `POST /api/v1/system/login` (form `account_token`, `username`,
-//! `password`) binds it to the user and sets the `SSO_COOKIE_KEY` cookie. Both travel on
-//! every later request. [`KedacomAuth`] caches that [`Session`], logs in lazily, and when
+//! The doc (001) leaves the login out; meetkit follows Kedacom's published flow by default,
+//! every step a profile option ([`super::KedacomConfig`]):
+//! `POST /api/v1/system/token` (`token_path`; form `oauth_consumer_key`,
+//! `oauth_consumer_secret`) gives the `account_token`; `POST /api/v1/system/login`
+//! (`login_path`; form `account_token`, `username`, `password`) binds it to the user and sets
+//! the `SSO_COOKIE_KEY` cookie. Both travel on every later request. A profile's ready
+//! `account_token` replaces both steps. [`KedacomAuth`] caches that [`Session`], logs in lazily, and when
 //! the server says the session expired exactly one caller logs in again (single-flight)
 //! while the others wait and reuse its session.
 
@@ -16,18 +18,13 @@ use tokio::sync::Mutex;
 use crate::secret::Secret;
 use crate::{Error, Result};
 
-/// Error codes meetkit treats as "the session is gone": the call is sent again once after
-/// a new login. The doc documents no error codes at all, so this set is meetkit's decision,
-/// aligned with the meetkit simulator: 10002 `account_token` invalid or expired, 10004 not
-/// logged in (no valid `SSO_COOKIE_KEY` for the token). HTTP 401 counts too. This is the
-/// one place the set is kept.
-pub const AUTH_EXPIRED_CODES: &[&str] = &["10002", "10004"];
-
-/// Whether `err` (the answer to a request sent with a session) means the session is gone.
-pub fn is_expired(err: &Error) -> bool {
+/// Whether `err` (the answer to a request sent with a session) means the session is gone:
+/// HTTP 401, or an error code among `expiry_codes` (the profile's `expiry_codes`; none by
+/// default: the doc documents no error codes, so no code is assumed to mean expiry).
+pub fn is_expired(err: &Error, expiry_codes: &[String]) -> bool {
     match err {
         Error::Http { status: 401, .. } => true,
-        Error::Api { code, .. } => AUTH_EXPIRED_CODES.contains(&code.as_str()),
+        Error::Api { code, .. } => expiry_codes.iter().any(|c| c.trim() == code.trim()),
         _ => false,
     }
 }
@@ -193,12 +190,14 @@ mod tests {
             meaning: None,
             request_id: None,
         };
-        assert!(is_expired(&api(AUTH_EXPIRED_CODES[0])));
-        assert!(!is_expired(&api("99999")));
+        let listed = vec!["10002".to_string()];
+        assert!(is_expired(&api("10002"), &listed));
+        assert!(!is_expired(&api("10002"), &[]), "no code means expiry by default");
+        assert!(!is_expired(&api("99999"), &listed));
         let http =
             |status| Error::Http { vendor: crate::Vendor::Kedacom, endpoint: "x".into(), status, body: "".into() };
-        assert!(is_expired(&http(401)));
-        assert!(!is_expired(&http(403)));
+        assert!(is_expired(&http(401), &[]));
+        assert!(!is_expired(&http(403), &listed));
     }
 
     #[test]

@@ -8,8 +8,11 @@
 //! * Before sending: the table's checks, then Kedacom's own ([`validate`]: enums, ISO 8601
 //!   times, conditional requirements, upload type and size) and the server's API level
 //!   (`version.get`, read once) against the endpoint's minimum ([`endpoints::MIN_API_LEVELS`]).
-//! * Auth ([`auth`]): login lazily, the `SSO_COOKIE_KEY` cookie sent on every request, a
-//!   heartbeat task while the client is in use, one single-flight re-login on expiry.
+//! * Auth ([`auth`]): doc 001 has no login flow; meetkit follows Kedacom's published one and
+//!   makes every part of it a profile option (`token_path`, `login_path`, `heartbeat_path`,
+//!   `heartbeat_secs`, `expiry_codes`, or a ready `account_token`). Login lazily, the
+//!   `SSO_COOKIE_KEY` cookie sent on every request, a heartbeat task while the client is in
+//!   use, one single-flight re-login on expiry (HTTP 401, or a code listed in `expiry_codes`).
 //! * Responses ([`envelope`]): `{success, error_code, description, ...}`; the payload is
 //!   returned as the server sent it, minus the envelope. Relative `file_url`s of meeting
 //!   files are made absolute against `base_url` so they can be downloaded directly.
@@ -40,30 +43,83 @@ pub use endpoints::ENDPOINTS;
 use auth::{KedacomAuth, Session};
 
 /// A Kedacom connection in a profile (`[profiles.<name>.kedacom]`).
+///
+/// Doc 001 does not describe how to log in. The defaults follow Kedacom's published flow (see
+/// [`auth`] and docs/assumptions.md); every path, the heartbeat and what counts as expiry can
+/// be changed for a gateway that differs, or the login skipped with a ready `account_token`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KedacomConfig {
     /// Server root, e.g. `https://kedacom.example.com` (meetkit adds `/api/...`).
     pub base_url: String,
-    /// OAuth consumer key for `POST /api/v1/system/token`.
-    pub consumer_key: String,
-    /// OAuth consumer secret. Never printed.
-    pub consumer_secret: Secret,
-    /// Login user name.
-    pub username: String,
-    /// Login password. Never printed.
-    pub password: Secret,
+    /// OAuth consumer key for the token request (`token_path`). Required unless
+    /// `account_token` is set.
+    #[serde(default)]
+    pub consumer_key: Option<String>,
+    /// OAuth consumer secret. Never printed. Required unless `account_token` is set.
+    #[serde(default)]
+    pub consumer_secret: Option<Secret>,
+    /// Login user name. Required unless `account_token` is set or `login_path` is empty.
+    #[serde(default)]
+    pub username: Option<String>,
+    /// Login password. Never printed. Required unless `account_token` is set or `login_path`
+    /// is empty.
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// A ready `account_token` (e.g. from an SSO portal). Never printed. When set, meetkit sends
+    /// no token or login request and sends no cookie; when the server says the token expired,
+    /// calls fail with an authentication error (there is nothing to log in with).
+    #[serde(default)]
+    pub account_token: Option<Secret>,
+    /// Path of the token request (form `oauth_consumer_key`, `oauth_consumer_secret` →
+    /// `account_token`); default `/api/v1/system/token`.
+    #[serde(default = "default_token_path")]
+    pub token_path: String,
+    /// Path of the login request (form `account_token`, `username`, `password`; sets the
+    /// `SSO_COOKIE_KEY` cookie); default `/api/v1/system/login`. Empty: no login step (the
+    /// token alone authenticates).
+    #[serde(default = "default_login_path")]
+    pub login_path: String,
+    /// Path of the keep-alive `POST`, `{account_token}` standing for the token (a whole path
+    /// segment that follows a segment naming a token, so logs can redact it); default
+    /// `/api/v1/system/token/{account_token}/heartbeat`. Empty: no heartbeat.
+    #[serde(default = "default_heartbeat_path")]
+    pub heartbeat_path: String,
+    /// Error codes (the envelope's `error_code`) that mean the session expired, besides HTTP
+    /// 401 which always does: meetkit logs in again once and resends. Default none (doc 001
+    /// documents no error codes).
+    #[serde(default)]
+    pub expiry_codes: Vec<String>,
     /// Send DELETE as `POST` with `_method=DELETE` (for gateways that refuse DELETE).
     #[serde(default)]
     pub delete_via_post: bool,
     /// Seconds between keep-alive heartbeats while the client is in use (default 600; the
-    /// server drops a token after 30 idle minutes).
+    /// meetkit simulator drops a token after 30 idle minutes).
     #[serde(default = "default_heartbeat_secs")]
     pub heartbeat_secs: f64,
     /// Stop the heartbeat after this many seconds without a call (default 1800); the next
     /// call restarts it, logging in again if the server has dropped the token meanwhile.
     #[serde(default = "default_idle_timeout_secs")]
     pub idle_timeout_secs: f64,
+}
+
+/// The default `token_path`.
+pub const DEFAULT_TOKEN_PATH: &str = "/api/v1/system/token";
+/// The default `login_path`.
+pub const DEFAULT_LOGIN_PATH: &str = "/api/v1/system/login";
+/// The default `heartbeat_path`.
+pub const DEFAULT_HEARTBEAT_PATH: &str = "/api/v1/system/token/{account_token}/heartbeat";
+
+fn default_token_path() -> String {
+    DEFAULT_TOKEN_PATH.to_string()
+}
+
+fn default_login_path() -> String {
+    DEFAULT_LOGIN_PATH.to_string()
+}
+
+fn default_heartbeat_path() -> String {
+    DEFAULT_HEARTBEAT_PATH.to_string()
 }
 
 fn default_heartbeat_secs() -> f64 {
@@ -74,16 +130,96 @@ fn default_idle_timeout_secs() -> f64 {
     1800.0
 }
 
-/// Error codes with a known meaning. The doc has no error-code table and none of its
-/// (empty) failure examples shows a code, so only the login flow's codes are listed: the
-/// flow is not in the doc either, and meetkit uses the codes of the meetkit simulator.
-/// 10002 and 10004 are [`auth::AUTH_EXPIRED_CODES`]; 10001 and 10003 refuse a login.
-pub static ERROR_CODES: &[(&str, &str)] = &[
-    ("10001", "invalid oauth_consumer_key or oauth_consumer_secret (POST /api/v1/system/token)"),
-    ("10002", "account_token invalid or expired (meetkit logs in again and resends once)"),
-    ("10003", "wrong username or password (POST /api/v1/system/login)"),
-    ("10004", "not logged in: no valid SSO_COOKIE_KEY cookie for the token (meetkit logs in again and resends once)"),
-];
+impl KedacomConfig {
+    /// A profile section with the defaults: `base_url` and nothing else (set the credentials or
+    /// `account_token` before use).
+    pub fn new(base_url: impl Into<String>) -> Self {
+        KedacomConfig {
+            base_url: base_url.into(),
+            consumer_key: None,
+            consumer_secret: None,
+            username: None,
+            password: None,
+            account_token: None,
+            token_path: default_token_path(),
+            login_path: default_login_path(),
+            heartbeat_path: default_heartbeat_path(),
+            expiry_codes: Vec::new(),
+            delete_via_post: false,
+            heartbeat_secs: default_heartbeat_secs(),
+            idle_timeout_secs: default_idle_timeout_secs(),
+        }
+    }
+
+    /// Check the auth options: credentials or a token, well-formed paths.
+    fn check(&self) -> Result<()> {
+        let set = |v: Option<&str>| v.is_some_and(|v| !v.trim().is_empty());
+        if !set(self.account_token.as_ref().map(Secret::expose)) {
+            let mut missing = Vec::new();
+            if !set(self.consumer_key.as_deref()) {
+                missing.push("consumer_key");
+            }
+            if !set(self.consumer_secret.as_ref().map(Secret::expose)) {
+                missing.push("consumer_secret");
+            }
+            if !self.login_path.is_empty() {
+                if !set(self.username.as_deref()) {
+                    missing.push("username");
+                }
+                if !set(self.password.as_ref().map(Secret::expose)) {
+                    missing.push("password");
+                }
+            }
+            if !missing.is_empty() {
+                return Err(Error::config(format!(
+                    "the kedacom profile needs either account_token (a ready token) or consumer_key, consumer_secret, \
+                     username and password to log in; missing: {}",
+                    missing.join(", ")
+                )));
+            }
+        }
+        for (name, path) in [
+            ("token_path", &self.token_path),
+            ("login_path", &self.login_path),
+            ("heartbeat_path", &self.heartbeat_path),
+        ] {
+            if !path.is_empty() && !path.starts_with('/') {
+                return Err(Error::config(format!("kedacom.{name} `{path}` must start with `/` (or be empty)")));
+            }
+        }
+        if self.token_path.is_empty() && self.account_token.is_none() {
+            return Err(Error::config("kedacom.token_path must not be empty unless account_token is set"));
+        }
+        if !self.heartbeat_path.is_empty() {
+            let segments: Vec<&str> = self.heartbeat_path.split('/').collect();
+            for (i, seg) in segments.iter().enumerate() {
+                if seg.contains("{account_token}") {
+                    let redactable = *seg == "{account_token}"
+                        && i > 0
+                        && !segments[i - 1].is_empty()
+                        && crate::secret::is_sensitive(segments[i - 1]);
+                    if !redactable {
+                        return Err(Error::config(format!(
+                            "kedacom.heartbeat_path `{}`: {{account_token}} must be a whole segment right after a \
+                             segment naming a token (e.g. /gw/token/{{account_token}}/keepalive), so that logs can \
+                             redact it",
+                            self.heartbeat_path
+                        )));
+                    }
+                }
+            }
+        }
+        if self.expiry_codes.iter().any(|c| c.trim().is_empty()) {
+            return Err(Error::config("kedacom.expiry_codes must not contain an empty code"));
+        }
+        Ok(())
+    }
+}
+
+/// Error codes with a known meaning: none. Doc 001 has no error-code table and none of its
+/// (empty) failure examples shows a code; the codes the meetkit simulator uses are its own
+/// and are not presented as Kedacom's.
+pub static ERROR_CODES: &[(&str, &str)] = &[];
 
 /// The documented meaning of a Kedacom error code.
 pub fn error_meaning(code: &str) -> Option<&'static str> {
@@ -139,9 +275,7 @@ impl KedacomClient {
                 config.base_url
             )));
         }
-        if config.consumer_key.is_empty() || config.consumer_secret.is_empty() || config.username.is_empty() {
-            return Err(Error::config("kedacom.consumer_key, consumer_secret and username must not be empty"));
-        }
+        config.check()?;
         if !(config.heartbeat_secs > 0.0 && config.idle_timeout_secs > 0.0) {
             return Err(Error::config("kedacom.heartbeat_secs and idle_timeout_secs must be positive"));
         }
@@ -229,6 +363,15 @@ impl Inner {
         let session = self.auth.session(|| self.login()).await?;
         self.ensure_heartbeat();
         match self.send(&prepared, &session).await {
+            (true, Err(e)) if self.config.account_token.is_some() => Err(Error::Auth {
+                vendor: Vendor::Kedacom,
+                message: format!(
+                    "{} refused the profile's account_token as expired ({}); meetkit cannot log in without \
+                     consumer_key, consumer_secret, username and password: set a new account_token",
+                    spec.id,
+                    expiry_reason(&e)
+                ),
+            }),
             (true, Err(e)) => {
                 tracing::debug!(endpoint = spec.id, error = %e, "kedacom: session expired, logging in again once");
                 let fresh = self.auth.renew(Some(&session), || self.login()).await?;
@@ -304,7 +447,8 @@ impl Inner {
             Err(e) => return (false, Err(e)),
         };
         let decoded = envelope::decode(p.spec.id, &resp);
-        let expired = resp.status == 401 || decoded.as_ref().err().is_some_and(auth::is_expired);
+        let expired = resp.status == 401
+            || decoded.as_ref().err().is_some_and(|e| auth::is_expired(e, &self.config.expiry_codes));
         let result = decoded.map(|mut payload| {
             if p.spec.id.starts_with("meeting_files.") {
                 resolve_file_urls(&mut payload, &self.base);
@@ -314,12 +458,17 @@ impl Inner {
         (expired, result)
     }
 
-    /// Kedacom's published login flow (see [`auth`]).
+    /// Kedacom's published login flow (see [`auth`]), on the profile's paths; or the profile's
+    /// ready `account_token`.
     async fn login(&self) -> Result<Session> {
         let c = &self.config;
-        let url = format!("{}/api/v1/system/token", self.base);
+        if let Some(token) = &c.account_token {
+            return Ok(Session { token: token.clone(), cookie: None });
+        }
+        let (key, secret) = (c.consumer_key.as_deref().unwrap_or_default(), c.consumer_secret.as_ref());
+        let url = format!("{}{}", self.base, c.token_path);
         let form =
-            [("oauth_consumer_key", c.consumer_key.as_str()), ("oauth_consumer_secret", c.consumer_secret.expose())];
+            [("oauth_consumer_key", key), ("oauth_consumer_secret", secret.map(Secret::expose).unwrap_or_default())];
         let resp = self.transport.send(Vendor::Kedacom, "system.token", true, |h| h.post(&url).form(&form)).await?;
         let payload = envelope::decode("system.token", &resp).map_err(|e| refused("system.token", e))?;
         let token = match payload.get("account_token").and_then(Value::as_str) {
@@ -327,14 +476,21 @@ impl Inner {
             _ => {
                 return Err(Error::Auth {
                     vendor: Vendor::Kedacom,
-                    message: "POST /api/v1/system/token answered without an account_token".into(),
+                    message: format!("POST {} answered without an account_token", c.token_path),
                 })
             }
         };
         let cookie = auth::merge_cookies(None, &resp.headers);
-        let url = format!("{}/api/v1/system/login", self.base);
-        let form =
-            [("account_token", token.as_str()), ("username", c.username.as_str()), ("password", c.password.expose())];
+        if c.login_path.is_empty() {
+            return Ok(Session { token: Secret::new(token), cookie: cookie.map(Secret::new) });
+        }
+        let url = format!("{}{}", self.base, c.login_path);
+        let (username, password) = (c.username.as_deref().unwrap_or_default(), c.password.as_ref());
+        let form = [
+            ("account_token", token.as_str()),
+            ("username", username),
+            ("password", password.map(Secret::expose).unwrap_or_default()),
+        ];
         let resp = self
             .transport
             .send(Vendor::Kedacom, "system.login", true, |h| {
@@ -353,13 +509,15 @@ impl Inner {
         Ok(Session { token: Secret::new(token), cookie: cookie.map(Secret::new) })
     }
 
-    /// `POST /api/v1/system/token/{account_token}/heartbeat` through the transport (whose logs
-    /// redact the token segment of the path); a failed heartbeat is tried again at the next tick.
-    async fn heartbeat(&self, session: &Session) -> Result<()> {
+    /// `POST {heartbeat_path}` (the token in its `{account_token}` segment and in the form)
+    /// through the transport (whose logs redact the token segment of the path); a failed
+    /// heartbeat is tried again at the next tick. The first element says whether the answer
+    /// means the session expired.
+    async fn heartbeat(&self, session: &Session) -> (bool, Result<()>) {
         let token = session.token.expose();
-        let segment = percent_encoding::utf8_percent_encode(token, TOKEN_SEGMENT);
-        let url = format!("{}/api/v1/system/token/{segment}/heartbeat", self.base);
-        let resp = self
+        let segment = percent_encoding::utf8_percent_encode(token, TOKEN_SEGMENT).to_string();
+        let url = format!("{}{}", self.base, self.config.heartbeat_path.replace("{account_token}", &segment));
+        let resp = match self
             .transport
             .send(Vendor::Kedacom, "system.heartbeat", true, |c| {
                 let rb = c.post(&url).form(&[("account_token", token)]);
@@ -368,13 +526,23 @@ impl Inner {
                     None => rb,
                 }
             })
-            .await?;
-        envelope::decode("system.heartbeat", &resp).map(|_| ())
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return (false, Err(e)),
+        };
+        let decoded = envelope::decode("system.heartbeat", &resp).map(|_| ());
+        let expired = resp.status == 401
+            || decoded.as_ref().err().is_some_and(|e| auth::is_expired(e, &self.config.expiry_codes));
+        (expired, decoded)
     }
 
     /// Start the heartbeat task unless it runs. It holds only a weak reference, so
     /// dropping the client ends it; it also ends after `idle_timeout_secs` without calls.
     fn ensure_heartbeat(self: &Arc<Self>) {
+        if self.config.heartbeat_path.is_empty() {
+            return;
+        }
         let mut slot = self.heartbeat.lock().unwrap_or_else(|p| p.into_inner());
         if slot.as_ref().is_some_and(|h| !h.is_finished()) {
             return;
@@ -408,14 +576,23 @@ async fn heartbeat_loop(inner: Weak<Inner>, every: Duration, idle: Duration) {
         }
         let Some(session) = inner.auth.current() else { return };
         match inner.heartbeat(&session).await {
-            Ok(()) => tracing::debug!("kedacom: heartbeat ok"),
-            Err(e) if auth::is_expired(&e) => {
+            (_, Ok(())) => tracing::debug!("kedacom: heartbeat ok"),
+            (true, Err(e)) => {
                 tracing::debug!(error = %e, "kedacom: heartbeat found the session expired; next call logs in");
                 inner.auth.invalidate(&session);
                 return;
             }
-            Err(e) => tracing::warn!(error = %e, "kedacom: heartbeat failed; retrying at the next tick"),
+            (false, Err(e)) => tracing::warn!(error = %e, "kedacom: heartbeat failed; retrying at the next tick"),
         }
+    }
+}
+
+/// What an expiry answer said (HTTP status or code), for messages.
+fn expiry_reason(e: &Error) -> String {
+    match e {
+        Error::Api { code, message, .. } => format!("error {code}: {message}"),
+        Error::Http { status, .. } => format!("HTTP {status}"),
+        other => other.to_string(),
     }
 }
 

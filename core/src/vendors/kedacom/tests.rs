@@ -126,14 +126,13 @@ async fn harness(tweak: impl FnOnce(&mut KedacomConfig)) -> Harness {
     let base = format!("http://{}/", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let mut config = KedacomConfig {
-        base_url: base,
-        consumer_key: "key".into(),
-        consumer_secret: Secret::new("s3cret"),
-        username: "ops".into(),
-        password: Secret::new("pa55"),
-        delete_via_post: false,
-        heartbeat_secs: 600.0,
-        idle_timeout_secs: 1800.0,
+        consumer_key: Some("key".into()),
+        consumer_secret: Some(Secret::new("s3cret")),
+        username: Some("ops".into()),
+        password: Some(Secret::new("pa55")),
+        // The fake answers expiry with error 10002 in an HTTP 200 envelope.
+        expiry_codes: vec!["10002".into()],
+        ..KedacomConfig::new(base)
     };
     tweak(&mut config);
     let transport = crate::transport::TransportConfig { backoff_base_ms: 1, backoff_max_ms: 2, ..Default::default() };
@@ -297,7 +296,7 @@ async fn heartbeat_runs_while_in_use_and_stops_on_close_or_idle() {
 
 #[tokio::test]
 async fn refused_login_is_an_auth_error_without_secrets() {
-    let h = harness(|c| c.consumer_secret = Secret::new("wrong-secret")).await;
+    let h = harness(|c| c.consumer_secret = Some(Secret::new("wrong-secret"))).await;
     let e = h.call("platforms.list", json!({})).await.unwrap_err();
     assert!(matches!(e, Error::Auth { .. }), "{e:?}");
     let text = format!("{e} {e:?}");
@@ -328,25 +327,93 @@ fn table_is_complete_with_unique_ids() {
 }
 
 #[test]
-fn error_codes_have_meanings() {
-    for code in auth::AUTH_EXPIRED_CODES {
-        assert!(error_meaning(code).is_some(), "{code}");
+fn no_error_code_is_given_a_meaning_the_doc_does_not_give() {
+    for code in ["10001", "10002", "10003", "10004", "424242"] {
+        assert!(error_meaning(code).is_none(), "{code}");
     }
-    assert!(error_meaning("424242").is_none());
+}
+
+#[tokio::test]
+async fn without_listed_codes_an_error_code_is_not_expiry() {
+    let h = harness(|c| c.expiry_codes.clear()).await;
+    h.call("platforms.list", json!({})).await.unwrap();
+    h.fake.issued.fetch_add(1, Ordering::SeqCst);
+    let e = h.call("platforms.list", json!({})).await.unwrap_err();
+    assert!(matches!(&e, Error::Api { code, .. } if code == "10002"), "{e:?}");
+    assert_eq!(h.fake.logins(), 1, "no re-login for an unlisted code");
+}
+
+#[tokio::test]
+async fn a_ready_account_token_skips_the_login_and_cannot_be_renewed() {
+    let h = harness(|c| {
+        c.account_token = Some(Secret::new("tok-1"));
+        c.consumer_key = None;
+        c.consumer_secret = None;
+        c.username = None;
+        c.password = None;
+    })
+    .await;
+    h.fake.issued.store(1, Ordering::SeqCst);
+    h.call("platforms.list", json!({})).await.unwrap();
+    let seen = h.fake.last("/api/v1/mc/platforms");
+    assert_eq!((seen.query().get("account_token"), seen.cookie.as_str()), (Some(&json!("tok-1")), ""));
+    assert_eq!(h.fake.count("/api/v1/system/"), 0, "no token or login request");
+    h.fake.issued.store(2, Ordering::SeqCst);
+    let e = h.call("platforms.list", json!({})).await.unwrap_err();
+    let text = e.to_string();
+    assert!(matches!(e, Error::Auth { .. }) && text.contains("set a new account_token"), "{text}");
+    assert!(!text.contains("tok-1") && !format!("{:?}", h.client).contains("tok-1"), "{text}");
+    assert_eq!(h.fake.count("/api/v1/system/"), 0);
+}
+
+#[test]
+fn auth_options_are_checked() {
+    let t = Arc::new(Transport::new(Default::default()).unwrap());
+    let err = |c: KedacomConfig| KedacomClient::new(c, t.clone()).unwrap_err().to_string();
+    let e = err(KedacomConfig { consumer_key: Some("k".into()), ..KedacomConfig::new("http://h") });
+    assert!(e.contains("account_token") && e.contains("missing: consumer_secret, username, password"), "{e}");
+    let token_only = KedacomConfig { account_token: Some(Secret::new("t")), ..KedacomConfig::new("http://h") };
+    assert!(KedacomClient::new(token_only.clone(), t.clone()).is_ok());
+    let no_login = KedacomConfig {
+        consumer_key: Some("k".into()),
+        consumer_secret: Some(Secret::new("s")),
+        login_path: String::new(),
+        ..KedacomConfig::new("http://h")
+    };
+    assert!(KedacomClient::new(no_login, t.clone()).is_ok(), "no login step: no username/password needed");
+    let e = err(KedacomConfig { heartbeat_path: "/gw/keepalive/{account_token}".into(), ..token_only.clone() });
+    assert!(e.contains("heartbeat_path") && e.contains("redact"), "{e}");
+    let e = err(KedacomConfig { heartbeat_path: "/gw/token/x{account_token}".into(), ..token_only.clone() });
+    assert!(e.contains("whole segment"), "{e}");
+    assert!(KedacomClient::new(
+        KedacomConfig { heartbeat_path: "/gw/token/{account_token}/keepalive".into(), ..token_only.clone() },
+        t.clone()
+    )
+    .is_ok());
+    let e = err(KedacomConfig { token_path: "api/token".into(), ..token_only.clone() });
+    assert!(e.contains("token_path") && e.contains("start with `/`"), "{e}");
+    let e = err(KedacomConfig { expiry_codes: vec![" ".into()], ..token_only });
+    assert!(e.contains("expiry_codes"), "{e}");
+    // From TOML: the new fields, and the old ones still read.
+    let cfg: KedacomConfig = serde_json::from_value(json!({
+        "base_url": "http://h", "account_token": "t", "expiry_codes": ["10002"], "heartbeat_secs": 60.0
+    }))
+    .unwrap();
+    assert_eq!(
+        (cfg.token_path.as_str(), cfg.expiry_codes.as_slice()),
+        (DEFAULT_TOKEN_PATH, &["10002".to_string()][..])
+    );
 }
 
 #[test]
 fn base_url_forms() {
     let t = Arc::new(Transport::new(Default::default()).unwrap());
     let cfg = |u: &str| KedacomConfig {
-        base_url: u.into(),
-        consumer_key: "k".into(),
-        consumer_secret: Secret::new("s"),
-        username: "u".into(),
-        password: Secret::new("p"),
-        delete_via_post: false,
-        heartbeat_secs: 600.0,
-        idle_timeout_secs: 1800.0,
+        consumer_key: Some("k".into()),
+        consumer_secret: Some(Secret::new("s")),
+        username: Some("u".into()),
+        password: Some(Secret::new("p")),
+        ..KedacomConfig::new(u)
     };
     assert_eq!(KedacomClient::new(cfg("https://h:8080/api/v1/mc/"), t.clone()).unwrap().base(), "https://h:8080");
     assert_eq!(KedacomClient::new(cfg("http://h/prefix/"), t.clone()).unwrap().base(), "http://h/prefix");

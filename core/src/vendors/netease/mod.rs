@@ -39,7 +39,7 @@ pub mod webhook;
 
 pub use endpoints::ENDPOINTS;
 pub use model::{CallbackEvent, MeetingStatus};
-pub use webhook::{CallbackConfig, CallbackReceiver, RunningReceiver};
+pub use webhook::{CallbackClock, CallbackConfig, CallbackReceiver, RunningReceiver};
 
 /// The doc: "if CurTime differs from the server's time by more than 1 minute, the signature expires".
 const SKEW_LIMIT_SECS: i64 = 60;
@@ -61,7 +61,11 @@ pub struct NeteaseConfig {
     /// `http://<callback_listen><callback_path>` as seen from NetEase.
     #[serde(default = "default_callback_path")]
     pub callback_path: String,
-    /// Callbacks whose `CurTime` is further than this many seconds from now are rejected (default 300).
+    /// Callbacks whose `CurTime` is more than this many seconds old are refused (default 10800,
+    /// 3 h: the doc resends after 2 s, 4 s, 6 s, 1 h and 1 h and does not say a resend is signed
+    /// anew, so the last resend may carry a `CurTime` 2 h 0 m 12 s old). Delivered events are
+    /// remembered at least this long to drop their resends. See docs/assumptions.md
+    /// `netease.callback_window`.
     #[serde(default = "default_callback_max_age")]
     pub callback_max_age_secs: u64,
 }
@@ -71,7 +75,7 @@ fn default_callback_path() -> String {
 }
 
 fn default_callback_max_age() -> u64 {
-    300
+    webhook::DEFAULT_CALLBACK_MAX_AGE.as_secs()
 }
 
 /// The documented meaning of a NetEase error code (the doc's 59-row error table).
@@ -113,7 +117,11 @@ impl NeteaseClient {
             return Err(Error::config("netease.app_key and netease.app_secret must not be empty"));
         }
         let mut cb = CallbackConfig::new(config.app_key.clone(), config.app_secret.clone());
+        if config.callback_max_age_secs == 0 {
+            return Err(Error::config("netease.callback_max_age_secs must be positive (default 10800, 3 hours)"));
+        }
         cb.max_age = Duration::from_secs(config.callback_max_age_secs);
+        cb.dedup_window = cb.dedup_window.max(cb.max_age);
         Ok(NeteaseClient {
             receiver: CallbackReceiver::new(cb),
             config,

@@ -43,10 +43,20 @@ pub fn anonymous_authorization(body_json: &str) -> String {
     md5_hex(format!("{body_json}@163").as_bytes())
 }
 
-/// A fresh random nonce: 8 random digits, the first non-zero (the doc: "random 8-digit positive
-/// integer, e.g. 12345678").
+/// A fresh nonce: 8 digits, the first non-zero (the doc: "random 8-digit positive integer, e.g.
+/// 12345678"). The doc does not say whether the server refuses a nonce it has seen; so that no
+/// two requests of this process share one (independent random draws would collide after a few
+/// thousand requests), nonces are a process-wide sequence from a random start, wrapping within
+/// the 90,000,000 eight-digit values.
 pub fn nonce() -> String {
-    rand::random_range(10_000_000u32..=99_999_999).to_string()
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::OnceLock;
+    const LOW: u32 = 10_000_000;
+    const SPAN: u32 = 90_000_000;
+    static NEXT: OnceLock<AtomicU32> = OnceLock::new();
+    let next = NEXT.get_or_init(|| AtomicU32::new(rand::random_range(0..SPAN)));
+    let n = next.fetch_add(1, Ordering::Relaxed) % SPAN;
+    (LOW + n).to_string()
 }
 
 /// Compare two hex digests without leaking where they differ; case-insensitive.
@@ -107,6 +117,13 @@ mod tests {
         let a = nonce();
         assert!(a.len() == 8 && a.bytes().all(|b| b.is_ascii_digit()) && !a.starts_with('0'), "{a}");
         assert!((0..20).map(|_| nonce()).any(|n| n != a));
+    }
+
+    #[test]
+    fn nonces_do_not_repeat_within_a_process() {
+        let many: std::collections::HashSet<String> = (0..20_000).map(|_| nonce()).collect();
+        assert_eq!(many.len(), 20_000);
+        assert!(many.iter().all(|n| n.len() == 8 && !n.starts_with('0')));
     }
 
     #[test]

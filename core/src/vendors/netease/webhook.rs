@@ -8,10 +8,16 @@
 //! app, or let [`CallbackReceiver::serve`] bind it. For each request it:
 //!
 //! 1. verifies `AppKey` and `CheckSum` on the raw body bytes — missing or wrong: **401**;
-//! 2. rejects a `CurTime` further than `max_age` from this machine's clock (either way): **401**;
+//! 2. rejects a `CurTime` older than `max_age` (default 3 h) or more than 300 s ahead of this
+//!    machine's clock: **401**. The doc does not say whether a resend is signed anew; if NetEase
+//!    reuses the first attempt's `CurTime`, the 1 h resends arrive with a `CurTime` 1 h and 2 h
+//!    old (2 + 4 + 6 + 3600 + 3600 s after the first attempt), so the window must cover 2 h 0 m 12 s
+//!    or a lost event is refused for good. `max_age` is `[profiles.P.netease] callback_max_age_secs`;
 //! 3. rejects a body that is not `{msgType: int, msgBody: {...}}`: **400**;
 //! 4. answers **200** at once to a resend of an event already delivered (same body content,
-//!    whatever its nonce and time), so each event reaches the consumer once;
+//!    whatever its nonce and time), so each event reaches the consumer once; delivered events are
+//!    remembered for `dedup_window`, never less than `max_age` (older entries are pruned, so
+//!    memory stays bounded by the events of one window);
 //! 5. otherwise hands the event to the buffered channel behind [`CallbackReceiver::events`] and
 //!    answers **200** only once it is queued (**503** if the buffer stays full, so NetEase resends).
 
@@ -21,7 +27,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -38,6 +44,54 @@ use crate::events::{Event, EventStream};
 use crate::secret::Secret;
 use crate::{Error, Result, Vendor};
 
+/// The default callback window: 3 h covers the doc's resend schedule (2 s, 4 s, 6 s, 1 h, 1 h:
+/// the last resend comes 2 h 0 m 12 s after the first attempt) even when a resend carries the
+/// first attempt's `CurTime`.
+pub const DEFAULT_CALLBACK_MAX_AGE: Duration = Duration::from_secs(3 * 3600);
+
+/// How far ahead of the receiver's clock a `CurTime` may be (clock skew between NetEase and
+/// this machine); capped by `max_age`.
+pub const MAX_FUTURE_SKEW: Duration = Duration::from_secs(300);
+
+/// Where the receiver reads the current time. The default is the system clock; a test driving
+/// a simulator's virtual clock passes one that follows it ([`CallbackClock::from_fn`]).
+#[derive(Clone)]
+pub struct CallbackClock(Arc<dyn Fn() -> SystemTime + Send + Sync>);
+
+impl CallbackClock {
+    /// The system clock.
+    pub fn system() -> Self {
+        CallbackClock(Arc::new(SystemTime::now))
+    }
+
+    /// A clock reading `now`.
+    pub fn from_fn(now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        CallbackClock(Arc::new(now))
+    }
+
+    /// The current time in UNIX milliseconds.
+    pub fn now_ms(&self) -> i64 {
+        (self.0)().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+    }
+
+    /// The current time.
+    pub fn now(&self) -> SystemTime {
+        (self.0)()
+    }
+}
+
+impl Default for CallbackClock {
+    fn default() -> Self {
+        Self::system()
+    }
+}
+
+impl std::fmt::Debug for CallbackClock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallbackClock")
+    }
+}
+
 /// How the receiver checks and buffers callbacks.
 #[derive(Clone, Debug)]
 pub struct CallbackConfig {
@@ -45,29 +99,39 @@ pub struct CallbackConfig {
     pub app_key: String,
     /// The AppSecret that signs them. Never printed.
     pub app_secret: Secret,
-    /// Callbacks whose `CurTime` is further than this from now (past or future) are rejected.
+    /// Callbacks whose `CurTime` is older than this are rejected (default
+    /// [`DEFAULT_CALLBACK_MAX_AGE`], 3 h); so are those more than [`MAX_FUTURE_SKEW`] (or
+    /// `max_age`, if smaller) ahead.
     pub max_age: Duration,
-    /// How long a delivered event is remembered to drop its resends. NetEase's last resend
-    /// comes about 2 h after the first attempt; default 3 h.
+    /// How long a delivered event is remembered to drop its resends (default 3 h; the receiver
+    /// never remembers for less than `max_age`, so a resend it accepts is always recognised).
     pub dedup_window: Duration,
     /// Events queued before anyone reads them (default 4096).
     pub buffer: usize,
     /// How long a request waits for room in a full buffer before answering 503 (default 5 s).
     pub handoff_timeout: Duration,
+    /// The clock `CurTime` and the dedup window are measured with (default: the system clock).
+    pub clock: CallbackClock,
 }
 
 impl CallbackConfig {
-    /// Defaults for everything but the credentials: 300 s `max_age`, 3 h dedup window,
-    /// 4096 buffered events, 5 s hand-off timeout.
+    /// Defaults for everything but the credentials: 3 h `max_age`, 3 h dedup window,
+    /// 4096 buffered events, 5 s hand-off timeout, the system clock.
     pub fn new(app_key: impl Into<String>, app_secret: Secret) -> Self {
         CallbackConfig {
             app_key: app_key.into(),
             app_secret,
-            max_age: Duration::from_secs(300),
+            max_age: DEFAULT_CALLBACK_MAX_AGE,
             dedup_window: Duration::from_secs(3 * 3600),
             buffer: 4096,
             handoff_timeout: Duration::from_secs(5),
+            clock: CallbackClock::system(),
         }
+    }
+
+    /// How long delivered events are remembered: `dedup_window`, at least `max_age`.
+    pub fn effective_dedup_window(&self) -> Duration {
+        self.dedup_window.max(self.max_age)
     }
 }
 
@@ -108,19 +172,20 @@ struct Shared {
     malformed: AtomicU64,
 }
 
-/// Keys of delivered events (with when they were delivered) and of events being handed over.
+/// Keys of delivered events (with when they were delivered, UNIX ms on the receiver's clock)
+/// and of events being handed over.
 #[derive(Default)]
 struct Dedup {
-    seen: HashMap<String, Instant>,
-    order: VecDeque<(Instant, String)>,
+    seen: HashMap<String, i64>,
+    order: VecDeque<(i64, String)>,
     pending: HashSet<String>,
 }
 
 impl Dedup {
-    fn prune(&mut self, window: Duration) {
-        let now = Instant::now();
+    /// Forget events delivered `window` or longer before `now_ms`.
+    fn prune(&mut self, now_ms: i64, window: Duration) {
         while let Some((at, _)) = self.order.front() {
-            if now.duration_since(*at) < window {
+            if now_ms.saturating_sub(*at) < window.as_millis() as i64 {
                 break;
             }
             if let Some((_, key)) = self.order.pop_front() {
@@ -259,10 +324,6 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
-
 async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
     let config = &shared.config;
     let unauthorized = |why: String| {
@@ -288,13 +349,21 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
     let Ok(sent_ms) = cur_time.parse::<i64>() else {
         return unauthorized("CurTime is not a number of milliseconds".into());
     };
-    let age_ms = now_ms() - sent_ms;
-    if age_ms.unsigned_abs() > config.max_age.as_millis() as u64 {
+    let now_ms = config.clock.now_ms();
+    let age_ms = now_ms - sent_ms;
+    let ahead = MAX_FUTURE_SKEW.min(config.max_age);
+    if age_ms > config.max_age.as_millis() as i64 {
         return unauthorized(format!(
-            "stale CurTime: {} s {} this receiver's clock (window {} s)",
-            age_ms.unsigned_abs() / 1000,
-            if age_ms >= 0 { "behind" } else { "ahead of" },
+            "stale CurTime: {} s behind this receiver's clock (window {} s, profile option callback_max_age_secs)",
+            age_ms / 1000,
             config.max_age.as_secs()
+        ));
+    }
+    if -age_ms > ahead.as_millis() as i64 {
+        return unauthorized(format!(
+            "CurTime {} s ahead of this receiver's clock (at most {} s allowed)",
+            -age_ms / 1000,
+            ahead.as_secs()
         ));
     }
     let parsed: Value = match serde_json::from_slice(&body) {
@@ -317,7 +386,7 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
     let key = dedup_key(&parsed);
     {
         let mut dedup = shared.dedup.lock().unwrap_or_else(|e| e.into_inner());
-        dedup.prune(config.dedup_window);
+        dedup.prune(now_ms, config.effective_dedup_window());
         if dedup.seen.contains_key(&key) {
             shared.duplicates.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(msg_type, "netease callback resend dropped (already delivered)");
@@ -329,13 +398,13 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         }
     }
     let event =
-        Event { vendor: Vendor::Netease, kind: kind_of(msg_type), data: parsed, received_at: SystemTime::now() };
+        Event { vendor: Vendor::Netease, kind: kind_of(msg_type), data: parsed, received_at: config.clock.now() };
     let sent = tokio::time::timeout(config.handoff_timeout, shared.tx.send(event)).await;
     let mut dedup = shared.dedup.lock().unwrap_or_else(|e| e.into_inner());
     dedup.pending.remove(&key);
     match sent {
         Ok(Ok(())) => {
-            let now = Instant::now();
+            let now = config.clock.now_ms();
             dedup.seen.insert(key.clone(), now);
             dedup.order.push_back((now, key));
             shared.delivered.fetch_add(1, Ordering::Relaxed);
@@ -372,6 +441,10 @@ mod tests {
     use serde_json::json;
 
     const SECRET: &str = "c8b1f7e0a5d94e2b9f3a";
+
+    fn now_ms() -> i64 {
+        CallbackClock::system().now_ms()
+    }
 
     async fn start(config: CallbackConfig) -> (CallbackReceiver, RunningReceiver) {
         let rx = CallbackReceiver::new(config);
@@ -418,14 +491,14 @@ mod tests {
         assert_eq!(post(&url, &body(1, 7), SECRET, now + 2000).await, 200);
         let reordered = r#"{"msgBody":{"time":1,"meetingId":"123456789","meetingUniqueId":7},"msgType":1}"#;
         assert_eq!(post(&url, reordered, SECRET, now).await, 200);
-        // Forged (wrong secret), stale, future, unsigned.
+        // Forged (wrong secret), older than the 3 h window, more than 300 s ahead, unsigned.
         assert_eq!(post(&url, &body(3, 7), "not-the-secret", now).await, 401);
-        assert_eq!(post(&url, &body(3, 7), SECRET, now - 301_000).await, 401);
+        assert_eq!(post(&url, &body(3, 7), SECRET, now - 3 * 3_600_000 - 1000).await, 401);
         assert_eq!(post(&url, &body(3, 7), SECRET, now + 301_000).await, 401);
         let status = reqwest::Client::new().post(&url).body(body(3, 7)).send().await.unwrap().status();
         assert_eq!(status, 401);
-        // A second, different event.
-        assert_eq!(post(&url, &body(3, 7), SECRET, now).await, 200);
+        // A second, different event, signed 2 h ago (a 1 h resend carrying the first attempt's CurTime).
+        assert_eq!(post(&url, &body(3, 7), SECRET, now - 2 * 3_600_000).await, 200);
         // Signed but not a callback.
         assert_eq!(post(&url, "[1]", SECRET, now).await, 400);
 
@@ -497,12 +570,48 @@ mod tests {
     #[test]
     fn expired_keys_are_forgotten() {
         let mut d = Dedup::default();
-        let old = Instant::now() - Duration::from_secs(10);
+        let now = now_ms();
+        let old = now - 10_000;
         d.seen.insert("k".into(), old);
         d.order.push_back((old, "k".into()));
-        d.prune(Duration::from_secs(60));
+        d.prune(now, Duration::from_secs(60));
         assert!(d.seen.contains_key("k"));
-        d.prune(Duration::from_secs(5));
+        d.prune(now, Duration::from_secs(5));
         assert!(d.seen.is_empty() && d.order.is_empty());
+    }
+
+    #[test]
+    fn dedup_never_forgets_sooner_than_the_window() {
+        let mut cfg = config();
+        cfg.dedup_window = Duration::from_secs(60);
+        assert_eq!(cfg.effective_dedup_window(), DEFAULT_CALLBACK_MAX_AGE);
+        cfg.max_age = Duration::from_secs(30);
+        assert_eq!(cfg.effective_dedup_window(), Duration::from_secs(60));
+    }
+
+    /// A receiver on a clock the test moves: the window and the dedup memory follow it.
+    #[tokio::test]
+    async fn window_and_dedup_follow_the_receiver_clock() {
+        let offset = Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let mut cfg = config();
+        let o = offset.clone();
+        cfg.clock =
+            CallbackClock::from_fn(move || SystemTime::now() + Duration::from_millis(o.load(Ordering::SeqCst) as u64));
+        let (rx, running) = start(cfg).await;
+        let url = running.url();
+        let t0 = now_ms();
+        assert_eq!(post(&url, &body(1, 1), SECRET, t0).await, 200);
+        // 2 h later on the receiver's clock, the last resend with the first CurTime: a duplicate.
+        offset.store(2 * 3_600_000 + 12_000, Ordering::SeqCst);
+        assert_eq!(post(&url, &body(1, 1), SECRET, t0).await, 200);
+        assert_eq!(rx.stats().duplicates, 1);
+        // Past the window: the same CurTime is refused, and the delivered key has been pruned.
+        offset.store(3 * 3_600_000 + 1000, Ordering::SeqCst);
+        assert_eq!(post(&url, &body(1, 1), SECRET, t0).await, 401);
+        assert_eq!(post(&url, &body(2, 1), SECRET, t0 + 3 * 3_600_000).await, 200);
+        assert_eq!(rx.shared.dedup.lock().unwrap().seen.len(), 1, "the first event's key was pruned");
+        let mut events = rx.events().unwrap();
+        assert_eq!(events.next().await.unwrap().unwrap().kind, "MEETING_ROOM_START");
+        assert_eq!(events.next().await.unwrap().unwrap().kind, "MEETING_CANCEL");
     }
 }
