@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
-import random
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Dict
 
 
+_NONCES = itertools.count()
+
+
 def signed_headers(app_key: str, app_secret: str) -> Dict[str, str]:
-    nonce = f"{random.randrange(100_000_000):08d}"
+    # Never reused within a run: the strict simulator refuses a replayed Nonce.
+    nonce = f"{os.getpid() & 0xFFFF:04x}{next(_NONCES):012d}"
     cur = str(int(time.time()))
     checksum = hashlib.sha1(f"{app_secret}{nonce}{cur}".encode()).hexdigest()
     return {"AppKey": app_key, "Nonce": nonce, "CurTime": cur, "CheckSum": checksum}

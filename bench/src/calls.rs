@@ -86,7 +86,13 @@ pub async fn figures(client: &Client, sim: &SimProcess, n: usize, rounds: usize)
             let b = rate(n, in_flight, move |_| {
                 let (r, (url, key, secret)) = (r.clone(), ne.clone());
                 async move {
-                    let nonce = format!("{:08}", rand::random_range(0..100_000_000u32));
+                    // Never reused within a run: the strict simulator refuses a replayed Nonce.
+                    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+                    let nonce = format!(
+                        "{:04x}{:012}",
+                        std::process::id() & 0xffff,
+                        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    );
                     let cur = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().to_string();
                     let sum = hex::encode(Sha1::digest(format!("{secret}{nonce}{cur}").as_bytes()));
                     let v: Value = r
