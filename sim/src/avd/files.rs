@@ -95,7 +95,7 @@ fn content_type(path: &str) -> &'static str {
 
 /// `GET /attachment?file=<server path>`.
 pub(crate) async fn attachment(State(avd): State<Arc<Avd>>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
-    let params = Params::parse(query.as_deref(), None);
+    let params = Params::parse(query.as_deref(), None, avd.strict);
     let Some(path) = params.get("file").map(str::to_owned) else {
         return (StatusCode::NOT_FOUND, "file not found\n").into_response();
     };
@@ -108,7 +108,7 @@ pub(crate) async fn attachment(State(avd): State<Arc<Avd>>, RawQuery(query): Raw
 
 /// `GET /videoPlayer?url=...`: a minimal HTML5 player page.
 pub(crate) async fn video_player(RawQuery(query): RawQuery) -> Html<String> {
-    let params = Params::parse(query.as_deref(), None);
+    let params = Params::parse(query.as_deref(), None, false);
     let url = params.get("url").unwrap_or_default();
     let escaped = url.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;");
     Html(format!(
@@ -121,10 +121,12 @@ fn upload_error(e: ApiError) -> Response {
     Json(json!({"ret": e.code, "msg": e.msg})).into_response()
 }
 
-/// `POST /uploadfile` (multipart: `file`, `path`, `storage_only_cluster`;
-/// the latter two may also come in the query).
+/// `POST /uploadfile`: multipart with the file in the `file` part; `path` and
+/// `storage_only_cluster` in the query string (the doc: "参数格式为Parmas"). Lenient mode
+/// also takes those two as multipart fields; strict mode refuses such a field with 10910
+/// ("上传文件信息错误, 请求体存放错误": upload info error, misplaced in the request body).
 pub(crate) async fn upload(State(avd): State<Arc<Avd>>, req: Request) -> Response {
-    let query = Params::parse(req.uri().query(), None);
+    let query = Params::parse(req.uri().query(), None, avd.strict);
     let base = request_base(req.headers(), &avd.base_url);
     let mut dir = query.get("path").map(str::to_owned);
     let mut cluster = query.get("storage_only_cluster").map(str::to_owned);
@@ -153,6 +155,7 @@ pub(crate) async fn upload(State(avd): State<Arc<Avd>>, req: Request) -> Respons
         };
         match name.as_str() {
             "file" => file = filename.map(|f| (f, data)),
+            "path" | "storage_only_cluster" if avd.strict => return upload_error(ApiError::new(10910)),
             "path" => dir = Some(String::from_utf8_lossy(&data).trim().to_owned()),
             "storage_only_cluster" => cluster = Some(String::from_utf8_lossy(&data).trim().to_owned()),
             _ => {}
@@ -173,9 +176,10 @@ pub(crate) async fn upload(State(avd): State<Arc<Avd>>, req: Request) -> Respons
     }
     let cluster = match cluster.as_deref().filter(|c| !c.is_empty()) {
         None => false,
-        Some(c) if c.eq_ignore_ascii_case("true") => true,
-        Some(c) if c.eq_ignore_ascii_case("false") => false,
-        Some(_) => return upload_error(ApiError::new(10910)),
+        Some(c) => match super::params::parse_bool("storage_only_cluster", c, avd.strict) {
+            Ok(b) => b,
+            Err(_) => return upload_error(ApiError::new(10910)),
+        },
     };
     if data.len() > UPLOAD_LIMIT && !cluster {
         return upload_error(ApiError::msg(
