@@ -390,13 +390,15 @@ pub(crate) fn update_layout(ctx: &mut Ctx<'_>, p: &Params) -> ApiResult<Payload>
 
 /// The stacking order of `update_layout`'s items: its table says `zorder` (as every other
 /// layout in the doc), its request example `order`. meetkit sends both with the same value;
-/// strict mode requires exactly that of any item that has either, lenient mode takes either.
+/// strict mode requires exactly that of any item that has either, lenient mode takes either
+/// (`zorder` first).
 fn check_layout_order(items: &[Value], strict: bool) -> ApiResult<()> {
-    let ok = items.iter().filter_map(Value::as_object).all(|o| match (o.get("zorder"), o.get("order")) {
-        (Some(a), Some(b)) => a == b,
-        (None, None) => true,
-        _ => !strict,
-    });
+    let ok = !strict
+        || items.iter().filter_map(Value::as_object).all(|o| match (o.get("zorder"), o.get("order")) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => true,
+            _ => false,
+        });
     if ok {
         Ok(())
     } else {
