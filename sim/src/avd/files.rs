@@ -70,6 +70,15 @@ pub(crate) fn fmt_size(bytes: u64) -> String {
     format!("{:.3}M", bytes as f64 / (1024.0 * 1024.0))
 }
 
+/// Root URL of produced file URLs: the configured `attachment_base`, else the server
+/// root as the client reached it.
+pub(crate) fn file_base(avd: &Avd, headers: &HeaderMap) -> String {
+    match &avd.opts.attachment_base {
+        Some(base) => base.trim_end_matches('/').to_owned(),
+        None => request_base(headers, &avd.base_url),
+    }
+}
+
 /// Server root URL as the client reached it (Host header), falling back
 /// to the bound address.
 pub(crate) fn request_base(headers: &HeaderMap, fallback: &str) -> String {
@@ -127,7 +136,7 @@ fn upload_error(e: ApiError) -> Response {
 /// ("上传文件信息错误, 请求体存放错误": upload info error, misplaced in the request body).
 pub(crate) async fn upload(State(avd): State<Arc<Avd>>, req: Request) -> Response {
     let query = Params::parse(req.uri().query(), None, avd.strict);
-    let base = request_base(req.headers(), &avd.base_url);
+    let base = file_base(&avd, req.headers());
     let mut dir = query.get("path").map(str::to_owned);
     let mut cluster = query.get("storage_only_cluster").map(str::to_owned);
     let mut file: Option<(String, Bytes)> = None;

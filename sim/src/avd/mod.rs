@@ -309,7 +309,7 @@ async fn sdkapi(State(avd): State<Arc<Avd>>, method: Method, uri: Uri, headers: 
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     let form = (method == Method::POST && is_form).then_some(&body[..]);
     let params = Params::parse(uri.query(), form, avd.strict);
-    let base = files::request_base(&headers, &avd.base_url);
+    let base = files::file_base(&avd, &headers);
     let result = avd.with_state(|st, now| {
         let mut ctx = Ctx { st, now, base: &base, avd: &avd };
         if endpoint.auth {
