@@ -395,3 +395,24 @@ async fn numbers_for_string_parameters_are_sent_as_their_text() {
     assert!(matches!(err, Error::InvalidParams { .. }));
     assert_eq!(sim.hits("/sdkapi/v2/room/update").await, before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rhai_integers_are_accepted_for_string_parameters() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let dir = tempfile::tempdir().unwrap();
+    let source = r#"
+        let avd = vendor("avd");
+        let room_id = 2024;
+        let created = avd.call("room.create", #{ room_id: room_id, user_id: 7, enable_auto_avc: "true" });
+        let read = avd.call("room.read", #{ room_id: room_id });
+        let refused = ();
+        try { avd.call("room.read", #{ room_id: 20.5 }); } catch (e) { refused = e.message; }
+        #{ created: created.room_id, owner: read.data.user_id, avc: read.data.enable_auto_avc, refused: refused }
+    "#;
+    let (c, out) = (client.clone(), dir.path().to_path_buf());
+    let v = tokio::task::spawn_blocking(move || run_script(&c, source, &out)).await.unwrap().unwrap();
+    assert_eq!((&v["created"], &v["owner"], &v["avc"]), (&json!("2024"), &json!("7"), &json!(true)), "{v}");
+    let refused = v["refused"].as_str().unwrap_or_default();
+    assert!(refused.contains("`room_id`") && refused.contains("expected string, got float"), "{v}");
+}
