@@ -289,6 +289,36 @@ mod tests {
     }
 
     #[test]
+    fn table_and_example_names_are_both_sent() {
+        let mut p = serde_json::json!({"url": "sip:1@h", "name": "d"}).as_object().unwrap().clone();
+        mirror(&mut p, "url", "uri");
+        assert_eq!(Value::Object(p), serde_json::json!({"url": "sip:1@h", "uri": "sip:1@h", "name": "d"}));
+        let mut p = Map::new();
+        mirror(&mut p, "url", "uri");
+        assert!(p.is_empty(), "nothing given, nothing added");
+
+        let layout = |videos: Value| serde_json::json!({"room_id": "r", "videos": videos}).as_object().unwrap().clone();
+        let mut p = layout(
+            serde_json::json!([{"video_name": "a", "zorder": 1}, {"video_name": "b", "order": 2}, {"video_name": "c"}]),
+        );
+        mirror_layout_order(&mut p);
+        assert_eq!(
+            p["videos"],
+            serde_json::json!([{"video_name": "a", "zorder": 1, "order": 1}, {"video_name": "b", "order": 2, "zorder": 2}, {"video_name": "c"}])
+        );
+        // JSON text is parsed and mirrored; the wire form is JSON text again.
+        let mut p = layout(Value::String(r#"[{"video_name":"a","zorder":0}]"#.into()));
+        mirror_layout_order(&mut p);
+        assert_eq!(wire_text(&p["videos"]), r#"[{"video_name":"a","zorder":0,"order":0}]"#);
+    }
+
+    #[test]
+    fn attachment_rewriting_is_off_unless_configured() {
+        let cfg: AvdConfig = toml::from_str("base_url = 'http://h'\naccess_key = 'a'\nsecret_key = 's'\n").unwrap();
+        assert!(!cfg.rewrite_attachment_urls);
+    }
+
+    #[test]
     fn error_codes_have_meanings() {
         assert_eq!(
             error_meaning("40003"),
