@@ -1047,6 +1047,24 @@ static void test_events_many_threads(void) {
 }
 
 /* Last: frees the shared fixtures and checks that nothing meetkit handed out is still live. */
+/* A JSON number for a string parameter is sent as its decimal text (the table types room_id as string). */
+static void test_number_for_string_param(void) {
+    meetkit_error *err = NULL;
+    char *result = NULL;
+    char room_id[64];
+    result = call_ok("room.create", "{\"room_id\": 880012345, \"user_id\": 7}");
+    json_value(result, "room_id", room_id, sizeof room_id);
+    CHECK(strcmp(room_id, "880012345") == 0);
+    CHECK(result != NULL && strstr(result, "\"880012345\"") != NULL); /* a JSON string, quoted */
+    meetkit_string_free(result);
+    result = NULL;
+    CHECK(meetkit_call(g_client, "avd", "room.read", "{\"room_id\": 1.5}", 0, &result, &err) ==
+          MEETKIT_INVALID_PARAMS);
+    CHECK(result == NULL);
+    CHECK(contains(meetkit_error_message(err), "`room_id`: expected string, got float (1.5)"));
+    meetkit_error_free(err);
+}
+
 static void test_nothing_left_live(void) {
     CHECK(meetkit_client_free(g_client) == MEETKIT_OK);
     CHECK(meetkit_sim_free(g_sim) == MEETKIT_OK);
@@ -1098,6 +1116,7 @@ int main(int argc, char **argv) {
     run("meeting_bad_arguments", test_meeting_bad_arguments);
     run("events_vmr", test_events_vmr);
     run("events_many_threads", test_events_many_threads);
+    run("number_for_string_param", test_number_for_string_param);
 
     run("nothing_left_live", test_nothing_left_live);
     printf("test_meetkit: %d passed, %d failed\n", g_passed, g_failed);

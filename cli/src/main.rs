@@ -202,7 +202,8 @@ struct RunArgs {
     /// Directory that download() writes into.
     #[arg(long, default_value = "recordings")]
     out: PathBuf,
-    /// A script variable, NAME=VALUE (VALUE is JSON if it parses, else a string). Repeatable.
+    /// A script variable, NAME=VALUE (VALUE is JSON if it parses, so `n=5` is an int; else a string).
+    /// An endpoint's string parameter given such an int sends its decimal text. Repeatable.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
     /// Stop the script after this many seconds (its on_exit blocks still run); exit code 124.
@@ -230,7 +231,9 @@ struct CallArgs {
     /// Parameters as one JSON object.
     #[arg(long, value_name = "JSON")]
     params: Option<String>,
-    /// One parameter, KEY=VALUE (VALUE is JSON if it parses, else a string). Repeatable.
+    /// One parameter, KEY=VALUE. VALUE is typed by the endpoint table: text for string parameters
+    /// (`room_id=0012` stays "0012"), converted for int/number/bool ones, JSON for object/array
+    /// ones. Repeatable.
     #[arg(short = 'p', long = "param", value_name = "KEY=VALUE")]
     param: Vec<String>,
     #[command(flatten)]
@@ -421,6 +424,7 @@ async fn call(args: CallArgs) -> meetkit::Result<()> {
     };
     for kv in &args.param {
         let (k, v) = split_assignment(kv, "-p")?;
+        let v = param_value(spec, &k, v);
         params.insert(k, v);
     }
     let params = Value::Object(params);
@@ -653,7 +657,7 @@ async fn run(args: RunArgs) -> meetkit::Result<()> {
     let mut vars = Map::new();
     for kv in &args.set {
         let (k, v) = split_assignment(kv, "--set")?;
-        vars.insert(k, v);
+        vars.insert(k, json_or_text(v));
     }
     if !args.script.is_file() {
         return Err(Error::Io {
@@ -970,13 +974,30 @@ fn progress_bars() -> meetkit::script::ProgressFn {
     })
 }
 
-fn split_assignment(kv: &str, flag: &str) -> meetkit::Result<(String, Value)> {
+/// `NAME=VALUE` split into the trimmed name and the value's text, as typed.
+fn split_assignment<'a>(kv: &'a str, flag: &str) -> meetkit::Result<(String, &'a str)> {
     let (k, v) = kv
         .split_once('=')
         .filter(|(k, _)| !k.trim().is_empty())
         .ok_or_else(|| Error::config(format!("{flag} {kv}: expected NAME=VALUE")))?;
-    let value = serde_json::from_str(v).unwrap_or_else(|_| Value::String(v.to_string()));
-    Ok((k.trim().to_string(), value))
+    Ok((k.trim().to_string(), v))
+}
+
+/// A `-p` value typed by the endpoint table: JSON for object/array (and untyped) parameters,
+/// text for everything else. The core's normalisation then converts text given for an
+/// int/number/bool parameter (`-p replay_times=3`) and refuses what does not convert, so
+/// `-p room_id=0012` stays "0012" and `-p pin=123456` stays a string where the table says so.
+fn param_value(spec: &meetkit::endpoint::EndpointSpec, name: &str, text: &str) -> Value {
+    use meetkit::endpoint::ParamType;
+    match spec.param(name).map(|p| p.ty) {
+        Some(ParamType::Object | ParamType::Array | ParamType::Any) => json_or_text(text),
+        _ => Value::String(text.to_string()),
+    }
+}
+
+/// `text` as JSON if it parses, else as a string (script variables have no table).
+fn json_or_text(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
 fn report(e: &Error) {

@@ -72,17 +72,71 @@ fn api_errors_exit_3_with_vendor_code_and_message() {
 
 #[test]
 fn invalid_params_and_unknown_ids_exit_2_before_sending() {
-    let out = meetkit(&["call", "avd", "room.create", "--params", r#"{"user_id": "ops"}"#]);
+    let out = meetkit(&["call", "avd", "room.create", "--params", r#"{"room_id": "r1"}"#]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
-    assert!(err.contains("invalid parameter `room_id`") && err.contains("required"), "{err}");
+    assert!(err.contains("invalid parameter `user_id`") && err.contains("required"), "{err}");
 
     let out = meetkit(&["call", "avd", "room.creat"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("did you mean `room.create`"), "{}", text(&out.stderr));
 
-    let out = meetkit(&["call", "avd", "room.read", "-p", "room_id=1"]);
-    assert_eq!(out.status.code(), Some(2), "a number is not a string: {}", text(&out.stderr));
+    let out = meetkit(&["call", "avd", "room.update", "-p", "room_id=1", "-p", "enable_auto_avc=yes"]);
+    assert_eq!(out.status.code(), Some(2), "`yes` is not a bool: {}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("`enable_auto_avc`: expected bool, got string"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn p_values_are_typed_by_the_endpoint_table() {
+    let out = meetkit(&["call", "--sim", "avd", "room.create", "-p", "room_id=12345", "-p", "user_id=ops"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(v["room_id"], "12345", "a string parameter keeps its digits as text");
+
+    // Leading zeros survive; int and bool parameters are converted from their text.
+    let out = meetkit(&[
+        "call",
+        "--sim",
+        "avd",
+        "room.create",
+        "-p",
+        "room_id=0012",
+        "-p",
+        "user_id=007",
+        "-p",
+        "enable_auto_avc=true",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    assert_eq!(v["room_id"], "0012");
+    let out = meetkit(&["call", "--sim", "avd", "room.get_statistic", "-p", "room_id=1", "-p", "start_time=0"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("`end_time`: required int parameter is missing"), "{}", text(&out.stderr));
+    let out = meetkit(&["call", "--sim", "avd", "room.get_statistic", "-p", "room_id=1", "-p", "start_time=x"]);
+    assert!(text(&out.stderr).contains("`start_time`: expected int, got string (\"x\")"), "{}", text(&out.stderr));
+    // JSON-valued parameters still take JSON text.
+    let out = meetkit(&["call", "--sim", "avd", "room.mix_record.start", "-p", "room_id=1", "-p", "videos={broken"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+#[test]
+fn set_numbers_work_for_string_parameters_in_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("rec");
+    let out = meetkit(&[
+        "run",
+        "--sim",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--set",
+        "room_id=2024",
+        "--set",
+        "record_seconds=1",
+        "scripts/avd_record_meeting.rhai",
+    ]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{}", text(&out.stderr));
+    assert!(stdout.contains("room 2024: created") && stdout.contains("summary: room 2024,"), "{stdout}");
 }
 
 #[test]

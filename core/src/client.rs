@@ -1,8 +1,9 @@
 //! [`Client`]: one profile, every configured vendor, one transport.
 //!
 //! `call(vendor, endpoint_id, params)` looks the id up in the vendor's table
-//! (unknown ids get suggestions), validates the parameters against the row, and
-//! hands the call to the vendor module, which handles auth and envelopes.
+//! (unknown ids get suggestions), checks and normalises the parameters against the row
+//! ([`EndpointSpec::normalize`]), and hands the normalised parameters to the vendor
+//! module, which handles auth and envelopes.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -111,12 +112,11 @@ impl Client {
     pub async fn call(&self, vendor: impl IntoVendor, endpoint_id: &str, params: Value) -> Result<Value> {
         let vendor = vendor.into_vendor()?;
         let spec = Self::spec(vendor, endpoint_id)?;
-        spec.validate(&params)?;
-        let api = self.api(vendor)?;
-        let params = match params {
+        let params = match spec.normalize(params)? {
             Value::Object(m) => m,
             _ => Map::new(),
         };
+        let api = self.api(vendor)?;
         let span = tracing::debug_span!("call", %vendor, endpoint = spec.id);
         let _enter = span.enter();
         let Some(journal) = &self.journal else { return api.call(spec, params).await };

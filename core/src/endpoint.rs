@@ -1,7 +1,7 @@
 //! The endpoint table: one [`EndpointSpec`] row per documented vendor endpoint.
 //!
 //! Each vendor folder has an `endpoints.rs` holding `ENDPOINTS: &[EndpointSpec]`.
-//! That table alone drives parameter validation ([`EndpointSpec::validate`]), how the
+//! That table alone drives parameter checking and normalisation ([`EndpointSpec::normalize`]), how the
 //! vendor module builds the HTTP request, the Rhai and binding surfaces, the CLI's
 //! `endpoints` listing and the generated reference in `docs/`. Adding an endpoint is
 //! adding a row.
@@ -173,24 +173,48 @@ impl EndpointSpec {
         format!("{}({})", self.id, ps.join(", "))
     }
 
-    /// Check `params` against the table before sending: every required parameter
-    /// present, every value of its declared type (recursively for nested objects and
-    /// arrays of objects), no unknown names. `null` counts as absent.
-    ///
-    /// Errors name the parameter (dotted path for nested ones) and say what is expected.
+    /// Check `params` against the table without keeping the normalised form: the same
+    /// checks and errors as [`EndpointSpec::normalize`].
     pub fn validate(&self, params: &Value) -> Result<()> {
-        let map = match params {
-            Value::Null => &Map::new(),
-            Value::Object(m) => m,
-            other => {
-                return Err(self.invalid("(params)", format!("expected an object of parameters, got {}", kind(other))))
-            }
-        };
-        self.validate_fields(self.params, map, "")
+        self.normalize(params.clone()).map(|_| ())
     }
 
-    fn validate_fields(&self, specs: &'static [Param], map: &Map<String, Value>, prefix: &str) -> Result<()> {
-        for (name, value) in map {
+    /// Check `params` against the table and bring every value to its declared type, before
+    /// sending: every required parameter present, no unknown names, every value of its
+    /// declared type or convertible to it (recursively for nested objects and arrays of
+    /// objects). `null` counts as absent. Returns the normalised parameters as an object
+    /// (`null` becomes `{}`); the vendor modules send exactly that.
+    ///
+    /// The conversions (the rule is `common.param_types` in `docs/assumptions.md`):
+    ///
+    /// * `string` (and `file`): an integer becomes its decimal text (`12345` → `"12345"`), since
+    ///   room ids, conference ids, room numbers and SIP extensions are digits and callers
+    ///   (`-p`, Rhai, Python, C) naturally give them as numbers. Floats and booleans are
+    ///   refused: their text is not unique (`1.0`/`1`, `true`/`1`).
+    /// * `int`: a string of decimal digits with an optional sign (`"42"`, `"-1"`) becomes the
+    ///   integer; a float with no fractional part within ±2^53 (`5.0`) becomes the integer.
+    /// * `number`: a string holding a finite decimal number (`"1.5"`, `"7"`) becomes that number.
+    /// * `bool`: exactly `"true"` or `"false"` becomes the boolean; nothing else (no `1`/`0`,
+    ///   no `"yes"`, no other case).
+    /// * `json`: an object or array, or a string that parses as JSON (kept as given).
+    /// * `object`/`array`/`any`: no conversion.
+    ///
+    /// Anything else is an [`Error::InvalidParams`] naming the parameter (dotted path for
+    /// nested ones), the expected type and the value given.
+    pub fn normalize(&self, params: Value) -> Result<Value> {
+        let mut map = match params {
+            Value::Null => Map::new(),
+            Value::Object(m) => m,
+            other => {
+                return Err(self.invalid("(params)", format!("expected an object of parameters, got {}", kind(&other))))
+            }
+        };
+        self.normalize_fields(self.params, &mut map, "")?;
+        Ok(Value::Object(map))
+    }
+
+    fn normalize_fields(&self, specs: &'static [Param], map: &mut Map<String, Value>, prefix: &str) -> Result<()> {
+        for (name, value) in map.iter_mut() {
             let Some(spec) = specs.iter().find(|p| p.name == name) else {
                 let known: Vec<&str> = specs.iter().map(|p| p.name).collect();
                 let hint = match closest(name, &known, 1).first() {
@@ -203,7 +227,7 @@ impl EndpointSpec {
                 ));
             };
             if !value.is_null() {
-                self.check_type(spec, value, &format!("{prefix}{name}"))?;
+                self.normalize_value(spec, value, &format!("{prefix}{name}"))?;
             }
         }
         for spec in specs.iter().filter(|p| p.required) {
@@ -217,7 +241,10 @@ impl EndpointSpec {
         Ok(())
     }
 
-    fn check_type(&self, spec: &'static Param, value: &Value, path: &str) -> Result<()> {
+    fn normalize_value(&self, spec: &'static Param, value: &mut Value, path: &str) -> Result<()> {
+        if let Some(converted) = convert(spec.ty, value) {
+            *value = converted;
+        }
         let ok = match spec.ty {
             ParamType::Str | ParamType::File => value.is_string(),
             ParamType::Int => value.is_i64() || value.is_u64(),
@@ -246,11 +273,11 @@ impl EndpointSpec {
             return Ok(());
         }
         match value {
-            Value::Object(m) => self.validate_fields(spec.children, m, &format!("{path}.")),
+            Value::Object(m) => self.normalize_fields(spec.children, m, &format!("{path}.")),
             Value::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
+                for (i, item) in items.iter_mut().enumerate() {
                     match item {
-                        Value::Object(m) => self.validate_fields(spec.children, m, &format!("{path}[{i}].")),
+                        Value::Object(m) => self.normalize_fields(spec.children, m, &format!("{path}[{i}].")),
                         other => {
                             return Err(
                                 self.invalid(&format!("{path}[{i}]"), format!("expected object, got {}", kind(other)))
@@ -320,6 +347,41 @@ pub fn closest<'a>(word: &str, candidates: &[&'a str], n: usize) -> Vec<&'a str>
     scored.into_iter().take(n).map(|(_, c)| c).collect()
 }
 
+/// `value` converted to `ty` where [`EndpointSpec::normalize`] allows it; `None` when it is
+/// already of that type or cannot be converted (the caller reports the latter).
+fn convert(ty: ParamType, value: &Value) -> Option<Value> {
+    /// Integers up to this magnitude are exact in an `f64`.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match (ty, value) {
+        (ParamType::Str | ParamType::File, Value::Number(n)) if n.is_i64() || n.is_u64() => {
+            Some(Value::String(n.to_string()))
+        }
+        (ParamType::Int, Value::Number(n)) if !(n.is_i64() || n.is_u64()) => {
+            let f = n.as_f64()?;
+            (f.is_finite() && f.fract() == 0.0 && f.abs() <= EXACT).then(|| Value::from(f as i64))
+        }
+        (ParamType::Int | ParamType::Number, Value::String(s)) => {
+            if let Ok(i) = s.parse::<i64>() {
+                return Some(Value::from(i));
+            }
+            if let Ok(u) = s.parse::<u64>() {
+                return Some(Value::from(u));
+            }
+            if ty != ParamType::Number || !s.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) {
+                return None;
+            }
+            let f: f64 = s.parse().ok().filter(|f: &f64| f.is_finite())?;
+            serde_json::Number::from_f64(f).map(Value::Number)
+        }
+        (ParamType::Bool, Value::String(s)) => match s.as_str() {
+            "true" => Some(Value::Bool(true)),
+            "false" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// A word for the JSON kind of `v`, for messages.
 pub fn kind(v: &Value) -> &'static str {
     match v {
@@ -376,10 +438,71 @@ mod tests {
 
     #[test]
     fn wrong_type_is_reported() {
-        assert!(err(json!({"room_id": 5})).contains("expected string, got int (5)"));
+        assert!(err(json!({"room_id": 1.5})).contains("`room_id`: expected string, got float (1.5)"));
+        assert!(err(json!({"room_id": true})).contains("expected string, got bool (true)"));
         assert!(err(json!({"room_id": "r", "enable_auto_avc": "yes"})).contains("expected bool, got string"));
         assert!(err(json!({"room_id": "r", "videos": "{not json"})).contains("does not parse"));
         assert!(err(json!([1])).contains("expected an object of parameters"));
+    }
+
+    const TYPED: &[Param] = &[
+        Param::opt("s", Str, ""),
+        Param::opt("i", Int, ""),
+        Param::opt("n", Number, ""),
+        Param::opt("b", Bool, ""),
+        Param::opt("j", JsonText, ""),
+        Param::opt("o", Object, "").with(&[Param::opt("id", Str, ""), Param::opt("k", Int, "")]),
+    ];
+
+    fn norm(params: Value) -> Result<Value> {
+        EndpointSpec { params: TYPED, ..SPEC }.normalize(params)
+    }
+
+    fn norm_err(params: Value) -> String {
+        norm(params).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn integers_for_strings_become_their_decimal_text() {
+        let n = SPEC.normalize(json!({"room_id": 12345})).unwrap();
+        assert_eq!(n, json!({"room_id": "12345"}));
+        assert_eq!(norm(json!({"s": -7})).unwrap(), json!({"s": "-7"}));
+        assert_eq!(norm(json!({"s": u64::MAX})).unwrap(), json!({"s": u64::MAX.to_string()}));
+        // Text stays text, leading zeros included.
+        assert_eq!(norm(json!({"s": "0012"})).unwrap(), json!({"s": "0012"}));
+        // Nested fields are normalised too.
+        assert_eq!(norm(json!({"o": {"id": 2024, "k": "3"}})).unwrap(), json!({"o": {"id": "2024", "k": 3}}));
+    }
+
+    #[test]
+    fn numeric_and_boolean_text_becomes_numbers_and_booleans() {
+        assert_eq!(norm(json!({"i": "42", "n": "1.5", "b": "false"})).unwrap(), json!({"i": 42, "n": 1.5, "b": false}));
+        assert_eq!(norm(json!({"i": "-3", "n": "7", "b": "true"})).unwrap(), json!({"i": -3, "n": 7, "b": true}));
+        assert_eq!(norm(json!({"i": 5.0})).unwrap(), json!({"i": 5}));
+        assert_eq!(norm(json!({"i": "0012"})).unwrap(), json!({"i": 12}));
+        // Values already of their type are untouched; null stays absent.
+        let same = json!({"s": "x", "i": 1, "n": 2.5, "b": true, "j": "[1]", "o": {}});
+        assert_eq!(norm(same.clone()).unwrap(), same);
+        assert_eq!(norm(Value::Null).unwrap(), json!({}));
+        assert_eq!(norm(json!({"i": null})).unwrap(), json!({"i": null}));
+    }
+
+    #[test]
+    fn values_that_cannot_be_converted_are_errors_naming_param_and_type() {
+        assert!(norm_err(json!({"i": "4x"})).contains("`i`: expected int, got string (\"4x\")"));
+        assert!(norm_err(json!({"i": " 4"})).contains("expected int"));
+        assert!(norm_err(json!({"i": 4.5})).contains("expected int, got float (4.5)"));
+        assert!(norm_err(json!({"i": 1e300})).contains("expected int"));
+        assert!(norm_err(json!({"n": "NaN"})).contains("`n`: expected number, got string"));
+        assert!(norm_err(json!({"n": "inf"})).contains("expected number"));
+        assert!(norm_err(json!({"n": "1e999"})).contains("expected number"));
+        assert!(norm_err(json!({"b": "True"})).contains("`b`: expected bool, got string"));
+        assert!(norm_err(json!({"b": 1})).contains("expected bool, got int (1)"));
+        assert!(norm_err(json!({"j": 5})).contains("`j`: expected json, got int"));
+        assert!(norm_err(json!({"o": {"k": "x"}})).contains("`o.k`: expected int"));
+        // validate() runs the same checks.
+        assert!(SPEC.validate(&json!({"room_id": 7})).is_ok());
+        assert!(SPEC.validate(&json!({"room_id": 7.5})).is_err());
     }
 
     #[test]

@@ -119,6 +119,10 @@ pub struct AvdOptions {
     /// Size of produced recording files per recorded (virtual) second.
     /// Default 32 KiB.
     pub record_bytes_per_second: u64,
+    /// Root URL (`http://host:port`) put in `/attachment` and `/videoPlayer` URLs instead of
+    /// the address the client reached, like the doc's `/room/record/get` example that serves
+    /// files from another port (`:9609`) than the API. Default none.
+    pub attachment_base: Option<String>,
 }
 
 impl Default for AvdOptions {
@@ -129,6 +133,7 @@ impl Default for AvdOptions {
             token_ttl: Duration::from_secs(2 * 3600),
             invite_delay: Duration::from_secs(1),
             record_bytes_per_second: 32 * 1024,
+            attachment_base: None,
         }
     }
 }

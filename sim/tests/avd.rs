@@ -106,16 +106,11 @@ async fn room_crud() {
         json!({"enable_auto_avc": true, "enable_voice_activated": false, "user_id": "10",
                "enable_auto_cloud_recording": true, "topic": "no"})
     );
-    // POST with a form body works as well.
     let upd = env
-        .post_form(
+        .call(
+            &t,
             "/room/update",
-            &[
-                ("token", &t),
-                ("room_id", "12345123456"),
-                ("topic", "nothing_test"),
-                ("enable_auto_cloud_recording", "false"),
-            ],
+            &[("room_id", "12345123456"), ("topic", "nothing_test"), ("enable_auto_cloud_recording", "false")],
         )
         .await;
     assert_eq!(upd, json!({"ret": 0, "msg": "success"}));
@@ -217,9 +212,9 @@ async fn device_invite_follows_the_clock() {
     let t = env.token().await;
     env.create_room(&t, "12345123456").await;
 
-    let call = env
-        .call(&t, "/device/call", &[("name", "sip"), ("room_id", "12345123456"), ("uri", "sip:1001@192.168.3.104")])
-        .await;
+    let sip = "sip:1001@192.168.3.104";
+    let call =
+        env.call(&t, "/device/call", &[("name", "sip"), ("room_id", "12345123456"), ("url", sip), ("uri", sip)]).await;
     assert_eq!(call["ret"], 0);
     assert_eq!(call["msg"], "successs");
     let call_id = call["call_id"].as_str().unwrap().to_owned();
@@ -253,18 +248,27 @@ async fn device_invite_follows_the_clock() {
     assert_eq!(invite_status(&env, &t, &call_id).await, 2);
 
     // Unsupported scheme: accepted, then fails. Malformed address: 40032.
-    let odd = env.call(&t, "/device/call", &[("name", "x"), ("room_id", "12345123456"), ("url", "ftp://cam")]).await;
+    let odd = env
+        .call(
+            &t,
+            "/device/call",
+            &[("name", "x"), ("room_id", "12345123456"), ("url", "ftp://cam"), ("uri", "ftp://cam")],
+        )
+        .await;
     let odd_id = odd["call_id"].as_str().unwrap().to_owned();
     env.advance(31.0).await;
     assert_eq!(invite_status(&env, &t, &odd_id).await, 3);
-    let bad = env.call(&t, "/device/call", &[("name", "x"), ("room_id", "12345123456"), ("url", "cam")]).await;
+    let bad = env
+        .call(&t, "/device/call", &[("name", "x"), ("room_id", "12345123456"), ("url", "cam"), ("uri", "cam")])
+        .await;
     assert_eq!(ret(&bad), 40032);
     let unknown = env.call(&t, "/device/get_invite_status", &[("call_id", "nope")]).await;
     assert_eq!(ret(&unknown), 40037);
 
     // room/close hangs up connected devices.
+    let rtsp = "rtsp://10.0.0.1/s";
     let c2 = env
-        .call(&t, "/device/call", &[("name", "rtsp"), ("room_id", "12345123456"), ("url", "rtsp://10.0.0.1/s")])
+        .call(&t, "/device/call", &[("name", "rtsp"), ("room_id", "12345123456"), ("url", rtsp), ("uri", rtsp)])
         .await;
     let c2 = c2["call_id"].as_str().unwrap().to_owned();
     env.advance(31.0).await;
@@ -545,10 +549,8 @@ async fn upload_and_media_player() {
     let env = Env::start().await;
     let t = env.token().await;
     let upload = |name: &'static str, bytes: Vec<u8>| {
-        let form = reqwest::multipart::Form::new()
-            .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name))
-            .text("path", "/opt/data/resources");
-        env.http.post(format!("{}/uploadfile", env.base)).multipart(form).send()
+        let form = reqwest::multipart::Form::new().part("file", reqwest::multipart::Part::bytes(bytes).file_name(name));
+        env.http.post(format!("{}/uploadfile?path=/opt/data/resources", env.base)).multipart(form).send()
     };
     let body: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
     let ok: Value = upload("test.mp4", body.clone()).await.unwrap().json().await.unwrap();
@@ -628,4 +630,157 @@ async fn reset_wipes_state() {
     assert_eq!(ret(&env.call(&t, "/room/read", &[("room_id", "1")]).await), 40004);
     let (s, _) = env.admin("/_sim/avd/rooms/1/join", json!({"user_id": "x"})).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+/// Strict mode (the default) accepts only what meetkit sends where the doc allows several
+/// readings; lenient mode (`meetkit sim` without `--strict`) accepts every plausible one.
+async fn strict_and_lenient() -> (Env, Env) {
+    let lenient = Env::start_with(SimOptions { strict: false, ..Default::default() }).await;
+    (Env::start().await, lenient)
+}
+
+#[tokio::test]
+async fn strict_takes_get_with_query_parameters_only() {
+    let (strict, lenient) = strict_and_lenient().await;
+    for (env, ok) in [(&strict, false), (&lenient, true)] {
+        let t = env.token().await;
+        env.create_room(&t, "12345123456").await;
+        let resp = env
+            .http
+            .post(format!("{}/sdkapi/v2/room/update", env.base))
+            .form(&[("token", t.as_str()), ("room_id", "12345123456"), ("topic", "posted")])
+            .send()
+            .await
+            .unwrap();
+        if ok {
+            assert_eq!(resp.json::<Value>().await.unwrap(), json!({"ret": 0, "msg": "success"}));
+            let read = env.call(&t, "/room/read", &[("room_id", "12345123456")]).await;
+            assert_eq!(read["data"]["topic"], "posted");
+        } else {
+            assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+            assert_eq!(resp.headers()["allow"], "GET");
+        }
+    }
+}
+
+#[tokio::test]
+async fn strict_device_call_needs_url_and_uri_alike() {
+    let (strict, lenient) = strict_and_lenient().await;
+    let sip = "sip:1001@192.168.3.104";
+    let room = [("name", "sip"), ("room_id", "12345123456")];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut v = room.to_vec();
+        v.extend_from_slice(extra);
+        v
+    };
+    for env in [&strict, &lenient] {
+        let t = env.token().await;
+        env.create_room(&t, "12345123456").await;
+        let both = env.call(&t, "/device/call", &with(&[("url", sip), ("uri", sip)])).await;
+        assert_eq!(both["ret"], 0, "{both}");
+    }
+    let t = strict.token().await;
+    let only_url = strict.call(&t, "/device/call", &with(&[("url", sip)])).await;
+    assert_eq!(only_url, json!({"ret": 40002, "msg": "arg uri required"}));
+    let only_uri = strict.call(&t, "/device/call", &with(&[("uri", sip)])).await;
+    assert_eq!(only_uri, json!({"ret": 40002, "msg": "arg url required"}));
+    let differ = strict.call(&t, "/device/call", &with(&[("url", sip), ("uri", "sip:1002@192.168.3.104")])).await;
+    assert_eq!(ret(&differ), 40002);
+
+    let t = lenient.token().await;
+    for one in [("url", "sip:1003@10.0.0.1"), ("uri", "sip:1004@10.0.0.1")] {
+        let v = lenient.call(&t, "/device/call", &with(&[one])).await;
+        assert_eq!(v["ret"], 0, "{one:?}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn strict_upload_takes_path_in_the_query_only() {
+    let (strict, lenient) = strict_and_lenient().await;
+    let post = |env: &Env, query: &str, fields: &[(&'static str, &'static str)]| {
+        let mut form = reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(vec![7u8; 1000]).file_name("a.jpg"));
+        for (k, v) in fields {
+            form = form.text(*k, *v);
+        }
+        let url = format!("{}/uploadfile{query}", env.base);
+        let http = env.http.clone();
+        async move { http.post(url).multipart(form).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    for env in [&strict, &lenient] {
+        let v = post(env, "?path=/opt/q&storage_only_cluster=false", &[]).await;
+        assert_eq!(v["download_url"], format!("{}/attachment?file=/opt/q/a.jpg", env.base), "{v}");
+    }
+    let refused = json!({"ret": 10910, "msg": "上传文件信息错误, 请求体存放错误"});
+    assert_eq!(post(&strict, "", &[("path", "/opt/f")]).await, refused);
+    assert_eq!(post(&strict, "?path=/opt/q", &[("storage_only_cluster", "false")]).await, refused);
+    // Booleans: strict takes only the doc's `true`/`false`.
+    assert_eq!(post(&strict, "?storage_only_cluster=False", &[]).await, refused);
+
+    let v = post(&lenient, "", &[("path", "/opt/f")]).await;
+    assert_eq!(v["download_url"], format!("{}/attachment?file=/opt/f/a.jpg", lenient.base), "{v}");
+    assert_eq!(post(&lenient, "?storage_only_cluster=False", &[]).await["ret"], 0);
+}
+
+#[tokio::test]
+async fn strict_reads_booleans_keys_and_ids_as_meetkit_writes_them() {
+    let (strict, lenient) = strict_and_lenient().await;
+    for (env, strict_mode) in [(&strict, true), (&lenient, false)] {
+        let t = env.token().await;
+        let expect = |v: &Value| assert_eq!(ret(v), if strict_mode { 40002 } else { 0 }, "strict {strict_mode}: {v}");
+        // Booleans other than `true`/`false`.
+        for (i, b) in ["TRUE", "1"].iter().enumerate() {
+            let room = format!("b{i}");
+            let v = env.call(&t, "/room/create", &[("room_id", &room), ("user_id", "1"), ("enable_auto_avc", b)]).await;
+            expect(&v);
+        }
+        // Integers with spaces.
+        env.create_room(&t, "r1").await;
+        env.join("r1", "u1", "web").await;
+        let v = env.call(&t, "/room/avc/start", &[("room_id", "r1"), ("layout_mode", " 1")]).await;
+        expect(&v);
+        // The table's garbled `record_idstring` for record_id.
+        let rec = env.call(&t, "/room/mix_record/start", &[("room_id", "r1")]).await;
+        let id = rec["record_id"].as_str().unwrap().to_owned();
+        assert_eq!(ret(&env.call(&t, "/room/mix_record/stop", &[("room_id", "r1")]).await), 0);
+        let v = env.call(&t, "/transcode/query", &[("room_id", "r1"), ("record_idstring", &id)]).await;
+        expect(&v);
+        let v = env.call(&t, "/transcode/query", &[("room_id", "r1"), ("record_id", &id)]).await;
+        assert_eq!(v["ret"], 0, "{v}");
+    }
+    // A key with a leading space (the avc/update_layout example's `&%20video_resolution=`) is
+    // not `video_resolution` in strict mode: the bad value is never read.
+    for (env, code) in [(&strict, 0), (&lenient, 40002)] {
+        let t = env.token().await;
+        env.create_room(&t, "k").await;
+        env.join("k", "u1", "web").await;
+        let v = env.call(&t, "/room/avc/start", &[("room_id", "k"), (" video_resolution", "huge")]).await;
+        assert_eq!(ret(&v), code, "{v}");
+    }
+}
+
+#[tokio::test]
+async fn strict_update_layout_needs_zorder_and_order_alike() {
+    let (strict, lenient) = strict_and_lenient().await;
+    let both = r#"[{"video_name":"u1_video1","zorder":0,"order":0,"x":0,"y":0,"w":1,"h":1}]"#;
+    let zorder = r#"[{"video_name":"u1_video1","zorder":0,"x":0,"y":0,"w":1,"h":1}]"#;
+    let order = r#"[{"video_name":"u1_video1","order":0,"x":0,"y":0,"w":1,"h":1}]"#;
+    let differ = r#"[{"video_name":"u1_video1","zorder":0,"order":1}]"#;
+    for (env, strict_mode) in [(&strict, true), (&lenient, false)] {
+        let t = env.token().await;
+        env.create_room(&t, "L").await;
+        env.join("L", "u1", "web").await;
+        assert_eq!(ret(&env.call(&t, "/room/mix_record/start", &[("room_id", "L")]).await), 0);
+        let update = |videos: &'static str| {
+            let t = t.clone();
+            async move {
+                ret(&env.call(&t, "/room/mix_record/update_layout", &[("room_id", "L"), ("videos", videos)]).await)
+            }
+        };
+        assert_eq!(update(both).await, 0);
+        let one = if strict_mode { 40002 } else { 0 };
+        assert_eq!(update(zorder).await, one);
+        assert_eq!(update(order).await, one);
+        assert_eq!(update(differ).await, if strict_mode { 40002 } else { 0 });
+    }
 }

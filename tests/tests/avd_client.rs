@@ -326,3 +326,93 @@ async fn get_statistic_on_an_unknown_room_is_not_mistaken_for_an_expired_token()
     assert_eq!(sim.hits("/sdkapi/v2/room/get_statistic").await, 1, "not resent");
     assert_eq!(sim.hits("/sdkapi/v2/app/get_token").await, 1, "no token renewal");
 }
+
+/// Accept on `listener` and forward every connection to `target` byte for byte: a second
+/// port serving the same files, as the doc's `/room/record/get` example serves attachments
+/// from `:9609` while the API answers on `:9610`.
+async fn forward(listener: tokio::net::TcpListener, target: String) {
+    while let Ok((mut inbound, _)) = listener.accept().await {
+        let target = target.clone();
+        tokio::spawn(async move {
+            if let Ok(mut outbound) = tokio::net::TcpStream::connect(&target).await {
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            }
+        });
+    }
+}
+
+#[tokio::test]
+async fn attachment_urls_are_used_as_the_server_gives_them_unless_rewriting_is_configured() {
+    let file_port = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let file_base = format!("http://{}", file_port.local_addr().unwrap());
+    let avd = meetkit_sim::AvdOptions { attachment_base: Some(file_base.clone()), ..Default::default() };
+    let sim = Simulator::start(SimOptions { avd, ..Default::default() }).await.unwrap();
+    let api_base = sim.avd_base_url();
+    tokio::spawn(forward(file_port, api_base.trim_start_matches("http://").to_string()));
+    let sim = Sim { sim, http: reqwest::Client::new() };
+
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    std::fs::write(&clip, vec![9u8; 4096]).unwrap();
+    let upload = json!({"file": clip.to_str().unwrap()});
+
+    // Default: the URL names the file port the server reported, and downloads from there.
+    let client = sim.client();
+    let url =
+        client.call("avd", "uploadfile", upload.clone()).await.unwrap()["download_url"].as_str().unwrap().to_owned();
+    assert_eq!(url, format!("{file_base}/attachment?file=/opt/3tee/resources/clip.mp4"));
+    let got = client.download(&url, &dir.path().join("a"), DownloadOptions::default()).await.unwrap();
+    assert_eq!(got.bytes, 4096);
+
+    // `rewrite_attachment_urls = true`: re-pointed at base_url's host and port.
+    let rewriting = sim.client_with(|p| p.avd.as_mut().unwrap().rewrite_attachment_urls = true);
+    let url = rewriting.call("avd", "uploadfile", upload).await.unwrap()["download_url"].as_str().unwrap().to_owned();
+    assert_eq!(url, format!("{api_base}/attachment?file=/opt/3tee/resources/clip.mp4"));
+    let got = rewriting.download(&url, &dir.path().join("b"), DownloadOptions::default()).await.unwrap();
+    assert_eq!(got.bytes, 4096);
+}
+
+#[tokio::test]
+async fn numbers_for_string_parameters_are_sent_as_their_text() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let created = client.call("avd", "room.create", json!({"room_id": 2024, "user_id": 42})).await.unwrap();
+    assert_eq!(created, json!({"room_id": "2024"}));
+    // Text given for int/bool parameters is converted, and the strict simulator accepts it.
+    let listed = client
+        .call("avd", "room.get_statistic", json!({"room_id": 2024, "start_time": "0", "end_time": "1"}))
+        .await
+        .unwrap();
+    assert!(listed.is_object(), "{listed}");
+    let upd = json!({"room_id": "2024", "enable_auto_avc": "true"});
+    assert_eq!(client.call("avd", "room.update", upd).await.unwrap(), json!({}));
+    let read = client.call("avd", "room.read", json!({"room_id": "2024"})).await.unwrap();
+    assert_eq!((&read["data"]["user_id"], &read["data"]["enable_auto_avc"]), (&json!("42"), &json!(true)));
+    // What cannot be converted is refused before sending, naming the parameter and type.
+    let before = sim.hits("/sdkapi/v2/room/update").await;
+    let err = client.call("avd", "room.update", json!({"room_id": 2024.5})).await.unwrap_err();
+    assert!(err.to_string().contains("`room_id`: expected string, got float (2024.5)"), "{err}");
+    assert!(matches!(err, Error::InvalidParams { .. }));
+    assert_eq!(sim.hits("/sdkapi/v2/room/update").await, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rhai_integers_are_accepted_for_string_parameters() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let dir = tempfile::tempdir().unwrap();
+    let source = r#"
+        let avd = vendor("avd");
+        let room_id = 2024;
+        let created = avd.call("room.create", #{ room_id: room_id, user_id: 7, enable_auto_avc: "true" });
+        let read = avd.call("room.read", #{ room_id: room_id });
+        let refused = ();
+        try { avd.call("room.read", #{ room_id: 20.5 }); } catch (e) { refused = e.message; }
+        #{ created: created.room_id, owner: read.data.user_id, avc: read.data.enable_auto_avc, refused: refused }
+    "#;
+    let (c, out) = (client.clone(), dir.path().to_path_buf());
+    let v = tokio::task::spawn_blocking(move || run_script(&c, source, &out)).await.unwrap().unwrap();
+    assert_eq!((&v["created"], &v["owner"], &v["avc"]), (&json!("2024"), &json!("7"), &json!(true)), "{v}");
+    let refused = v["refused"].as_str().unwrap_or_default();
+    assert!(refused.contains("`room_id`") && refused.contains("expected string, got float"), "{v}");
+}

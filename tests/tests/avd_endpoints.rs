@@ -290,6 +290,15 @@ async fn room_definitions(avd: &Avd) {
 
     assert_eq!(avd.code("room.update", json!({ "room_id": NOWHERE, "topic": "x" })).await, "40004");
     assert_eq!(avd.code("room.read", json!({ "room_id": NOWHERE })).await, "40004");
+    // room_id omitted: the server generates one and returns it. A numeric id is sent as its text.
+    let generated = text(&avd.ok("room.create", json!({ "user_id": "ops" })).await["room_id"]);
+    assert!(generated.len() == 11 && generated.bytes().all(|b| b.is_ascii_digit()), "{generated}");
+    assert_eq!(avd.ok("room.read", json!({ "room_id": generated })).await["data"]["user_id"], "ops");
+    assert_eq!(avd.ok("room.create", json!({ "room_id": 12345, "user_id": 7 })).await, json!({ "room_id": "12345" }));
+    assert_eq!(avd.ok("room.read", json!({ "room_id": "12345" })).await["data"]["user_id"], "7");
+    for id in [generated.as_str(), "12345"] {
+        assert_eq!(avd.ok("room.del", json!({ "room_id": id })).await, json!({}));
+    }
     avd.ok("room.create", json!({ "room_id": "scratch", "user_id": "ops" })).await;
     assert_eq!(avd.ok("room.del", json!({ "room_id": "scratch" })).await, json!({}));
     assert_eq!(avd.code("room.read", json!({ "room_id": "scratch" })).await, "40004");
@@ -426,7 +435,22 @@ async fn mixed_recording(sim: &Sim, avd: &Avd, device: &Device) -> Recording {
     let state = sim.state().await;
     let settings =
         &state["recordings"].as_array().unwrap().iter().find(|r| r["record_id"] == record_id).unwrap()["settings"];
-    assert_eq!((&settings["videos"], &settings["audio_mixer_users"]), (&camera_first, &stereo));
+    // The layout arrived with each item's `zorder` also as `order` (the name the endpoint's
+    // example uses); the strict simulator refuses an item with only one of them.
+    let mut sent = camera_first.clone();
+    for item in sent.as_array_mut().unwrap() {
+        item["order"] = item["zorder"].clone();
+    }
+    assert_eq!((&settings["videos"], &settings["audio_mixer_users"]), (&sent, &stereo));
+    // Given as JSON text with the example's `order`, it is sent with `zorder` as well.
+    let text_layout = r#"[{"video_name": "x_video1", "order": 2, "x": 0, "y": 0, "w": 1, "h": 1}]"#;
+    let relayout = json!({ "room_id": BOARD, "videos": text_layout });
+    assert_eq!(avd.ok("room.mix_record.update_layout", relayout).await, json!({}));
+    let state = sim.state().await;
+    let settings =
+        &state["recordings"].as_array().unwrap().iter().find(|r| r["record_id"] == record_id).unwrap()["settings"];
+    assert_eq!(settings["videos"][0]["zorder"], 2, "{settings}");
+    assert_eq!(settings["videos"][0]["order"], 2, "{settings}");
     let unknown = json!({ "room_id": BOARD, "record_id": "f".repeat(32), "audio_mixer_users": stereo });
     assert_eq!(avd.code("room.mix_record.update_audio_layout", unknown).await, "40090");
 
@@ -630,7 +654,9 @@ async fn media_player(sim: &Sim, avd: &Avd, rec: &Recording, dir: &Path) {
     let intro_path = server_path(&url);
     assert_eq!(intro_path, "/opt/3tee/resources/intro.mp4", "the doc's default upload directory");
     assert_eq!(sim.fetch(&url).await, (200, bytes), "the uploaded bytes come back");
-    let custom = json!({ "file": intro.to_str().unwrap(), "path": "/opt/3tee/media" });
+    // `path` and `storage_only_cluster` travel in the query string (the strict simulator
+    // refuses them as multipart fields).
+    let custom = json!({ "file": intro.to_str().unwrap(), "path": "/opt/3tee/media", "storage_only_cluster": "false" });
     let custom = avd.ok("uploadfile", custom).await;
     assert_eq!(server_path(&text(&custom["download_url"])), "/opt/3tee/media/intro.mp4");
     let plugin = dir.join("plugin.crx");
@@ -653,7 +679,7 @@ async fn media_player(sim: &Sim, avd: &Avd, rec: &Recording, dir: &Path) {
 
     assert_eq!(avd.code("media.pause", player.clone()).await, "40082", "nothing is playing");
     assert_eq!(avd.code("media.play", with(json!({ "url": "/opt/3tee/resources/none.mp4" }))).await, "40084");
-    let played = avd.ok("media.play", with(json!({ "url": intro_path }))).await;
+    let played = avd.ok("media.play", with(json!({ "url": intro_path, "name": "realtime_play" }))).await;
     assert_eq!((&played["data"]["has_video"], &played["data"]["has_audio"]), (&json!(1), &json!(1)));
     assert!(played["data"]["duration"].as_i64().is_some_and(|ms| ms > 0), "{played}");
     let playing = info(&intro_path).await;

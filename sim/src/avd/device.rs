@@ -27,12 +27,22 @@ fn scheme(url: &str) -> Option<String> {
     ok.then(|| scheme.to_ascii_lowercase())
 }
 
-/// `/device/call` (the table says `url`, the example sends `uri`: both
-/// accepted) -> `call_id`, `user_id`.
+/// `/device/call` -> `call_id`, `user_id`. The table names the address `url`, the
+/// request example `uri`. meetkit sends both with the same value: strict mode requires
+/// exactly that (one of them alone is 40002 "arg ... required", two different values
+/// 40002 invalid); lenient mode takes either (`url` first).
 pub(crate) fn call(ctx: &mut Ctx<'_>, p: &Params) -> ApiResult<Payload> {
     let name = p.req("name")?;
     let room_id = p.req("room_id")?;
-    let url = p.get("url").or_else(|| p.get("uri")).ok_or_else(|| ApiError::arg_required("url"))?;
+    let url = if p.strict() {
+        let (url, uri) = (p.req("url")?, p.req("uri")?);
+        if url != uri {
+            return Err(ApiError::arg_invalid("uri"));
+        }
+        url
+    } else {
+        p.get("url").or_else(|| p.get("uri")).ok_or_else(|| ApiError::arg_required("url"))?
+    };
     if p.one_of("resolution_rate", &["640", "1080", "1280"]).is_err() {
         return Err(ApiError::new(40038));
     }

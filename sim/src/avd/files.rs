@@ -70,6 +70,15 @@ pub(crate) fn fmt_size(bytes: u64) -> String {
     format!("{:.3}M", bytes as f64 / (1024.0 * 1024.0))
 }
 
+/// Root URL of produced file URLs: the configured `attachment_base`, else the server
+/// root as the client reached it.
+pub(crate) fn file_base(avd: &Avd, headers: &HeaderMap) -> String {
+    match &avd.opts.attachment_base {
+        Some(base) => base.trim_end_matches('/').to_owned(),
+        None => request_base(headers, &avd.base_url),
+    }
+}
+
 /// Server root URL as the client reached it (Host header), falling back
 /// to the bound address.
 pub(crate) fn request_base(headers: &HeaderMap, fallback: &str) -> String {
@@ -95,7 +104,7 @@ fn content_type(path: &str) -> &'static str {
 
 /// `GET /attachment?file=<server path>`.
 pub(crate) async fn attachment(State(avd): State<Arc<Avd>>, RawQuery(query): RawQuery, headers: HeaderMap) -> Response {
-    let params = Params::parse(query.as_deref(), None);
+    let params = Params::parse(query.as_deref(), None, avd.strict);
     let Some(path) = params.get("file").map(str::to_owned) else {
         return (StatusCode::NOT_FOUND, "file not found\n").into_response();
     };
@@ -108,7 +117,7 @@ pub(crate) async fn attachment(State(avd): State<Arc<Avd>>, RawQuery(query): Raw
 
 /// `GET /videoPlayer?url=...`: a minimal HTML5 player page.
 pub(crate) async fn video_player(RawQuery(query): RawQuery) -> Html<String> {
-    let params = Params::parse(query.as_deref(), None);
+    let params = Params::parse(query.as_deref(), None, false);
     let url = params.get("url").unwrap_or_default();
     let escaped = url.replace('&', "&amp;").replace('"', "&quot;").replace('<', "&lt;").replace('>', "&gt;");
     Html(format!(
@@ -121,11 +130,13 @@ fn upload_error(e: ApiError) -> Response {
     Json(json!({"ret": e.code, "msg": e.msg})).into_response()
 }
 
-/// `POST /uploadfile` (multipart: `file`, `path`, `storage_only_cluster`;
-/// the latter two may also come in the query).
+/// `POST /uploadfile`: multipart with the file in the `file` part; `path` and
+/// `storage_only_cluster` in the query string (the doc: "参数格式为Parmas"). Lenient mode
+/// also takes those two as multipart fields; strict mode refuses such a field with 10910
+/// ("上传文件信息错误, 请求体存放错误": upload info error, misplaced in the request body).
 pub(crate) async fn upload(State(avd): State<Arc<Avd>>, req: Request) -> Response {
-    let query = Params::parse(req.uri().query(), None);
-    let base = request_base(req.headers(), &avd.base_url);
+    let query = Params::parse(req.uri().query(), None, avd.strict);
+    let base = file_base(&avd, req.headers());
     let mut dir = query.get("path").map(str::to_owned);
     let mut cluster = query.get("storage_only_cluster").map(str::to_owned);
     let mut file: Option<(String, Bytes)> = None;
@@ -153,6 +164,7 @@ pub(crate) async fn upload(State(avd): State<Arc<Avd>>, req: Request) -> Respons
         };
         match name.as_str() {
             "file" => file = filename.map(|f| (f, data)),
+            "path" | "storage_only_cluster" if avd.strict => return upload_error(ApiError::new(10910)),
             "path" => dir = Some(String::from_utf8_lossy(&data).trim().to_owned()),
             "storage_only_cluster" => cluster = Some(String::from_utf8_lossy(&data).trim().to_owned()),
             _ => {}
@@ -173,9 +185,10 @@ pub(crate) async fn upload(State(avd): State<Arc<Avd>>, req: Request) -> Respons
     }
     let cluster = match cluster.as_deref().filter(|c| !c.is_empty()) {
         None => false,
-        Some(c) if c.eq_ignore_ascii_case("true") => true,
-        Some(c) if c.eq_ignore_ascii_case("false") => false,
-        Some(_) => return upload_error(ApiError::new(10910)),
+        Some(c) => match super::params::parse_bool("storage_only_cluster", c, avd.strict) {
+            Ok(b) => b,
+            Err(_) => return upload_error(ApiError::new(10910)),
+        },
     };
     if data.len() > UPLOAD_LIMIT && !cluster {
         return upload_error(ApiError::msg(

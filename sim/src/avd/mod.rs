@@ -1,8 +1,11 @@
 //! Simulator of the 3tee AVD server API (`/sdkapi/v2`, `/uploadfile`,
 //! `/attachment`, `/videoPlayer`), written from the vendor doc.
 //!
-//! Every `/sdkapi/v2` endpoint accepts GET and POST with its parameters in
-//! the query string and/or an `application/x-www-form-urlencoded` body.
+//! The doc allows GET or POST for every `/sdkapi/v2` endpoint and shows only GET
+//! examples with every parameter (token included) in the query string. Strict mode
+//! (the default) accepts exactly that, as meetkit sends it: GET with query parameters
+//! (POST answers 405). Lenient mode also accepts POST, with parameters in the query
+//! string and/or an `application/x-www-form-urlencoded` body.
 //! Answers are always HTTP 200 with the endpoint's documented envelope:
 //! `{"ret", "msg", ...}` for most, `{"code": 200|err, "msg"}` for
 //! `/room/close` and `/room/participate/{kick,list}`, a bare object of
@@ -291,8 +294,10 @@ fn envelope(kind: Envelope, result: ApiResult<Payload>) -> Value {
 
 /// `GET|POST /sdkapi/v2/<endpoint>`.
 async fn sdkapi(State(avd): State<Arc<Avd>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
-    if method != Method::GET && method != Method::POST {
-        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    let allowed = method == Method::GET || (method == Method::POST && !avd.strict);
+    if !allowed {
+        return (StatusCode::METHOD_NOT_ALLOWED, [(header::ALLOW, if avd.strict { "GET" } else { "GET, POST" })])
+            .into_response();
     }
     let path = uri.path().strip_prefix(API_PREFIX).unwrap_or_default();
     let Some(endpoint) = ENDPOINTS.iter().find(|e| e.path == path) else {
@@ -303,8 +308,8 @@ async fn sdkapi(State(avd): State<Arc<Avd>>, method: Method, uri: Uri, headers: 
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     let form = (method == Method::POST && is_form).then_some(&body[..]);
-    let params = Params::parse(uri.query(), form);
-    let base = files::request_base(&headers, &avd.base_url);
+    let params = Params::parse(uri.query(), form, avd.strict);
+    let base = files::file_base(&avd, &headers);
     let result = avd.with_state(|st, now| {
         let mut ctx = Ctx { st, now, base: &base, avd: &avd };
         if endpoint.auth {

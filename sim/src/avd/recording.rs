@@ -368,6 +368,7 @@ pub(crate) fn update_layout(ctx: &mut Ctx<'_>, p: &Params) -> ApiResult<Payload>
     let audio = p.json_array("audio_user_ids")?;
     if let Some(v) = &videos {
         check_layout("videos", v)?;
+        check_layout_order(v, p.strict())?;
     }
     if audio.as_ref().is_some_and(|a| !a.iter().all(Value::is_string)) {
         return Err(ApiError::arg_invalid("audio_user_ids"));
@@ -385,6 +386,24 @@ pub(crate) fn update_layout(ctx: &mut Ctx<'_>, p: &Params) -> ApiResult<Payload>
         settings.insert("audio_user_ids".into(), a.into());
     }
     Ok(Payload::new())
+}
+
+/// The stacking order of `update_layout`'s items: its table says `zorder` (as every other
+/// layout in the doc), its request example `order`. meetkit sends both with the same value;
+/// strict mode requires exactly that of any item that has either, lenient mode takes either
+/// (`zorder` first).
+fn check_layout_order(items: &[Value], strict: bool) -> ApiResult<()> {
+    let ok = !strict
+        || items.iter().filter_map(Value::as_object).all(|o| match (o.get("zorder"), o.get("order")) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => true,
+            _ => false,
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::arg_invalid("videos"))
+    }
 }
 
 /// `/room/mix_record/update_audio_layout`.
@@ -470,7 +489,8 @@ pub(crate) fn desktop_get(ctx: &mut Ctx<'_>, p: &Params) -> ApiResult<Payload> {
 /// [`TRANSCODE_SECS`]: super::state::TRANSCODE_SECS
 pub(crate) fn transfer(ctx: &mut Ctx<'_>, p: &Params) -> ApiResult<Payload> {
     let room_id = p.req("room_id")?;
-    let record_id = p.req("record_id")?;
+    // The table's garbled `record_idstring` (name and type run together): lenient only.
+    let record_id = p.req_or_alias("record_id", "record_idstring")?;
     ctx.room(room_id)?;
     let idx = find_record(ctx, room_id, record_id)?;
     let rec = &mut ctx.st.recordings[idx];
@@ -485,7 +505,8 @@ pub(crate) fn transfer(ctx: &mut Ctx<'_>, p: &Params) -> ApiResult<Payload> {
 /// `/transcode/query` -> `status` 0 not transcoded, 1 transcoding, 2 done.
 pub(crate) fn transcode_query(ctx: &mut Ctx<'_>, p: &Params) -> ApiResult<Payload> {
     let room_id = p.req("room_id")?;
-    let record_id = p.req("record_id")?;
+    // The table's garbled `record_idstring` (name and type run together): lenient only.
+    let record_id = p.req_or_alias("record_id", "record_idstring")?;
     ctx.room(room_id)?;
     let idx = find_record(ctx, room_id, record_id)?;
     Ok(payload(json!({

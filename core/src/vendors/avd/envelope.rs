@@ -56,26 +56,30 @@ pub fn decode(spec: &EndpointSpec, resp: &RawResponse) -> Result<Map<String, Val
     Ok(map)
 }
 
-/// Rewrite every attachment/player URL in `value` so it points at `base`'s scheme,
-/// host and port: relative `/attachment?file=...` links become absolute, and absolute
-/// ones naming another host (an internal address behind NAT) are re-pointed.
-pub fn resolve_attachment_urls(value: &mut Value, base: &Url) {
+/// Make every attachment/player URL in `value` usable from here: relative
+/// `/attachment?file=...` links become absolute against `base`; with `rewrite_hosts`
+/// (the profile's `rewrite_attachment_urls`), absolute ones naming another host or port
+/// (an internal address behind NAT) are re-pointed at `base`'s scheme, host and port.
+pub fn resolve_attachment_urls(value: &mut Value, base: &Url, rewrite_hosts: bool) {
     match value {
         Value::String(s) => {
-            if let Some(fixed) = resolve_one(s, base) {
+            if let Some(fixed) = resolve_one(s, base, rewrite_hosts) {
                 *s = fixed;
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|v| resolve_attachment_urls(v, base)),
-        Value::Object(map) => map.values_mut().for_each(|v| resolve_attachment_urls(v, base)),
+        Value::Array(items) => items.iter_mut().for_each(|v| resolve_attachment_urls(v, base, rewrite_hosts)),
+        Value::Object(map) => map.values_mut().for_each(|v| resolve_attachment_urls(v, base, rewrite_hosts)),
         _ => {}
     }
 }
 
-fn resolve_one(s: &str, base: &Url) -> Option<String> {
+fn resolve_one(s: &str, base: &Url, rewrite_hosts: bool) -> Option<String> {
     let is_served = |path: &str| path.starts_with("/attachment") || path.starts_with("/videoPlayer");
     if s.starts_with('/') && is_served(s) {
         return base.join(s).ok().map(String::from);
+    }
+    if !rewrite_hosts {
+        return None;
     }
     let mut url = Url::parse(s).ok()?;
     if !matches!(url.scheme(), "http" | "https") || !is_served(url.path()) || same_origin(&url, base) {
@@ -89,7 +93,7 @@ fn resolve_one(s: &str, base: &Url) -> Option<String> {
         let pairs: Vec<(String, String)> = url
             .query_pairs()
             .map(|(k, v)| {
-                let v = if k == "url" { resolve_one(&v, base).unwrap_or(v.into_owned()) } else { v.into_owned() };
+                let v = if k == "url" { resolve_one(&v, base, true).unwrap_or(v.into_owned()) } else { v.into_owned() };
                 (k.into_owned(), v)
             })
             .collect();

@@ -1,10 +1,17 @@
 //! 3tee AVD (`/sdkapi/v2`, vendor doc 000).
 //!
-//! * Requests: `GET {base_url}/sdkapi/v2{path}?token=...&params` — every example in
-//!   the doc is a GET with the parameters in the query string; booleans as
-//!   `true`/`false`, JSON-valued parameters as JSON text. `/uploadfile` is a
-//!   multipart POST at the host root (no `/sdkapi/v2`, no token).
-//! * Auth: see [`auth`]. Envelopes: see [`envelope`].
+//! * Requests: `GET {base_url}/sdkapi/v2{path}?token=...&params` — the doc allows GET or
+//!   POST, every example is a GET with the parameters (token included) in the query
+//!   string; booleans as `true`/`false`, integers as decimal text, JSON-valued parameters
+//!   as JSON text. `/uploadfile` is a multipart POST at the host root (no `/sdkapi/v2`, no
+//!   token) with the file in the `file` part and `path`/`storage_only_cluster` in the query
+//!   string (the doc: "参数格式为Parmas").
+//! * Where a table and its own request example name a parameter differently, both names
+//!   are sent with the same value: `device.call`'s `url` (table) and `uri` (example);
+//!   `room.mix_record.update_layout`'s layout items' `zorder` (every other layout in the
+//!   doc) and `order` (its example).
+//! * Auth: see [`auth`]. Envelopes: see [`envelope`]. Every decision the doc leaves open
+//!   is listed under "AVD" in `docs/assumptions.md`.
 
 use std::sync::Arc;
 
@@ -37,14 +44,14 @@ pub struct AvdConfig {
     pub access_key: String,
     /// The matching secret key. Never printed.
     pub secret_key: Secret,
-    /// Re-point `/attachment` and `/videoPlayer` URLs in responses at `base_url`'s host
-    /// (servers behind NAT report internal addresses). Default true.
-    #[serde(default = "yes")]
+    /// Re-point absolute `/attachment` and `/videoPlayer` URLs in responses that name
+    /// another host or port at `base_url`'s scheme, host and port (for servers behind NAT
+    /// that report internal addresses). Default false: the doc's own examples serve files
+    /// from another port than the API (`/room/record/get`: `http://...:9609/attachment`),
+    /// so URLs are used as the server gives them. Relative `/attachment?...` URLs are always
+    /// made absolute against `base_url`. See `avd.attachment_urls` in `docs/assumptions.md`.
+    #[serde(default)]
     pub rewrite_attachment_urls: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// AVD codes for server-side failures that may pass (redis, mysql, internal timeout).
@@ -103,6 +110,8 @@ impl AvdClient {
             }
             "app.get_key_licence" => self.fill_credentials(&mut params, false),
             "uploadfile" => return self.upload(spec, &params).await,
+            "device.call" => mirror(&mut params, "url", "uri"),
+            "room.mix_record.update_layout" => mirror_layout_order(&mut params),
             _ => {}
         }
         let token = self.auth.token(|| self.fetch_token()).await?;
@@ -169,26 +178,24 @@ impl AvdClient {
         self.finish(spec, &resp)
     }
 
-    /// `/uploadfile`: multipart with the file's bytes in `file`, other params as fields.
+    /// `/uploadfile`: multipart with the file's bytes in the `file` part; the other
+    /// parameters (`path`, `storage_only_cluster`) in the query string.
     async fn upload(&self, spec: &'static EndpointSpec, params: &Map<String, Value>) -> Result<Value> {
         let path = params.get("file").and_then(Value::as_str).unwrap_or_default();
         let bytes = tokio::fs::read(path).await.map_err(|e| Error::io(path, e))?;
         let name = std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let url = format!("{}uploadfile", self.root);
-        let fields: Vec<(String, String)> = params
+        let query: Vec<(&str, String)> = params
             .iter()
             .filter(|(k, v)| *k != "file" && !v.is_null())
-            .map(|(k, v)| (k.clone(), wire_text(v)))
+            .map(|(k, v)| (k.as_str(), wire_text(v)))
             .collect();
         let resp = self
             .transport
             .send(Vendor::Avd, spec.id, spec.idempotent, |c| {
-                let mut form = reqwest::multipart::Form::new()
+                let form = reqwest::multipart::Form::new()
                     .part("file", reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone()));
-                for (k, v) in &fields {
-                    form = form.text(k.clone(), v.clone());
-                }
-                c.post(&url).multipart(form)
+                c.post(&url).query(&query).multipart(form)
             })
             .await?;
         self.finish(spec, &resp)
@@ -196,9 +203,7 @@ impl AvdClient {
 
     fn finish(&self, spec: &'static EndpointSpec, resp: &crate::transport::RawResponse) -> Result<Value> {
         let mut payload = Value::Object(envelope::decode(spec, resp)?);
-        if self.config.rewrite_attachment_urls {
-            envelope::resolve_attachment_urls(&mut payload, &self.root);
-        }
+        envelope::resolve_attachment_urls(&mut payload, &self.root, self.config.rewrite_attachment_urls);
         Ok(payload)
     }
 }
@@ -208,6 +213,37 @@ impl AvdClient {
 /// not a token problem: no renewal, and the right meaning.
 fn reports_unknown_room(spec: &EndpointSpec, message: &str) -> bool {
     spec.id == "room.get_statistic" && message.to_ascii_lowercase().contains("room")
+}
+
+/// Send `value` under both `a` and `b` when the caller gave one of them (the doc's table and
+/// its request example disagree on the name). Giving both with different values is left to
+/// the server to refuse.
+fn mirror(params: &mut Map<String, Value>, a: &str, b: &str) {
+    let given = params.get(a).or_else(|| params.get(b)).filter(|v| !v.is_null()).cloned();
+    if let Some(v) = given {
+        params.entry(a).or_insert_with(|| v.clone());
+        params.entry(b).or_insert(v);
+    }
+}
+
+/// `room.mix_record.update_layout`: each layout item's `zorder` is also sent as `order`
+/// (and the other way round), since the endpoint's example names it `order`. A `videos`
+/// given as JSON text is parsed, mirrored and sent as JSON text again.
+fn mirror_layout_order(params: &mut Map<String, Value>) {
+    let Some(videos) = params.get_mut("videos") else { return };
+    let mut parsed = match &*videos {
+        Value::String(s) => match serde_json::from_str::<Value>(s) {
+            Ok(v) => v,
+            Err(_) => return,
+        },
+        other => other.clone(),
+    };
+    if let Value::Array(items) = &mut parsed {
+        for item in items.iter_mut().filter_map(Value::as_object_mut) {
+            mirror(item, "zorder", "order");
+        }
+    }
+    *videos = parsed;
 }
 
 /// A parameter value as AVD expects it in a query string or form field.
@@ -254,6 +290,36 @@ mod tests {
     }
 
     #[test]
+    fn table_and_example_names_are_both_sent() {
+        let mut p = serde_json::json!({"url": "sip:1@h", "name": "d"}).as_object().unwrap().clone();
+        mirror(&mut p, "url", "uri");
+        assert_eq!(Value::Object(p), serde_json::json!({"url": "sip:1@h", "uri": "sip:1@h", "name": "d"}));
+        let mut p = Map::new();
+        mirror(&mut p, "url", "uri");
+        assert!(p.is_empty(), "nothing given, nothing added");
+
+        let layout = |videos: Value| serde_json::json!({"room_id": "r", "videos": videos}).as_object().unwrap().clone();
+        let mut p = layout(
+            serde_json::json!([{"video_name": "a", "zorder": 1}, {"video_name": "b", "order": 2}, {"video_name": "c"}]),
+        );
+        mirror_layout_order(&mut p);
+        assert_eq!(
+            p["videos"],
+            serde_json::json!([{"video_name": "a", "zorder": 1, "order": 1}, {"video_name": "b", "order": 2, "zorder": 2}, {"video_name": "c"}])
+        );
+        // JSON text is parsed and mirrored; the wire form is JSON text again.
+        let mut p = layout(Value::String(r#"[{"video_name":"a","zorder":0}]"#.into()));
+        mirror_layout_order(&mut p);
+        assert_eq!(wire_text(&p["videos"]), r#"[{"video_name":"a","zorder":0,"order":0}]"#);
+    }
+
+    #[test]
+    fn attachment_rewriting_is_off_unless_configured() {
+        let cfg: AvdConfig = toml::from_str("base_url = 'http://h'\naccess_key = 'a'\nsecret_key = 's'\n").unwrap();
+        assert!(!cfg.rewrite_attachment_urls);
+    }
+
+    #[test]
     fn error_codes_have_meanings() {
         assert_eq!(
             error_meaning("40003"),
@@ -270,7 +336,7 @@ mod tests {
             base_url: u.into(),
             access_key: "a".into(),
             secret_key: Secret::new("s"),
-            rewrite_attachment_urls: true,
+            rewrite_attachment_urls: false,
         };
         let c = AvdClient::new(cfg("https://h:9610/sdkapi/v2/"), t.clone()).unwrap();
         assert_eq!(c.root().as_str(), "https://h:9610/");

@@ -110,7 +110,16 @@ fn attachment_urls_are_resolved_against_the_configured_host() {
         "other": "https://cdn.example.com/a.mp4",
         "push_url": "rtmp://live/x"
     }]});
-    resolve_attachment_urls(&mut v, &base);
+    let original = v.clone();
+    // Default (rewrite_attachment_urls = false): only the relative link changes.
+    let mut kept = v.clone();
+    resolve_attachment_urls(&mut kept, &base, false);
+    let k = &kept["data"][0];
+    assert_eq!(k["relative"], "http://127.0.0.1:9000/attachment?file=/opt/x.jpg");
+    for field in ["download_url", "play_url", "other", "push_url"] {
+        assert_eq!(k[field], original["data"][0][field], "{field}");
+    }
+    resolve_attachment_urls(&mut v, &base, true);
     let f = &v["data"][0];
     assert_eq!(f["download_url"], "http://127.0.0.1:9000/attachment?file=/home/data/a.mp4");
     assert_eq!(f["relative"], "http://127.0.0.1:9000/attachment?file=/opt/x.jpg");
