@@ -232,7 +232,12 @@ fn readme_exit_code_table_matches_help() {
         .skip(2)
         .take_while(|l| l.starts_with('|'))
         .flat_map(|l| {
-            l.split('|').nth(1).unwrap_or_default().split('/').map(|c| c.trim().parse::<u32>().unwrap()).collect::<Vec<_>>()
+            l.split('|')
+                .nth(1)
+                .unwrap_or_default()
+                .split('/')
+                .map(|c| c.trim().parse::<u32>().unwrap())
+                .collect::<Vec<_>>()
         })
         .collect();
     table.sort_unstable();

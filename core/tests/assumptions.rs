@@ -97,27 +97,36 @@ fn assumptions_and_profile_options_are_in_step() {
             assert!(!value.is_empty(), "entry `{}`: **{field}** is empty", e.key);
         }
         let option = &e.fields["Option"];
-        if option == "none" || option.starts_with("none ") || option.starts_with("none;") {
+        // Every `[profiles.P.<section>] <field>` the Option names (prose may follow, e.g. a default).
+        let named_here: Vec<(String, String)> = option
+            .split("[profiles.P.")
+            .skip(1)
+            .map(|rest| {
+                let (section, after) = rest.split_once(']').unwrap_or_else(|| panic!("entry `{}`: {option}", e.key));
+                let field: String =
+                    after.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                (section.split('.').next().unwrap_or_default().to_string(), field)
+            })
+            .collect();
+        if named_here.is_empty() {
+            assert!(
+                option.starts_with("none"),
+                "entry `{}`: Option must name `[profiles.P.<section>] <field>` or be `none`, got {option}",
+                e.key
+            );
             continue;
         }
-        // `[profiles.P.<section>] field` (several may be listed, separated by `;`).
-        for part in option.split(';') {
-            let part = part.trim().trim_matches('`');
-            let Some(rest) = part.strip_prefix("[profiles.P.") else {
-                panic!("entry `{}`: Option must be `[profiles.P.<section>] <field>` or `none`, got {option}", e.key)
-            };
-            let (section, field) = rest.split_once(']').unwrap_or_else(|| panic!("entry `{}`: {option}", e.key));
-            let field = field.trim().trim_matches('`').split_whitespace().next().unwrap_or_default();
-            let section = section.split('.').next().unwrap_or_default();
-            let fields =
-                known.get(section).unwrap_or_else(|| panic!("entry `{}`: no profile section `{section}`", e.key));
+        for (section, field) in named_here {
+            let fields = known
+                .get(section.as_str())
+                .unwrap_or_else(|| panic!("entry `{}`: no profile section `{section}`", e.key));
             assert!(
-                fields.contains(field),
+                fields.contains(&field),
                 "entry `{}` names `[profiles.P.{section}] {field}`, which the profile does not have (it has: {})",
                 e.key,
                 fields.iter().cloned().collect::<Vec<_>>().join(", ")
             );
-            named.insert((section.to_string(), field.to_string()));
+            named.insert((section, field));
         }
     }
     for vendor in ["avd", "kedacom", "vmr", "netease"] {
