@@ -345,24 +345,9 @@ async fn connect_with(
     netease_listen: Option<String>,
 ) -> meetkit::Result<(Client, Option<meetkit_sim::Simulator>)> {
     if target.sim {
-        let listen = match netease_listen {
-            Some(l) => l,
-            None => free_loopback_port()?,
-        };
-        let callback_path = "/netease/callback";
-        let mut options = meetkit_sim::SimOptions::default();
-        options.netease.callback_url = Some(format!("http://{}{callback_path}", loopback(&listen)));
-        // Recordings appear a few seconds after a NetEase meeting ends, not a minute, so
-        // --sim workflows finish quickly.
-        options.netease.record_delay = Duration::from_secs(3);
-        let sim = meetkit_sim::Simulator::start(options)
+        let (sim, value) = meetkit_sim::Simulator::start_wired(meetkit_sim::SimOptions::default(), netease_listen)
             .await
             .map_err(|e| Error::config(format!("cannot start the simulator: {e}")))?;
-        let mut value = sim.profile();
-        if let Some(netease) = value.get_mut("netease").and_then(Value::as_object_mut) {
-            netease.insert("callback_listen".into(), Value::String(listen));
-            netease.insert("callback_path".into(), Value::String(callback_path.into()));
-        }
         let profile = Profile::from_json("sim", &value)?;
         return Ok((Client::from_profile(&profile)?, Some(sim)));
     }
@@ -381,24 +366,6 @@ async fn connect_with(
         netease.callback_listen = Some(listen);
     }
     Ok((Client::from_profile(&profile)?, None))
-}
-
-/// `127.0.0.1:<a port the OS says is free>` (it could be taken again before the receiver binds it;
-/// the receiver then reports the address in use).
-fn free_loopback_port() -> meetkit::Result<String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| Error::config(format!("cannot find a free port for the netease callback receiver: {e}")))?;
-    let addr = listener.local_addr().map_err(|e| Error::config(format!("netease callback receiver: {e}")))?;
-    Ok(addr.to_string())
-}
-
-/// The address a local sender reaches `listen` at: `0.0.0.0:N`/`[::]:N` become loopback.
-fn loopback(listen: &str) -> String {
-    match listen.rsplit_once(':') {
-        Some(("0.0.0.0", port)) => format!("127.0.0.1:{port}"),
-        Some(("[::]", port)) => format!("[::1]:{port}"),
-        _ => listen.to_string(),
-    }
 }
 
 async fn call(args: CallArgs) -> meetkit::Result<()> {

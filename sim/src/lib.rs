@@ -462,6 +462,37 @@ impl Simulator {
         })
     }
 
+    /// Start the simulators wired to a meetkit client the way `meetkit run --sim` uses them:
+    /// NetEase callbacks go to `http://<netease_listen>/netease/callback` (a free loopback
+    /// port when `None`), and recordings appear 3 s after a NetEase meeting ends instead of a
+    /// minute. Returns the simulator and its profile, whose `netease` section names the
+    /// receiver (`callback_listen`, `callback_path`), so `wait_event("netease", ...)` gets
+    /// the simulator's callbacks.
+    pub async fn start_wired(
+        mut opts: SimOptions,
+        netease_listen: Option<String>,
+    ) -> std::io::Result<(Simulator, Value)> {
+        let listen = match netease_listen {
+            Some(l) => l,
+            None => std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.to_string(),
+        };
+        let callback_path = "/netease/callback";
+        let reach = match listen.rsplit_once(':') {
+            Some(("0.0.0.0", port)) => format!("127.0.0.1:{port}"),
+            Some(("[::]", port)) => format!("[::1]:{port}"),
+            _ => listen.clone(),
+        };
+        opts.netease.callback_url = Some(format!("http://{reach}{callback_path}"));
+        opts.netease.record_delay = Duration::from_secs(3);
+        let sim = Simulator::start(opts).await?;
+        let mut profile = sim.profile();
+        if let Some(netease) = profile.get_mut("netease").and_then(Value::as_object_mut) {
+            netease.insert("callback_listen".into(), Value::String(listen));
+            netease.insert("callback_path".into(), Value::String(callback_path.into()));
+        }
+        Ok((sim, profile))
+    }
+
     /// Connection profile for clients:
     /// `{"avd": {"base_url", "access_key", "secret_key"},
     ///   "kedacom": {"base_url", "consumer_key", "consumer_secret", "username", "password"},

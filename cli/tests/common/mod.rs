@@ -21,10 +21,11 @@ pub struct Sim {
 impl Sim {
     pub fn start() -> Sim {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        let sim = runtime.block_on(Simulator::start(SimOptions::default())).expect("simulator starts");
+        let (sim, profile_json) =
+            runtime.block_on(Simulator::start_wired(SimOptions::default(), None)).expect("simulator starts");
         let dir = tempfile::tempdir().unwrap();
         let profile = dir.path().join("profile.json");
-        std::fs::write(&profile, sim.profile().to_string()).unwrap();
+        std::fs::write(&profile, profile_json.to_string()).unwrap();
         Sim { runtime, sim: Some(sim), dir, profile }
     }
 
@@ -40,6 +41,70 @@ impl Sim {
     pub fn vmr_state(&self) -> Value {
         let url = format!("{}/_sim/state", self.sim().vmr_mcu_base_url());
         self.runtime.block_on(async { reqwest::get(url).await.unwrap().json::<Value>().await.unwrap() })
+    }
+
+    /// `/_sim/state` of a vendor's server, without the vendor key around it.
+    pub fn state_of(&self, vendor: &str) -> Value {
+        let sim = self.sim();
+        let base = match vendor {
+            "avd" => sim.avd_base_url(),
+            "kedacom" => sim.kedacom_base_url(),
+            "vmr" => sim.vmr_mcu_base_url(),
+            _ => sim.netease_base_url(),
+        };
+        let url = format!("{base}/_sim/state");
+        let state: Value = self.runtime.block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() });
+        state.get(vendor).cloned().unwrap_or(state)
+    }
+
+    /// What a vendor's simulator still has running that a script started: recordings, lives,
+    /// device calls, started meetings and conferences, host sessions. Empty: nothing.
+    pub fn running(&self, vendor: &str) -> Vec<String> {
+        let st = self.state_of(vendor);
+        let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
+        let mut out = Vec::new();
+        match vendor {
+            "avd" => {
+                for r in list(&st["recordings"]).iter().filter(|r| r["stopped"].is_null()) {
+                    out.push(format!("recording {}", r["record_id"]));
+                }
+                for (room, s) in st["sessions"].as_object().cloned().unwrap_or_default() {
+                    for p in list(&s["participants"]).iter().filter(|p| !p["call_id"].is_null()) {
+                        out.push(format!("device {} in {room}", p["user_id"]));
+                    }
+                }
+                for r in list(&st["rooms"]).iter().filter(|r| r["open"] == true) {
+                    out.push(format!("open room {}", r["room_id"]));
+                }
+            }
+            "kedacom" => {
+                for m in list(&st["meetings"]).iter().filter(|m| m["state"] == 2) {
+                    out.push(format!("conference {}", m["conf_id"]));
+                }
+            }
+            "netease" => {
+                for m in list(&st["meetings"]).iter().filter(|m| m["roomStarted"] == true && m["roomEnded"] != true) {
+                    out.push(format!("meeting {}", m["meetingUniqueId"]));
+                }
+            }
+            _ => {
+                for s in list(&st["sessions"]) {
+                    out.push(format!("session {}", s["participant_uuid"]));
+                }
+                for c in list(&st["calls"]) {
+                    out.push(format!("call {}", c["call_uuid"]));
+                }
+                for r in list(&st["rooms"]) {
+                    if !r["recording"].is_null() {
+                        out.push(format!("recording in {}", r["alias"]));
+                    }
+                    if r["live"] == true {
+                        out.push(format!("live in {}", r["alias"]));
+                    }
+                }
+            }
+        }
+        out
     }
 
     pub fn avd_state(&self) -> Value {
