@@ -318,6 +318,7 @@ fn main() -> ExitCode {
 }
 
 async fn dispatch(command: Command) -> meetkit::Result<()> {
+    Signal::install();
     match command {
         Command::Run(args) => run(args).await,
         Command::Call(args) => call(args).await,
@@ -431,14 +432,31 @@ enum Signal {
     HangUp,
 }
 
+/// The signal streams, created once when meetkit starts so that a signal arriving before
+/// anyone waits for it is still seen (and does not kill the process before cleanup).
+#[cfg(unix)]
+static SIGNALS: std::sync::OnceLock<tokio::sync::Mutex<[Option<tokio::signal::unix::Signal>; 3]>> =
+    std::sync::OnceLock::new();
+
 impl Signal {
-    /// The next SIGINT, SIGTERM or SIGHUP (only SIGINT where the others do not exist).
-    async fn next() -> Signal {
+    /// Start catching SIGINT, SIGTERM and SIGHUP (call once, inside the runtime).
+    fn install() {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{signal, SignalKind};
-            let mut term = signal(SignalKind::terminate()).ok();
-            let mut hup = signal(SignalKind::hangup()).ok();
+            let streams = [
+                signal(SignalKind::interrupt()).ok(),
+                signal(SignalKind::terminate()).ok(),
+                signal(SignalKind::hangup()).ok(),
+            ];
+            let _ = SIGNALS.set(tokio::sync::Mutex::new(streams));
+        }
+    }
+
+    /// The next SIGINT, SIGTERM or SIGHUP (only Ctrl-C where the others do not exist).
+    async fn next() -> Signal {
+        #[cfg(unix)]
+        if let Some(signals) = SIGNALS.get() {
             async fn recv(s: Option<&mut tokio::signal::unix::Signal>) {
                 match s {
                     Some(s) => {
@@ -447,17 +465,16 @@ impl Signal {
                     None => std::future::pending::<()>().await,
                 }
             }
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => Signal::Interrupt,
+            let mut guard = signals.lock().await;
+            let [int, term, hup] = &mut *guard;
+            return tokio::select! {
+                _ = recv(int.as_mut()) => Signal::Interrupt,
                 _ = recv(term.as_mut()) => Signal::Terminate,
                 _ = recv(hup.as_mut()) => Signal::HangUp,
-            }
+            };
         }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-            Signal::Interrupt
-        }
+        let _ = tokio::signal::ctrl_c().await;
+        Signal::Interrupt
     }
 
     fn name(self) -> &'static str {
