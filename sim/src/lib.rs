@@ -16,7 +16,8 @@
 //! - `GET /_sim/stats` -> `{"requests": {"<path>": n}}` (`DELETE` clears)
 //! - `GET|POST|DELETE /_sim/faults`: list / arm one more / disarm all
 //!   faults (`latency_ms`, `error_rate`, `error_status`, `error_code`,
-//!   `drop_rate`, `malformed_rate`, `drop_after_bytes`, `paths`, `count`,
+//!   `drop_rate`, `malformed_rate`, `drop_after_bytes`, `retry_after`,
+//!   `content_type`, `stall_after_bytes`, `stall_ms`, `paths`, `count`,
 //!   `seed`)
 //!
 //! AVD extras: `POST /_sim/avd/tokens/expire`,

@@ -128,7 +128,11 @@ async fn fault_layer(State(p): State<Arc<Plumbing>>, req: Request, next: Next) -
             let body = format!(
                 "<html><head><title>{status}</title></head><body><center><h1>{status}</h1></center></body></html>\n"
             );
-            return (status, [(header::CONTENT_TYPE, "text/html")], body).into_response();
+            let mut response = (status, [(header::CONTENT_TYPE, "text/html")], body).into_response();
+            if let Some(ra) = decision.retry_after.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                response.headers_mut().insert(header::RETRY_AFTER, ra);
+            }
+            return response;
         }
         Some(Terminal::Code(code)) => return Json(p.backend.fault_body(code)).into_response(),
         Some(Terminal::Malformed) => {
@@ -140,11 +144,36 @@ async fn fault_layer(State(p): State<Arc<Plumbing>>, req: Request, next: Next) -
         }
         None => {}
     }
-    let response = next.run(req).await;
+    let mut response = next.run(req).await;
+    if let Some(ct) = decision.content_type.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+        response.headers_mut().insert(header::CONTENT_TYPE, ct);
+    }
+    if let Some((n, pause)) = decision.stall {
+        response = stalled(response, n, pause);
+    }
     match decision.truncate_after {
         Some(n) => truncated(response, n),
         None => response,
     }
+}
+
+/// Send the first `after` body bytes, then nothing for `pause`, then the rest.
+fn stalled(response: Response, after: u64, pause: std::time::Duration) -> Response {
+    let (parts, body) = response.into_parts();
+    let stream = futures::stream::once(async move {
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+        let cut = (after as usize).min(bytes.len());
+        (bytes.slice(..cut), bytes.slice(cut..))
+    })
+    .flat_map(move |(head, tail)| {
+        let head = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(head) });
+        let tail = futures::stream::once(async move {
+            tokio::time::sleep(pause).await;
+            Ok::<Bytes, std::io::Error>(tail)
+        });
+        head.chain(tail)
+    });
+    Response::from_parts(parts, Body::from_stream(stream))
 }
 
 /// Keep the status and headers (including Content-Length) but yield only

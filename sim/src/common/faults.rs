@@ -29,6 +29,14 @@ pub(crate) struct FaultSpec {
     pub malformed_rate: Option<f64>,
     /// Send only this many body bytes, then cut the connection.
     pub drop_after_bytes: Option<u64>,
+    /// `Retry-After` header of the error answer (`"2"` or an HTTP-date).
+    pub retry_after: Option<String>,
+    /// Replace the real answer's Content-Type (e.g. `text/html`).
+    pub content_type: Option<String>,
+    /// Send only this many body bytes, then stall for `stall_ms` before the rest.
+    pub stall_after_bytes: Option<u64>,
+    /// How long a stalled body stalls (default 60 s).
+    pub stall_ms: Option<u64>,
     /// Path prefixes the fault applies to (default: every vendor path).
     pub paths: Option<Vec<String>>,
     /// Fire on at most this many requests, then disarm.
@@ -95,6 +103,12 @@ pub(crate) struct Decision {
     pub terminal: Option<Terminal>,
     /// Truncate the real answer's body after this many bytes.
     pub truncate_after: Option<u64>,
+    /// `Retry-After` of an error answer.
+    pub retry_after: Option<String>,
+    /// Content-Type replacing the real answer's.
+    pub content_type: Option<String>,
+    /// Stall the real answer's body after this many bytes, for this long.
+    pub stall: Option<(u64, Duration)>,
 }
 
 struct Armed {
@@ -162,6 +176,19 @@ impl FaultSet {
             if let Some(n) = a.spec.drop_after_bytes {
                 fired = true;
                 decision.truncate_after.get_or_insert(n);
+            }
+            if let Some(ct) = &a.spec.content_type {
+                fired = true;
+                decision.content_type.get_or_insert_with(|| ct.clone());
+            }
+            if let Some(n) = a.spec.stall_after_bytes {
+                fired = true;
+                decision.stall.get_or_insert((n, Duration::from_millis(a.spec.stall_ms.unwrap_or(60_000))));
+            }
+            if fired {
+                if let Some(ra) = &a.spec.retry_after {
+                    decision.retry_after.get_or_insert_with(|| ra.clone());
+                }
             }
             if fired {
                 if let Some(r) = a.remaining.as_mut() {
