@@ -152,6 +152,9 @@ pub(crate) struct Inner {
     sessions: Mutex<HashMap<String, Arc<Session>>>,
     /// One event hub per room.
     hubs: tokio::sync::Mutex<HashMap<String, Arc<stream::Hub>>>,
+    /// Other names of a room learned from check_join (`alias`, `sipkey`, lower-cased) → the
+    /// room as it was asked for: its PIN applies to them too.
+    names: Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -191,6 +194,7 @@ impl VmrClient {
             mcu: Default::default(),
             sessions: Default::default(),
             hubs: Default::default(),
+            names: Default::default(),
         };
         Ok(VmrClient { inner: Arc::new(inner) })
     }
@@ -242,7 +246,11 @@ impl Inner {
             ("meet.check_join", _) => {
                 self.fill_check_join(&mut params);
                 let resp = self.send_api_server(spec, &params, false).await?;
-                envelope::decode_check_join(spec, &resp)
+                let joined = envelope::decode_check_join(spec, &resp)?;
+                if let Some(account) = params.get("joinAccount").and_then(Value::as_str) {
+                    self.learn_names(account, &joined);
+                }
+                Ok(joined)
             }
             (_, Host::ApiServer) => {
                 let resp = self.send_api_server(spec, &params, true).await?;
@@ -291,7 +299,7 @@ impl Inner {
         let c = &self.config;
         let account = params.get("joinAccount").and_then(Value::as_str).unwrap_or(&c.account).to_string();
         if !params.contains_key("joinPwd") {
-            if let (Some(pin), _) = c.pin_for(&account) {
+            if let Some(pin) = self.pin(&account) {
                 params.insert("joinPwd".into(), Value::String(pin.expose().to_string()));
             }
         }
@@ -344,15 +352,52 @@ impl Inner {
                 vendor: Vendor::Vmr,
                 message: format!(
                     "meet.check_join refused room `{room}`: error {code}: {message} ({})",
-                    self.config.pin_hint(room)
+                    self.pin_hint(room)
                 ),
             },
             other => other,
         })?;
+        self.learn_names(room, &joined);
         let host = joined.pointer("/results/mcuHost").and_then(Value::as_str).unwrap_or_default();
         let url = mcu_url(host, self.config.mcu_scheme.as_deref())?;
         tracing::debug!(room, mcu = %url, "vmr: meeting node from check_join");
         Ok(url)
+    }
+
+    /// The room `room` names, as first asked for (itself unless check_join taught another name).
+    fn canonical(&self, room: &str) -> String {
+        let names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        names.get(&room.trim().to_ascii_lowercase()).cloned().unwrap_or_else(|| room.to_string())
+    }
+
+    /// Remember check_join's `alias` and `sipkey` as names of `asked`.
+    fn learn_names(&self, asked: &str, joined: &Value) {
+        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        for key in ["alias", "sipkey"] {
+            if let Some(name) = joined.pointer(&format!("/results/{key}")).map(crate::json::text) {
+                let name = name.trim().to_ascii_lowercase();
+                if !name.is_empty() && !name.eq_ignore_ascii_case(asked.trim()) {
+                    names.entry(name).or_insert_with(|| asked.to_string());
+                }
+            }
+        }
+    }
+
+    /// The PIN of `room`: `pins[room]`, else that of the name check_join taught for it, else
+    /// `password`.
+    pub(crate) fn pin(&self, room: &str) -> Option<Secret> {
+        match self.config.pin_for(room) {
+            (_, PinSource::PasswordFallback) => self.config.pin_for(&self.canonical(room)).0.cloned(),
+            (pin, _) => pin.cloned(),
+        }
+    }
+
+    /// What to add to an authentication error about `room`.
+    pub(crate) fn pin_hint(&self, room: &str) -> String {
+        match self.config.pin_for(room).1 {
+            PinSource::PasswordFallback => self.config.pin_hint(&self.canonical(room)),
+            _ => self.config.pin_hint(room),
+        }
     }
 
     /// The cached meeting node of `room`, if known (no request).

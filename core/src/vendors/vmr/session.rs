@@ -250,15 +250,12 @@ impl Inner {
                 vendor: Vendor::Vmr,
                 message: format!(
                     "session.new refused room `{room}`: error {code}: {message} ({})",
-                    self.config.pin_hint(room)
+                    self.pin_hint(room)
                 ),
             },
             Error::Http { status, body, .. } => Error::Auth {
                 vendor: Vendor::Vmr,
-                message: format!(
-                    "session.new refused room `{room}`: HTTP {status} {body} ({})",
-                    self.config.pin_hint(room)
-                ),
+                message: format!("session.new refused room `{room}`: HTTP {status} {body} ({})", self.pin_hint(room)),
             },
             other => other,
         })?;
@@ -272,7 +269,7 @@ impl Inner {
     /// name); the token and raw result.
     async fn open(&self, room: &str, mut params: Map<String, Value>) -> Result<(Token, Value)> {
         let spec = spec("session.new");
-        if let (Some(pin), _) = self.config.pin_for(room) {
+        if let Some(pin) = self.pin(room) {
             params.entry("pin").or_insert_with(|| Value::String(pin.expose().to_string()));
         }
         params.entry("display_name").or_insert_with(|| Value::String(self.config.display_name.clone()));
