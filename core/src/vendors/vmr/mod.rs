@@ -134,8 +134,9 @@ pub(crate) fn connect(config: VmrConfig, transport: Arc<Transport>) -> Result<Ar
     Ok(Arc::new(VmrClient::new(config, transport)?))
 }
 
-/// The vmr client: routes calls to apiServer or the meeting node, keeps the room sessions
-/// alive and the event streams open. Dropping it ends its sessions (in the background).
+/// The vmr client: routes calls to apiServer or each room's meeting node, keeps the room
+/// sessions alive and the event streams open. `close()` ends every session it opened (awaited,
+/// bounded); dropping it only tries the same in the background, as a last resort.
 #[derive(Debug)]
 pub struct VmrClient {
     inner: Arc<Inner>,

@@ -424,12 +424,10 @@ async fn refresher(inner: Weak<Inner>, session: Weak<Session>) {
         let (Some(inner), Some(session)) = (inner.upgrade(), session.upgrade()) else { return };
         let Some(lifetime) = session.current().map(|t| t.lifetime) else { return };
         // Never a new session from here: a session the server dropped stays dropped until a call.
-        if inner.token_without_new_session(&session).await.is_none() {
-            if session.current().is_none() {
-                tracing::warn!(room = %session.room, "vmr: the server refused the session's token; it is gone");
-                inner.close_hub(&session.room, "the session's token was refused").await;
-                return;
-            }
+        if inner.token_without_new_session(&session).await.is_none() && session.current().is_none() {
+            tracing::warn!(room = %session.room, "vmr: the server refused the session's token; it is gone");
+            inner.close_hub(&session.room, "the session's token was refused").await;
+            return;
         }
         not_before = Instant::now() + (lifetime / 4).min(Duration::from_secs(1));
     }
