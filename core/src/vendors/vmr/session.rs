@@ -12,7 +12,7 @@
 //!   one new session for all the callers refused with it (single-flight), and each resends
 //!   once. The refused token's session is then ended (best effort, bounded by
 //!   [`END_TIMEOUT`]): a refusal does not prove the server dropped it.
-//! * [`Inner::close`] (what `Client::close()` runs) ends EVERY session meetkit opened,
+//! * `close` (what `Client::close()` runs) ends EVERY session meetkit opened,
 //!   concurrently, each `session.end` sent and awaited but bounded by [`END_TIMEOUT`]; it is
 //!   idempotent. Dropping the client ends what is still open in the background, as a last
 //!   resort only. `session.end`'s answer is ignored (doc: 应忽略所有应答).
