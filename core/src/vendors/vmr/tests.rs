@@ -576,3 +576,18 @@ async fn close_ends_every_room_concurrently_and_bounded() {
     let text = e.to_string();
     assert!(text.contains("other@myvmr.cn") && text.contains("pins") && !text.contains("1234"), "{text}");
 }
+
+/// Our own `session.end` (and `conference.disconnect`) end the room's stream with
+/// `disconnected` even when the server keeps the connection open; nothing reconnects.
+#[tokio::test]
+async fn own_session_end_ends_the_stream() {
+    let (mock, base) = server().await;
+    let c = client(&base);
+    let mut events = c.events(Map::new()).await.unwrap();
+    wait_streams(&mock, 1).await;
+    assert_eq!(call(&c, "session.end", json!({})).await.unwrap(), json!(true));
+    let got = rest(&mut events).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0].kind.as_str(), got[0].data["reason"].as_str()), ("disconnected", Some("session.end")));
+    assert_eq!((mock.hits("new"), mock.hits("events")), (1, 1));
+}
