@@ -280,6 +280,11 @@ pub struct VmrRoomSeed {
     pub auth: Option<String>,
     /// Owning enterprise id (checkJoin `companyId`, getRecords `entId`).
     pub company_id: i64,
+    /// The meeting node the room lives on: 0 = the first mcuHost
+    /// ([`Simulator::vmr_mcu_base_url`]), 1 = the second
+    /// ([`Simulator::vmr_mcu2_base_url`]). checkJoin reports that node's
+    /// mcuHost; the other node answers 404 for the room.
+    pub node: usize,
 }
 
 /// Options of the vmr cloud simulator (apiServer + mcuHost).
@@ -291,7 +296,8 @@ pub struct VmrOptions {
     /// `123456`, no guest PIN), `guests@sim.vmr` / `1062` (host PIN
     /// `654321`, guest PIN `1111`, recording and live not allowed) and
     /// `foreign@sim.vmr` / `1063` (host PIN `999999`, owned by tenant
-    /// `sim-vmr-other-auth`).
+    /// `sim-vmr-other-auth`). `guests@sim.vmr` lives on the second meeting
+    /// node, the others on the first.
     pub rooms: Vec<VmrRoomSeed>,
     /// Token lifetime in virtual time (doc: expires "120").
     pub token_ttl: Duration,
@@ -327,6 +333,7 @@ impl Default for VmrOptions {
             allow_live: true,
             auth: None,
             company_id: 52,
+            node: 0,
         };
         VmrOptions {
             auth_key: "sim-vmr-auth".into(),
@@ -336,6 +343,7 @@ impl Default for VmrOptions {
                     guest_pin: Some("1111".into()),
                     allow_record: false,
                     allow_live: false,
+                    node: 1,
                     ..room("guests@sim.vmr", "1062", "Guest Room", "654321")
                 },
                 VmrRoomSeed {
@@ -400,6 +408,7 @@ pub struct Simulator {
     netease_opts: NeteaseOptions,
     vmr_api_addr: SocketAddr,
     vmr_mcu_addr: SocketAddr,
+    vmr_mcu2_addr: SocketAddr,
     vmr_opts: VmrOptions,
     kedacom_addr: SocketAddr,
     kedacom_opts: KedacomOptions,
@@ -414,7 +423,8 @@ impl Simulator {
         let clock = Arc::new(Clock::default());
         let (stop, stop_rx) = watch::channel(false);
 
-        // Ports: avd n, kedacom n+1, vmr apiServer n+2 and mcuHost n+3, netease n+4.
+        // Ports: avd n, kedacom n+1, vmr apiServer n+2 and mcuHost n+3, netease n+4, vmr second
+        // mcuHost n+5.
         let port = |offset: u16| opts.port_base.map_or(0, |n| n + offset);
         let bind = |offset: u16| TcpListener::bind(SocketAddr::new(opts.host, port(offset)));
 
@@ -430,16 +440,26 @@ impl Simulator {
 
         let api_listener = bind(2).await?;
         let mcu_listener = bind(3).await?;
+        let mcu2_listener = bind(5).await?;
         let vmr_api_addr = api_listener.local_addr()?;
         let vmr_mcu_addr = mcu_listener.local_addr()?;
-        let mcu_host = base_url(vmr_mcu_addr).trim_start_matches("http://").to_owned();
-        let vmr =
-            Arc::new(vmr::Vmr::new(opts.vmr.clone(), clock.clone(), base_url(vmr_api_addr), mcu_host, opts.strict));
+        let vmr_mcu2_addr = mcu2_listener.local_addr()?;
+        let mcu_hosts = [vmr_mcu_addr, vmr_mcu2_addr].map(|a| base_url(a).trim_start_matches("http://").to_owned());
+        let vmr = Arc::new(vmr::Vmr::new(
+            opts.vmr.clone(),
+            clock.clone(),
+            base_url(vmr_api_addr),
+            mcu_hosts.to_vec(),
+            opts.strict,
+        ));
         tasks.push(vmr::spawn_ticker(&vmr, stop_rx.clone()));
         let api = Arc::new(vmr::ApiServer(vmr.clone()));
         tasks.push(common::launch(api_listener, vmr::api_router(vmr.clone()), api, clock.clone(), stop_rx.clone()));
-        let mcu = Arc::new(vmr::McuHost(vmr.clone()));
-        tasks.push(common::launch(mcu_listener, vmr::mcu_router(vmr), mcu, clock.clone(), stop_rx.clone()));
+        for (node, listener) in [mcu_listener, mcu2_listener].into_iter().enumerate() {
+            let mcu = Arc::new(vmr::McuHost(vmr.clone()));
+            let router = vmr::mcu_router(vmr.clone(), node);
+            tasks.push(common::launch(listener, router, mcu, clock.clone(), stop_rx.clone()));
+        }
 
         let listener = bind(4).await?;
         let netease_addr = listener.local_addr()?;
@@ -455,6 +475,7 @@ impl Simulator {
             kedacom_opts: opts.kedacom,
             vmr_api_addr,
             vmr_mcu_addr,
+            vmr_mcu2_addr,
             vmr_opts: opts.vmr,
             netease_addr,
             netease_opts: opts.netease,
@@ -560,6 +581,12 @@ impl Simulator {
     /// it as `results.mcuHost` without the scheme (`127.0.0.1:40126`).
     pub fn vmr_mcu_base_url(&self) -> String {
         base_url(self.vmr_mcu_addr)
+    }
+
+    /// Root URL of the second vmr meeting node (the rooms seeded with
+    /// `node: 1`, by default `guests@sim.vmr`); same API as the first.
+    pub fn vmr_mcu2_base_url(&self) -> String {
+        base_url(self.vmr_mcu2_addr)
     }
 
     /// Stop accepting, let open connections finish (at most 5 s) and wait

@@ -16,6 +16,8 @@ struct Vmr {
     http: reqwest::Client,
     api: String,
     mcu: String,
+    /// The second meeting node (`guests@sim.vmr` / 1062 lives there).
+    mcu2: String,
 }
 
 impl Vmr {
@@ -26,12 +28,28 @@ impl Vmr {
     async fn start_with(vmr: VmrOptions) -> Vmr {
         let sim = Simulator::start(SimOptions { vmr, ..Default::default() }).await.expect("start");
         let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
-        Vmr { api: sim.vmr_base_url(), mcu: sim.vmr_mcu_base_url(), sim, http }
+        Vmr { api: sim.vmr_base_url(), mcu: sim.vmr_mcu_base_url(), mcu2: sim.vmr_mcu2_base_url(), sim, http }
+    }
+
+    /// A lenient simulator (`strict: false`).
+    async fn lenient() -> Vmr {
+        let sim = Simulator::start(SimOptions { strict: false, ..Default::default() }).await.expect("start");
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
+        Vmr { api: sim.vmr_base_url(), mcu: sim.vmr_mcu_base_url(), mcu2: sim.vmr_mcu2_base_url(), sim, http }
+    }
+
+    /// The meeting node of a seeded room (what checkJoin reports for it).
+    fn base(&self, room: &str) -> &str {
+        if matches!(room, "1062" | "guests@sim.vmr") {
+            &self.mcu2
+        } else {
+            &self.mcu
+        }
     }
 
     /// POST a room command; (HTTP status, JSON answer).
     async fn room_post(&self, room: &str, cmd: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
-        let mut req = self.http.post(format!("{}/api/services/{room}/{cmd}", self.mcu)).json(&body);
+        let mut req = self.http.post(format!("{}/api/services/{room}/{cmd}", self.base(room))).json(&body);
         if let Some(t) = token {
             req = req.header("token", t);
         }
@@ -42,7 +60,7 @@ impl Vmr {
     async fn room_get(&self, room: &str, cmd: &str, token: &str) -> (StatusCode, Value) {
         let resp = self
             .http
-            .get(format!("{}/api/services/{room}/{cmd}", self.mcu))
+            .get(format!("{}/api/services/{room}/{cmd}", self.base(room)))
             .header("token", token)
             .send()
             .await
@@ -59,7 +77,7 @@ impl Vmr {
     async fn session(&self, room: &str, pin: Option<&str>, name: &str) -> (String, String) {
         let mut req = self
             .http
-            .post(format!("{}/api/services/{room}/new_session", self.mcu))
+            .post(format!("{}/api/services/{room}/new_session", self.base(room)))
             .json(&json!({"display_name": name, "hideme": "no"}));
         if let Some(p) = pin {
             req = req.header("pin", p);
@@ -97,8 +115,15 @@ impl Vmr {
     }
 
     async fn events(&self, room: &str, token: &str) -> Events {
-        let url = format!("{}/api/services/{room}/events?token={}", self.mcu, urlencode(token));
-        let resp = self.http.get(url).timeout(Duration::from_secs(60)).send().await.expect("events");
+        let url = format!("{}/api/services/{room}/events?token={}", self.base(room), urlencode(token));
+        let resp = self
+            .http
+            .get(url)
+            .header("accept", "text/event-stream")
+            .timeout(Duration::from_secs(60))
+            .send()
+            .await
+            .expect("events");
         assert_eq!(resp.status(), StatusCode::OK);
         assert_eq!(resp.headers()["content-type"], "text/event-stream");
         Events { stream: Box::pin(resp.bytes_stream()), buf: String::new(), comments: 0 }
@@ -220,7 +245,7 @@ async fn profile_ports_and_check_join() {
 #[tokio::test]
 async fn sessions_tokens_refresh_and_expiry() {
     let v = Vmr::start().await;
-    // Raw '@', '%40' and the numeric id name the same room.
+    // Raw '@' and the numeric id name the same room ('%40': lenient only, see below).
     let resp: Value = v
         .http
         .post(format!("{}/api/services/meetkit@sim.vmr/new_session", v.mcu))
@@ -240,7 +265,7 @@ async fn sessions_tokens_refresh_and_expiry() {
     assert_eq!(res["current_service_type"], "conference");
     assert_eq!(res["version"]["version_id"], "3");
     let token = res["token"].as_str().unwrap().to_owned();
-    let (s, st) = v.room_get("meetkit%40sim.vmr", "service_status", &token).await;
+    let (s, st) = v.room_get("meetkit@sim.vmr", "service_status", &token).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(
         st,
@@ -255,16 +280,18 @@ async fn sessions_tokens_refresh_and_expiry() {
     assert_eq!(v.room_get("1062", "service_status", &token).await.0, StatusCode::FORBIDDEN);
 
     // PIN handling.
-    let (s, body) = v.room_post("1061", "new_session", None, json!({})).await;
+    let (s, body) = v.room_post("1061", "new_session", None, json!({"display_name": "g"})).await;
     assert_eq!((s, body["result"]["role"].clone()), (StatusCode::OK, json!("GUEST")), "no guest PIN set: {body}");
     let mut wrong = v.http.post(format!("{}/api/services/1061/new_session", v.mcu)).header("pin", "999");
-    wrong = wrong.json(&json!({}));
+    wrong = wrong.json(&json!({"display_name": "g"}));
     let w = wrong.send().await.unwrap();
     assert_eq!(w.status(), StatusCode::FORBIDDEN);
     assert_eq!(w.json::<Value>().await.unwrap(), json!({"status": "failed", "result": "Invalid PIN"}));
-    assert_eq!(v.room_post("1062", "new_session", None, json!({})).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(v.room_post("nowhere@sim.vmr", "new_session", None, json!({})).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(v.room_post("1061", "new_session", None, json!({"hideme": "maybe"})).await.0, StatusCode::BAD_REQUEST);
+    assert_eq!(v.room_post("1062", "new_session", None, json!({"display_name": "g"})).await.0, StatusCode::FORBIDDEN);
+    let nowhere = v.room_post("nowhere@sim.vmr", "new_session", None, json!({"display_name": "g"})).await;
+    assert_eq!(nowhere.0, StatusCode::NOT_FOUND);
+    let maybe = json!({"display_name": "g", "hideme": "maybe"});
+    assert_eq!(v.room_post("1061", "new_session", None, maybe).await.0, StatusCode::BAD_REQUEST);
 
     // Missing / unknown token.
     assert_eq!(
@@ -418,7 +445,7 @@ async fn conference_control_emits_events() {
     assert_eq!(ev.until("participant_update").await["is_presenting"], "YES");
     v.admin(&v.mcu, "/_sim/vmr/rooms/1061/presentation/frame", json!({})).await;
     assert_eq!(ev.until("presentation_frame").await, Value::Null);
-    let jpeg = v.http.get(format!("{jpeg_url}?token={}", urlencode(&host))).send().await.unwrap();
+    let jpeg = v.http.get(&jpeg_url).header("token", &host).send().await.unwrap();
     assert_eq!(jpeg.status(), StatusCode::OK);
     assert_eq!(jpeg.headers()["content-type"], "image/jpeg");
     let bytes = jpeg.bytes().await.unwrap();
@@ -455,11 +482,12 @@ async fn keepalive_and_stream_drop() {
     let (s, d) = v.admin(&v.api, "/_sim/vmr/events/drop", json!({})).await;
     assert_eq!((s, d["dropped"].clone()), (StatusCode::OK, json!(1)));
     assert!(matches!(ev.next().await, Next::Error | Next::End));
-    // The session survives; a new stream can be opened (token sent raw this time).
-    let url = format!("{}/api/services/1061/events?token={host}", v.mcu);
-    assert_eq!(v.http.get(url).send().await.unwrap().status(), StatusCode::OK);
+    // The session survives; a new stream can be opened.
+    let url = format!("{}/api/services/1061/events?token={}", v.mcu, urlencode(&host));
+    let sse = |u: String| v.http.get(u).header("accept", "text/event-stream").send();
+    assert_eq!(sse(url).await.unwrap().status(), StatusCode::OK);
     let bad = format!("{}/api/services/1061/events?token=nope", v.mcu);
-    assert_eq!(v.http.get(bad).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(sse(bad).await.unwrap().status(), StatusCode::FORBIDDEN);
     v.sim.shutdown().await;
 }
 
@@ -468,7 +496,7 @@ async fn guests_wait_for_host_and_permissions() {
     let v = Vmr::start().await;
     let resp: Value = v
         .http
-        .post(format!("{}/api/services/guests@sim.vmr/new_session", v.mcu))
+        .post(format!("{}/api/services/guests@sim.vmr/new_session", v.mcu2))
         .header("pin", "1111")
         .json(&json!({"display_name": "Guest"}))
         .send()
@@ -489,7 +517,7 @@ async fn guests_wait_for_host_and_permissions() {
     // A hidden host (hideme) starts the meeting and is not listed.
     let hidden: Value = v
         .http
-        .post(format!("{}/api/services/1062/new_session", v.mcu))
+        .post(format!("{}/api/services/1062/new_session", v.mcu2))
         .header("pin", "654321")
         .json(&json!({"display_name": "Ghost", "hideme": "yes"}))
         .send()
@@ -652,9 +680,9 @@ async fn faults_use_each_servers_envelope() {
     let v = Vmr::start().await;
     let (s, _) = v.admin(&v.mcu, "/_sim/faults", json!({"error_code": 500, "count": 1})).await;
     assert_eq!(s, StatusCode::OK);
-    let (s, b) = v.room_post("1061", "new_session", None, json!({})).await;
+    let (s, b) = v.room_post("1061", "new_session", None, json!({"display_name": "x"})).await;
     assert_eq!((s, b), (StatusCode::OK, json!({"status": "failed", "result": "error 500"})));
-    assert_eq!(v.room_post("1061", "new_session", None, json!({})).await.1["status"], "success");
+    assert_eq!(v.room_post("1061", "new_session", None, json!({"display_name": "x"})).await.1["status"], "success");
     v.admin(&v.api, "/_sim/faults", json!({"error_code": 500, "count": 1, "paths": ["/meeting/"]})).await;
     let f = v.meeting("openLive", "sim-vmr-auth", json!({"conferenceKey": "1061"})).await;
     assert_eq!(f, json!({"code": "500", "data": null, "message": "服务器内部错误，无法完成请求。", "state": 0}));
@@ -663,5 +691,130 @@ async fn faults_use_each_servers_envelope() {
     assert_eq!(s, StatusCode::OK);
     let state: Value = v.http.get(format!("{}/_sim/state", v.mcu)).send().await.unwrap().json().await.unwrap();
     assert_eq!(state["sessions"], json!([]));
+    v.sim.shutdown().await;
+}
+
+/// The alternative readings of what the docs leave open, each sent to `v`: (what, accepted?).
+/// meetkit's own reading of each is accepted by both modes (checked alongside).
+async fn alternative_readings(v: &Vmr) -> Vec<(&'static str, bool)> {
+    let mut out = Vec::new();
+    let check_join = format!("{}/api/v3/meet/checkJoin.shtml", v.api);
+    let fields = [("joinAccount", "1061"), ("joinPwd", "123456"), ("participantName", "Al")];
+    let code = |v: Value| v["code"].as_str().unwrap_or_default().to_owned();
+    // checkJoin: JSON (meetkit) / form / query.
+    let json_ok =
+        v.http.post(&check_join).json(&json!({"joinAccount": "1061", "joinPwd": "123456", "participantName": "Al"}));
+    assert_eq!(code(json_ok.send().await.unwrap().json().await.unwrap()), "200");
+    let form = v.http.post(&check_join).form(&fields).send().await.unwrap().json().await.unwrap();
+    out.push(("checkJoin form body", code(form) == "200"));
+    let query = v.http.post(&check_join).query(&fields).send().await.unwrap().json().await.unwrap();
+    out.push(("checkJoin query string", code(query) == "200"));
+    // Supplementary API: form body (the room is not started: 200006 means the body was read).
+    let open = v
+        .http
+        .post(format!("{}/meeting/openRecord", v.api))
+        .header("auth", "sim-vmr-auth")
+        .form(&[("conferenceKey", "1061")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    out.push(("openRecord form body", code(open) == "200006"));
+    // new_session without display_name.
+    out.push((
+        "new_session without display_name",
+        v.room_post("1061", "new_session", None, json!({})).await.0 == StatusCode::OK,
+    ));
+    // A host session whose token needs URL encoding (contains %2B / %3D).
+    let (mut token, mut me) = v.session("1061", Some("123456"), "Host").await;
+    for _ in 0..40 {
+        if token.contains('%') {
+            break;
+        }
+        (token, me) = v.session("1061", Some("123456"), "Host").await;
+    }
+    assert!(token.contains('%'), "no token with an escape in 40 sessions");
+    let events = |t: &str, accept: bool| {
+        let mut req = v.http.get(format!("{}/api/services/1061/events?token={t}", v.mcu));
+        if accept {
+            req = req.header("accept", "text/event-stream");
+        }
+        req.timeout(Duration::from_secs(2)).send()
+    };
+    assert_eq!(events(&urlencode(&token), true).await.unwrap().status(), StatusCode::OK, "meetkit's form");
+    out.push(("events token sent raw", events(&token, true).await.unwrap().status() == StatusCode::OK));
+    out.push(("events without Accept", events(&urlencode(&token), false).await.unwrap().status() == StatusCode::OK));
+    // Room address with %40.
+    out.push((
+        "room written meetkit%40sim.vmr",
+        v.room_get("meetkit%40sim.vmr", "service_status", &token).await.0 == StatusCode::OK,
+    ));
+    // dtmf: {"digits"} (meetkit) / any object.
+    assert_eq!(v.part("1061", &me, "dtmf", &token, json!({"digits": "12#"})).await.0, StatusCode::OK);
+    out.push((
+        "dtmf without digits",
+        v.part("1061", &me, "dtmf", &token, json!({"seq": "1"})).await.0 == StatusCode::OK,
+    ));
+    // presentation.jpeg with ?token= (no presentation: 404 means the token was accepted).
+    let jpeg = v
+        .http
+        .get(format!("{}/api/services/1061/presentation.jpeg?token={}", v.mcu, urlencode(&token)))
+        .send()
+        .await
+        .unwrap();
+    out.push(("presentation.jpeg ?token=", jpeg.status() == StatusCode::NOT_FOUND));
+    out
+}
+
+/// Strict mode (the default) refuses every reading meetkit does not send; lenient mode
+/// accepts them all.
+#[tokio::test]
+async fn strict_refuses_and_lenient_accepts_the_other_readings() {
+    let strict = Vmr::start().await;
+    let lenient = Vmr::lenient().await;
+    let refused = alternative_readings(&strict).await;
+    let accepted = alternative_readings(&lenient).await;
+    assert_eq!(refused.len(), 9);
+    for ((what, s), (_, l)) in refused.iter().zip(&accepted) {
+        assert!(!s, "strict accepted: {what}");
+        assert!(l, "lenient refused: {what}");
+    }
+    strict.sim.shutdown().await;
+    lenient.sim.shutdown().await;
+}
+
+/// Each room is served by its own meeting node, the one checkJoin reports for it; the other
+/// node does not know the room.
+#[tokio::test]
+async fn rooms_live_on_their_own_meeting_node() {
+    let v = Vmr::start().await;
+    let check = |account: &str, pwd: &str| {
+        v.http
+            .post(format!("{}/api/v3/meet/checkJoin.shtml", v.api))
+            .json(&json!({"joinAccount": account, "joinPwd": pwd, "participantName": "Al"}))
+            .send()
+    };
+    let first: Value = check("1061", "123456").await.unwrap().json().await.unwrap();
+    let second: Value = check("guests@sim.vmr", "654321").await.unwrap().json().await.unwrap();
+    assert_eq!(format!("http://{}", first["results"]["mcuHost"].as_str().unwrap()), v.mcu);
+    assert_eq!(format!("http://{}", second["results"]["mcuHost"].as_str().unwrap()), v.mcu2);
+    assert_ne!(v.mcu, v.mcu2);
+    let new_session = |base: &str, room: &str, pin: &str| {
+        v.http
+            .post(format!("{base}/api/services/{room}/new_session"))
+            .header("pin", pin)
+            .json(&json!({"display_name": "Al"}))
+            .send()
+    };
+    let wrong_node = new_session(&v.mcu, "guests@sim.vmr", "654321").await.unwrap();
+    assert_eq!(wrong_node.status(), StatusCode::NOT_FOUND);
+    assert_eq!(new_session(&v.mcu2, "1061", "123456").await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(new_session(&v.mcu2, "guests@sim.vmr", "654321").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(new_session(&v.mcu, "1061", "123456").await.unwrap().status(), StatusCode::OK);
+    // Both nodes show the one shared state.
+    let state: Value = v.http.get(format!("{}/_sim/state", v.mcu2)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(state["sessions"].as_array().unwrap().len(), 2);
     v.sim.shutdown().await;
 }

@@ -45,7 +45,10 @@ fn subjects() -> Vec<Subject> {
         },
         Subject {
             vendor: "vmr",
-            create: ("conference.dial", |n| json!({"role": "guest", "destination": format!("sip:{n}@10.0.0.9"), "protocol": "sip"})),
+            create: (
+                "conference.dial",
+                |n| json!({"role": "guest", "destination": format!("sip:{n}@10.0.0.9"), "protocol": "sip"}),
+            ),
             read: ("conference.status", json!({})),
             server: |s| s.vmr_mcu_base_url(),
             expire: Some("/_sim/vmr/tokens/expire"),
@@ -117,9 +120,7 @@ async fn every_vendor_recovers_or_fails_typed_and_never_sends_a_create_twice() {
     let _ = account;
     client.call("avd", "room.create", json!({"room_id": "fm-seed", "user_id": "ops"})).await.unwrap();
 
-    let mut table = String::from(
-        "| vendor | fault | create | read |\n|---|---|---|---|\n",
-    );
+    let mut table = String::from("| vendor | fault | create | read |\n|---|---|---|---|\n");
     let mut n = 0;
     for s in subjects() {
         let base = (s.server)(&sim);
@@ -155,10 +156,8 @@ async fn every_vendor_recovers_or_fails_typed_and_never_sends_a_create_twice() {
                     _ => client.call(s.vendor, s.read.0, s.read.1.clone()).await,
                 };
                 reqwest::Client::new().delete(format!("{base}/_sim/faults")).send().await.unwrap();
-                let sent = new_paths(&before, &stats(&base).await)
-                    .into_iter()
-                    .find(|(p, _)| p == path)
-                    .map_or(0, |(_, k)| k);
+                let sent =
+                    new_paths(&before, &stats(&base).await).into_iter().find(|(p, _)| p == path).map_or(0, |(_, k)| k);
                 let cell = format!("{} {kind} / {fault}", s.vendor);
                 if kind == "create" {
                     assert_eq!(sent, 1, "{cell}: the create was sent {sent} times ({result:?})");

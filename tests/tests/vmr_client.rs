@@ -60,6 +60,23 @@ impl Sim {
         requests.iter().filter(|(path, _)| path.ends_with(suffix)).map(|(_, n)| n.as_u64().unwrap_or(0)).sum()
     }
 
+    /// Requests both meeting nodes have seen whose path ends with `suffix`.
+    async fn node_hits(&self, suffix: &str) -> u64 {
+        let mut n = 0;
+        for base in [self.sim.vmr_mcu_base_url(), self.sim.vmr_mcu2_base_url()] {
+            let stats = self.admin(&base, reqwest::Method::GET, "stats", Value::Null).await;
+            let requests = stats["requests"].as_object().cloned().unwrap_or_default();
+            n +=
+                requests.iter().filter(|(p, _)| p.ends_with(suffix)).map(|(_, n)| n.as_u64().unwrap_or(0)).sum::<u64>();
+        }
+        n
+    }
+
+    /// The simulator's `/_sim/state`.
+    async fn state(&self) -> Value {
+        self.admin(&self.sim.vmr_base_url(), reqwest::Method::GET, "state", Value::Null).await
+    }
+
     /// Requests apiServer has seen whose path ends with `suffix`.
     async fn api_hits(&self, suffix: &str) -> u64 {
         let stats = self.admin(&self.sim.vmr_base_url(), reqwest::Method::GET, "stats", Value::Null).await;
@@ -314,6 +331,8 @@ async fn dropped_event_streams_reconnect() {
     }
     assert_eq!(sim.mcu_hits("/events").await, 4, "one connection plus one per drop");
     client.close().await.unwrap();
+    let last = wait_for(&mut events, "disconnected", |_| true).await;
+    assert_eq!(last.data["reason"], "client closed");
     let end = tokio::time::timeout(Duration::from_secs(5), events.next()).await.unwrap();
     assert!(end.is_none(), "closing the client ends the stream");
 }
@@ -399,9 +418,199 @@ async fn the_moderate_and_record_workflow_leaves_the_files_on_disk() {
     }
     assert!(total > 0);
     assert_eq!(json!(total), result["bytes"]);
-    // Everyone was disconnected and the session ended.
+    // Everyone was disconnected (meetkit's session with them) and nothing rejoined: the script's
+    // one session, the room empty and not started.
     assert!(sim.mcu_hits("/disconnect").await >= 1);
-    assert!(sim.mcu_hits("/end_session").await >= 1);
+    assert_eq!(sim.mcu_hits("/new_session").await, 1, "no new session after conference.disconnect");
+    let state = sim.state().await;
+    assert_eq!(state["sessions"], json!([]), "{state}");
+    assert_eq!(state["rooms"][0]["started"], false, "{state}");
+    assert_eq!(state["rooms"][0]["participants"], json!([]), "{state}");
     let list = client.call("vmr", "conference.participants", json!({})).await.unwrap();
     assert!(!list.as_array().unwrap().iter().any(|p| p["uuid"] == result["device_uuid"]), "{list}");
+}
+
+/// The meetkit (api) participants in every room of `/_sim/state`.
+fn api_participants(state: &Value) -> Vec<Value> {
+    let rooms = state["rooms"].as_array().unwrap();
+    rooms
+        .iter()
+        .flat_map(|r| r["participants"].as_array().unwrap().clone())
+        .filter(|p| p["protocol"] == "api")
+        .collect()
+}
+
+fn with_pin(room: &str, pin: &str) -> impl FnOnce(&mut Profile) {
+    let (room, pin) = (room.to_string(), pin.to_string());
+    move |p| {
+        p.vmr.as_mut().unwrap().pins.insert(room, meetkit::secret::Secret::new(pin));
+    }
+}
+
+/// close() ends every session meetkit opened — two rooms on two meeting nodes, one with an
+/// event stream — and ends the stream with `disconnected`; a second close sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn close_ends_every_session_in_every_room() {
+    let sim = Sim::start().await;
+    let client = sim.client_with(with_pin("guests@sim.vmr", "654321"));
+    client.call("vmr", "conference.status", json!({})).await.unwrap();
+    let other = client.call("vmr", "conference.status", json!({"room": "guests@sim.vmr"})).await.unwrap();
+    assert_eq!(other["started"], true, "a host session in the second room");
+    let mut events = client.events("vmr", json!({"room": "guests@sim.vmr"})).await.unwrap();
+    let state = sim.state().await;
+    assert_eq!(state["sessions"].as_array().unwrap().len(), 2, "{state}");
+    assert_eq!(api_participants(&state).len(), 2, "{state}");
+    assert_eq!(sim.api_hits("/checkJoin.shtml").await, 2, "one check_join per room");
+
+    client.close().await.unwrap();
+    let state = sim.state().await;
+    assert_eq!(state["sessions"], json!([]), "{state}");
+    assert_eq!(api_participants(&state), Vec::<Value>::new(), "{state}");
+    assert_eq!(sim.node_hits("/end_session").await, 2);
+    let last = wait_for(&mut events, "disconnected", |_| true).await;
+    assert_eq!(
+        (last.data["reason"].as_str(), last.data["room"].as_str()),
+        (Some("client closed"), Some("guests@sim.vmr"))
+    );
+    assert!(tokio::time::timeout(Duration::from_secs(5), events.next()).await.unwrap().is_none());
+
+    client.close().await.unwrap();
+    assert_eq!(sim.node_hits("/end_session").await, 2, "close is idempotent");
+}
+
+/// A room other than the profile's account goes to ITS meeting node with ITS PIN (`pins`);
+/// without a `pins` entry the password is tried and the Auth error names the room and `pins`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_room_uses_its_own_node_and_pin() {
+    let sim = Sim::start().await;
+    let plain = sim.client();
+    plain.call("vmr", "conference.status", json!({})).await.unwrap();
+    let err = plain.call("vmr", "conference.status", json!({"room": "guests@sim.vmr"})).await.unwrap_err();
+    assert!(matches!(err, Error::Auth { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("guests@sim.vmr") && text.contains("pins"), "{text}");
+    assert!(!text.contains("123456"), "no PIN in errors: {text}");
+
+    // Keyed by number too; the room lives on the second node, which only it reaches.
+    let client = sim.client_with(with_pin("1062", "654321"));
+    client.call("vmr", "conference.lock", json!({"room": "1062"})).await.unwrap();
+    client.call("vmr", "conference.lock", json!({})).await.unwrap();
+    let state = sim.state().await;
+    let locked: Vec<&str> = state["rooms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["locked"] == true)
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(locked, ["1061", "1062"]);
+    let second = sim.admin(&sim.sim.vmr_mcu2_base_url(), reqwest::Method::GET, "stats", Value::Null).await;
+    let on_second: u64 = second["requests"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(p, _)| p.contains("/1062/"))
+        .map(|(_, n)| n.as_u64().unwrap())
+        .sum();
+    assert!(on_second >= 2, "new_session and lock of 1062 went to its node: {second}");
+    client.close().await.unwrap();
+    plain.close().await.unwrap();
+    assert_eq!(sim.state().await["sessions"], json!([]));
+}
+
+/// A token refused by the server gets a new session, and the refused one is ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renewal_after_a_refused_token_ends_the_old_session() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    client.call("vmr", "conference.status", json!({})).await.unwrap();
+    let before = sim.state().await["sessions"][0]["participant_uuid"].clone();
+    // The server refuses the (still valid) token once.
+    sim.post(
+        "faults",
+        json!({"error_status": 401, "count": 1, "paths": ["/api/services/meetkit@sim.vmr/service_status"]}),
+    )
+    .await;
+    client.call("vmr", "conference.status", json!({})).await.unwrap();
+    assert_eq!(sim.mcu_hits("/new_session").await, 2);
+    assert_eq!(sim.mcu_hits("/end_session").await, 1, "the refused session was ended");
+    let state = sim.state().await;
+    let sessions = state["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{state}");
+    assert_ne!(sessions[0]["participant_uuid"], before, "the old session is the one ended");
+    assert_eq!(api_participants(&state).len(), 1, "{state}");
+    client.close().await.unwrap();
+}
+
+/// conference.disconnect, or meetkit's participant removed by someone else: the event stream
+/// ends with `disconnected` and opens nothing — no reconnect, no new session, the room stays
+/// ended. The next call may open a session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_stream_never_rejoins() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let mut events = client.events("vmr", json!({})).await.unwrap();
+    client.call("vmr", "conference.disconnect", json!({})).await.unwrap();
+    let last = wait_for(&mut events, "disconnected", |_| true).await;
+    assert!(!last.data["reason"].as_str().unwrap().is_empty(), "{last:?}");
+    assert!(tokio::time::timeout(Duration::from_secs(5), events.next()).await.unwrap().is_none());
+    assert_eq!((sim.mcu_hits("/new_session").await, sim.mcu_hits("/events").await), (1, 1));
+    let state = sim.state().await;
+    assert_eq!((state["sessions"].clone(), state["rooms"][0]["started"].clone()), (json!([]), json!(false)), "{state}");
+    // session.end after that has nothing to end.
+    assert_eq!(client.call("vmr", "session.end", json!({})).await.unwrap(), Value::Null);
+    assert_eq!(sim.mcu_hits("/new_session").await, 1);
+
+    // Kicked by someone else (here: the participant hangs up on the node).
+    let ours = client.call("vmr", "session.new", json!({"display_name": "meetkit"})).await.unwrap();
+    let uuid = ours["participant_uuid"].as_str().unwrap().to_string();
+    let mut events = client.events("vmr", json!({})).await.unwrap();
+    sim.post(&format!("vmr/rooms/1061/participants/{uuid}/leave"), json!({"reason": "Kicked by a host"})).await;
+    let kinds: Vec<String> = {
+        let mut kinds = Vec::new();
+        while let Some(e) = tokio::time::timeout(Duration::from_secs(5), events.next()).await.unwrap() {
+            let e = e.unwrap();
+            if e.kind.starts_with("disconnect") {
+                kinds.push(format!("{} {}", e.kind, e.data["reason"].as_str().unwrap_or_default()));
+            }
+        }
+        kinds
+    };
+    assert_eq!(kinds, ["disconnect Kicked by a host", "disconnected disconnect: Kicked by a host"]);
+    assert_eq!(sim.mcu_hits("/new_session").await, 2, "the stream opened no session");
+    assert_eq!(sim.state().await["sessions"], json!([]));
+    client.call("vmr", "conference.status", json!({})).await.unwrap();
+    assert_eq!(sim.mcu_hits("/new_session").await, 3, "a call may");
+    client.close().await.unwrap();
+}
+
+/// The roster replayed on connect is marked `replay: true` (when asked for) and the script's
+/// `wait_event(.., "participant_create", ..)` returns the next real join, not a replayed one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replayed_roster_is_not_a_join() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let early = sim.post("vmr/rooms/1061/join", json!({"display_name": "Early"})).await;
+    let early = early["uuid"].as_str().unwrap().to_string();
+    let watcher = sim.client();
+    let mut all = watcher.events("vmr", json!({"replay": true})).await.unwrap();
+    let replayed = wait_for(&mut all, "participant_create", |d| d["uuid"] == early.as_str()).await;
+    assert_eq!(replayed.data["replay"], true);
+    watcher.close().await.unwrap();
+
+    // The script subscribes before dialling: the backlog starts with the replayed roster
+    // (Early first), then the dialled device's join.
+
+    let source = r#"
+        let vmr = vendor("vmr");
+        vmr.call("events.subscribe", #{});
+        let dialled = vmr.call("conference.dial", #{ role: "guest", destination: "sip:5@10.0.0.9", protocol: "sip" });
+        let ev = wait_event("vmr", "participant_create", 10);
+        #{ joined: ev.data.uuid, dialled: dialled[0] }
+    "#;
+    let (c, dir) = (client.clone(), tempfile::tempdir().unwrap());
+    let out = dir.path().to_path_buf();
+    let result = tokio::task::spawn_blocking(move || run_script(&c, source, &out)).await.unwrap().unwrap();
+    assert_eq!(result["joined"], result["dialled"], "{result}");
+    client.close().await.unwrap();
 }

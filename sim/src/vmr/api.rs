@@ -55,16 +55,34 @@ fn fail_body(f: Fail) -> Value {
     json!({"code": f.0, "data": null, "message": f.1, "state": 0})
 }
 
-/// Parse a JSON object body, or `application/x-www-form-urlencoded` when
-/// declared as such.
-fn parse_body(headers: &HeaderMap, body: &Bytes) -> Option<serde_json::Map<String, Value>> {
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if is_form {
+/// Parse the request's parameters. The docs say "Body" (checkJoin:
+/// 请求参数 (Body)) without naming the encoding; meetkit sends a JSON object
+/// (`application/json`, the room API's stated format): strict mode accepts
+/// only that. Lenient mode also accepts `application/x-www-form-urlencoded`
+/// and, with `query_ok` (checkJoin), the parameters in the query string.
+fn parse_body(
+    strict: bool,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: &Bytes,
+    query_ok: bool,
+) -> Option<serde_json::Map<String, Value>> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let is_json = content_type.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/json");
+    if strict && !is_json {
+        return None;
+    }
+    if !strict && content_type.starts_with("application/x-www-form-urlencoded") {
         let pairs = url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())));
         return Some(pairs.collect());
+    }
+    if !strict && query_ok && body.iter().all(u8::is_ascii_whitespace) {
+        let q = query.unwrap_or_default();
+        if !q.is_empty() {
+            let pairs =
+                url::form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())));
+            return Some(pairs.collect());
+        }
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(m)) => Some(m),
@@ -92,8 +110,13 @@ fn required<'a>(body: &'a serde_json::Map<String, Value>, name: &str, max: usize
 /// null`, a `message`, and codes from the supplementary tables: "400"
 /// (missing joinAccount / participantName), "200008" (unknown account),
 /// "403" (wrong or missing password).
-pub(crate) async fn check_join(State(vmr): State<Arc<Vmr>>, headers: HeaderMap, body: Bytes) -> Json<Value> {
-    let result = vmr.with_state(|st, _| check_join_inner(&vmr, st, &headers, &body));
+pub(crate) async fn check_join(
+    State(vmr): State<Arc<Vmr>>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Json<Value> {
+    let result = vmr.with_state(|st, _| check_join_inner(&vmr, st, &headers, query.as_deref(), &body));
     let now = vmr.clock.now();
     Json(match result {
         Ok(results) => json!({"code": "200", "timeStamp": fmt_time(now), "results": results}),
@@ -101,8 +124,14 @@ pub(crate) async fn check_join(State(vmr): State<Arc<Vmr>>, headers: HeaderMap, 
     })
 }
 
-fn check_join_inner(vmr: &Vmr, st: &VmrState, headers: &HeaderMap, body: &Bytes) -> Result<Value, Fail> {
-    let body = parse_body(headers, body).ok_or_else(|| Fail::bad(" 请求体须为 JSON 对象"))?;
+fn check_join_inner(
+    vmr: &Vmr,
+    st: &VmrState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: &Bytes,
+) -> Result<Value, Fail> {
+    let body = parse_body(vmr.strict, headers, query, body, true).ok_or_else(|| Fail::bad(" 请求体须为 JSON 对象"))?;
     let account = required(&body, "joinAccount", 60)?;
     let pwd = field(&body, "joinPwd", 15)?;
     let name = required(&body, "participantName", 50)?;
@@ -122,7 +151,7 @@ fn check_join_inner(vmr: &Vmr, st: &VmrState, headers: &HeaderMap, body: &Bytes)
         "password": pwd.unwrap_or_default(),
         "participantName": name,
         "roleType": match role { Role::Chair => "host", Role::Guest => "guest" },
-        "mcuHost": vmr.mcu_host,
+        "mcuHost": vmr.mcu_host(vmr.node_of(seed.node)),
         "companyId": seed.company_id,
         "isRecord": seed.allow_record,
         "isLive": seed.allow_live,
@@ -152,7 +181,8 @@ pub(crate) async fn meeting(
         if auth.is_empty() || !known_auth(&vmr, st, &auth) {
             return Err(Fail::code("403"));
         }
-        let body = parse_body(&headers, &body).ok_or_else(|| Fail::bad(" 请求体须为 JSON 对象"))?;
+        let body =
+            parse_body(vmr.strict, &headers, None, &body, false).ok_or_else(|| Fail::bad(" 请求体须为 JSON 对象"))?;
         match op.as_str() {
             "openRecord" => open_record(st, &auth, &body, now),
             "closeRecord" => close_record(st, &auth, &body, now),

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 use serde_json::Value;
@@ -26,23 +26,40 @@ use super::room::{authorize, Caller, RoomError};
 use super::state::{sse_frame, Frame, Stream, VmrState};
 use super::Vmr;
 
-/// The `token` query values as sent and percent-decoded. The doc's tokens
-/// already contain `%2B` / `%3D`, so a client may send them raw or encode
-/// them once more: both forms are accepted.
-pub(crate) fn query_tokens(query: Option<&str>) -> Vec<String> {
+/// The `token` query values to try. The doc's tokens already contain `%2B`
+/// / `%3D` (and may contain a space), and the doc does not say how
+/// `?token=<token_id>` is encoded. meetkit form-encodes the token as issued
+/// (`application/x-www-form-urlencoded`, as any URL query builder does), so
+/// the value form-decoded once is the token: strict mode accepts only that.
+/// Lenient mode also accepts the token sent raw (already "URL-safe") and
+/// percent-decoded with `+` kept.
+pub(crate) fn query_tokens(query: Option<&str>, strict: bool) -> Vec<String> {
     let mut out = Vec::new();
     for pair in query.unwrap_or_default().split('&') {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         if k == "token" {
-            out.push(v.to_owned());
             let plus_as_space = v.replace('+', " ");
-            let decoded = percent_decode_str(&plus_as_space).decode_utf8_lossy().into_owned();
-            out.push(decoded);
-            // Raw `+` kept as `+` (not form-decoded to a space).
-            out.push(percent_decode_str(v).decode_utf8_lossy().into_owned());
+            out.push(percent_decode_str(&plus_as_space).decode_utf8_lossy().into_owned());
+            if !strict {
+                out.push(v.to_owned());
+                // Raw `+` kept as `+` (not form-decoded to a space).
+                out.push(percent_decode_str(v).decode_utf8_lossy().into_owned());
+            }
         }
     }
     out
+}
+
+/// Strict mode: the subscriber must ask for `text/event-stream` (the doc
+/// does not name the framing; meetkit reads server-sent events and says so
+/// in `Accept`). Lenient mode serves the same stream to any `Accept`.
+fn accepts_sse(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("text/event-stream"))
 }
 
 /// Authorize with a token from the query string (any accepted form).
@@ -65,8 +82,14 @@ pub(crate) async fn subscribe(
     State(vmr): State<Arc<Vmr>>,
     Path(room): Path<String>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
-    let tokens = query_tokens(query.as_deref());
+    if vmr.strict && !accepts_sse(&headers) {
+        let body =
+            serde_json::json!({"status": "failed", "result": "Not acceptable: this stream is text/event-stream"});
+        return (StatusCode::NOT_ACCEPTABLE, axum::Json(body)).into_response();
+    }
+    let tokens = query_tokens(query.as_deref(), vmr.strict);
     let (tx, rx) = mpsc::unbounded_channel();
     let registered = vmr.with_state(|st, now| {
         let caller = authorize_query(st, &room, &tokens, now)?;

@@ -25,6 +25,7 @@ pub(crate) mod state;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use axum::extract::State;
 use axum::routing::{any, get, post};
 use axum::Router;
 use serde_json::{json, Value};
@@ -41,9 +42,10 @@ pub(crate) struct Vmr {
     clock: Arc<Clock>,
     /// `http://host:port` of apiServer.
     pub(crate) api_base: String,
-    /// `host:port` of mcuHost, as checkJoin reports it (the doc's
-    /// placeholder "xxx.xxx.cn" is a bare host, no scheme).
-    pub(crate) mcu_host: String,
+    /// `host:port` of each meeting node (mcuHost), as checkJoin reports it
+    /// for the rooms on that node (the doc's placeholder "xxx.xxx.cn" is a
+    /// bare host, no scheme). Node 0 first.
+    pub(crate) mcu_hosts: Vec<String>,
     state: Mutex<VmrState>,
     /// Strict mode: accept only the one reading of the docs that meetkit sends
     /// (see `docs/assumptions.md`); lenient mode accepts every plausible one.
@@ -52,9 +54,25 @@ pub(crate) struct Vmr {
 
 impl Vmr {
     /// A fresh simulator with the seeded rooms.
-    pub(crate) fn new(opts: VmrOptions, clock: Arc<Clock>, api_base: String, mcu_host: String, strict: bool) -> Self {
+    pub(crate) fn new(
+        opts: VmrOptions,
+        clock: Arc<Clock>,
+        api_base: String,
+        mcu_hosts: Vec<String>,
+        strict: bool,
+    ) -> Self {
         let state = Mutex::new(VmrState::new(&opts));
-        Vmr { opts, clock, api_base, mcu_host, state, strict }
+        Vmr { opts, clock, api_base, mcu_hosts, state, strict }
+    }
+
+    /// `host:port` of meeting node `node` (the last node for an index past the end).
+    pub(crate) fn mcu_host(&self, node: usize) -> &str {
+        self.mcu_hosts.get(node).or(self.mcu_hosts.last()).map_or("127.0.0.1", String::as_str)
+    }
+
+    /// The node a room lives on (the last node for an index past the end).
+    pub(crate) fn node_of(&self, seed_node: usize) -> usize {
+        seed_node.min(self.mcu_hosts.len().saturating_sub(1))
     }
 
     /// Run `f` on the state, ticked to the current virtual time.
@@ -128,15 +146,43 @@ pub(crate) fn api_router(vmr: Arc<Vmr>) -> Router {
         .with_state(vmr)
 }
 
-/// Routes of mcuHost (room API, events, presentation frames, admin).
-pub(crate) fn mcu_router(vmr: Arc<Vmr>) -> Router {
-    Router::new()
+/// Routes of meeting node `node` (room API, events, presentation frames,
+/// admin). A room that lives on another node is not found here (404, as
+/// for an unknown room): clients must use the mcuHost checkJoin gave for
+/// that room (doc: mcuHost 为目标会议节点地址，后续会议请求请使用该地址).
+pub(crate) fn mcu_router(vmr: Arc<Vmr>, node: usize) -> Router {
+    let rooms = Router::new()
         .route("/api/services/{room}/events", get(events::subscribe))
         .route("/api/services/{room}/presentation.jpeg", get(room::presentation_jpeg))
         .route("/api/services/{room}/{cmd}", any(room::room_command))
         .route("/api/services/{room}/participants/{uuid}/{cmd}", any(room::participant_command))
-        .merge(admin::routes())
-        .with_state(vmr)
+        .route_layer(axum::middleware::from_fn_with_state((vmr.clone(), node), on_this_node));
+    rooms.merge(admin::routes()).with_state(vmr)
+}
+
+/// Refuse a room call for a room on another node.
+async fn on_this_node(
+    State((vmr, node)): State<(Arc<Vmr>, usize)>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let path = request.uri().path().to_owned();
+    let room = path.strip_prefix("/api/services/").and_then(|r| r.split('/').next()).unwrap_or_default();
+    // The doc writes the address raw (`.../services/zjvmr@myvmr.cn/new_session`) and meetkit
+    // sends it so: strict refuses `%40`; lenient accepts either form.
+    if vmr.strict && room.to_ascii_lowercase().contains("%40") {
+        let body = json!({"status": "failed", "result": "Conference not found (write the address with a raw @)"});
+        return (axum::http::StatusCode::NOT_FOUND, axum::Json(body)).into_response();
+    }
+    let room = percent_encoding::percent_decode_str(room).decode_utf8_lossy().into_owned();
+    let elsewhere =
+        vmr.with_state(|st, _| st.resolve(&room).is_some_and(|id| vmr.node_of(st.room(&id).seed.node) != node));
+    if elsewhere {
+        let body = json!({"status": "failed", "result": "Conference not found"});
+        return (axum::http::StatusCode::NOT_FOUND, axum::Json(body)).into_response();
+    }
+    next.run(request).await
 }
 
 /// Apply time-driven transitions every 100 ms of real time so open event

@@ -220,7 +220,13 @@ fn new_session(vmr: &Vmr, st: &mut VmrState, room: &str, pin: Option<&str>, body
         None if seed.guest_pin.is_none() && seed.allow_guest => Role::Guest,
         None => return Err(RoomError::forbidden("PIN required")),
     };
-    let display_name = str_field(body, "display_name")?.unwrap_or("API").to_owned();
+    // The doc does not say whether display_name is required; meetkit always
+    // sends it: strict requires it, lenient names the participant "API".
+    let display_name = match str_field(body, "display_name")? {
+        Some(n) if !n.is_empty() => n.to_owned(),
+        _ if vmr.strict => return Err(RoomError::bad("Missing display_name")),
+        _ => "API".to_owned(),
+    };
     let hidden = match str_field(body, "hideme")? {
         None | Some("no") => false,
         Some("yes") => true,
@@ -246,7 +252,7 @@ fn new_session(vmr: &Vmr, st: &mut VmrState, room: &str, pin: Option<&str>, body
         },
     );
     st.add_participant(&room, p);
-    let owner = vmr.mcu_host.split(':').next().unwrap_or("127.0.0.1").to_owned();
+    let owner = vmr.mcu_host(0).split(':').next().unwrap_or("127.0.0.1").to_owned();
     Ok(json!({
         "allow_1080p": true,
         "bandwidth_in": 512,
@@ -490,7 +496,7 @@ pub(crate) async fn participant_command(
             return Err(RoomError::not_found("Participant not found"));
         }
         match cmd.as_str() {
-            "dtmf" => dtmf(st, &caller, &uuid, &body, now),
+            "dtmf" => dtmf(&vmr, st, &caller, &uuid, &body, now),
             "calls" => calls(&vmr, st, &caller, &uuid, &body),
             _ => {
                 caller.require_host(st)?;
@@ -609,9 +615,13 @@ fn transfer(st: &mut VmrState, caller: &Caller, uuid: &str, body: &Value, now: f
     Ok(())
 }
 
-fn dtmf(st: &mut VmrState, caller: &Caller, uuid: &str, body: &Value, now: f64) -> RoomResult {
-    // The doc names dtmf in one table row only (no body documented): any
-    // JSON object is accepted; a `digits` string, when present, must be DTMF.
+fn dtmf(vmr: &Vmr, st: &mut VmrState, caller: &Caller, uuid: &str, body: &Value, now: f64) -> RoomResult {
+    // The doc names dtmf in one table row only (no body documented). meetkit
+    // sends `{"digits": "..."}`: strict requires that; lenient accepts any
+    // JSON object. A `digits` string, when present, must be DTMF.
+    if vmr.strict && str_field(body, "digits")?.is_none() {
+        return Err(RoomError::bad("Missing digits"));
+    }
     if let Some(d) = str_field(body, "digits")? {
         if d.is_empty() || !d.chars().all(|c| c.is_ascii_digit() || matches!(c, '*' | '#' | 'A'..='D')) {
             return Err(RoomError::bad("digits must be DTMF characters (0-9 * # A-D)"));
@@ -640,7 +650,7 @@ fn calls(vmr: &Vmr, st: &mut VmrState, caller: &Caller, uuid: &str, body: &Value
             if !offer.starts_with("v=0") {
                 return Err(RoomError::bad("sdp must be an SDP offer (v=0 ...)"));
             }
-            let host = vmr.mcu_host.split(':').next().unwrap_or("127.0.0.1");
+            let host = vmr.mcu_host(0).split(':').next().unwrap_or("127.0.0.1");
             let answer = format!(
                 "v=0\r\no=- {} 2 IN IP4 {host}\r\ns=-\r\nt=0 0\r\nm=audio 40000 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 {host}\r\na=rtpmap:111 opus/48000/2\r\na=recvonly\r\n",
                 rand::random::<u32>()
@@ -656,7 +666,7 @@ fn calls(vmr: &Vmr, st: &mut VmrState, caller: &Caller, uuid: &str, body: &Value
             if body.get("streaming").is_some_and(|v| !v.is_boolean()) {
                 return Err(RoomError::bad("streaming must be true or false"));
             }
-            let host = vmr.mcu_host.split(':').next().unwrap_or("127.0.0.1");
+            let host = vmr.mcu_host(0).split(':').next().unwrap_or("127.0.0.1");
             json!({
                 "call_uuid": call_uuid,
                 "url": format!("rtmp://{host}:40002/zjcloud/{call_uuid}"),
@@ -670,18 +680,21 @@ fn calls(vmr: &Vmr, st: &mut VmrState, caller: &Caller, uuid: &str, body: &Value
 }
 
 /// `GET /api/services/<room>/presentation.jpeg`: the current frame while a
-/// presentation runs. Undocumented auth: the token in header `token` or
-/// query `?token=` (like the event stream) is required.
+/// presentation runs. Undocumented auth: the token in header `token`
+/// (strict: only there, as every other room call); lenient also takes
+/// query `?token=` (like the event stream).
 pub(crate) async fn presentation_jpeg(
     State(vmr): State<Arc<Vmr>>,
     Path(room): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let query_tokens = super::events::query_tokens(query.as_deref());
+    let query_tokens = super::events::query_tokens(query.as_deref(), vmr.strict);
     let result = vmr.with_state(|st, now| {
         let caller = match header_token(&headers) {
             Some(t) => authorize(st, &room, Some(t), now)?,
+            // Strict: the header only, like every room call (meetkit's reading).
+            None if vmr.strict => authorize(st, &room, None, now)?,
             None => super::events::authorize_query(st, &room, &query_tokens, now)?,
         };
         let r = st.room(&caller.room);

@@ -2,11 +2,16 @@
 //!
 //! * Routing: `meet.check_join` goes to the profile's `api_server` (with `joinAccount`,
 //!   `joinPwd`, `participantName` defaulting to `account`, `password`, `display_name`); its
-//!   `results.mcuHost` is the meeting node every room call goes to (`https://mcuHost/api/services/{room}/...`).
-//!   The mcuHost is learned once, on the first room call (single-flight), and cached. A bare
-//!   `host[:port]` gets the scheme of `mcu_scheme` (default `https`); a full URL is used as is.
-//!   `{room}` defaults to the profile's `account` (an address `name@domain`, `@` unescaped, or
-//!   a numeric id).
+//!   `results.mcuHost` is the meeting node of THAT room (doc: 目标会议节点地址): every call to the
+//!   room goes there (`https://mcuHost/api/services/{room}/...`). mcuHost is learned per room, on
+//!   the first call addressing it (check_join with that room's account and PIN, single-flight),
+//!   and cached per room. A bare `host[:port]` gets the scheme of `mcu_scheme` (default `https`);
+//!   a full URL is used as is. `{room}` defaults to the profile's `account` (an address
+//!   `name@domain`, `@` unescaped, or a numeric id).
+//! * PINs: a room's PIN (check_join `joinPwd`, new_session `pin`) is `pins[room]` (the room as
+//!   addressed: its address, case-insensitive, or its number), else the profile's `password`.
+//!   Rooms are keyed as addressed: `room=1062` and `room=guests@...` are two cache entries and
+//!   two sessions (meetkit cannot know they are one room before asking).
 //! * Sessions: see [`session`]. Every room call carries the managed session's token in the
 //!   `token` header (`events.subscribe`: `?token=`); the record/live calls carry `auth`.
 //! * Envelopes: see [`envelope`]. Events: see [`stream`], [`sse`] and [`event`].
@@ -14,7 +19,7 @@
 //!   after the Pexip API the vmr API mirrors).
 //! * `presentation.jpeg` answers `{content_type, size, data_base64}`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
@@ -63,6 +68,54 @@ pub struct VmrConfig {
     /// `http` (lab servers). An mcuHost given as a full URL keeps its own scheme.
     #[serde(default)]
     pub mcu_scheme: Option<String>,
+    /// Per-room PINs for calls that address another room than `account` (`room=`):
+    /// `[profiles.P.vmr.pins] "room@domain" = "1234"` or `"1062" = "1234"` (the room as the call
+    /// addresses it; addresses case-insensitive). A room not listed uses `password`. Never printed.
+    #[serde(default)]
+    pub pins: BTreeMap<String, Secret>,
+}
+
+impl VmrConfig {
+    /// The PIN for `room` and where it came from.
+    pub fn pin_for(&self, room: &str) -> (Option<&Secret>, PinSource) {
+        let room = room.trim();
+        let listed = self
+            .pins
+            .get(room)
+            .or_else(|| self.pins.iter().find(|(k, _)| k.trim().eq_ignore_ascii_case(room)).map(|(_, v)| v));
+        if let Some(pin) = listed {
+            return (Some(pin).filter(|p| !p.is_empty()), PinSource::Pins);
+        }
+        let pin = Some(&self.password).filter(|p| !p.is_empty());
+        if room.eq_ignore_ascii_case(self.account.trim()) {
+            (pin, PinSource::Password)
+        } else {
+            (pin, PinSource::PasswordFallback)
+        }
+    }
+
+    /// What to add to an authentication error about `room`: where its PIN came from.
+    fn pin_hint(&self, room: &str) -> String {
+        match self.pin_for(room).1 {
+            PinSource::Pins => format!("check `pins.\"{room}\"` of the profile's vmr section"),
+            PinSource::Password => "check the vmr account/password of the profile".into(),
+            PinSource::PasswordFallback => format!(
+                "room `{room}` is not the profile's account and has no entry in `[profiles.P.vmr.pins]`, so the \
+                 profile's `password` was tried; add `pins.\"{room}\" = \"<its PIN>\"`"
+            ),
+        }
+    }
+}
+
+/// Where a room's PIN came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PinSource {
+    /// `pins[room]`.
+    Pins,
+    /// `password`, the room being the profile's `account`.
+    Password,
+    /// `password`, for a room that is not the account and has no `pins` entry.
+    PasswordFallback,
 }
 
 fn default_display_name() -> String {
@@ -82,8 +135,9 @@ pub(crate) fn connect(config: VmrConfig, transport: Arc<Transport>) -> Result<Ar
     Ok(Arc::new(VmrClient::new(config, transport)?))
 }
 
-/// The vmr client: routes calls to apiServer or the meeting node, keeps the room sessions
-/// alive and the event streams open. Dropping it ends its sessions (in the background).
+/// The vmr client: routes calls to apiServer or each room's meeting node, keeps the room
+/// sessions alive and the event streams open. `close()` ends every session it opened (awaited,
+/// bounded); dropping it only tries the same in the background, as a last resort.
 #[derive(Debug)]
 pub struct VmrClient {
     inner: Arc<Inner>,
@@ -94,12 +148,15 @@ pub(crate) struct Inner {
     config: VmrConfig,
     api_root: Url,
     transport: Arc<Transport>,
-    /// The meeting node's root URL, learned from check_join (single-flight).
-    mcu: tokio::sync::Mutex<Option<Url>>,
+    /// Each room's meeting node root URL, learned from check_join (single-flight per room).
+    mcu: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Url>>>>,
     /// One managed session per room.
     sessions: Mutex<HashMap<String, Arc<Session>>>,
     /// One event hub per room.
     hubs: tokio::sync::Mutex<HashMap<String, Arc<stream::Hub>>>,
+    /// Other names of a room learned from check_join (`alias`, `sipkey`, lower-cased) → the
+    /// room as it was asked for: its PIN applies to them too.
+    names: Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -139,6 +196,7 @@ impl VmrClient {
             mcu: Default::default(),
             sessions: Default::default(),
             hubs: Default::default(),
+            names: Default::default(),
         };
         Ok(VmrClient { inner: Arc::new(inner) })
     }
@@ -162,11 +220,19 @@ impl VendorApi for VmrClient {
                 Some(Value::Number(n)) => n.to_string(),
                 Some(other) => return Err(Error::config(format!("vmr events: `room` must be a string, got {other}"))),
             };
-            if let Some(k) = params.keys().find(|k| *k != "room") {
-                return Err(Error::config(format!("vmr events: unknown parameter `{k}` (only `room` is accepted)")));
+            let replay = match params.get("replay") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(other) => {
+                    return Err(Error::config(format!("vmr events: `replay` must be true or false, got {other}")))
+                }
+            };
+            if let Some(k) = params.keys().find(|k| !matches!(k.as_str(), "room" | "replay")) {
+                return Err(Error::config(format!(
+                    "vmr events: unknown parameter `{k}` (only `room` and `replay` are accepted)"
+                )));
             }
-            let (_, stream) = self.inner.subscribe(&room, true).await?;
-            stream.ok_or_else(|| Error::config("vmr events: no stream"))
+            self.inner.subscribe(&room, Some(replay)).await.map(|(_, stream)| stream.expect("asked for a stream"))
         }
         .boxed()
     }
@@ -182,7 +248,11 @@ impl Inner {
             ("meet.check_join", _) => {
                 self.fill_check_join(&mut params);
                 let resp = self.send_api_server(spec, &params, false).await?;
-                envelope::decode_check_join(spec, &resp)
+                let joined = envelope::decode_check_join(spec, &resp)?;
+                if let Some(account) = params.get("joinAccount").and_then(Value::as_str) {
+                    self.learn_names(account, &joined);
+                }
+                Ok(joined)
             }
             (_, Host::ApiServer) => {
                 let resp = self.send_api_server(spec, &params, true).await?;
@@ -195,8 +265,29 @@ impl Inner {
                     "session.refresh" => self.explicit_refresh(&room).await,
                     "session.end" => self.explicit_end(&room).await,
                     "events.subscribe" => {
-                        self.subscribe(&room, false).await?;
+                        self.subscribe(&room, None).await?;
                         Ok(serde_json::json!({"room": room, "subscribed": true}))
+                    }
+                    "conference.disconnect" => {
+                        let result = self.room_call(spec, &room, params).await?;
+                        // Everyone, meetkit's own participant included, is out: the session is gone.
+                        self.session_gone(&room, None, "conference.disconnect").await;
+                        Ok(result)
+                    }
+                    "participant.disconnect" => {
+                        let uuid = params.get("uuid").and_then(Value::as_str).map(str::to_string);
+                        let result = self.room_call(spec, &room, params).await?;
+                        let ours =
+                            self.session(&room).current().filter(|t| t.participant.is_some() && t.participant == uuid);
+                        if let Some(t) = ours {
+                            self.session_gone(
+                                &room,
+                                Some(t.epoch),
+                                "participant.disconnect of meetkit's own participant",
+                            )
+                            .await;
+                        }
+                        Ok(result)
                     }
                     _ => self.room_call(spec, &room, params).await,
                 }
@@ -204,13 +295,17 @@ impl Inner {
         }
     }
 
-    /// `joinAccount`, `joinPwd`, `participantName` from the profile unless given.
+    /// `joinAccount` (the profile's account), `joinPwd` (that account's PIN: `pins`, else
+    /// `password`), `participantName` (`display_name`) unless given.
     fn fill_check_join(&self, params: &mut Map<String, Value>) {
         let c = &self.config;
-        params.entry("joinAccount").or_insert_with(|| Value::String(c.account.clone()));
-        if !c.password.is_empty() {
-            params.entry("joinPwd").or_insert_with(|| Value::String(c.password.expose().to_string()));
+        let account = params.get("joinAccount").and_then(Value::as_str).unwrap_or(&c.account).to_string();
+        if !params.contains_key("joinPwd") {
+            if let Some(pin) = self.pin(&account) {
+                params.insert("joinPwd".into(), Value::String(pin.expose().to_string()));
+            }
         }
+        params.insert("joinAccount".into(), Value::String(account));
         params.entry("participantName").or_insert_with(|| Value::String(c.display_name.clone()));
     }
 
@@ -241,32 +336,75 @@ impl Inner {
         self.transport.send(Vendor::Vmr, spec.id, spec.idempotent, |c| parts.apply(c.post(url.clone()), spec)).await
     }
 
-    /// The meeting node's root URL: check_join once (single-flight), then cached.
-    async fn mcu_root(&self) -> Result<Url> {
-        let mut cached = self.mcu.lock().await;
-        if let Some(url) = &*cached {
-            return Ok(url.clone());
-        }
+    /// `room`'s meeting node root URL: check_join for that room once (single-flight per room),
+    /// then cached. A failed check_join is not cached.
+    async fn mcu_root(&self, room: &str) -> Result<Url> {
+        let cell = self.mcu.lock().unwrap_or_else(|p| p.into_inner()).entry(room.to_string()).or_default().clone();
+        cell.get_or_try_init(|| self.check_join_node(room)).await.cloned()
+    }
+
+    async fn check_join_node(&self, room: &str) -> Result<Url> {
         let spec = crate::endpoint::lookup(Vendor::Vmr, ENDPOINTS, "meet.check_join")?;
         let mut params = Map::new();
+        params.insert("joinAccount".into(), Value::String(room.to_string()));
         self.fill_check_join(&mut params);
         let resp = self.send_api_server(spec, &params, false).await?;
         let joined = envelope::decode_check_join(spec, &resp).map_err(|e| match e {
             Error::Api { code, message, .. } => Error::Auth {
                 vendor: Vendor::Vmr,
                 message: format!(
-                    "meet.check_join refused account `{}`: error {code}: {message} (check the vmr account/password \
-                     of the profile)",
-                    self.config.account
+                    "meet.check_join refused room `{room}`: error {code}: {message} ({})",
+                    self.pin_hint(room)
                 ),
             },
             other => other,
         })?;
+        self.learn_names(room, &joined);
         let host = joined.pointer("/results/mcuHost").and_then(Value::as_str).unwrap_or_default();
         let url = mcu_url(host, self.config.mcu_scheme.as_deref())?;
-        tracing::debug!(mcu = %url, "vmr: meeting node from check_join");
-        *cached = Some(url.clone());
+        tracing::debug!(room, mcu = %url, "vmr: meeting node from check_join");
         Ok(url)
+    }
+
+    /// The room `room` names, as first asked for (itself unless check_join taught another name).
+    fn canonical(&self, room: &str) -> String {
+        let names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        names.get(&room.trim().to_ascii_lowercase()).cloned().unwrap_or_else(|| room.to_string())
+    }
+
+    /// Remember check_join's `alias` and `sipkey` as names of `asked`.
+    fn learn_names(&self, asked: &str, joined: &Value) {
+        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        for key in ["alias", "sipkey"] {
+            if let Some(name) = joined.pointer(&format!("/results/{key}")).map(crate::json::text) {
+                let name = name.trim().to_ascii_lowercase();
+                if !name.is_empty() && !name.eq_ignore_ascii_case(asked.trim()) {
+                    names.entry(name).or_insert_with(|| asked.to_string());
+                }
+            }
+        }
+    }
+
+    /// The PIN of `room`: `pins[room]`, else that of the name check_join taught for it, else
+    /// `password`.
+    pub(crate) fn pin(&self, room: &str) -> Option<Secret> {
+        match self.config.pin_for(room) {
+            (_, PinSource::PasswordFallback) => self.config.pin_for(&self.canonical(room)).0.cloned(),
+            (pin, _) => pin.cloned(),
+        }
+    }
+
+    /// What to add to an authentication error about `room`.
+    pub(crate) fn pin_hint(&self, room: &str) -> String {
+        match self.config.pin_for(room).1 {
+            PinSource::PasswordFallback => self.config.pin_hint(&self.canonical(room)),
+            _ => self.config.pin_hint(room),
+        }
+    }
+
+    /// The cached meeting node of `room`, if known (no request).
+    pub(crate) fn known_root(&self, room: &str) -> Option<Url> {
+        self.mcu.lock().unwrap_or_else(|p| p.into_inner()).get(room).and_then(|c| c.get().cloned())
     }
 
     /// One room-API request with `token` (if any) in the `token` header; `params` holds `room`.
@@ -276,7 +414,8 @@ impl Inner {
         params: &Map<String, Value>,
         token: Option<&Secret>,
     ) -> Result<RawResponse> {
-        let root = self.mcu_root().await?;
+        let room = params.get("room").and_then(Value::as_str).unwrap_or(&self.config.account).to_string();
+        let root = self.mcu_root(&room).await?;
         let mut params = params.clone();
         let path = spec.render_path(&mut params)?;
         let url = join(&root, &path)?;
@@ -306,11 +445,11 @@ impl Inner {
     ) -> Result<Value> {
         let session = self.session(room);
         let token = self.token(&session).await?;
-        match self.room_once(spec, &params, &token).await {
+        match self.room_once(spec, &params, &token.secret).await {
             Err(e) if session::is_rejection(&e) => {
                 tracing::debug!(endpoint = spec.id, "vmr: token refused, opening a new session once");
                 let fresh = self.renew(&session, &token).await?;
-                self.room_once(spec, &params, &fresh).await
+                self.room_once(spec, &params, &fresh.secret).await
             }
             other => other,
         }

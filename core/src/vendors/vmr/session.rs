@@ -1,20 +1,28 @@
 //! vmr room sessions (doc 003, 访问控制 API).
 //!
-//! * `session.new` (header `pin` = the profile's password, body `display_name`) answers a
-//!   token and `expires` — the string `"120"` (seconds). meetkit opens one session per room
-//!   lazily, on the first room call, and shares it between all concurrent calls.
+//! * `session.new` (header `pin` = the room's PIN: `pins[room]`, else the profile's password;
+//!   body `display_name`) answers a token and `expires` — the string `"120"` (seconds). meetkit
+//!   opens one session per room lazily, on the first call to that room, and shares it between
+//!   all concurrent calls to it.
 //! * The token is refreshed (`session.refresh`) at half its lifetime, by a background task for
 //!   as long as the session exists (so an idle script waiting for events keeps it) and, as a
 //!   backstop, by any call that finds it due. A failed refresh falls back to a new session.
 //! * A token the server refuses (HTTP 401/403 without an envelope, an error code 401, or an
 //!   error message that mentions the token — the failure format is undocumented) gets exactly
-//!   one new session for all the callers refused with it (single-flight), and each resends once.
-//! * `session.end` when the client is closed or dropped; its answer is ignored (doc:
-//!   应忽略所有应答).
+//!   one new session for all the callers refused with it (single-flight), and each resends
+//!   once. The refused token's session is then ended (best effort, bounded by
+//!   [`END_TIMEOUT`]): a refusal does not prove the server dropped it.
+//! * `close` (what `Client::close()` runs) ends EVERY session meetkit opened,
+//!   concurrently, each `session.end` sent and awaited but bounded by [`END_TIMEOUT`]; it is
+//!   idempotent. Dropping the client ends what is still open in the background, as a last
+//!   resort only. `session.end`'s answer is ignored (doc: 应忽略所有应答).
 //! * Explicit calls by id return the raw `result`: `session.new` installs the new session as the
 //!   room's managed one (ending the previous one), `session.refresh` refreshes it, `session.end`
 //!   ends it (the next room call opens a new one).
+//! * Every session has an epoch (a process-wide counter), kept across refreshes: the event
+//!   stream uses it to tell "my session was replaced by a call" from "my session is gone".
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -28,6 +36,11 @@ use crate::{Error, Result, Vendor};
 /// The lifetime assumed when `expires` is missing or unreadable (the doc's two minutes).
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(120);
 
+/// How long one `session.end` may take when meetkit ends a session (close, renewal).
+pub const END_TIMEOUT: Duration = Duration::from_secs(2);
+
+static EPOCHS: AtomicU64 = AtomicU64::new(1);
+
 /// A token and when it was issued.
 #[derive(Clone, Debug)]
 pub struct Token {
@@ -37,11 +50,26 @@ pub struct Token {
     pub issued: Instant,
     /// `expires` as a duration.
     pub lifetime: Duration,
+    /// The session's participant (`participant_uuid` of new_session), kept across refreshes.
+    pub participant: Option<String>,
+    /// The session this token belongs to (same across refreshes, new for every new session).
+    pub epoch: u64,
 }
 
 impl Token {
-    /// Read `result.token` and `result.expires` (a string or a number of seconds).
+    /// Read `result.token` and `result.expires` (a string or a number of seconds) of a NEW
+    /// session (a new epoch; `participant_uuid` kept).
     pub fn from_result(result: &Value) -> Option<Token> {
+        let participant = result.get("participant_uuid").and_then(Value::as_str).map(str::to_string);
+        Self::read(result, participant, EPOCHS.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The token of a refresh of `self`'s session.
+    fn refreshed(&self, result: &Value) -> Option<Token> {
+        Self::read(result, self.participant.clone(), self.epoch)
+    }
+
+    fn read(result: &Value, participant: Option<String>, epoch: u64) -> Option<Token> {
         let secret = result.get("token").and_then(Value::as_str).filter(|t| !t.is_empty())?;
         let secs = match result.get("expires") {
             Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
@@ -49,7 +77,7 @@ impl Token {
             _ => None,
         };
         let lifetime = secs.filter(|s| *s > 0.0).map(Duration::from_secs_f64).unwrap_or(DEFAULT_LIFETIME);
-        Some(Token { secret: Secret::new(secret), issued: Instant::now(), lifetime })
+        Some(Token { secret: Secret::new(secret), issued: Instant::now(), lifetime, participant, epoch })
     }
 
     /// When it should be refreshed: half its lifetime after issue.
@@ -96,6 +124,16 @@ impl Session {
         std::mem::replace(&mut *self.current.write().unwrap_or_else(|p| p.into_inner()), token)
     }
 
+    /// Forget the session of `epoch` (any session with `None`) if it is still the current one.
+    pub(super) fn forget(&self, epoch: Option<u64>) -> Option<Token> {
+        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
+        if current.as_ref().is_some_and(|t| epoch.is_none_or(|e| t.epoch == e)) {
+            self.stop_refresher();
+            return current.take();
+        }
+        None
+    }
+
     fn stop_refresher(&self) {
         if let Some(h) = self.refresher.lock().unwrap_or_else(|p| p.into_inner()).take() {
             h.abort();
@@ -130,59 +168,94 @@ impl Inner {
     }
 
     /// A valid token for `session`: the cached one, a refreshed one when due, or a new session.
-    pub(super) async fn token(self: &Arc<Self>, session: &Arc<Session>) -> Result<Secret> {
+    pub(super) async fn token(self: &Arc<Self>, session: &Arc<Session>) -> Result<Token> {
         if let Some(t) = session.current() {
             if Instant::now() < t.refresh_due() {
-                return Ok(t.secret);
+                return Ok(t);
             }
         }
         let _flight = session.flight.lock().await;
-        match session.current() {
-            Some(t) if Instant::now() < t.refresh_due() => return Ok(t.secret),
-            Some(t) => match self.refresh(&session.room, &t.secret).await {
-                Ok((fresh, _)) => {
-                    tracing::debug!(room = %session.room, "vmr: session refreshed");
-                    session.replace(Some(fresh.clone()));
-                    return Ok(fresh.secret);
-                }
-                Err(e) if !t.expired() && !is_rejection(&e) => {
-                    tracing::warn!(error = %e, "vmr: refresh_session failed; the token is still valid, retrying later");
-                    return Ok(t.secret);
-                }
-                Err(e) => tracing::warn!(error = %e, "vmr: refresh_session failed; opening a new session"),
-            },
+        match self.refresh_due(session).await {
+            Some(Ok(t)) => return Ok(t),
+            Some(Err(e)) => tracing::warn!(error = %e, "vmr: refresh_session failed; opening a new session"),
             None => {}
         }
-        let fresh = self.open_managed(session).await?;
-        Ok(fresh.secret)
+        self.open_managed(session).await
+    }
+
+    /// The current session's token, refreshed if due, WITHOUT ever opening a new session (the
+    /// event stream's reconnect). `None`: no session, or the server refused its token.
+    pub(super) async fn token_without_new_session(self: &Arc<Self>, session: &Arc<Session>) -> Option<Token> {
+        let current = session.current()?;
+        if Instant::now() < current.refresh_due() {
+            return Some(current);
+        }
+        let _flight = session.flight.lock().await;
+        match self.refresh_due(session).await {
+            Some(Ok(t)) => Some(t),
+            Some(Err(e)) => {
+                tracing::debug!(error = %e, room = %session.room, "vmr: the session's token was refused");
+                session.forget(Some(current.epoch));
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// With the flight lock held: the current token if fresh, refreshed if due. `None`: no
+    /// session; `Some(Err)`: the refresh failed and the token is refused or expired.
+    async fn refresh_due(&self, session: &Session) -> Option<Result<Token>> {
+        let t = session.current()?;
+        if Instant::now() < t.refresh_due() {
+            return Some(Ok(t));
+        }
+        match self.refresh(&session.room, &t).await {
+            Ok((fresh, _)) => {
+                tracing::debug!(room = %session.room, "vmr: session refreshed");
+                session.replace(Some(fresh.clone()));
+                Some(Ok(fresh))
+            }
+            Err(e) if !t.expired() && !is_rejection(&e) => {
+                tracing::warn!(error = %e, "vmr: refresh_session failed; the token is still valid, retrying later");
+                Some(Ok(t))
+            }
+            Err(e) => Some(Err(e)),
+        }
     }
 
     /// Replace `stale` (the token a call was refused with) by a new session's token, unless
-    /// another caller already did: many callers refused at once cause one `session.new`.
-    pub(super) async fn renew(self: &Arc<Self>, session: &Arc<Session>, stale: &Secret) -> Result<Secret> {
-        let _flight = session.flight.lock().await;
-        if let Some(t) = session.current() {
-            if &t.secret != stale {
-                return Ok(t.secret);
+    /// another caller already did: many callers refused at once cause one `session.new`. The
+    /// stale token's session is then ended (best effort, bounded; its failure is ignored).
+    pub(super) async fn renew(self: &Arc<Self>, session: &Arc<Session>, stale: &Token) -> Result<Token> {
+        let fresh = {
+            let _flight = session.flight.lock().await;
+            if let Some(t) = session.current() {
+                if t.secret != stale.secret {
+                    return Ok(t);
+                }
             }
-        }
-        Ok(self.open_managed(session).await?.secret)
+            self.open_managed(session).await?
+        };
+        tracing::debug!(room = %session.room, "vmr: ending the session whose token was refused");
+        let _ = tokio::time::timeout(END_TIMEOUT, self.end(&session.room, &stale.secret)).await;
+        Ok(fresh)
     }
 
-    /// `session.new` with the profile's pin and display name; installed as `session`'s token.
+    /// `session.new` with the room's PIN and the display name; installed as `session`'s token.
     /// Called with the flight lock held.
     async fn open_managed(self: &Arc<Self>, session: &Arc<Session>) -> Result<Token> {
-        let (token, _) = self.open(&session.room, Map::new()).await.map_err(|e| match e {
+        let room = &session.room;
+        let (token, _) = self.open(room, Map::new()).await.map_err(|e| match e {
             Error::Api { code, message, .. } => Error::Auth {
                 vendor: Vendor::Vmr,
                 message: format!(
-                    "session.new refused room `{}`: error {code}: {message} (check the vmr password of the profile)",
-                    session.room
+                    "session.new refused room `{room}`: error {code}: {message} ({})",
+                    self.pin_hint(room)
                 ),
             },
             Error::Http { status, body, .. } => Error::Auth {
                 vendor: Vendor::Vmr,
-                message: format!("session.new refused room `{}`: HTTP {status} {body}", session.room),
+                message: format!("session.new refused room `{room}`: HTTP {status} {body} ({})", self.pin_hint(room)),
             },
             other => other,
         })?;
@@ -192,11 +265,12 @@ impl Inner {
         Ok(token)
     }
 
-    /// Send `session.new` (pin and display_name default to the profile's); the token and raw result.
+    /// Send `session.new` (pin and display_name default to the room's PIN and the profile's
+    /// name); the token and raw result.
     async fn open(&self, room: &str, mut params: Map<String, Value>) -> Result<(Token, Value)> {
         let spec = spec("session.new");
-        if !self.config.password.is_empty() {
-            params.entry("pin").or_insert_with(|| Value::String(self.config.password.expose().to_string()));
+        if let Some(pin) = self.pin(room) {
+            params.entry("pin").or_insert_with(|| Value::String(pin.expose().to_string()));
         }
         params.entry("display_name").or_insert_with(|| Value::String(self.config.display_name.clone()));
         params.insert("room".into(), Value::String(room.to_string()));
@@ -210,14 +284,14 @@ impl Inner {
         Ok((token, result))
     }
 
-    /// Send `session.refresh` with `token`; the new token and raw result.
-    async fn refresh(&self, room: &str, token: &Secret) -> Result<(Token, Value)> {
+    /// Send `session.refresh` with `token`; the new token (same session) and raw result.
+    async fn refresh(&self, room: &str, token: &Token) -> Result<(Token, Value)> {
         let spec = spec("session.refresh");
         let mut params = Map::new();
         params.insert("room".into(), Value::String(room.to_string()));
-        let resp = self.send_room(spec, &params, Some(token)).await?;
+        let resp = self.send_room(spec, &params, Some(&token.secret)).await?;
         let result = envelope::decode_room(spec, &resp)?;
-        let fresh = Token::from_result(&result).ok_or_else(|| Error::Decode {
+        let fresh = token.refreshed(&result).ok_or_else(|| Error::Decode {
             vendor: Vendor::Vmr,
             endpoint: spec.id.into(),
             message: "result has no token".into(),
@@ -253,14 +327,17 @@ impl Inner {
     /// Explicit `session.new`: the raw result; the new session becomes the room's managed one.
     pub(super) async fn explicit_new(self: &Arc<Self>, room: &str, params: Map<String, Value>) -> Result<Value> {
         let session = self.session(room);
-        let _flight = session.flight.lock().await;
-        let (token, raw) = self.open(room, params).await?;
-        let previous = session.replace(Some(token));
-        self.ensure_refresher(&session);
-        if let Some(old) = previous {
-            self.end(room, &old.secret).await;
+        let previous = {
+            let _flight = session.flight.lock().await;
+            let (token, raw) = self.open(room, params).await?;
+            let previous = session.replace(Some(token));
+            self.ensure_refresher(&session);
+            (previous, raw)
+        };
+        if let Some(old) = previous.0 {
+            let _ = tokio::time::timeout(END_TIMEOUT, self.end(room, &old.secret)).await;
         }
-        Ok(raw)
+        Ok(previous.1)
     }
 
     /// Explicit `session.refresh` of the managed session (opened first if there is none).
@@ -272,41 +349,70 @@ impl Inner {
             Some(t) => t,
             None => return Err(Error::Auth { vendor: Vendor::Vmr, message: "the session was ended meanwhile".into() }),
         };
-        let (fresh, raw) = self.refresh(room, &current.secret).await?;
+        let (fresh, raw) = self.refresh(room, &current).await?;
         session.replace(Some(fresh));
         Ok(raw)
     }
 
-    /// Explicit `session.end` of the managed session: its (ignored) answer, `null` if none was open.
+    /// Explicit `session.end` of the managed session: its (ignored) answer, `null` if none was
+    /// open. The room's event stream ends with a `disconnected` event.
     pub(super) async fn explicit_end(self: &Arc<Self>, room: &str) -> Result<Value> {
         let session = self.session(room);
-        let _flight = session.flight.lock().await;
-        session.stop_refresher();
-        match session.replace(None) {
-            Some(t) => Ok(self.end(room, &t.secret).await),
-            None => Ok(Value::Null),
-        }
+        let ended = {
+            let _flight = session.flight.lock().await;
+            session.forget(None)
+        };
+        let answer = match ended {
+            Some(t) => tokio::time::timeout(END_TIMEOUT, self.end(room, &t.secret)).await.unwrap_or(Value::Null),
+            None => Value::Null,
+        };
+        self.close_hub(room, "session.end").await;
+        Ok(answer)
     }
 
-    /// Stop the event streams and end every session. Later calls open new sessions.
+    /// The server removed meetkit's participant of `room` (`epoch`'s session, or whichever is
+    /// current with `None`): forget the session without ending it, end the room's event stream.
+    pub(super) async fn session_gone(&self, room: &str, epoch: Option<u64>, reason: &str) {
+        if let Some(session) = self.sessions.lock().unwrap_or_else(|p| p.into_inner()).get(room) {
+            session.forget(epoch);
+        }
+        self.close_hub(room, reason).await;
+    }
+
+    /// Stop the event streams (each ends with a `disconnected` event) and end every session
+    /// meetkit opened: concurrently, each `session.end` awaited and bounded by [`END_TIMEOUT`].
+    /// Idempotent; later calls open new sessions.
     pub(super) async fn close(&self) -> Result<()> {
-        self.hubs.lock().await.clear();
+        let hubs: Vec<Arc<super::stream::Hub>> = match tokio::time::timeout(END_TIMEOUT, self.hubs.lock()).await {
+            Ok(mut hubs) => hubs.drain().map(|(_, h)| h).collect(),
+            Err(_) => {
+                tracing::warn!("vmr: an event stream is still being opened; closing without waiting for it");
+                Vec::new()
+            }
+        };
+        for hub in hubs {
+            hub.close_with("client closed");
+        }
         let sessions: Vec<Arc<Session>> =
             self.sessions.lock().unwrap_or_else(|p| p.into_inner()).drain().map(|(_, s)| s).collect();
-        for session in sessions {
-            let _flight = session.flight.lock().await;
-            session.stop_refresher();
-            if let Some(t) = session.replace(None) {
-                self.end(&session.room, &t.secret).await;
-                tracing::debug!(room = %session.room, "vmr: session ended");
+        let ends = sessions.into_iter().map(|session| async move {
+            // A session being opened right now: wait for it (bounded), then end whatever is current.
+            let _flight = tokio::time::timeout(END_TIMEOUT, session.flight.lock()).await;
+            let Some(t) = session.forget(None) else { return };
+            match tokio::time::timeout(END_TIMEOUT, self.end(&session.room, &t.secret)).await {
+                Ok(_) => tracing::debug!(room = %session.room, "vmr: session ended"),
+                Err(_) => {
+                    tracing::warn!(room = %session.room, "vmr: end_session timed out; the session expires on its own")
+                }
             }
-        }
+        });
+        futures::future::join_all(ends).await;
         Ok(())
     }
 }
 
 /// Keep `session` fresh: wake at half its token's lifetime and refresh, until the session or
-/// the client is gone.
+/// the client is gone. A refused refresh forgets the session (no new one is opened).
 async fn refresher(inner: Weak<Inner>, session: Weak<Session>) {
     let mut not_before = Instant::now();
     loop {
@@ -317,26 +423,30 @@ async fn refresher(inner: Weak<Inner>, session: Weak<Session>) {
         tokio::time::sleep_until(due.max(not_before).into()).await;
         let (Some(inner), Some(session)) = (inner.upgrade(), session.upgrade()) else { return };
         let Some(lifetime) = session.current().map(|t| t.lifetime) else { return };
-        if let Err(e) = inner.token(&session).await {
-            tracing::warn!(error = %e, room = %session.room, "vmr: keeping the session alive failed");
+        // Never a new session from here: a session the server dropped stays dropped until a call.
+        if inner.token_without_new_session(&session).await.is_none() && session.current().is_none() {
+            tracing::warn!(room = %session.room, "vmr: the server refused the session's token; it is gone");
+            inner.close_hub(&session.room, "the session's token was refused").await;
+            return;
         }
         not_before = Instant::now() + (lifetime / 4).min(Duration::from_secs(1));
     }
 }
 
 impl Drop for Inner {
-    /// End the sessions still open, in the background (the doc ignores end_session's answer).
+    /// Last resort: end the sessions still open, in the background (the doc ignores
+    /// end_session's answer). [`Inner::close`] is what callers rely on.
     fn drop(&mut self) {
         let sessions: Vec<Arc<Session>> =
             self.sessions.get_mut().unwrap_or_else(|p| p.into_inner()).drain().map(|(_, s)| s).collect();
-        let open: Vec<(String, Secret)> = sessions
+        let open: Vec<(String, Secret, url::Url)> = sessions
             .iter()
             .filter_map(|s| {
-                s.stop_refresher();
-                s.replace(None).map(|t| (s.room.clone(), t.secret))
+                let token = s.forget(None)?;
+                let root = self.known_root(&s.room)?;
+                Some((s.room.clone(), token.secret, root))
             })
             .collect();
-        let Some(root) = self.mcu.get_mut().clone() else { return };
         if open.is_empty() {
             return;
         }
@@ -347,16 +457,20 @@ impl Drop for Inner {
         let transport = self.transport.clone();
         handle.spawn(async move {
             let spec = spec("session.end");
-            for (room, token) in open {
-                let mut params = Map::new();
-                params.insert("room".into(), Value::String(room));
-                let Ok(url) = spec.render_path(&mut params).and_then(|path| super::join(&root, &path)) else {
-                    continue;
-                };
-                let _ = transport
-                    .send(Vendor::Vmr, spec.id, false, |c| c.post(url.clone()).header("token", token.expose()))
-                    .await;
-            }
+            let ends = open.into_iter().map(|(room, token, root)| {
+                let transport = transport.clone();
+                async move {
+                    let mut params = Map::new();
+                    params.insert("room".into(), Value::String(room));
+                    let Ok(url) = spec.render_path(&mut params).and_then(|path| super::join(&root, &path)) else {
+                        return;
+                    };
+                    let send = transport
+                        .send(Vendor::Vmr, spec.id, false, |c| c.post(url.clone()).header("token", token.expose()));
+                    let _ = tokio::time::timeout(END_TIMEOUT, send).await;
+                }
+            });
+            futures::future::join_all(ends).await;
         });
     }
 }

@@ -6,10 +6,26 @@
 //! stream and returns once the server has answered, so every event from that moment on is
 //! kept: events that arrive before anyone consumes them wait in the subscriber's unbounded
 //! queue (or, after `events.subscribe` with nobody listening yet, in a backlog handed to the
-//! first subscriber). A dropped or ended stream is reopened with the session's CURRENT token
-//! (refreshed in the meantime), sending `Last-Event-ID` when the server gave ids; after
-//! [`MAX_RECONNECTS`] failed attempts in a row the stream yields the error and ends. Closing
-//! the client ends every stream.
+//! first subscriber).
+//!
+//! The stream follows the room's managed session and NEVER opens a session by itself:
+//!
+//! * A dropped or ended connection is reopened with that session's CURRENT token (refreshed
+//!   in the meantime, or the session a call opened to replace a refused one), sending
+//!   `Last-Event-ID` when the server gave ids; after [`MAX_RECONNECTS`] failed attempts in a
+//!   row the stream yields the error and ends.
+//! * It ends — with a final event of type [`DISCONNECTED`], data `{"reason", "room"}` — when
+//!   the server sends `disconnect` (our participant was removed), when meetkit's own
+//!   participant is deleted (`participant_delete` of its uuid), after `conference.disconnect`,
+//!   `session.end` or `participant.disconnect` of our own participant through this client,
+//!   when the session's token is refused on reconnect or refresh, and when the client is
+//!   closed. The next *call* may open a new session; the stream does not.
+//! * The roster the server replays on every (re)connect — the events between
+//!   `participant_sync_begin` and `participant_sync_end` — carries `"replay": true` in its
+//!   data (an object). Subscribers get the replayed entries only when they ask
+//!   (`events({"replay": true})`); by default (what the script's `wait_event` uses) they are
+//!   left out, so a replayed participant never looks like a join. The two sync markers
+//!   themselves are always delivered.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, Weak};
@@ -17,7 +33,7 @@ use std::time::{Duration, SystemTime};
 
 use futures::channel::mpsc;
 use futures::StreamExt;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 use super::event::payload;
 use super::sse::{SseMessage, SseParser};
@@ -28,6 +44,9 @@ use crate::{Error, Result, Vendor};
 
 /// Failed reconnection attempts in a row before the stream gives up.
 pub const MAX_RECONNECTS: u32 = 8;
+
+/// The type of the final event of a stream whose session ended (`{"reason", "room"}`).
+pub const DISCONNECTED: &str = "disconnected";
 
 /// Events kept for the first subscriber after an explicit `events.subscribe`.
 const BACKLOG_LIMIT: usize = 10_000;
@@ -44,10 +63,23 @@ pub struct Hub {
 
 #[derive(Debug)]
 struct HubState {
-    subscribers: Vec<mpsc::UnboundedSender<Item>>,
-    /// `Some` until the first subscriber arrives.
-    backlog: Option<VecDeque<Item>>,
+    /// Each subscriber and whether it wants replayed roster entries.
+    subscribers: Vec<(mpsc::UnboundedSender<Item>, bool)>,
+    /// `Some` until the first subscriber arrives: (item, is a replayed entry).
+    backlog: Option<VecDeque<(Item, bool)>>,
     finished: bool,
+}
+
+fn copy(item: &Item) -> Item {
+    match item {
+        Ok(e) => Ok(e.clone()),
+        Err(e) => Err(Error::Transport {
+            vendor: Vendor::Vmr,
+            endpoint: "events.subscribe".into(),
+            message: e.to_string(),
+            before_send: false,
+        }),
+    }
 }
 
 impl Hub {
@@ -63,16 +95,21 @@ impl Hub {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A new subscriber: the backlog (if this is the first one), then every later event.
-    fn subscribe(&self) -> EventStream {
+    /// A new subscriber: the backlog (if this is the first one), then every later event;
+    /// replayed roster entries only with `replay`.
+    fn subscribe(&self, replay: bool) -> EventStream {
         let (tx, rx) = mpsc::unbounded();
         let mut state = self.lock();
         if let Some(backlog) = state.backlog.take() {
-            for item in backlog {
-                let _ = tx.unbounded_send(item);
+            for (item, replayed) in backlog {
+                if replay || !replayed {
+                    let _ = tx.unbounded_send(item);
+                }
             }
         }
-        state.subscribers.push(tx);
+        if !state.finished {
+            state.subscribers.push((tx, replay));
+        }
         rx.boxed()
     }
 
@@ -80,34 +117,74 @@ impl Hub {
         self.lock().finished
     }
 
-    /// Hand `item` to every subscriber; false when nobody will ever read it (stop the pump).
-    fn deliver(&self, item: Item) -> bool {
+    /// Finished, and its backlog was never handed out (a subscriber should still get it).
+    fn has_unclaimed_backlog(&self) -> bool {
+        let state = self.lock();
+        state.finished && state.backlog.as_ref().is_some_and(|b| !b.is_empty())
+    }
+
+    /// Hand `item` to every subscriber (`replayed`: only to those that asked for the replay);
+    /// false when nobody will ever read it (stop the pump).
+    fn deliver(&self, item: Item, replayed: bool) -> bool {
         let mut state = self.lock();
+        if state.finished {
+            return false;
+        }
         if let Some(backlog) = &mut state.backlog {
             if backlog.len() >= BACKLOG_LIMIT {
                 backlog.pop_front();
                 tracing::warn!(room = %self.room, "vmr events: backlog full, dropping the oldest event");
             }
-            backlog.push_back(item);
+            backlog.push_back((item, replayed));
             return true;
         }
-        state.subscribers.retain(|tx| !tx.is_closed());
-        for tx in &state.subscribers {
-            let cloned = match &item {
-                Ok(e) => Ok(e.clone()),
-                Err(e) => Err(Error::Transport {
-                    vendor: Vendor::Vmr,
-                    endpoint: "events.subscribe".into(),
-                    message: e.to_string(),
-                    before_send: false,
-                }),
-            };
-            let _ = tx.unbounded_send(cloned);
+        state.subscribers.retain(|(tx, _)| !tx.is_closed());
+        for (tx, replay) in &state.subscribers {
+            if *replay || !replayed {
+                let _ = tx.unbounded_send(copy(&item));
+            }
         }
         if state.subscribers.is_empty() {
             state.finished = true;
         }
         !state.finished
+    }
+
+    /// Yield the error and end (the stream failed for good).
+    fn fail(&self, e: Error) {
+        self.deliver(Err(e), false);
+        self.finish();
+    }
+
+    /// End the stream with a final [`DISCONNECTED`] event carrying `reason`; false if it had
+    /// ended already (only the first reason is delivered).
+    pub(super) fn close_with(&self, reason: &str) -> bool {
+        {
+            let mut state = self.lock();
+            if state.finished {
+                return false;
+            }
+            let event = Event {
+                vendor: Vendor::Vmr,
+                kind: DISCONNECTED.into(),
+                data: json!({"reason": reason, "room": self.room}),
+                received_at: SystemTime::now(),
+            };
+            tracing::debug!(room = %self.room, reason, "vmr events: stream ends");
+            if let Some(backlog) = &mut state.backlog {
+                backlog.push_back((Ok(event), false));
+            } else {
+                for (tx, _) in &state.subscribers {
+                    let _ = tx.unbounded_send(Ok(event.clone()));
+                }
+            }
+            state.finished = true;
+            state.subscribers.clear();
+        }
+        if let Some(h) = self.task.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            h.abort();
+        }
+        true
     }
 
     fn finish(&self) {
@@ -126,25 +203,42 @@ impl Drop for Hub {
 }
 
 impl Inner {
-    /// The hub of `room`, opening the stream if there is none; with `with_subscriber`, also a
-    /// new subscriber's stream.
+    /// The hub of `room`, opening the stream if there is none; with `Some(replay)`, also a
+    /// new subscriber's stream (replayed roster entries included with `true`).
     pub(super) async fn subscribe(
         self: &Arc<Self>,
         room: &str,
-        with_subscriber: bool,
+        subscriber: Option<bool>,
     ) -> Result<(Arc<Hub>, Option<EventStream>)> {
         let mut hubs = self.hubs.lock().await;
-        if let Some(hub) = hubs.get(room).filter(|h| !h.is_finished()) {
-            let stream = with_subscriber.then(|| hub.subscribe());
-            return Ok((hub.clone(), stream));
+        if let Some(hub) = hubs.get(room) {
+            if !hub.is_finished() {
+                let stream = subscriber.map(|replay| hub.subscribe(replay));
+                return Ok((hub.clone(), stream));
+            }
+            // A stream that ended before anyone listened: its events (and its final
+            // `disconnected`) go to the first subscriber, and that stream ends there.
+            if let (Some(replay), true) = (subscriber, hub.has_unclaimed_backlog()) {
+                let hub = hubs.remove(room).expect("present");
+                let stream = hub.subscribe(replay);
+                return Ok((hub, Some(stream)));
+            }
         }
-        let response = self.open_stream(room, None).await?;
+        let (response, epoch) = self.open_stream(room).await?;
         let hub = Arc::new(Hub::new(room));
-        let stream = with_subscriber.then(|| hub.subscribe());
-        let task = tokio::spawn(pump(Arc::downgrade(self), Arc::downgrade(&hub), response, self.idle_limit()));
+        let stream = subscriber.map(|replay| hub.subscribe(replay));
+        let task = tokio::spawn(pump(Arc::downgrade(self), Arc::downgrade(&hub), response, epoch, self.idle_limit()));
         *hub.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task.abort_handle());
         hubs.insert(room.to_string(), hub.clone());
         Ok((hub, stream))
+    }
+
+    /// End `room`'s event stream with a final `disconnected` event (if it is open).
+    pub(super) async fn close_hub(&self, room: &str, reason: &str) {
+        let hub = self.hubs.lock().await.get(room).cloned();
+        if let Some(hub) = hub {
+            hub.close_with(reason);
+        }
     }
 
     /// No bytes at all (not even keep-alives) for this long: the connection is presumed dead.
@@ -152,23 +246,24 @@ impl Inner {
         Duration::from_secs_f64((self.transport.config().request_timeout_secs * 4.0).max(10.0))
     }
 
-    /// Open the stream with the session's current token; a refused token gets one new session.
-    async fn open_stream(self: &Arc<Self>, room: &str, last_id: Option<&str>) -> Result<reqwest::Response> {
+    /// Open the stream for a subscriber (a call: may open a session, a refused token gets one
+    /// new session); the response and the epoch of the session it was opened with.
+    async fn open_stream(self: &Arc<Self>, room: &str) -> Result<(reqwest::Response, u64)> {
         let session = self.session(room);
         let token = self.token(&session).await?;
-        match self.get_events(room, &token, last_id).await {
+        match self.get_events(room, &token.secret, None).await {
             Err(e) if session::is_rejection(&e) => {
                 tracing::debug!(room, "vmr events: token refused, opening a new session once");
                 let fresh = self.renew(&session, &token).await?;
-                self.get_events(room, &fresh, last_id).await
+                Ok((self.get_events(room, &fresh.secret, None).await?, fresh.epoch))
             }
-            other => other,
+            other => Ok((other?, token.epoch)),
         }
     }
 
     async fn get_events(&self, room: &str, token: &Secret, last_id: Option<&str>) -> Result<reqwest::Response> {
         let spec = ENDPOINTS.iter().find(|e| e.id == "events.subscribe").expect("in the table");
-        let root = self.mcu_root().await?;
+        let root = self.mcu_root(room).await?;
         let mut params = Map::new();
         params.insert("room".into(), Value::String(room.to_string()));
         let mut url = super::join(&root, &spec.render_path(&mut params)?)?;
@@ -194,16 +289,28 @@ impl Inner {
     }
 }
 
-/// Read the stream, hand events to the hub, reconnect after drops.
-async fn pump(inner: Weak<Inner>, hub: Weak<Hub>, first: reqwest::Response, idle: Duration) {
+/// What one received event means for the stream.
+enum Verdict {
+    /// Deliver it and go on.
+    Deliver,
+    /// The connection belongs to a session a call has replaced: drop the event, reconnect.
+    Replaced,
+    /// Deliver it, then end the stream with this reason.
+    End(String),
+}
+
+/// Read the stream, hand events to the hub, reconnect after drops — always with the room's
+/// current session, never a new one.
+async fn pump(inner: Weak<Inner>, hub: Weak<Hub>, first: reqwest::Response, first_epoch: u64, idle: Duration) {
     let Some(room) = hub.upgrade().map(|h| h.room.clone()) else { return };
     let mut parser = SseParser::new();
-    let mut response = Some(first);
+    let mut response = Some((first, first_epoch));
     let mut failures = 0u32;
     loop {
-        if let Some(resp) = response.take() {
+        if let Some((resp, epoch)) = response.take() {
             let mut body = resp.bytes_stream();
-            loop {
+            let mut in_sync = false;
+            'read: loop {
                 let chunk = match tokio::time::timeout(idle, body.next()).await {
                     Ok(Some(Ok(chunk))) => chunk,
                     Ok(Some(Err(e))) => {
@@ -221,9 +328,27 @@ async fn pump(inner: Weak<Inner>, hub: Weak<Hub>, first: reqwest::Response, idle
                 };
                 failures = 0;
                 for message in parser.feed(&chunk) {
+                    let (event, replayed) = to_event(message, &mut in_sync);
+                    let verdict = judge(&inner, &room, epoch, &event);
                     let Some(hub) = hub.upgrade() else { return };
-                    if !hub.deliver(Ok(to_event(message))) {
-                        return;
+                    match verdict {
+                        Verdict::Replaced => {
+                            tracing::debug!(room, "vmr events: the session was replaced; following the new one");
+                            break 'read;
+                        }
+                        Verdict::Deliver => {
+                            if !hub.deliver(Ok(event), replayed) {
+                                return;
+                            }
+                        }
+                        Verdict::End(reason) => {
+                            hub.deliver(Ok(event), replayed);
+                            if let Some(client) = inner.upgrade() {
+                                client.session(&room).forget(Some(epoch));
+                            }
+                            hub.close_with(&reason);
+                            return;
+                        }
                     }
                 }
             }
@@ -235,24 +360,54 @@ async fn pump(inner: Weak<Inner>, hub: Weak<Hub>, first: reqwest::Response, idle
         if h.is_finished() {
             return;
         }
-        drop(h);
-        match client.open_stream(&room, parser.last_id()).await {
+        let session = client.session(&room);
+        let Some(token) = client.token_without_new_session(&session).await else {
+            h.close_with("the session ended (ended, expired or refused); the stream does not open a new one");
+            return;
+        };
+        match client.get_events(&room, &token.secret, parser.last_id()).await {
             Ok(resp) => {
                 tracing::debug!(room, "vmr events: reconnected");
-                response = Some(resp);
+                response = Some((resp, token.epoch));
+            }
+            Err(e) if session::is_rejection(&e) => {
+                session.forget(Some(token.epoch));
+                h.close_with(&format!("the server refused the session's token on reconnect: {e}"));
+                return;
             }
             Err(e) => {
                 failures += 1;
                 tracing::warn!(room, error = %e, failures, "vmr events: reconnect failed");
                 if failures >= MAX_RECONNECTS {
-                    if let Some(hub) = hub.upgrade() {
-                        hub.deliver(Err(e));
-                        hub.finish();
-                    }
+                    h.fail(e);
                     return;
                 }
             }
         }
+    }
+}
+
+/// Does `event`, received on a connection of session `epoch`, end the stream?
+fn judge(inner: &Weak<Inner>, room: &str, epoch: u64, event: &Event) -> Verdict {
+    let current = inner.upgrade().and_then(|c| c.session(room).current());
+    match event.kind.as_str() {
+        "disconnect" => {
+            if current.as_ref().is_some_and(|t| t.epoch != epoch) {
+                return Verdict::Replaced;
+            }
+            let reason = event.data.get("reason").and_then(Value::as_str).unwrap_or("disconnect");
+            Verdict::End(format!("disconnect: {reason}"))
+        }
+        "participant_delete" => {
+            let uuid = event.data.get("uuid").and_then(Value::as_str);
+            let ours = current.filter(|t| t.epoch == epoch).and_then(|t| t.participant);
+            if uuid.is_some() && uuid == ours.as_deref() {
+                Verdict::End("meetkit's own participant was removed".into())
+            } else {
+                Verdict::Deliver
+            }
+        }
+        _ => Verdict::Deliver,
     }
 }
 
@@ -261,11 +416,26 @@ fn backoff(failures: u32) -> Duration {
     Duration::from_millis((100u64 << failures.min(6)).min(5000))
 }
 
-fn to_event(message: SseMessage) -> Event {
-    Event {
-        vendor: Vendor::Vmr,
-        kind: message.event.trim().to_ascii_lowercase(),
-        data: payload(&message.data),
-        received_at: SystemTime::now(),
+/// The event of `message`, marked `"replay": true` between `participant_sync_begin` and
+/// `participant_sync_end` (tracked in `in_sync`); whether it is such a replayed entry.
+fn to_event(message: SseMessage, in_sync: &mut bool) -> (Event, bool) {
+    let kind = message.event.trim().to_ascii_lowercase();
+    let mut data = payload(&message.data);
+    let replayed = match kind.as_str() {
+        "participant_sync_begin" => {
+            *in_sync = true;
+            false
+        }
+        "participant_sync_end" => {
+            *in_sync = false;
+            false
+        }
+        _ => *in_sync,
+    };
+    if replayed {
+        if let Value::Object(map) = &mut data {
+            map.insert("replay".into(), Value::Bool(true));
+        }
     }
+    (Event { vendor: Vendor::Vmr, kind, data, received_at: SystemTime::now() }, replayed)
 }

@@ -29,6 +29,8 @@ struct Mock {
     event_tokens: Mutex<Vec<String>>,
     streams: Mutex<Vec<fmpsc::UnboundedSender<std::result::Result<Bytes, std::io::Error>>>>,
     mcu: Mutex<String>,
+    /// end_session never answers.
+    hang_end: std::sync::atomic::AtomicBool,
 }
 
 type M = Arc<Mock>;
@@ -76,7 +78,9 @@ async fn server() -> (M, String) {
             "/api/v3/meet/checkJoin.shtml",
             post(|State(m): State<M>, Json(body): Json<Value>| async move {
                 m.hit("check_join");
-                if body["joinAccount"] != "zjvmr@myvmr.cn" || body["joinPwd"] != "1234" {
+                let other = body["joinAccount"] == "other@myvmr.cn" && body["joinPwd"] == "5678";
+                let main = body["joinAccount"] == "zjvmr@myvmr.cn" || body["joinAccount"] == "1061";
+                if !other && (!main || body["joinPwd"] != "1234") {
                     return Json(json!({"code": "404", "message": "no such room"}));
                 }
                 Json(json!({"code": "200", "timeStamp": "2017-05-24 15:41:30", "results": {"mcuHost": *m.mcu.lock().unwrap(), "sipkey": "1061"}}))
@@ -86,8 +90,9 @@ async fn server() -> (M, String) {
             "/api/services/{room}/new_session",
             post(|State(m): State<M>, Path(room): Path<String>, h: AxHeaders, Json(body): Json<Value>| async move {
                 m.hit("new");
+                let pin = if room == "other@myvmr.cn" { "5678" } else { "1234" };
                 m.paths.lock().unwrap().push(room);
-                if h.get("pin").and_then(|v| v.to_str().ok()) != Some("1234") || body["display_name"] != "bot" {
+                if h.get("pin").and_then(|v| v.to_str().ok()) != Some(pin) || body["display_name"] != "bot" {
                     return (StatusCode::FORBIDDEN, Json(json!({"status": "failure", "result": "bad pin"}))).into_response();
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -107,6 +112,9 @@ async fn server() -> (M, String) {
             "/api/services/{room}/end_session",
             post(|State(m): State<M>, h: AxHeaders| async move {
                 m.hit("end");
+                if m.hang_end.load(Ordering::SeqCst) {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                }
                 if let Some(t) = m.valid(&h) {
                     m.tokens.lock().unwrap().remove(&t);
                 }
@@ -179,6 +187,7 @@ fn client(base: &str) -> VmrClient {
         password: Secret::new("1234"),
         display_name: "bot".into(),
         mcu_scheme: Some("http".into()),
+        pins: Default::default(),
     };
     let transport = Transport::new(crate::transport::TransportConfig {
         backoff_base_ms: 1,
@@ -237,6 +246,7 @@ fn config_is_checked_and_secrets_stay_out_of_debug() {
         password: Secret::new("PINPIN"),
         display_name: "m".into(),
         mcu_scheme: scheme.map(str::to_string),
+        pins: [("other@x".to_string(), Secret::new("OTHERPIN"))].into_iter().collect(),
     };
     assert!(VmrClient::new(cfg("api.example.com", None), t.clone())
         .unwrap_err()
@@ -245,7 +255,15 @@ fn config_is_checked_and_secrets_stay_out_of_debug() {
     assert!(VmrClient::new(cfg("https://a", Some("ftp")), t.clone()).is_err());
     let c = VmrClient::new(cfg("https://a/", None), t).unwrap();
     let debug = format!("{c:?} {:?}", c.inner.config);
-    assert!(!debug.contains("AUTHKEY") && !debug.contains("PINPIN"), "{debug}");
+    assert!(!debug.contains("AUTHKEY") && !debug.contains("PINPIN") && !debug.contains("OTHERPIN"), "{debug}");
+    // PINs: pins by the room as addressed (addresses case-insensitive), else the password.
+    let config = &c.inner.config;
+    assert_eq!(config.pin_for("OTHER@x").0.map(Secret::expose), Some("OTHERPIN"));
+    assert_eq!(config.pin_for("OTHER@x").1, PinSource::Pins);
+    assert_eq!(config.pin_for("1061").0.map(Secret::expose), Some("PINPIN"));
+    assert_eq!(config.pin_for("1061").1, PinSource::Password);
+    assert_eq!(config.pin_for("2000").1, PinSource::PasswordFallback);
+    assert!(config.pin_hint("2000").contains("pins"));
 }
 
 /// 50 concurrent first calls: one check_join, one new_session; `@` travels unescaped.
@@ -278,6 +296,9 @@ async fn one_session_for_fifty_concurrent_callers() {
     }
     assert_eq!(mock.hits("new"), 2);
     assert_eq!(mock.hits("lock"), 150);
+    // The refused token's session was ended (once, best effort) after the renewal.
+    assert_eq!(mock.hits("end"), 1);
+    assert_eq!(mock.tokens.lock().unwrap().len(), 1);
 }
 
 /// Tokens living one second: calls over several lifetimes, with idle gaps longer than a
@@ -349,6 +370,16 @@ async fn bad_credentials_and_bodies() {
     assert!(e.to_string().contains("200008") && e.to_string().contains("does not exist"), "{e}");
     let check = call(&c, "meet.check_join", json!({})).await.unwrap();
     assert_eq!(check["results"]["sipkey"], "1061");
+
+    // The account's PIN from `pins`; check_join teaches its number, which then shares it.
+    let mut c = client(&base);
+    let config = &mut Arc::get_mut(&mut c.inner).unwrap().config;
+    config.password = Secret::new("wrong");
+    config.pins.insert("ZJVMR@myvmr.cn".into(), Secret::new("1234"));
+    assert_eq!(c.inner.pin("1061").map(|p| p.expose().to_string()).as_deref(), Some("wrong"));
+    call(&c, "meet.check_join", json!({})).await.unwrap();
+    assert_eq!(c.inner.pin("1061").map(|p| p.expose().to_string()).as_deref(), Some("1234"));
+    assert_eq!(call(&c, "conference.lock", json!({"room": "1061"})).await.unwrap(), json!(true));
 }
 
 async fn next_event(stream: &mut EventStream) -> Event {
@@ -397,8 +428,166 @@ async fn event_stream_survives_drops_with_the_current_token() {
     assert_ne!(used[0], used[1], "the reconnect used the refreshed token");
     assert!(mock.hits("refresh") >= 1);
 
-    // Closing the client ends the stream.
+    // Closing the client ends the stream: a final `disconnected`, then the end.
     c.close().await.unwrap();
+    let e = next_event(&mut events).await;
+    assert_eq!((e.kind.as_str(), e.data["reason"].as_str()), ("disconnected", Some("client closed")));
     let end = tokio::time::timeout(Duration::from_secs(5), events.next()).await.unwrap();
     assert!(end.is_none());
+}
+
+/// Drain `stream` until it ends (bounded); the events' kinds.
+async fn rest(stream: &mut EventStream) -> Vec<Event> {
+    let mut out = Vec::new();
+    while let Some(item) = tokio::time::timeout(Duration::from_secs(5), stream.next()).await.expect("ends in time") {
+        out.push(item.unwrap());
+    }
+    out
+}
+
+/// The server's `disconnect` ends the stream with `disconnected` (its reason), and nothing is
+/// reopened: no reconnect, no new session.
+#[tokio::test]
+async fn disconnect_event_ends_the_stream_without_rejoining() {
+    let (mock, base) = server().await;
+    let c = client(&base);
+    let mut events = c.events(Map::new()).await.unwrap();
+    wait_streams(&mock, 1).await;
+    mock.push("event: disconnect\ndata: {\"reason\": \"API initiated participant disconnect\"}\n\n");
+    mock.streams.lock().unwrap().clear(); // the server closes the stream
+    let got = rest(&mut events).await;
+    let kinds: Vec<&str> = got.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["disconnect", "disconnected"]);
+    assert!(got[1].data["reason"].as_str().unwrap().contains("API initiated participant disconnect"), "{:?}", got[1]);
+    assert_eq!(got[1].data["room"], "zjvmr@myvmr.cn");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!((mock.hits("new"), mock.hits("events")), (1, 1), "no new session, no reconnect");
+    // The session is known gone: the next call opens a new one (a call may; the stream may not).
+    call(&c, "conference.lock", json!({})).await.unwrap();
+    assert_eq!(mock.hits("new"), 2);
+}
+
+/// A dropped stream whose token the server now refuses ends with `disconnected` instead of
+/// opening a new session; so does our own participant's `participant_delete`.
+#[tokio::test]
+async fn refused_reconnect_and_own_delete_end_the_stream() {
+    let (mock, base) = server().await;
+    let c = client(&base);
+    let mut events = c.events(Map::new()).await.unwrap();
+    wait_streams(&mock, 1).await;
+    mock.tokens.lock().unwrap().clear();
+    mock.drop_streams();
+    let got = rest(&mut events).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].kind, "disconnected");
+    assert!(got[0].data["reason"].as_str().unwrap().contains("refused"), "{:?}", got[0]);
+    assert_eq!((mock.hits("new"), mock.hits("events")), (1, 2));
+
+    let mut events = c.events(Map::new()).await.unwrap();
+    assert_eq!(mock.hits("new"), 2, "subscribing is a call: it may open a session");
+    wait_streams(&mock, 1).await;
+    mock.push("event: participant_delete\ndata: {\"uuid\": \"someone\"}\n\n");
+    mock.push("event: participant_delete\ndata: {\"uuid\": \"p0\"}\n\n");
+    let got = rest(&mut events).await;
+    let kinds: Vec<&str> = got.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["participant_delete", "participant_delete", "disconnected"]);
+    assert_eq!(mock.hits("new"), 2);
+}
+
+/// The roster replayed between participant_sync_begin/_end is marked `replay: true` and only
+/// reaches subscribers that ask for it; the markers and later joins reach everyone.
+#[tokio::test]
+async fn replayed_roster_is_marked_and_left_out_by_default() {
+    let (mock, base) = server().await;
+    let c = client(&base);
+    let mut plain = c.events(Map::new()).await.unwrap();
+    let mut with_replay = c.events(json!({"replay": true}).as_object().cloned().unwrap()).await.unwrap();
+    wait_streams(&mock, 1).await;
+    mock.push("event: participant_sync_begin\ndata: null\n\n");
+    mock.push("event: participant_create\ndata: {\"uuid\": \"old\"}\n\n");
+    mock.push("event: participant_sync_end\ndata: null\n\n");
+    mock.push("event: participant_create\ndata: {\"uuid\": \"new\"}\n\n");
+    let seen = |e: Event| format!("{} {} {}", e.kind, e.data["uuid"], e.data["replay"]);
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        got.push(seen(next_event(&mut plain).await));
+    }
+    assert_eq!(
+        got,
+        ["participant_sync_begin null null", "participant_sync_end null null", "participant_create \"new\" null"]
+    );
+    let mut got = Vec::new();
+    for _ in 0..4 {
+        got.push(seen(next_event(&mut with_replay).await));
+    }
+    assert_eq!(got[1], "participant_create \"old\" true");
+    assert_eq!(got[3], "participant_create \"new\" null");
+    let Err(bad) = c.events(json!({"replay": "yes"}).as_object().cloned().unwrap()).await else {
+        panic!("replay must be a boolean")
+    };
+    assert!(bad.to_string().contains("replay"), "{bad}");
+}
+
+/// A call's renewal replaces a refused session and ends the old one; the stream of the old
+/// session follows the new one (the old one's `disconnect` is not an end).
+#[tokio::test]
+async fn stream_follows_a_session_replaced_by_a_call() {
+    let (mock, base) = server().await;
+    let c = client(&base);
+    let mut events = c.events(Map::new()).await.unwrap();
+    wait_streams(&mock, 1).await;
+    mock.tokens.lock().unwrap().clear();
+    call(&c, "conference.lock", json!({})).await.unwrap();
+    assert_eq!((mock.hits("new"), mock.hits("end")), (2, 1));
+    // The server's reaction to ending the old session: disconnect, then it closes that stream.
+    mock.push("event: disconnect\ndata: {\"reason\": \"API session ended\"}\n\n");
+    mock.streams.lock().unwrap().clear();
+    wait_streams(&mock, 1).await;
+    mock.push("event: layout\ndata: {\"view\": \"1:7\"}\n\n");
+    let e = next_event(&mut events).await;
+    assert_eq!(e.kind, "layout", "the old session's disconnect was not delivered as an end");
+    assert_eq!(mock.hits("new"), 2);
+    let used = mock.event_tokens.lock().unwrap().clone();
+    assert_eq!(used.len(), 2);
+    assert!(mock.tokens.lock().unwrap().contains(&used[1]), "reconnected with the new session's token");
+}
+
+/// close() ends every room's session concurrently and returns even when end_session hangs;
+/// check_join and new_session went per room with that room's PIN.
+#[tokio::test]
+async fn close_ends_every_room_concurrently_and_bounded() {
+    let (mock, base) = server().await;
+    let mut c = client(&base);
+    Arc::get_mut(&mut c.inner).unwrap().config.pins.insert("OTHER@myvmr.cn".into(), Secret::new("5678"));
+    call(&c, "conference.lock", json!({})).await.unwrap();
+    call(&c, "conference.lock", json!({"room": "other@myvmr.cn"})).await.unwrap();
+    assert_eq!((mock.hits("check_join"), mock.hits("new")), (2, 2));
+    mock.hang_end.store(true, Ordering::SeqCst);
+    tokio::time::timeout(Duration::from_secs(20), c.close()).await.expect("close is bounded").unwrap();
+    assert_eq!(mock.hits("end"), 2, "both ends were sent");
+    mock.hang_end.store(false, Ordering::SeqCst);
+    c.close().await.unwrap();
+    assert_eq!(mock.hits("end"), 2, "close is idempotent");
+
+    // Without a pins entry, another room gets the password and a clear Auth error.
+    let c = client(&base);
+    let e = call(&c, "conference.lock", json!({"room": "other@myvmr.cn"})).await.unwrap_err();
+    assert!(matches!(&e, Error::Auth { .. }), "{e}");
+    let text = e.to_string();
+    assert!(text.contains("other@myvmr.cn") && text.contains("pins") && !text.contains("1234"), "{text}");
+}
+
+/// Our own `session.end` (and `conference.disconnect`) end the room's stream with
+/// `disconnected` even when the server keeps the connection open; nothing reconnects.
+#[tokio::test]
+async fn own_session_end_ends_the_stream() {
+    let (mock, base) = server().await;
+    let c = client(&base);
+    let mut events = c.events(Map::new()).await.unwrap();
+    wait_streams(&mock, 1).await;
+    assert_eq!(call(&c, "session.end", json!({})).await.unwrap(), json!(true));
+    let got = rest(&mut events).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0].kind.as_str(), got[0].data["reason"].as_str()), ("disconnected", Some("session.end")));
+    assert_eq!((mock.hits("new"), mock.hits("events")), (1, 1));
 }
