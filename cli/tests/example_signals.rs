@@ -89,8 +89,13 @@ fn netease_meeting_lifecycle_leaves_nothing_running_when_stopped_at_any_step() {
 }
 
 #[test]
+fn vmr_moderate_and_record_leaves_nothing_running_when_stopped_at_any_step() {
+    stopped_at_every_step("vmr_moderate_and_record.rhai", "vmr", &["--set", "record_seconds=1"]);
+}
+
+#[test]
 fn record_meeting_leaves_nothing_running_on_any_vendor_when_stopped_at_any_step() {
-    for vendor in ["avd", "kedacom", "netease"] {
+    for vendor in ["avd", "kedacom", "vmr", "netease"] {
         stopped_at_every_step(
             "record_meeting.rhai",
             vendor,

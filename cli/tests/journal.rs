@@ -157,3 +157,43 @@ fn the_example_workflow_journals_its_downloads_and_stops_everything_it_started()
     let recording = shown["resources"].as_array().unwrap().iter().find(|r| r["kind"] == "recording").unwrap().clone();
     assert_eq!(recording["stopped_by"], "run", "{shown}");
 }
+
+/// vmr: a run killed while it holds a host session, a dialled device and a recording. The
+/// cleanup closes the recording, hangs up the device and removes the dead run's host
+/// participant, so the room holds nothing of meetkit's.
+#[test]
+fn a_killed_vmr_run_leaves_nothing_after_cleanup() {
+    let sim = Sim::start();
+    let script = sim.script(
+        "vmr.rhai",
+        r#"
+let vmr = vendor("vmr");
+let room = vmr.call("meet.check_join", #{}).results;
+vmr.call("conference.dial", #{ role: "guest", destination: "sip:2001@10.0.0.9", protocol: "sip" });
+vmr.call("record.open", #{ conferenceKey: room.sipkey });
+print("ready");
+sleep(600);
+"#,
+    );
+    let child = sim.command(&["run", &script]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    eventually("the vmr recording to start", || sim.running("vmr").iter().any(|r| r.starts_with("recording")));
+    signal(&child, "KILL");
+    let _ = finish(child);
+    let left = sim.running("vmr");
+    assert!(left.iter().any(|r| r.starts_with("session")) && left.len() >= 3, "{left:?}");
+
+    let journal = sim.journal().display().to_string();
+    let runs = json_of(&sim.plain(&["runs", "list", "--journal", &journal, "--output", "json"]));
+    assert_eq!(runs[0]["status"], "interrupted", "{runs}");
+    let id = runs[0]["id"].as_str().unwrap().to_string();
+    let shown = json_of(&sim.plain(&["runs", "show", &id, "--journal", &journal, "--output", "json"]));
+    let kinds: Vec<&str> = shown["resources"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"session") && kinds.contains(&"device_call") && kinds.contains(&"recording"), "{shown}");
+
+    let done = json_of(&sim.plain(&["runs", "cleanup", &id, "--journal", &journal, "--output", "json"]));
+    assert!(done.as_array().unwrap().iter().all(|s| s["outcome"] != "failed"), "{done}");
+    let left = sim.running("vmr");
+    assert!(left.is_empty(), "after cleanup: {left:?}\n{done}");
+    let again = json_of(&sim.plain(&["runs", "cleanup", &id, "--journal", &journal, "--output", "json"]));
+    assert_eq!(again, serde_json::json!([]), "a second cleanup found work: {again}");
+}

@@ -125,6 +125,7 @@ impl Client {
         let (started, clock) = (std::time::SystemTime::now(), std::time::Instant::now());
         let result = api.call(spec, params.clone()).await;
         journal.call(vendor, spec, &params, &result, started, clock.elapsed());
+        journal.sessions(vendor, &api.open_sessions());
         result
     }
 
@@ -143,12 +144,16 @@ impl Client {
     /// Returns the first error, after trying every vendor.
     pub async fn close(&self) -> Result<()> {
         let mut first = Ok(());
-        for api in self.inner.apis.iter().flatten() {
+        for (vendor, api) in Vendor::ALL.into_iter().zip(self.inner.apis.iter()) {
+            let Some(api) = api else { continue };
             if let Err(e) = api.close().await {
                 tracing::warn!(error = %e, "closing a vendor session failed");
                 if first.is_ok() {
                     first = Err(e);
                 }
+            }
+            if let Some(journal) = &self.journal {
+                journal.sessions(vendor, &api.open_sessions());
             }
         }
         first

@@ -547,6 +547,37 @@ impl RunJournal {
         Ok(())
     }
 
+    /// Bring the journal's view of `vendor`'s host sessions in line with `open` (`(room,
+    /// participant uuid)` pairs open now): new ones are recorded as started (stopped by
+    /// disconnecting their participant), recorded ones no longer open as stopped.
+    pub(crate) fn sessions(&self, vendor: Vendor, open: &[(String, String)]) {
+        let result = (|| -> Result<()> {
+            let known = self.journal.resources(&self.id)?;
+            let known: Vec<&ResourceRecord> = known
+                .iter()
+                .filter(|r| r.vendor == vendor.as_str() && r.kind == ResourceKind::Session.as_str())
+                .collect();
+            let uuid = |r: &ResourceRecord| r.stop_params.get("uuid").and_then(Value::as_str).map(str::to_string);
+            for (room, participant) in open {
+                if !known.iter().any(|r| uuid(r).as_deref() == Some(participant.as_str())) {
+                    let mut stop = Map::new();
+                    stop.insert("room".into(), Value::String(room.clone()));
+                    stop.insert("uuid".into(), Value::String(participant.clone()));
+                    self.started(vendor, ResourceKind::Session, "session.new", "participant.disconnect", &stop)?;
+                }
+            }
+            for r in known.iter().filter(|r| r.stopped_at.is_none()) {
+                if !open.iter().any(|(_, p)| uuid(r).as_deref() == Some(p.as_str())) {
+                    self.journal.mark_stopped(r.id, "run")?;
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "the run journal could not record the sessions");
+        }
+    }
+
     /// Record a downloaded file.
     pub fn file(&self, path: &Path, size: u64, md5: Option<&str>) {
         let result = self.journal.with(|c| {

@@ -95,6 +95,9 @@ impl Sim {
                     out.push(format!("call {}", c["call_uuid"]));
                 }
                 for r in list(&st["rooms"]) {
+                    for p in list(&r["participants"]).iter().filter(|p| p["call_direction"] == "out") {
+                        out.push(format!("dialled {} in {}", p["uri"], r["alias"]));
+                    }
                     if !r["recording"].is_null() {
                         out.push(format!("recording in {}", r["alias"]));
                     }

@@ -27,6 +27,12 @@ pub(crate) trait VendorApi: Send + Sync {
         })
     }
 
+    /// The server-side sessions open now, as `(room, participant uuid)` (vmr host sessions),
+    /// so a run journal can record them and a cleanup can end them after a crash.
+    fn open_sessions(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
     /// Release server-side sessions (vmr's `session.end`, Kedacom's logout). Called by
     /// [`crate::Client::close`]; must be safe to call more than once.
     fn close(&self) -> BoxFuture<'_, Result<()>> {

@@ -237,6 +237,10 @@ impl VendorApi for VmrClient {
         .boxed()
     }
 
+    fn open_sessions(&self) -> Vec<(String, String)> {
+        self.inner.open_sessions()
+    }
+
     fn close(&self) -> BoxFuture<'_, Result<()>> {
         self.inner.close().boxed()
     }

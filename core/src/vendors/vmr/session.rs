@@ -161,6 +161,14 @@ fn spec(id: &str) -> &'static EndpointSpec {
 }
 
 impl Inner {
+    /// The sessions open now: `(room, participant uuid)`.
+    pub(super) fn open_sessions(&self) -> Vec<(String, String)> {
+        let map = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        map.values()
+            .filter_map(|s| s.current().and_then(|t| t.participant).map(|p| (s.room().to_string(), p)))
+            .collect()
+    }
+
     /// The managed session of `room` (created empty on first use).
     pub(super) fn session(&self, room: &str) -> Arc<Session> {
         let mut map = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
