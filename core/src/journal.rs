@@ -505,6 +505,15 @@ impl RunJournal {
                 if gone {
                     self.stopped(vendor, spec.id, params, "gone")?;
                 }
+                // A start whose answer was lost may have started it: record it when its stop
+                // call can be made from the parameters alone, so a cleanup tries (a stop of
+                // something never started ends with one of the row's "gone" codes).
+                if let (Error::OutcomeUnknown { .. }, Some(row)) = (e, lifecycle::started_by(vendor, spec.id)) {
+                    let stop = row.stop_call(params, &Value::Null);
+                    if stop.len() == row.stop_params.len() {
+                        self.started(vendor, row.kind, row.start, row.stop, &stop)?;
+                    }
+                }
             }
         }
         Ok(())

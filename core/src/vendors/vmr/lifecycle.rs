@@ -6,6 +6,9 @@ use crate::lifecycle::{Lifecycle, ResourceKind::*, Source::*};
 /// meeting.
 const GONE: &[&str] = &["200006", "200007", "200008"];
 
+/// 003: disconnecting a participant that has already left answers 404 ("Participant not found").
+const PARTICIPANT_GONE: &[&str] = &["404"];
+
 /// The vmr lifecycle table. Host sessions are journaled by the client itself (they are
 /// opened implicitly); a dialled participant is stopped by disconnecting it.
 pub static LIFECYCLE: &[Lifecycle] = &[
@@ -14,7 +17,7 @@ pub static LIFECYCLE: &[Lifecycle] = &[
         start: "conference.dial",
         stop: "participant.disconnect",
         stop_params: &[("room", Param("room")), ("uuid", Result("/0"))],
-        gone_codes: GONE,
+        gone_codes: PARTICIPANT_GONE,
         also_stopped_by: &[],
     },
     Lifecycle {
