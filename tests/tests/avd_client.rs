@@ -416,3 +416,20 @@ async fn rhai_integers_are_accepted_for_string_parameters() {
     let refused = v["refused"].as_str().unwrap_or_default();
     assert!(refused.contains("`room_id`") && refused.contains("expected string, got float"), "{v}");
 }
+
+/// A token that stays refused after one renewal is an authentication error (exit code 5),
+/// not a vendor error, and no second renewal is tried.
+#[tokio::test]
+async fn a_token_refused_again_after_renewal_is_an_auth_error() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    client.call("avd", "room.create", json!({"room_id": "t", "user_id": "ops"})).await.unwrap();
+    let tokens_before = sim.hits("/sdkapi/v2/app/get_token").await;
+    sim.post("faults", json!({"error_code": 40003, "paths": ["/sdkapi/v2/room/read"], "count": 2})).await;
+    let err = client.call("avd", "room.read", json!({"room_id": "t"})).await.unwrap_err();
+    assert!(matches!(err, Error::Auth { .. }), "{err:?}");
+    assert!(err.to_string().contains("refused again"), "{err}");
+    assert_eq!(sim.hits("/sdkapi/v2/app/get_token").await, tokens_before + 1, "exactly one renewal");
+    // Once the server accepts tokens again, calls work.
+    client.call("avd", "room.read", json!({"room_id": "t"})).await.unwrap();
+}

@@ -129,7 +129,22 @@ impl AvdClient {
             Err(Error::Api { code, .. }) if code == "40003" => {
                 tracing::debug!(endpoint = spec.id, "avd: token refused (40003), renewing once");
                 let fresh = self.auth.renew(Some(&token), || self.fetch_token()).await?;
-                self.send(spec, &params, Some(&fresh)).await
+                match self.send(spec, &params, Some(&fresh)).await {
+                    // A token fresh from app.get_token refused again: the credentials (or the
+                    // server's clock) are the problem, not the call.
+                    Err(Error::Api { code, message, .. })
+                        if code == "40003" && !reports_unknown_room(spec, &message) =>
+                    {
+                        Err(Error::Auth {
+                            vendor: Vendor::Avd,
+                            message: format!(
+                                "{}: a token fresh from app.get_token was refused again (40003 {message})",
+                                spec.id
+                            ),
+                        })
+                    }
+                    other => other,
+                }
             }
             other => other,
         }
