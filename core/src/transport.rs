@@ -91,6 +91,19 @@ pub struct Transport {
 impl Transport {
     /// Build the client from its configuration.
     pub fn new(config: TransportConfig) -> Result<Self> {
+        for (field, value) in [
+            ("connect_timeout_secs", config.connect_timeout_secs),
+            ("request_timeout_secs", config.request_timeout_secs),
+        ] {
+            if !(value.is_finite() && value > 0.0 && value <= 86_400.0) {
+                return Err(Error::config(format!(
+                    "transport.{field} = {value}: expected a number of seconds greater than 0 and at most 86400"
+                )));
+            }
+        }
+        if config.max_attempts == 0 {
+            return Err(Error::config("transport.max_attempts = 0: expected at least 1 (1 disables retries)"));
+        }
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("meetkit/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(secs(config.connect_timeout_secs))
@@ -210,8 +223,9 @@ impl Transport {
     }
 }
 
+/// Seconds from a checked configuration value (see [`Transport::new`]).
 fn secs(s: f64) -> Duration {
-    Duration::from_secs_f64(s.max(0.001))
+    Duration::try_from_secs_f64(s).unwrap_or(Duration::from_secs(30))
 }
 
 /// `Retry-After`, in seconds or as an HTTP-date (a date in the past means now).
@@ -233,6 +247,17 @@ fn describe(e: reqwest::Error) -> String {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn unusable_timeouts_are_config_errors_naming_the_field() {
+        for bad in [f64::NAN, f64::INFINITY, -1.0, 0.0, 1e300] {
+            let config = TransportConfig { request_timeout_secs: bad, ..Default::default() };
+            let e = Transport::new(config).unwrap_err();
+            assert!(matches!(e, Error::Config { .. }) && e.to_string().contains("request_timeout_secs"), "{e}");
+        }
+        let e = Transport::new(TransportConfig { connect_timeout_secs: 1e300, ..Default::default() }).unwrap_err();
+        assert!(e.to_string().contains("connect_timeout_secs"), "{e}");
+    }
 
     #[test]
     fn retry_after_in_seconds_or_as_a_date() {

@@ -425,6 +425,16 @@ impl Simulator {
 
         // Ports: avd n, kedacom n+1, vmr apiServer n+2 and mcuHost n+3, netease n+4, vmr second
         // mcuHost n+5.
+        // The servers take port_base .. port_base + 5: refuse a base that would wrap past 65535.
+        if opts.port_base.is_some_and(|n| n.checked_add(5).is_none() || n == 0) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "port base {} leaves no room for the 6 ports the simulators use (1..=65530)",
+                    opts.port_base.unwrap_or(0)
+                ),
+            ));
+        }
         let port = |offset: u16| opts.port_base.map_or(0, |n| n + offset);
         let bind = |offset: u16| TcpListener::bind(SocketAddr::new(opts.host, port(offset)));
 

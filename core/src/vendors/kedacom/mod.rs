@@ -242,6 +242,13 @@ pub const RETRYABLE_CODES: &[&str] = &[];
 
 /// Build the Kedacom client for a profile section.
 pub(crate) fn connect(config: KedacomConfig, transport: Arc<Transport>) -> Result<Arc<dyn VendorApi>> {
+    for (field, value) in [("heartbeat_secs", config.heartbeat_secs), ("idle_timeout_secs", config.idle_timeout_secs)] {
+        if !(value.is_finite() && value > 0.0 && value <= 7.0 * 86_400.0) {
+            return Err(Error::config(format!(
+                "kedacom.{field} = {value}: expected a number of seconds greater than 0 and at most 604800"
+            )));
+        }
+    }
     Ok(Arc::new(KedacomClient::new(config, transport)?))
 }
 
@@ -547,8 +554,9 @@ impl Inner {
         if slot.as_ref().is_some_and(|h| !h.is_finished()) {
             return;
         }
-        let every = Duration::from_secs_f64(self.config.heartbeat_secs);
-        let idle = Duration::from_secs_f64(self.config.idle_timeout_secs);
+        // Checked when the client was built (see `connect`).
+        let every = Duration::try_from_secs_f64(self.config.heartbeat_secs).unwrap_or(Duration::from_secs(600));
+        let idle = Duration::try_from_secs_f64(self.config.idle_timeout_secs).unwrap_or(Duration::from_secs(1800));
         *slot = Some(tokio::spawn(heartbeat_loop(Arc::downgrade(self), every, idle)));
     }
 

@@ -53,7 +53,7 @@ impl Envelope {
 /// `costTime` as the doc shows it (`"406ms"`), or a bare number of milliseconds (`406`, `"406"`), or seconds (`"1.2s"`).
 pub fn parse_cost_time(v: &Value) -> Option<Duration> {
     match v {
-        Value::Number(n) => n.as_f64().filter(|f| *f >= 0.0).map(|ms| Duration::from_secs_f64(ms / 1000.0)),
+        Value::Number(n) => n.as_f64().and_then(|ms| Duration::try_from_secs_f64(ms / 1000.0).ok()),
         Value::String(s) => {
             let s = s.trim();
             let (num, scale) = if let Some(n) = s.strip_suffix("ms") {
@@ -63,7 +63,8 @@ pub fn parse_cost_time(v: &Value) -> Option<Duration> {
             } else {
                 (s, 0.001)
             };
-            num.trim().parse::<f64>().ok().filter(|f| *f >= 0.0).map(|f| Duration::from_secs_f64(f * scale))
+            // An absurd value (negative, NaN, 1e300) is no duration: None, never a panic.
+            num.trim().parse::<f64>().ok().and_then(|f| Duration::try_from_secs_f64(f * scale).ok())
         }
         _ => None,
     }

@@ -76,7 +76,12 @@ impl Token {
             Some(Value::Number(n)) => n.as_f64(),
             _ => None,
         };
-        let lifetime = secs.filter(|s| *s > 0.0).map(Duration::from_secs_f64).unwrap_or(DEFAULT_LIFETIME);
+        // A lifetime the server states absurdly (0, negative, NaN, 1e300) falls back to the
+        // doc's 120 s rather than panicking or never refreshing.
+        let lifetime = secs
+            .filter(|s| *s > 0.0 && *s <= 86_400.0)
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+            .unwrap_or(DEFAULT_LIFETIME);
         Some(Token { secret: Secret::new(secret), issued: Instant::now(), lifetime, participant, epoch })
     }
 
