@@ -4,11 +4,12 @@
 //! (unknown ids get suggestions), validates the parameters against the row, and
 //! hands the call to the vendor module, which handles auth and envelopes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::capture::Capture;
 use crate::config::Profile;
 use crate::download::{DownloadOptions, Downloaded};
 use crate::endpoint::{self, EndpointSpec};
@@ -24,9 +25,21 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
+/// How [`Client::from_profile_with`] builds a client. Build it with
+/// `ClientOptions { capture: Some(path), ..Default::default() }`.
+#[derive(Clone, Debug, Default)]
+pub struct ClientOptions {
+    /// Record every HTTP exchange of this client — calls and their retries, auth calls,
+    /// download attempts (without their bodies), incoming NetEase callbacks — into this file
+    /// as HAR 1.2, every secret redacted (see [`crate::capture`]). The file is created (or
+    /// truncated) at once and is a valid HAR document after every entry.
+    pub capture: Option<PathBuf>,
+}
+
 struct Inner {
     profile: String,
     transport: Arc<Transport>,
+    capture: Option<Arc<Capture>>,
     /// One slot per vendor, in [`Vendor::ALL`] order; `None` when the profile has no section.
     apis: [Option<Arc<dyn VendorApi>>; 4],
 }
@@ -61,7 +74,24 @@ impl IntoVendor for &String {
 impl Client {
     /// Build a client from a profile. Nothing is sent until the first call.
     pub fn from_profile(profile: &Profile) -> Result<Client> {
-        let transport = Arc::new(Transport::new(profile.transport.clone())?);
+        Self::from_profile_with(profile, ClientOptions::default())
+    }
+
+    /// [`from_profile`](Self::from_profile) with options (a traffic capture).
+    ///
+    /// Errors: as `from_profile`, and [`Error::Io`] when the capture file cannot be created.
+    pub fn from_profile_with(profile: &Profile, options: ClientOptions) -> Result<Client> {
+        let capture = match &options.capture {
+            Some(path) => {
+                let capture = Capture::create(path)?;
+                for secret in profile_secrets(profile) {
+                    capture.redact_value(secret);
+                }
+                Some(capture)
+            }
+            None => None,
+        };
+        let transport = Arc::new(Transport::new(profile.transport.clone())?.with_capture(capture.clone()));
         let t = &transport;
         let apis = [
             profile.avd.clone().map(|c| vendors::avd::connect(c, t.clone())).transpose()?,
@@ -69,7 +99,12 @@ impl Client {
             profile.vmr.clone().map(|c| vendors::vmr::connect(c, t.clone())).transpose()?,
             profile.netease.clone().map(|c| vendors::netease::connect(c, t.clone())).transpose()?,
         ];
-        Ok(Client { inner: Arc::new(Inner { profile: profile.name.clone(), transport, apis }) })
+        Ok(Client { inner: Arc::new(Inner { profile: profile.name.clone(), transport, capture, apis }) })
+    }
+
+    /// The traffic capture this client writes, if it has one ([`ClientOptions::capture`]).
+    pub fn capture(&self) -> Option<&Arc<Capture>> {
+        self.inner.capture.as_ref()
     }
 
     /// The profile's name.
@@ -116,7 +151,7 @@ impl Client {
             Value::Object(m) => m,
             _ => Map::new(),
         };
-        self.api(vendor)?.events(params).await
+        crate::capture::scope(self.inner.capture.clone(), self.api(vendor)?.events(params)).await
     }
 
     /// Release every vendor's server-side sessions. Calls after `close` open new sessions.
@@ -136,7 +171,8 @@ impl Client {
 
     /// Download `url` into `dir` (streamed, resumable, checked; see [`crate::download`]).
     pub async fn download(&self, url: &str, dir: &Path, options: DownloadOptions) -> Result<Downloaded> {
-        crate::download::download(self.inner.transport.http(), url, dir, options).await
+        let download = crate::download::download(self.inner.transport.http(), url, dir, options);
+        crate::capture::scope(self.inner.capture.clone(), download).await
     }
 
     /// Ok if this client has a connection for `vendor`; else the error saying how to add one.
@@ -161,4 +197,22 @@ impl Client {
             ))
         })
     }
+}
+
+/// Every secret a profile holds (identifiers such as access keys and app keys are not secrets).
+fn profile_secrets(p: &Profile) -> Vec<&str> {
+    let mut out = Vec::new();
+    if let Some(c) = &p.avd {
+        out.push(c.secret_key.expose());
+    }
+    if let Some(c) = &p.kedacom {
+        out.extend([c.consumer_secret.expose(), c.password.expose()]);
+    }
+    if let Some(c) = &p.vmr {
+        out.extend([c.auth.expose(), c.password.expose()]);
+    }
+    if let Some(c) = &p.netease {
+        out.push(c.app_secret.expose());
+    }
+    out
 }

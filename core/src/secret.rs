@@ -46,9 +46,9 @@ impl<'de> Deserialize<'de> for Secret {
 }
 
 /// Parts of parameter/header names that mark a secret value, in any vendor
-/// (`secret_key`, `account_token`, `CheckSum`, `auth`, `password`, ...).
+/// (`secret_key`, `account_token`, `CheckSum`, `auth`, `password`, `Set-Cookie`, ...).
 const SENSITIVE_PARTS: &[&str] =
-    &["token", "secret", "key", "sign", "password", "passwd", "auth", "credential", "checksum"];
+    &["token", "secret", "key", "sign", "password", "passwd", "auth", "credential", "checksum", "cookie"];
 
 /// Whether a parameter/header name carries a secret (case-insensitive; `pin` exactly,
 /// the others anywhere in the name).

@@ -391,7 +391,8 @@ impl Simulator {
         let vmr_api_addr = api_listener.local_addr()?;
         let vmr_mcu_addr = mcu_listener.local_addr()?;
         let mcu_host = base_url(vmr_mcu_addr).trim_start_matches("http://").to_owned();
-        let vmr = Arc::new(vmr::Vmr::new(opts.vmr.clone(), clock.clone(), base_url(vmr_api_addr), mcu_host, opts.strict));
+        let vmr =
+            Arc::new(vmr::Vmr::new(opts.vmr.clone(), clock.clone(), base_url(vmr_api_addr), mcu_host, opts.strict));
         tasks.push(vmr::spawn_ticker(&vmr, stop_rx.clone()));
         let api = Arc::new(vmr::ApiServer(vmr.clone()));
         tasks.push(common::launch(api_listener, vmr::api_router(vmr.clone()), api, clock.clone(), stop_rx.clone()));
@@ -400,7 +401,8 @@ impl Simulator {
 
         let listener = bind(4).await?;
         let netease_addr = listener.local_addr()?;
-        let netease = Arc::new(netease::Netease::new(opts.netease.clone(), clock.clone(), base_url(netease_addr), opts.strict));
+        let netease =
+            Arc::new(netease::Netease::new(opts.netease.clone(), clock.clone(), base_url(netease_addr), opts.strict));
         tasks.extend(netease.spawn_workers(stop_rx.clone()));
         tasks.push(common::launch(listener, netease::router(netease.clone()), netease, clock, stop_rx));
 
