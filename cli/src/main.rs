@@ -117,6 +117,16 @@ struct Target {
     /// A profile as a JSON file (the line `meetkit sim` prints).
     #[arg(long, value_name = "FILE")]
     profile_json: Option<PathBuf>,
+    /// Record every request and response (retries, auth calls, downloads without their bodies,
+    /// incoming callbacks) into FILE as HAR 1.2, every secret redacted; open it in a HAR viewer.
+    #[arg(long, value_name = "FILE")]
+    capture: Option<PathBuf>,
+}
+
+impl Target {
+    fn client_options(&self) -> meetkit::client::ClientOptions {
+        meetkit::client::ClientOptions { capture: self.capture.clone() }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -275,7 +285,7 @@ async fn connect_with(
             netease.insert("callback_path".into(), Value::String(callback_path.into()));
         }
         let profile = Profile::from_json("sim", &value)?;
-        return Ok((Client::from_profile(&profile)?, Some(sim)));
+        return Ok((Client::from_profile_with(&profile, target.client_options())?, Some(sim)));
     }
     let profile = match &target.profile_json {
         Some(path) => {
@@ -291,7 +301,7 @@ async fn connect_with(
     if let (Some(listen), Some(netease)) = (netease_listen, profile.netease.as_mut()) {
         netease.callback_listen = Some(listen);
     }
-    Ok((Client::from_profile(&profile)?, None))
+    Ok((Client::from_profile_with(&profile, target.client_options())?, None))
 }
 
 /// `127.0.0.1:<a port the OS says is free>` (it could be taken again before the receiver binds it;
