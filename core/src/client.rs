@@ -50,6 +50,30 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// A weak handle on a [`Client`]: does not keep it alive; [`upgrade`](Self::upgrade) gives the
+/// client back while any clone of it lives. For registries of open clients (the Python
+/// binding closes every live client at interpreter exit).
+#[derive(Clone)]
+pub struct WeakClient(std::sync::Weak<Inner>);
+
+impl WeakClient {
+    /// The client, if any clone of it is still alive.
+    pub fn upgrade(&self) -> Option<Client> {
+        self.0.upgrade().map(|inner| Client { inner })
+    }
+
+    /// Whether any clone of the client is still alive.
+    pub fn is_alive(&self) -> bool {
+        self.0.strong_count() > 0
+    }
+}
+
+impl std::fmt::Debug for WeakClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WeakClient")
+    }
+}
+
 /// Anything that names a vendor: a [`Vendor`] or its id (`"avd"`).
 pub trait IntoVendor {
     /// The vendor, or a configuration error naming the valid ids.
@@ -100,6 +124,11 @@ impl Client {
             profile.netease.clone().map(|c| vendors::netease::connect(c, t.clone())).transpose()?,
         ];
         Ok(Client { inner: Arc::new(Inner { profile: profile.name.clone(), transport, capture, apis }) })
+    }
+
+    /// A [`WeakClient`] for this client.
+    pub fn downgrade(&self) -> WeakClient {
+        WeakClient(Arc::downgrade(&self.inner))
     }
 
     /// The traffic capture this client writes, if it has one ([`ClientOptions::capture`]).
