@@ -732,6 +732,12 @@ fn learn_json(v: &Value, inside: bool, found: &mut Vec<String>) {
         Value::Array(items) => items.iter().for_each(|i| learn_json(i, inside, found)),
         Value::String(s) if inside => found.push(s.clone()),
         Value::Number(n) if inside => found.push(n.to_string()),
+        // A URL in a body (a download link): its signature or token parameters are secrets too.
+        Value::String(s) if s.contains("://") && s.contains('?') => {
+            if let Ok(url) = url::Url::parse(s) {
+                found.extend(url.query_pairs().filter(|(k, _)| learnable(k)).map(|(_, v)| v.into_owned()));
+            }
+        }
         _ => {}
     }
 }
@@ -844,6 +850,14 @@ mod tests {
             )),
         ));
         // ... and redacted wherever it appears later, even in a field with an innocent name.
+        // A signed link in a body: its signature is redacted in the body and in the later request.
+        c.record(exchange(
+            "http://h/records",
+            HeaderMap::new(),
+            "",
+            Some((headers(&[]), r#"{"url":"http://h/f.mp4?a=1&sign=s1gnature-xyz"}"#)),
+        ));
+        c.record(exchange("http://h/f.mp4?a=1&x=s1gnature-xyz", HeaderMap::new(), "", None));
         c.record(exchange(
             "http://h/api/v1/system/token/acc-987654321/heartbeat?room=r1",
             headers(&[("token", "tok-123456789"), ("x-echo", "tok-123456789")]),
@@ -860,6 +874,7 @@ mod tests {
             "c00kie-value",
             "1234\"",
             ":pw@",
+            "s1gnature-xyz",
         ] {
             assert!(!text.contains(secret), "{secret} leaked:\n{text}");
         }
@@ -876,7 +891,12 @@ mod tests {
         );
         assert_eq!(first["request"]["postData"]["params"][1], json!({"name": "user", "value": "ops"}));
         assert_eq!(first["response"]["content"]["size"], RESPONSE.len());
-        let second = &log["log"]["entries"][1];
+        assert_eq!(
+            log["log"]["entries"][1]["response"]["content"]["text"],
+            r#"{"url":"http://h/f.mp4?a=1&sign=<redacted>"}"#
+        );
+        assert_eq!(log["log"]["entries"][2]["request"]["url"], "http://h/f.mp4?a=1&x=<redacted>");
+        let second = &log["log"]["entries"][3];
         assert_eq!(second["request"]["url"], "http://h/api/v1/system/token/<redacted>/heartbeat?room=r1");
         assert_eq!(second["request"]["postData"]["text"], r#"{"echo":"<redacted>","pin":"<redacted>","room":"r1"}"#);
         assert_eq!(second["request"]["headers"][1], json!({"name": "x-echo", "value": REDACTED}));
