@@ -49,13 +49,18 @@ fn validator() -> &'static jsonschema::Validator {
 fn sim_secrets() -> &'static [String] {
     static S: OnceLock<Vec<String>> = OnceLock::new();
     S.get_or_init(|| {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let profile = rt.block_on(async {
-            let sim = Simulator::start(SimOptions::default()).await.unwrap();
-            let p = sim.profile();
-            sim.shutdown().await;
-            p
-        });
+        // On a thread of its own: the first caller may be inside a runtime.
+        let profile = std::thread::spawn(|| {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            rt.block_on(async {
+                let sim = Simulator::start(SimOptions::default()).await.unwrap();
+                let p = sim.profile();
+                sim.shutdown().await;
+                p
+            })
+        })
+        .join()
+        .unwrap();
         let fields = [
             ("avd", "secret_key"),
             ("kedacom", "consumer_secret"),
@@ -341,4 +346,161 @@ fn webhook_records_each_callback_and_the_file_survives_a_kill() {
     assert_eq!(all[0]["request"]["postData"]["text"], body);
     let checksum = all[0]["request"]["headers"].as_array().unwrap().iter().find(|h| h["name"] == "checksum").unwrap();
     assert_eq!(checksum["value"], "<redacted>");
+}
+
+/// A forwarding proxy in front of one simulator listener that keeps every raw exchange, so
+/// the test knows the tokens the server handed out. Text answers are rewritten with
+/// `rewrites` (vmr's check_join names the mcuHost, which must be proxied too); event
+/// streams pass through unrecorded.
+#[derive(Clone)]
+struct Proxy {
+    target: String,
+    rewrites: Vec<(String, String)>,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<(axum::http::HeaderMap, axum::http::HeaderMap, String)>>>,
+}
+
+async fn start_proxy(target: String, rewrites: Vec<(String, String)>) -> (String, Proxy) {
+    let proxy = Proxy { target, rewrites, seen: Default::default() };
+    let app = axum::Router::new().fallback(forward).with_state(proxy.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, proxy)
+}
+
+async fn forward(
+    axum::extract::State(p): axum::extract::State<Proxy>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    use futures::StreamExt;
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, 64 << 20).await.unwrap();
+    let path = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let mut out = reqwest::Client::new().request(parts.method.clone(), format!("{}{path}", p.target)).body(body);
+    for (name, value) in parts.headers.iter().filter(|(n, _)| *n != "host" && *n != "content-length") {
+        out = out.header(name, value);
+    }
+    let answer = out.send().await.unwrap();
+    let status = answer.status();
+    let mut headers = answer.headers().clone();
+    headers.remove("content-length");
+    headers.remove("transfer-encoding");
+    let streamed = headers.get("content-type").is_some_and(|v| v.to_str().unwrap_or("").contains("event-stream"));
+    let body = if streamed {
+        axum::body::Body::from_stream(answer.bytes_stream().map(|c| c.map_err(std::io::Error::other)))
+    } else {
+        match String::from_utf8(answer.bytes().await.unwrap().to_vec()) {
+            Ok(mut text) => {
+                for (from, to) in &p.rewrites {
+                    text = text.replace(from.as_str(), to);
+                }
+                p.seen.lock().unwrap().push((parts.headers.clone(), headers.clone(), text.clone()));
+                axum::body::Body::from(text)
+            }
+            // Recordings and other binary bodies pass through untouched.
+            Err(binary) => axum::body::Body::from(binary.into_bytes()),
+        }
+    };
+    let mut response = axum::response::Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response
+}
+
+/// Values of token-, password-, secret-, signature-, auth- and cookie-named JSON fields.
+fn token_values(v: &Value, inside: bool, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => m.iter().for_each(|(k, v)| {
+            let k = k.to_ascii_lowercase();
+            let named = ["token", "password", "secret", "sign", "auth", "cookie"].iter().any(|p| k.contains(p));
+            token_values(v, inside || named, out)
+        }),
+        Value::Array(items) => items.iter().for_each(|v| token_values(v, inside, out)),
+        Value::String(s) if inside => out.push(s.clone()),
+        _ => {}
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_handed_out_at_run_time_never_reach_the_capture() {
+    let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let mut options = SimOptions::default();
+    options.netease.callback_url = Some(format!("http://{listen}/netease/callback"));
+    options.netease.record_delay = Duration::from_secs(3);
+    let sim = Simulator::start(options).await.unwrap();
+    let mcu = sim.vmr_mcu_base_url();
+    let (mcu_proxy, mcu_seen) = start_proxy(mcu.clone(), vec![]).await;
+    let host = |url: &str| url.trim_start_matches("http://").to_string();
+    let proxies = [
+        ("avd", "base_url", start_proxy(sim.avd_base_url(), vec![]).await),
+        ("kedacom", "base_url", start_proxy(sim.kedacom_base_url(), vec![]).await),
+        ("vmr", "api_server", start_proxy(sim.vmr_base_url(), vec![(host(&mcu), host(&mcu_proxy))]).await),
+        ("netease", "base_url", start_proxy(sim.netease_base_url(), vec![]).await),
+    ];
+    let mut profile = sim.profile();
+    for (vendor, field, (url, _)) in &proxies {
+        profile[vendor][field] = Value::String(url.clone());
+    }
+    profile["netease"]["callback_listen"] = json!(listen);
+    profile["netease"]["callback_path"] = json!("/netease/callback");
+    let dir = tempfile::tempdir().unwrap();
+    let profile_path = dir.path().join("profile.json");
+    std::fs::write(&profile_path, profile.to_string()).unwrap();
+
+    let mut captures = String::new();
+    for script in ["avd_record_meeting", "kedacom_book_and_run", "vmr_moderate_and_record", "netease_meeting_lifecycle"]
+    {
+        let har = dir.path().join(format!("{script}.har"));
+        let args: Vec<String> = [
+            "run",
+            "--profile-json",
+            profile_path.to_str().unwrap(),
+            "--capture",
+            har.to_str().unwrap(),
+            "--out",
+            dir.path().join("out").to_str().unwrap(),
+            "--set",
+            "record_seconds=1",
+            &format!("scripts/{script}.rhai"),
+        ]
+        .map(String::from)
+        .to_vec();
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new(meetkit_bin()).args(&args).current_dir(repo()).output().unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+        check_har(&har, script);
+        captures.push_str(&std::fs::read_to_string(&har).unwrap());
+    }
+
+    // Every token the servers handed out or were sent, as the proxies saw them in the clear.
+    let mut per_vendor = Vec::new();
+    let seen = proxies.iter().map(|(v, _, (_, p))| (*v, p)).chain([("vmr", &mcu_seen)]);
+    for (vendor, proxy) in seen {
+        let mut tokens = Vec::new();
+        for (request_headers, response_headers, body) in proxy.seen.lock().unwrap().iter() {
+            for (name, value) in request_headers.iter().chain(response_headers.iter()) {
+                if ["token", "cookie", "set-cookie"].contains(&name.as_str()) {
+                    tokens.push(value.to_str().unwrap().split(';').next().unwrap().to_string());
+                }
+            }
+            if let Ok(json) = serde_json::from_str::<Value>(body) {
+                token_values(&json, false, &mut tokens);
+            }
+        }
+        tokens.retain(|t| t.len() >= 6 && !sim_secrets().contains(t));
+        for token in &tokens {
+            assert!(!captures.contains(token.as_str()), "{vendor}: the token {token:?} is in a capture");
+        }
+        per_vendor.push((vendor, tokens.len()));
+    }
+    // The proxies did see tokens of every vendor: the AVD token, Kedacom's account_token and
+    // login cookie, the vmr session token (on the mcuHost), NetEase's accountToken.
+    for vendor in ["avd", "kedacom", "vmr", "netease"] {
+        let n: usize = per_vendor.iter().filter(|(v, _)| *v == vendor).map(|(_, n)| n).sum();
+        assert!(n > 0, "no {vendor} token seen: {per_vendor:?}");
+    }
+    sim.shutdown().await;
 }
