@@ -21,8 +21,8 @@
 //! Nothing secret is written. Replaced by [`REDACTED`]:
 //!
 //! * values of query parameters, form fields and JSON fields (at any depth) whose name looks
-//!   secret ([`crate::secret::is_sensitive`]: token, key, secret, password, pin, checksum,
-//!   sign/signature, auth, credential, cookie);
+//!   secret ([`crate::secret::is_sensitive`]: token, key, secret, password/passwd/pwd,
+//!   *pin, checksum, sign/signature, auth, credential, cookie);
 //! * values of such headers (`Authorization`, `Cookie`, `Set-Cookie`, `token`, `CheckSum`,
 //!   `AppKey`, ...) and every cookie value;
 //! * path segments that follow a secret-looking segment (`/system/token/<token>/heartbeat`);
@@ -73,7 +73,7 @@ const TAIL: &str = "\n]}}\n";
 /// Parts of field names whose values are remembered as secrets to redact everywhere
 /// (`key` alone is not one: access keys and app keys are identifiers).
 const LEARNED_PARTS: &[&str] =
-    &["token", "secret", "sign", "password", "passwd", "auth", "credential", "checksum", "cookie"];
+    &["token", "secret", "sign", "password", "passwd", "pwd", "auth", "credential", "checksum", "cookie"];
 
 /// A HAR 1.2 file being written. Shared by a client's transport, downloads and callback
 /// receiver; cheap to share behind an `Arc`.
@@ -654,7 +654,7 @@ async fn incoming(
 /// Whether values of a field of this name are remembered as literal secrets.
 fn learnable(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    name == "pin" || LEARNED_PARTS.iter().any(|p| name.contains(p))
+    name.ends_with("pin") || LEARNED_PARTS.iter().any(|p| name.contains(p))
 }
 
 /// Whether a header's whole value is secret.

@@ -76,8 +76,8 @@ fn sim_secrets() -> &'static [String] {
 /// Names whose values are secret (mirrors the capture's rules, written independently).
 fn secret_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
-    n == "pin"
-        || ["token", "secret", "password", "passwd", "checksum", "sign", "auth", "cookie", "credential"]
+    n.ends_with("pin")
+        || ["token", "secret", "password", "passwd", "pwd", "checksum", "sign", "auth", "cookie", "credential"]
             .iter()
             .any(|p| n.contains(p))
 }
