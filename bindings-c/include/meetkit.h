@@ -209,6 +209,29 @@ enum meetkit_status meetkit_client_new(const char *profile_json,
                                        struct meetkit_error **err);
 
 /**
+ * `meetkit_client_new` with client options as a JSON object (NULL or `"null"`: none):
+ *
+ * * `"capture": "traffic.har"` — record every request and response of this client (calls
+ *   and their retries, auth calls, download attempts without their bodies, incoming NetEase
+ *   callbacks) into that file as HAR 1.2, with every secret (keys, tokens, cookies,
+ *   signatures, PINs, passwords) replaced by `<redacted>`. The file is created (truncated)
+ *   now and is a complete HAR document after every entry.
+ *
+ * On success `*out` receives a new client the caller owns (free it with
+ * `meetkit_client_free`). Errors: as `meetkit_client_new`, plus `MEETKIT_CONFIG` (an
+ * unknown option or a value of the wrong type) and `MEETKIT_IO` (the capture file cannot be
+ * created).
+ *
+ * # Safety
+ * `profile_json` and `options_json` are NULL or NUL-terminated strings; `out` and `err` are
+ * NULL or valid for writing one pointer.
+ */
+enum meetkit_status meetkit_client_new_with_options(const char *profile_json,
+                                                    const char *options_json,
+                                                    struct meetkit_client **out,
+                                                    struct meetkit_error **err);
+
+/**
  * Creates a client from a profile of a `meetkit.toml` file, the way the CLI does:
  * `config_path` (NULL: `$MEETKIT_CONFIG`, else `./meetkit.toml` if present) and `name`
  * (NULL: `$MEETKIT_PROFILE`, else the file's `default_profile`, else its only profile,
@@ -229,9 +252,12 @@ enum meetkit_status meetkit_client_open_profile(const char *config_path,
                                                 struct meetkit_error **err);
 
 /**
- * Frees a client. Calls already running on it on other threads finish normally. NULL is
- * accepted (`MEETKIT_OK`); a freed or unknown handle returns `MEETKIT_INVALID_HANDLE`.
- * Server-side sessions are not ended: call `meetkit_client_close` first for that.
+ * Ends the client's server-side sessions (vmr's session, Kedacom's login), as
+ * `meetkit_client_close` does, then frees it. Blocking: the ending waits at most 5 seconds
+ * (`meetkit_client_close` first chooses another limit); a session that cannot be ended then
+ * expires on the server. Calls already running on the client on other threads finish
+ * normally. NULL is accepted (`MEETKIT_OK`); a freed or unknown handle returns
+ * `MEETKIT_INVALID_HANDLE`.
  */
 enum meetkit_status meetkit_client_free(struct meetkit_client *client);
 

@@ -4,6 +4,7 @@ use std::ffi::{c_char, c_void};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use meetkit::client::ClientOptions;
 use meetkit::config::Profile;
 use meetkit::download::{DownloadOptions, Progress};
 use meetkit::script::ScriptOptions;
@@ -44,9 +45,26 @@ pub(crate) fn client_of(client: *const meetkit_client) -> Result<Client, Failure
     lookup(client).map(|c| c.client.clone())
 }
 
-fn register(profile: &Profile) -> Result<*mut meetkit_client, Failure> {
-    let client = Client::from_profile(profile)?;
+/// How long `meetkit_client_free` waits for the client's server-side sessions to end.
+const FREE_CLOSE_TIMEOUT_MS: u32 = 5000;
+
+fn register(profile: &Profile, options: ClientOptions) -> Result<*mut meetkit_client, Failure> {
+    let client = Client::from_profile_with(profile, options)?;
     Ok(handles::insert(Object::Client(Arc::new(ClientObject { client }))) as *mut meetkit_client)
+}
+
+/// The client options of `meetkit_client_new_with_options` (`{"capture": "traffic.har"}`).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OptionsJson {
+    capture: Option<PathBuf>,
+}
+
+fn client_options(value: Value) -> Result<ClientOptions, Failure> {
+    let value = Value::Object(object_or_null(value, "options_json")?);
+    let options: OptionsJson =
+        serde_json::from_value(value).map_err(|e| Error::config(format!("options_json: {e} (known: capture)")))?;
+    Ok(ClientOptions { capture: options.capture })
 }
 
 /// A JSON value that must be an object (or null) for `what`, as a config error otherwise.
@@ -81,7 +99,40 @@ pub unsafe extern "C" fn meetkit_client_new(
         out_arg(out, "out")?;
         let value = json_arg(profile_json, "profile_json", false)?;
         let profile = Profile::from_json("json", &value)?;
-        *out = register(&profile)?;
+        *out = register(&profile, ClientOptions::default())?;
+        Ok(())
+    })
+}
+
+/// `meetkit_client_new` with client options as a JSON object (NULL or `"null"`: none):
+///
+/// * `"capture": "traffic.har"` — record every request and response of this client (calls
+///   and their retries, auth calls, download attempts without their bodies, incoming NetEase
+///   callbacks) into that file as HAR 1.2, with every secret (keys, tokens, cookies,
+///   signatures, PINs, passwords) replaced by `<redacted>`. The file is created (truncated)
+///   now and is a complete HAR document after every entry.
+///
+/// On success `*out` receives a new client the caller owns (free it with
+/// `meetkit_client_free`). Errors: as `meetkit_client_new`, plus `MEETKIT_CONFIG` (an
+/// unknown option or a value of the wrong type) and `MEETKIT_IO` (the capture file cannot be
+/// created).
+///
+/// # Safety
+/// `profile_json` and `options_json` are NULL or NUL-terminated strings; `out` and `err` are
+/// NULL or valid for writing one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn meetkit_client_new_with_options(
+    profile_json: *const c_char,
+    options_json: *const c_char,
+    out: *mut *mut meetkit_client,
+    err: *mut *mut meetkit_error,
+) -> meetkit_status {
+    guard(err, || {
+        out_arg(out, "out")?;
+        let value = json_arg(profile_json, "profile_json", false)?;
+        let options = client_options(json_arg(options_json, "options_json", true)?)?;
+        let profile = Profile::from_json("json", &value)?;
+        *out = register(&profile, options)?;
         Ok(())
     })
 }
@@ -111,21 +162,35 @@ pub unsafe extern "C" fn meetkit_client_open_profile(
         let path = opt_arg(config_path, "config_path")?.map(Path::new);
         let name = opt_arg(name, "name")?;
         let profile = Profile::load(path, name)?;
-        *out = register(&profile)?;
+        *out = register(&profile, ClientOptions::default())?;
         Ok(())
     })
 }
 
-/// Frees a client. Calls already running on it on other threads finish normally. NULL is
-/// accepted (`MEETKIT_OK`); a freed or unknown handle returns `MEETKIT_INVALID_HANDLE`.
-/// Server-side sessions are not ended: call `meetkit_client_close` first for that.
+/// Ends the client's server-side sessions (vmr's session, Kedacom's login), as
+/// `meetkit_client_close` does, then frees it. Blocking: the ending waits at most 5 seconds
+/// (`meetkit_client_close` first chooses another limit); a session that cannot be ended then
+/// expires on the server. Calls already running on the client on other threads finish
+/// normally. NULL is accepted (`MEETKIT_OK`); a freed or unknown handle returns
+/// `MEETKIT_INVALID_HANDLE`.
 #[no_mangle]
 pub extern "C" fn meetkit_client_free(client: *mut meetkit_client) -> meetkit_status {
     crate::boundary::guard_or(meetkit_status::MEETKIT_PANIC, || {
         if client.is_null() {
             return meetkit_status::MEETKIT_OK;
         }
-        handles::remove(client as usize, TYPE).map_or_else(|f| f.status(), |_| meetkit_status::MEETKIT_OK)
+        match handles::remove(client as usize, TYPE) {
+            Ok(Object::Client(object)) => {
+                let client = object.client.clone();
+                let on_timeout = |after| Error::Timeout { vendor: Vendor::Vmr, endpoint: "close".into(), after };
+                // The handle is gone either way: an error here (a server already down) is not
+                // the caller's to handle, and the server expires what was not ended.
+                let _ = block_on(FREE_CLOSE_TIMEOUT_MS, on_timeout, async move { client.close().await });
+                meetkit_status::MEETKIT_OK
+            }
+            Ok(_) => unreachable!("handles::remove checks the type"),
+            Err(f) => f.status(),
+        }
     })
 }
 

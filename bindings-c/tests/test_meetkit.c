@@ -1046,6 +1046,133 @@ static void test_events_many_threads(void) {
     free(logs);
 }
 
+/* ---- capture and closing on free ---------------------------------------------------- */
+
+/* GET `path` from `base_url` (`http://127.0.0.1:PORT`); the body, malloc'd (caller frees), or NULL. */
+static char *http_get(const char *base_url, const char *path) {
+    struct sockaddr_in addr;
+    char request[512], *buf, *body;
+    size_t len = 0, cap = 1 << 16;
+    ssize_t n;
+    int port = 0, fd;
+    if (sscanf(base_url, "http://127.0.0.1:%d", &port) != 1) {
+        return NULL;
+    }
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((unsigned short)port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
+        return NULL;
+    }
+    snprintf(request, sizeof request, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    if (write(fd, request, strlen(request)) < 0) {
+        close(fd);
+        return NULL;
+    }
+    buf = malloc(cap);
+    while (buf != NULL && (n = read(fd, buf + len, cap - len - 1)) > 0) {
+        len += (size_t)n;
+        if (len + 1 == cap) {
+            char *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL) {
+                free(buf);
+                buf = NULL;
+                break;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    close(fd);
+    if (buf == NULL) {
+        return NULL;
+    }
+    buf[len] = '\0';
+    body = strstr(buf, "\r\n\r\n");
+    if (body == NULL) {
+        free(buf);
+        return NULL;
+    }
+    memmove(buf, body + 4, strlen(body + 4) + 1);
+    return buf;
+}
+
+/* The whole file, malloc'd (caller frees), or NULL. */
+static char *read_text(const char *path) {
+    FILE *f = fopen(path, "rb");
+    char *text;
+    long size;
+    if (f == NULL) {
+        return NULL;
+    }
+    fseek(f, 0, SEEK_END);
+    size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    text = malloc((size_t)size + 1);
+    if (text != NULL) {
+        text[fread(text, 1, (size_t)size, f)] = '\0';
+    }
+    fclose(f);
+    return text;
+}
+
+/* A client with {"capture": ...}: its vmr session is open after a call, meetkit_client_free ends
+ * it (the simulator's state shows no session), and the HAR file records it without secrets. */
+static void test_capture_and_free_ends_the_vmr_session(void) {
+    meetkit_sim *sim = NULL;
+    meetkit_client *client = NULL;
+    meetkit_error *err = NULL;
+    char api[256], auth[128], pin[64], har[600], options[800], *profile, *state, *text, *result = NULL;
+    if (!expect(meetkit_sim_start(NULL, &sim, &err), MEETKIT_OK, err, "sim_start")) {
+        CHECK(0);
+        return;
+    }
+    profile = meetkit_sim_profile(sim);
+    json_value(strstr(profile, "\"vmr\""), "api_server", api, sizeof api);
+    json_value(strstr(profile, "\"vmr\""), "auth", auth, sizeof auth);
+    json_value(strstr(profile, "\"vmr\""), "password", pin, sizeof pin);
+    snprintf(har, sizeof har, "%s/capture.har", g_scratch);
+    snprintf(options, sizeof options, "{\"capture\": \"%s\"}", har);
+    CHECK(expect(meetkit_client_new_with_options(profile, options, &client, &err), MEETKIT_OK, err, "with_options"));
+    CHECK(expect(meetkit_call(client, "vmr", "conference.status", NULL, 10000, &result, &err), MEETKIT_OK, err,
+                 "vmr conference.status"));
+    meetkit_string_free(result);
+    state = http_get(api, "/_sim/state");
+    CHECK(state != NULL && strstr(state, "\"participant_uuid\"") != NULL); /* the session is open */
+    free(state);
+
+    CHECK(meetkit_client_free(client) == MEETKIT_OK);
+    state = http_get(api, "/_sim/state");
+    CHECK(state != NULL && strstr(state, "\"sessions\":[]") != NULL);
+    free(state);
+
+    text = read_text(har);
+    CHECK(text != NULL && strstr(text, "{\"log\":{\"version\":\"1.2\"") == text);
+    CHECK(text != NULL && strstr(text, "vmr session.new") != NULL && strstr(text, "vmr session.end") != NULL);
+    CHECK(text != NULL && auth[0] != '\0' && strstr(text, auth) == NULL);
+    CHECK(text != NULL && pin[0] != '\0' && strstr(text, pin) == NULL);
+    free(text);
+
+    /* Options are checked: an unknown one, and a file that cannot be created. */
+    client = NULL;
+    CHECK(meetkit_client_new_with_options(profile, "{\"captur\": \"x.har\"}", &client, &err) == MEETKIT_CONFIG);
+    CHECK(client == NULL);
+    CHECK(contains(meetkit_error_message(err), "captur"));
+    meetkit_error_free(err);
+    CHECK(meetkit_client_new_with_options(profile, "{\"capture\": \"/nonexistent-dir/x.har\"}", &client, &err) ==
+          MEETKIT_IO);
+    meetkit_error_free(err);
+    CHECK(expect(meetkit_client_new_with_options(profile, NULL, &client, &err), MEETKIT_OK, err, "no options"));
+    CHECK(meetkit_client_free(client) == MEETKIT_OK);
+    meetkit_string_free(profile);
+    CHECK(meetkit_sim_free(sim) == MEETKIT_OK);
+}
+
 /* Last: frees the shared fixtures and checks that nothing meetkit handed out is still live. */
 /* A JSON number for a string parameter is sent as its decimal text (the table types room_id as string). */
 static void test_number_for_string_param(void) {
@@ -1117,6 +1244,7 @@ int main(int argc, char **argv) {
     run("events_vmr", test_events_vmr);
     run("events_many_threads", test_events_many_threads);
     run("number_for_string_param", test_number_for_string_param);
+    run("capture_and_free_ends_the_vmr_session", test_capture_and_free_ends_the_vmr_session);
 
     run("nothing_left_live", test_nothing_left_live);
     printf("test_meetkit: %d passed, %d failed\n", g_passed, g_failed);

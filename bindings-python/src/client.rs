@@ -2,8 +2,9 @@
 //! downloads with progress, event streams.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::UNIX_EPOCH;
+use std::time::{Duration, UNIX_EPOCH};
 
 use futures::StreamExt;
 use pyo3::exceptions::PyValueError;
@@ -12,6 +13,7 @@ use pyo3::types::{PyDict, PyList};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use meetkit::client::{ClientOptions, WeakClient};
 use meetkit::config::Profile;
 use meetkit::download::DownloadOptions;
 use meetkit::{EndpointSpec, Vendor};
@@ -26,10 +28,65 @@ pub(crate) struct Client {
     pub(crate) inner: meetkit::Client,
 }
 
+/// How long ending a client's sessions may take when it is garbage-collected or the
+/// interpreter exits.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Every client created from Python that may still be alive, for the exit hook.
+static LIVE: Mutex<Vec<WeakClient>> = Mutex::new(Vec::new());
+
+/// Set by the exit hook: clients collected after it need no closing (it closed them all).
+static EXITING: AtomicBool = AtomicBool::new(false);
+
 impl Client {
-    /// The client of a profile.
-    pub(crate) fn from_profile(py: Python<'_>, profile: &Profile) -> PyResult<Client> {
-        meetkit::Client::from_profile(profile).map(|inner| Client { inner }).map_err(|e| py_err(py, e))
+    /// The client of a profile, with an optional HAR capture file. Its sessions are ended by
+    /// `close()`, `with`, garbage collection or interpreter exit, whichever comes first.
+    pub(crate) fn from_profile(py: Python<'_>, profile: &Profile, capture: Option<PathBuf>) -> PyResult<Client> {
+        let inner =
+            meetkit::Client::from_profile_with(profile, ClientOptions { capture }).map_err(|e| py_err(py, e))?;
+        let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+        live.retain(WeakClient::is_alive);
+        live.push(inner.downgrade());
+        Ok(Client { inner })
+    }
+}
+
+/// A collected client ends its sessions (bounded by [`CLOSE_TIMEOUT`]): pyo3 objects may be
+/// collected at any time, so this is the finalizer; `close()` and `with` are the explicit ways.
+impl Drop for Client {
+    fn drop(&mut self) {
+        if !EXITING.load(Ordering::SeqCst) {
+            close_quietly(vec![self.inner.clone()]);
+        }
+    }
+}
+
+/// Ends the sessions of `clients` (concurrently, at most [`CLOSE_TIMEOUT`]). Errors are
+/// dropped: there is no caller left to raise them to (a server already gone, say), and the
+/// server expires what could not be ended. Blocks with the GIL released, unless called on one
+/// of meetkit's runtime threads (a callback), where it cannot block: there the closing runs
+/// in the background.
+fn close_quietly(clients: Vec<meetkit::Client>) {
+    let closing = async move {
+        let all = futures::future::join_all(clients.iter().map(|c| c.close()));
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, all).await;
+    };
+    if tokio::runtime::Handle::try_current().is_ok() {
+        crate::runtime().spawn(closing);
+        return;
+    }
+    Python::attach(|py| py.detach(|| crate::runtime().block_on(closing)));
+}
+
+/// The `atexit` hook: ends the sessions of every client still alive (`close()` never
+/// called), at most [`CLOSE_TIMEOUT`] in all, before the interpreter goes away.
+#[pyfunction]
+pub(crate) fn _close_clients_at_exit() {
+    EXITING.store(true, Ordering::SeqCst);
+    let live: Vec<meetkit::Client> =
+        LIVE.lock().unwrap_or_else(|e| e.into_inner()).drain(..).filter_map(|w| w.upgrade()).collect();
+    if !live.is_empty() {
+        close_quietly(live);
     }
 }
 
@@ -82,14 +139,15 @@ fn endpoints_of(vendor: Vendor) -> Vec<Endpoint> {
 
 #[pymethods]
 impl Client {
-    /// `Client(profile=None, *, config=None, profile_dict=None)`; see the stubs for details.
+    /// `Client(profile=None, *, config=None, profile_dict=None, capture=None)`; see the stubs.
     #[new]
-    #[pyo3(signature = (profile=None, *, config=None, profile_dict=None))]
+    #[pyo3(signature = (profile=None, *, config=None, profile_dict=None, capture=None))]
     fn new(
         py: Python<'_>,
         profile: Option<String>,
         config: Option<PathBuf>,
         profile_dict: Option<&Bound<'_, PyAny>>,
+        capture: Option<PathBuf>,
     ) -> PyResult<Client> {
         let profile = match profile_dict {
             Some(dict) => {
@@ -104,13 +162,19 @@ impl Client {
             None => Profile::load(config.as_deref(), profile.as_deref()),
         }
         .map_err(|e| py_err(py, e))?;
-        Client::from_profile(py, &profile)
+        Client::from_profile(py, &profile, capture)
     }
 
     /// The profile's name.
     #[getter]
     fn profile_name(&self) -> &str {
         self.inner.profile_name()
+    }
+
+    /// The HAR file this client writes (`capture=`), or None.
+    #[getter]
+    fn capture(&self) -> Option<PathBuf> {
+        self.inner.capture().map(|c| c.path().to_path_buf())
     }
 
     /// The vendors this client has connections for.

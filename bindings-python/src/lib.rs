@@ -102,5 +102,9 @@ fn _meetkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(convert::redact, m)?)?;
     m.add_function(wrap_pyfunction!(meeting::capabilities, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    // Clients never closed end their sessions before the interpreter goes away (objects still
+    // alive at exit are not reliably collected, so their finalizers cannot be relied upon).
+    let at_exit = wrap_pyfunction!(client::_close_clients_at_exit, m)?;
+    m.py().import("atexit")?.call_method1("register", (at_exit,))?;
     Ok(())
 }

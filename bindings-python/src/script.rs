@@ -30,12 +30,18 @@ pub(crate) fn run_script(
     out: PathBuf,
     timeout: Option<f64>,
 ) -> PyResult<Py<PyAny>> {
-    let client = match client {
-        Some(c) => c.get().inner.clone(),
+    // A client made here for the run is closed (its sessions ended) when `owned` drops.
+    let owned = match client {
+        Some(_) => None,
         None => {
             let profile = Profile::load(None, None).map_err(|e| errors::py_err(py, e))?;
-            Client::from_profile(py, &profile)?.inner
+            Some(Client::from_profile(py, &profile, None)?)
         }
+    };
+    let client = match (client, &owned) {
+        (Some(c), _) => c.get().inner.clone(),
+        (None, Some(o)) => o.inner.clone(),
+        (None, None) => unreachable!("a client was made above"),
     };
     let vars = match vars.map(|v| from_py(v, "vars")).transpose()? {
         None | Some(Value::Null) => Map::new(),

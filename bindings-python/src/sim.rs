@@ -1,5 +1,6 @@
 //! `meetkit.Simulator`: every vendor simulator, in-process, on meetkit's runtime.
 
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -78,10 +79,11 @@ impl Simulator {
         py.import("meetkit._profile")?.getattr("ProfileDict")?.call1((dict,))
     }
 
-    /// A client of this simulator (profile name `sim`).
-    fn client(&self, py: Python<'_>) -> PyResult<Client> {
+    /// A client of this simulator (profile name `sim`); `capture`: a HAR file to record into.
+    #[pyo3(signature = (*, capture=None))]
+    fn client(&self, py: Python<'_>, capture: Option<PathBuf>) -> PyResult<Client> {
         let profile = Profile::from_json("sim", &self.profile).map_err(|e| crate::errors::py_err(py, e))?;
-        Client::from_profile(py, &profile)
+        Client::from_profile(py, &profile, capture)
     }
 
     /// Root URL of the AVD server (admin API under `/_sim/`).

@@ -191,6 +191,16 @@ struct Target {
     /// A profile as a JSON file (the line `meetkit sim` prints).
     #[arg(long, value_name = "FILE")]
     profile_json: Option<PathBuf>,
+    /// Record every request and response (retries, auth calls, downloads without their bodies,
+    /// incoming callbacks) into FILE as HAR 1.2, every secret redacted; open it in a HAR viewer.
+    #[arg(long, value_name = "FILE")]
+    capture: Option<PathBuf>,
+}
+
+impl Target {
+    fn client_options(&self) -> meetkit::client::ClientOptions {
+        meetkit::client::ClientOptions { capture: self.capture.clone() }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -350,7 +360,7 @@ async fn connect_with(
             .await
             .map_err(|e| Error::config(format!("cannot start the simulator: {e}")))?;
         let profile = Profile::from_json("sim", &value)?;
-        return Ok((Client::from_profile(&profile)?, Some(sim)));
+        return Ok((Client::from_profile_with(&profile, target.client_options())?, Some(sim)));
     }
     let profile = match &target.profile_json {
         Some(path) => {
@@ -366,7 +376,7 @@ async fn connect_with(
     if let (Some(listen), Some(netease)) = (netease_listen, profile.netease.as_mut()) {
         netease.callback_listen = Some(listen);
     }
-    Ok((Client::from_profile(&profile)?, None))
+    Ok((Client::from_profile_with(&profile, target.client_options())?, None))
 }
 
 async fn call(args: CallArgs) -> meetkit::Result<()> {
@@ -917,6 +927,7 @@ async fn cleanup_client(run: &meetkit::journal::RunSummary, target: &Target) -> 
                 profile: source.strip_prefix("json:").is_none().then(|| run.profile.clone()).filter(|p| p != "env"),
                 config: None,
                 profile_json: source.strip_prefix("json:").map(PathBuf::from),
+                capture: target.capture.clone(),
             };
             Ok(connect(&target).await?.0)
         }

@@ -5,11 +5,12 @@
 //! ([`EndpointSpec::normalize`]), and hands the normalised parameters to the vendor
 //! module, which handles auth and envelopes.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::capture::Capture;
 use crate::config::Profile;
 use crate::download::{DownloadOptions, Downloaded};
 use crate::endpoint::{self, EndpointSpec};
@@ -28,9 +29,21 @@ pub struct Client {
     journal: Option<RunJournal>,
 }
 
+/// How [`Client::from_profile_with`] builds a client. Build it with
+/// `ClientOptions { capture: Some(path), ..Default::default() }`.
+#[derive(Clone, Debug, Default)]
+pub struct ClientOptions {
+    /// Record every HTTP exchange of this client — calls and their retries, auth calls,
+    /// download attempts (without their bodies), incoming NetEase callbacks — into this file
+    /// as HAR 1.2, every secret redacted (see [`crate::capture`]). The file is created (or
+    /// truncated) at once and is a valid HAR document after every entry.
+    pub capture: Option<PathBuf>,
+}
+
 struct Inner {
     profile: String,
     transport: Arc<Transport>,
+    capture: Option<Arc<Capture>>,
     /// One slot per vendor, in [`Vendor::ALL`] order; `None` when the profile has no section.
     apis: [Option<Arc<dyn VendorApi>>; 4],
 }
@@ -38,6 +51,30 @@ struct Inner {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client").field("profile", &self.inner.profile).field("vendors", &self.vendors()).finish()
+    }
+}
+
+/// A weak handle on a [`Client`]: does not keep it alive; [`upgrade`](Self::upgrade) gives the
+/// client back while any clone of it lives. For registries of open clients (the Python
+/// binding closes every live client at interpreter exit).
+#[derive(Clone)]
+pub struct WeakClient(std::sync::Weak<Inner>);
+
+impl WeakClient {
+    /// The client, if any clone of it is still alive.
+    pub fn upgrade(&self) -> Option<Client> {
+        self.0.upgrade().map(|inner| Client { inner, journal: None })
+    }
+
+    /// Whether any clone of the client is still alive.
+    pub fn is_alive(&self) -> bool {
+        self.0.strong_count() > 0
+    }
+}
+
+impl std::fmt::Debug for WeakClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WeakClient")
     }
 }
 
@@ -65,7 +102,24 @@ impl IntoVendor for &String {
 impl Client {
     /// Build a client from a profile. Nothing is sent until the first call.
     pub fn from_profile(profile: &Profile) -> Result<Client> {
-        let transport = Arc::new(Transport::new(profile.transport.clone())?);
+        Self::from_profile_with(profile, ClientOptions::default())
+    }
+
+    /// [`from_profile`](Self::from_profile) with options (a traffic capture).
+    ///
+    /// Errors: as `from_profile`, and [`Error::Io`] when the capture file cannot be created.
+    pub fn from_profile_with(profile: &Profile, options: ClientOptions) -> Result<Client> {
+        let capture = match &options.capture {
+            Some(path) => {
+                let capture = Capture::create(path)?;
+                for secret in profile_secrets(profile) {
+                    capture.redact_value(secret);
+                }
+                Some(capture)
+            }
+            None => None,
+        };
+        let transport = Arc::new(Transport::new(profile.transport.clone())?.with_capture(capture.clone()));
         let t = &transport;
         let apis = [
             profile.avd.clone().map(|c| vendors::avd::connect(c, t.clone())).transpose()?,
@@ -73,7 +127,7 @@ impl Client {
             profile.vmr.clone().map(|c| vendors::vmr::connect(c, t.clone())).transpose()?,
             profile.netease.clone().map(|c| vendors::netease::connect(c, t.clone())).transpose()?,
         ];
-        Ok(Client { inner: Arc::new(Inner { profile: profile.name.clone(), transport, apis }), journal: None })
+        Ok(Client { inner: Arc::new(Inner { profile: profile.name.clone(), transport, capture, apis }), journal: None })
     }
 
     /// This client, recording every call, what each starts and stops, and every download in
@@ -85,6 +139,16 @@ impl Client {
     /// The run journal this client records in, if any.
     pub fn journal(&self) -> Option<&RunJournal> {
         self.journal.as_ref()
+    }
+
+    /// A [`WeakClient`] for this client.
+    pub fn downgrade(&self) -> WeakClient {
+        WeakClient(Arc::downgrade(&self.inner))
+    }
+
+    /// The traffic capture this client writes, if it has one ([`ClientOptions::capture`]).
+    pub fn capture(&self) -> Option<&Arc<Capture>> {
+        self.inner.capture.as_ref()
     }
 
     /// The profile's name.
@@ -137,7 +201,7 @@ impl Client {
             Value::Object(m) => m,
             _ => Map::new(),
         };
-        self.api(vendor)?.events(params).await
+        crate::capture::scope(self.inner.capture.clone(), self.api(vendor)?.events(params)).await
     }
 
     /// Release every vendor's server-side sessions. Calls after `close` open new sessions.
@@ -161,7 +225,8 @@ impl Client {
 
     /// Download `url` into `dir` (streamed, resumable, checked; see [`crate::download`]).
     pub async fn download(&self, url: &str, dir: &Path, options: DownloadOptions) -> Result<Downloaded> {
-        let done = crate::download::download(self.inner.transport.http(), url, dir, options).await?;
+        let download = crate::download::download(self.inner.transport.http(), url, dir, options);
+        let done = crate::capture::scope(self.inner.capture.clone(), download).await?;
         if let Some(journal) = &self.journal {
             journal.file(&done.path, done.bytes, Some(done.md5.as_str()).filter(|m| !m.is_empty()));
         }
@@ -190,4 +255,23 @@ impl Client {
             ))
         })
     }
+}
+
+/// Every secret a profile holds (identifiers such as access keys and app keys are not secrets).
+fn profile_secrets(p: &Profile) -> Vec<&str> {
+    let mut out = Vec::new();
+    if let Some(c) = &p.avd {
+        out.push(c.secret_key.expose());
+    }
+    if let Some(c) = &p.kedacom {
+        out.extend([&c.consumer_secret, &c.password, &c.account_token].into_iter().flatten().map(|s| s.expose()));
+    }
+    if let Some(c) = &p.vmr {
+        out.extend([c.auth.expose(), c.password.expose()]);
+        out.extend(c.pins.values().map(|s| s.expose()));
+    }
+    if let Some(c) = &p.netease {
+        out.push(c.app_secret.expose());
+    }
+    out
 }

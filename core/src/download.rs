@@ -264,7 +264,10 @@ impl<'a> Transfer<'a> {
                 request = request.header(IF_RANGE, v.clone());
             }
         }
-        let response = request.send().await.map_err(|e| self.net_error(e, started))?;
+        let request = request.build().map_err(|e| self.net_error(e, started))?;
+        let mut capture = crate::capture::DownloadRecord::start(&request);
+        let response = http.execute(request).await.map_err(|e| self.net_error(e, started))?;
+        capture.response(&response);
         let status = response.status();
         if !status.is_success() {
             return Err(self.http_error(response).await);
@@ -299,6 +302,7 @@ impl<'a> Transfer<'a> {
                 None => break Ok(()),
             };
             self.written += chunk.len() as u64;
+            capture.received(chunk.len());
             if block.is_empty() && chunk.len() >= SINK_BLOCK {
                 self.sink.write(chunk).await?;
             } else {

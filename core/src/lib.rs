@@ -17,6 +17,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod capture;
 pub mod client;
 pub mod config;
 pub mod download;

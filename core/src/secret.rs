@@ -46,15 +46,15 @@ impl<'de> Deserialize<'de> for Secret {
 }
 
 /// Parts of parameter/header names that mark a secret value, in any vendor
-/// (`secret_key`, `account_token`, `CheckSum`, `auth`, `password`, ...).
+/// (`secret_key`, `account_token`, `CheckSum`, `auth`, `password`, `Set-Cookie`, ...).
 const SENSITIVE_PARTS: &[&str] =
-    &["token", "secret", "key", "sign", "password", "passwd", "auth", "credential", "checksum"];
+    &["token", "secret", "key", "sign", "password", "passwd", "pwd", "auth", "credential", "checksum", "cookie"];
 
-/// Whether a parameter/header name carries a secret (case-insensitive; `pin` exactly,
-/// the others anywhere in the name).
+/// Whether a parameter/header name carries a secret (case-insensitive; a PIN is a name that
+/// ends in `pin` — `pin`, `host_pin`, `guestPin` — the others anywhere in the name).
 pub fn is_sensitive(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    name == "pin" || SENSITIVE_PARTS.iter().any(|p| name.contains(p))
+    name.ends_with("pin") || SENSITIVE_PARTS.iter().any(|p| name.contains(p))
 }
 
 /// `url` without user info or fragment, and with the values of sensitive query
@@ -132,5 +132,6 @@ mod tests {
             "https://h/a.mp4?file=/x.mp4&Sign=***&apiKey=***&pin=***"
         );
         assert!(!is_sensitive("room_id") && !is_sensitive("ping") && is_sensitive("AppSecret"));
+        assert!(is_sensitive("host_pin") && is_sensitive("guestPin") && is_sensitive("joinPwd"));
     }
 }

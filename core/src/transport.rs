@@ -12,14 +12,19 @@
 //! Log lines carry the vendor, endpoint id, method and path (segments after a
 //! sensitive-looking one, such as a token in the path, redacted); never query strings,
 //! headers or bodies (they hold tokens and keys).
+//!
+//! With a [`Capture`] attached ([`Transport::with_capture`]) every attempt is also recorded,
+//! redacted, as one HAR entry (see [`crate::capture`]).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
+use crate::capture::{Body, Capture, Exchange, ResponseRecord};
 use crate::{Error, Result, Vendor};
 
 /// Timeouts, retries and TLS. Every field has a default and a config key under
@@ -86,6 +91,7 @@ impl RawResponse {
 pub struct Transport {
     http: reqwest::Client,
     config: TransportConfig,
+    capture: Option<Arc<Capture>>,
 }
 
 impl Transport {
@@ -117,7 +123,18 @@ impl Transport {
             }
         }
         let http = builder.build().map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Transport { http, config })
+        Ok(Transport { http, config, capture: None })
+    }
+
+    /// This transport, recording every attempt into `capture` (`None`: no recording).
+    pub fn with_capture(mut self, capture: Option<Arc<Capture>>) -> Self {
+        self.capture = capture;
+        self
+    }
+
+    /// The capture attached with [`with_capture`](Self::with_capture), if any.
+    pub fn capture(&self) -> Option<&Arc<Capture>> {
+        self.capture.as_ref()
     }
 
     /// The underlying client, for streaming downloads.
@@ -157,17 +174,40 @@ impl Transport {
                 String::new()
             };
             let method = request.method().clone();
+            let mut record = self.capture.as_ref().map(|c| {
+                let comment = format!("{vendor} {endpoint} (attempt {attempt} of {attempts})");
+                (c, Exchange::of_request(&request, Some(comment)))
+            });
             let outcome = match self.http.execute(request).await {
                 Ok(mut resp) => {
                     let status = resp.status().as_u16();
+                    let version = resp.version();
                     let headers = std::mem::take(resp.headers_mut());
-                    match resp.bytes().await {
-                        Ok(body) => Ok(RawResponse { status, headers, body }),
-                        Err(e) => Err(e),
+                    let waited = started.elapsed();
+                    let body = resp.bytes().await;
+                    if let Some((_, ex)) = &mut record {
+                        ex.wait_ms = waited.as_secs_f64() * 1000.0;
+                        ex.receive_ms = (started.elapsed() - waited).as_secs_f64() * 1000.0;
+                        let body = match &body {
+                            Ok(b) => Body::of(b),
+                            Err(_) => Body::NotStored { size: None, why: "cut off: the body could not be read" },
+                        };
+                        let headers = headers.clone();
+                        ex.response = Some(ResponseRecord { status, version: format!("{version:?}"), headers, body });
                     }
+                    body.map(|body| RawResponse { status, headers, body })
                 }
-                Err(e) => Err(e),
+                Err(e) => {
+                    if let Some((_, ex)) = &mut record {
+                        ex.wait_ms = started.elapsed().as_secs_f64() * 1000.0;
+                        ex.error = Some(describe_ref(&e));
+                    }
+                    Err(e)
+                }
             };
+            if let Some((capture, ex)) = record {
+                capture.record(ex);
+            }
             let elapsed_ms = started.elapsed().as_millis() as u64;
             let last = attempt >= attempts;
             match outcome {
@@ -241,6 +281,15 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// A reqwest error as text, without the URL (which may hold a token) and with its causes.
 fn describe(e: reqwest::Error) -> String {
     crate::error::error_chain(&e.without_url())
+}
+
+/// [`describe`] for a borrowed error.
+fn describe_ref(e: &reqwest::Error) -> String {
+    let mut text = crate::error::error_chain(e);
+    if let Some(url) = e.url() {
+        text = text.replace(url.as_str(), &crate::secret::redact_url(url.as_str()));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -357,6 +406,35 @@ mod tests {
         let resp = fast().send(Vendor::Avd, "room.read", true, |c| c.get(&url)).await.unwrap();
         assert_eq!(resp.status, 503);
         assert_eq!(hits.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn a_capture_gets_one_entry_per_attempt_redacted() {
+        let (url, _hits) = flaky(2).await;
+        let dir = tempfile::tempdir().unwrap();
+        let capture = crate::capture::Capture::create(dir.path().join("t.har")).unwrap();
+        let t = fast().with_capture(Some(capture.clone()));
+        let secret_url = format!("{url}?room=r1&token=SECRET");
+        t.send(Vendor::Avd, "room.read", true, |c| c.get(&secret_url)).await.unwrap();
+        // A refused connection is an entry too, with status 0 and the error.
+        let port = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+        let dead = format!("http://127.0.0.1:{port}/x?token=SECRET");
+        let one = Transport { config: TransportConfig { max_attempts: 1, ..t.config().clone() }, ..t.clone() };
+        one.send(Vendor::Avd, "room.create", false, |c| c.get(&dead)).await.unwrap_err();
+        let text = std::fs::read_to_string(capture.path()).unwrap();
+        assert!(!text.contains("SECRET"), "{text}");
+        let log: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let entries = log["log"]["entries"].as_array().unwrap();
+        let got: Vec<(u64, &str)> = entries
+            .iter()
+            .map(|e| (e["response"]["status"].as_u64().unwrap(), e["comment"].as_str().unwrap()))
+            .collect();
+        assert_eq!(got[0], (503, "avd room.read (attempt 1 of 3)"));
+        assert_eq!(got[1], (503, "avd room.read (attempt 2 of 3)"));
+        assert_eq!(got[2], (200, "avd room.read (attempt 3 of 3)"));
+        assert_eq!(entries[2]["response"]["content"]["text"], "ok");
+        assert!(got[3].1.starts_with("avd room.create (attempt 1 of 1); no response: "), "{}", got[3].1);
+        assert_eq!(got[3].0, 0);
     }
 
     #[tokio::test]

@@ -50,6 +50,14 @@ class Client:
       and ``MEETKIT_PROFILE``), else the ``MEETKIT_<VENDOR>_<FIELD>`` variables alone.
     * ``Client("lab", config="meetkit.toml")``: a named profile of a config file.
     * ``Client(profile_dict={"avd": {...}})``: a dict of the profile's shape (no variables applied).
+    * ``capture="traffic.har"``: record every request and response of this client (calls and
+      their retries, auth calls, download attempts without their bodies, incoming NetEase
+      callbacks) into that file as HAR 1.2, every secret (keys, tokens, cookies, signatures,
+      PINs, passwords) replaced by ``<redacted>``; the file is valid after every entry.
+
+    Server-side sessions (vmr's session, Kedacom's login) are ended by ``close()``, at the end
+    of a ``with`` block, when the client is garbage-collected, or at interpreter exit for a
+    client never closed, whichever comes first (each bounded by a few seconds).
     """
 
     def __new__(
@@ -58,9 +66,13 @@ class Client:
         *,
         config: Optional[_StrPath] = None,
         profile_dict: Optional[Mapping[str, Any]] = None,
+        capture: Optional[_StrPath] = None,
     ) -> "Client": ...
     @property
     def profile_name(self) -> str: ...
+    @property
+    def capture(self) -> Optional[pathlib.Path]:
+        """The HAR file this client writes (``capture=``), or None."""
     @property
     def vendors(self) -> List[str]: ...
     def call(self, vendor: str, endpoint_id: str, params: _Params = None) -> Any:
@@ -88,7 +100,8 @@ class Client:
         """Events of ``vmr`` (SSE) or ``netease`` (callbacks on ``netease.callback_listen``)."""
     def meeting(self, vendor: str) -> "Meeting":
         """The unified meeting API on one vendor."""
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """End every vendor's server-side session now (later calls open new ones)."""
     def __enter__(self) -> "Client": ...
     def __exit__(
         self,
@@ -290,7 +303,8 @@ class Simulator:
     def __new__(cls) -> "Simulator": ...
     @property
     def profile(self) -> ProfileDict: ...
-    def client(self) -> Client: ...
+    def client(self, *, capture: Optional[_StrPath] = None) -> Client:
+        """A client of this simulator; ``capture``: a HAR file to record its traffic into."""
     @property
     def avd_base_url(self) -> str: ...
     @property

@@ -227,7 +227,10 @@ impl CallbackReceiver {
             .map_err(|e| Error::config(format!("netease callback receiver: cannot listen on {addr}: {e}")))?;
         let local = listener.local_addr().map_err(|e| Error::config(format!("netease callback receiver: {e}")))?;
         let cancel = CancellationToken::new();
-        let app = self.router(path);
+        let mut app = self.router(path);
+        if let Some(capture) = crate::capture::current() {
+            app = capture.record_incoming(app);
+        }
         let stop = cancel.clone();
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await {
