@@ -176,6 +176,18 @@ impl Host {
     /// Run a future to completion on the shared runtime, aborting it when the run is
     /// cancelled or its deadline passes.
     pub fn block_on<T>(&self, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        self.block_on_settling(fut, Duration::ZERO)
+    }
+
+    /// [`Host::block_on`] for a vendor call: when the run is stopped while the call is in
+    /// flight, the call may finish for up to [`CALL_SETTLE`] first, so that what it started
+    /// on the server is known (recorded in the journal, its session registered and ended)
+    /// instead of abandoned half-way; then the stop error is returned all the same.
+    pub fn block_on_call<T>(&self, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+        self.block_on_settling(fut, CALL_SETTLE)
+    }
+
+    fn block_on_settling<T>(&self, fut: impl std::future::Future<Output = Result<T>>, settle: Duration) -> Result<T> {
         let (cancel, deadline, cleanup) = {
             let p = self.phase.read().unwrap_or_else(|p| p.into_inner());
             (p.cancel.clone(), p.deadline, p.cleanup)
@@ -188,17 +200,25 @@ impl Host {
                     None => std::future::pending().await,
                 }
             };
-            tokio::select! {
-                r = fut => r,
-                _ = cancel.cancelled() => Err(Error::Cancelled { reason: "the run was cancelled".into() }),
-                _ = expired => Err(match (cleanup, limit) {
+            tokio::pin!(fut);
+            let stop = tokio::select! {
+                r = &mut fut => return r,
+                _ = cancel.cancelled() => Error::Cancelled { reason: "the run was cancelled".into() },
+                _ = expired => match (cleanup, limit) {
                     (false, Some(limit)) => Error::TimeLimit { limit, file: None, line: None, column: None },
                     _ => Error::Script { message: time_limit_message(cleanup, limit), file: None, line: None, column: None },
-                }),
+                },
+            };
+            if !settle.is_zero() {
+                let _ = tokio::time::timeout(settle, &mut fut).await;
             }
+            Err(stop)
         })
     }
 }
+
+/// How long a vendor call in flight may finish after the run was stopped.
+pub const CALL_SETTLE: Duration = Duration::from_secs(5);
 
 fn time_limit_message(cleanup: bool, limit: Option<Duration>) -> String {
     let secs = limit.map_or(0.0, |t| t.as_secs_f64());

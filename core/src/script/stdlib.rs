@@ -253,7 +253,7 @@ fn call_endpoint(host: &Host, vendor: Vendor, args: &mut [&mut Dynamic]) -> Rhai
         return Err(format!("{}; expected at most 2 arguments, got {}", usage(), args.len()).into());
     }
     let client = host.client.clone();
-    let value = host.block_on(async move { client.call(vendor, &id, params).await }).map_err(throw)?;
+    let value = host.block_on_call(async move { client.call(vendor, &id, params).await }).map_err(throw)?;
     rhai::serde::to_dynamic(value)
 }
 
@@ -557,7 +557,7 @@ fn wait_event(host: &Host, vendor: &str, kind: &str, timeout: f64) -> RhaiResult
     let mut subscriptions = host.events.lock().unwrap_or_else(|p| p.into_inner());
     if !subscriptions.contains_key(&vendor) {
         let client = host.client.clone();
-        let stream = host.block_on(async move { client.events(vendor, Value::Null).await }).map_err(throw)?;
+        let stream = host.block_on_call(async move { client.events(vendor, Value::Null).await }).map_err(throw)?;
         subscriptions.insert(vendor, EventBuffer { stream, pending: Default::default() });
     }
     let buffer = subscriptions.get_mut(&vendor).expect("inserted above");
@@ -684,7 +684,7 @@ pub(crate) struct MeetingHandle {
 impl MeetingHandle {
     /// Run one verb on the shared runtime; errors become catchable maps (with `hint` when unsupported).
     fn run<T>(&self, fut: impl std::future::Future<Output = crate::Result<T>>) -> RhaiResult<T> {
-        self.host.block_on(fut).map_err(throw_meeting)
+        self.host.block_on_call(fut).map_err(throw_meeting)
     }
 }
 
