@@ -19,9 +19,10 @@ use crate::{runtime, TICK};
 /// Run the Rhai script at `path` and return its last value as plain Python data.
 ///
 /// The script's `print` goes to `sys.stdout`. Ctrl-C cancels the run (its `on_exit`
-/// blocks still run) and raises `KeyboardInterrupt`.
+/// blocks still run) and raises `KeyboardInterrupt`. The run is recorded in the run journal
+/// (`journal=None`: the default one, as `meetkit run`; a path: that file; `False`: none).
 #[pyfunction]
-#[pyo3(signature = (path, client=None, vars=None, out=PathBuf::from("recordings"), timeout=None))]
+#[pyo3(signature = (path, client=None, vars=None, out=PathBuf::from("recordings"), timeout=None, journal=None))]
 pub(crate) fn run_script(
     py: Python<'_>,
     path: PathBuf,
@@ -29,7 +30,17 @@ pub(crate) fn run_script(
     vars: Option<&Bound<'_, PyAny>>,
     out: PathBuf,
     timeout: Option<f64>,
+    journal: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
+    let journal_path = match journal {
+        None => Some(meetkit::journal::Journal::default_path()),
+        Some(j) if j.is_instance_of::<pyo3::types::PyBool>() => {
+            j.extract::<bool>()?.then(meetkit::journal::Journal::default_path)
+        }
+        Some(j) => Some(j.extract::<PathBuf>().map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err("journal must be a path, None (the default journal) or False (none)")
+        })?),
+    };
     // A client made here for the run is closed (its sessions ended) when `owned` drops.
     let owned = match client {
         Some(_) => None,
@@ -42,6 +53,21 @@ pub(crate) fn run_script(
         (Some(c), _) => c.get().inner.clone(),
         (None, Some(o)) => o.inner.clone(),
         (None, None) => unreachable!("a client was made above"),
+    };
+    let run = match &journal_path {
+        Some(p) => {
+            let journal = meetkit::journal::Journal::open(p).map_err(|e| errors::py_err(py, e))?;
+            Some(
+                journal
+                    .begin_run(&path.display().to_string(), client.profile_name(), "python")
+                    .map_err(|e| errors::py_err(py, e))?,
+            )
+        }
+        None => None,
+    };
+    let client = match &run {
+        Some(run) => client.with_journal(run.clone()),
+        None => client,
     };
     let vars = match vars.map(|v| from_py(v, "vars")).transpose()? {
         None | Some(Value::Null) => Map::new(),
@@ -97,6 +123,10 @@ pub(crate) fn run_script(
             }
         }
     };
+    if let Some(run) = &run {
+        let cancelled = meetkit::Error::Cancelled { reason: "KeyboardInterrupt".into() };
+        run.finish(if interrupted.is_some() { Some(&cancelled) } else { result.as_ref().err() });
+    }
     if let Some(e) = interrupted {
         return Err(e);
     }

@@ -25,6 +25,15 @@ def admin(sim: meetkit.Simulator, method: str, path: str, body: Optional[Any] = 
     return json.loads(text) if text else None
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _journal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """run_script records in the run journal; the tests' runs go to a file of their own."""
+    import os
+
+    os.environ["MEETKIT_JOURNAL"] = str(tmp_path_factory.mktemp("journal") / "runs.db")
+    yield
+
+
 @pytest.fixture(scope="session")
 def sim() -> Iterator[meetkit.Simulator]:
     with meetkit.Simulator() as s:

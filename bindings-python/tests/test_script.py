@@ -35,3 +35,34 @@ def test_script_vars_and_timeout(client: meetkit.Client, tmp_path: Path) -> None
     script.write_text("loop { sleep(0.05); }")
     with pytest.raises(meetkit.ScriptError, match="time limit of 0.3s"):
         meetkit.run_script(script, client=client, out=tmp_path, timeout=0.3)
+
+
+def test_runs_are_journaled(client: meetkit.Client, tmp_path: Path) -> None:
+    import sqlite3
+
+    journal = tmp_path / "runs.db"
+    script = tmp_path / "rec.rhai"
+    script.write_text(
+        'let avd = vendor("avd");\n'
+        'avd.call("room.create", #{ room_id: "journaled", user_id: "ops" });\n'
+        'avd.call("room.del", #{ room_id: "journaled" });\n'
+    )
+    meetkit.run_script(script, client=client, out=tmp_path, journal=journal)
+    script.write_text('vendor("avd").call("room.create", #{ room_id: "left", user_id: "ops" });\nfail("broken");\n')
+    with pytest.raises(meetkit.ScriptError, match="broken"):
+        meetkit.run_script(script, client=client, out=tmp_path, journal=journal)
+    with sqlite3.connect(journal) as db:
+        runs = db.execute("SELECT status, error FROM runs ORDER BY started_at").fetchall()
+        assert [r[0] for r in runs] == ["ok", "failed"], runs
+        assert "broken" in runs[1][1]
+        left = db.execute("SELECT kind, stop_endpoint FROM resources WHERE stopped_at IS NULL").fetchall()
+        assert left == [("room", "room.close")], left
+        calls = db.execute("SELECT endpoint, outcome FROM calls ORDER BY id").fetchall()
+        assert ("room.create", "ok") in calls and ("room.del", "ok") in calls
+    # journal=False records nothing.
+    before = journal.stat().st_size
+    script.write_text("40 + 2")
+    assert meetkit.run_script(script, client=client, out=tmp_path, journal=False) == 42
+    with sqlite3.connect(journal) as db:
+        assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
+    assert journal.stat().st_size >= before

@@ -332,8 +332,15 @@ def run_script(
     vars: Optional[Mapping[str, Any]] = None,
     out: _StrPath = ...,  # "recordings"
     timeout: Optional[float] = None,
+    journal: Union[_StrPath, bool, None] = None,
 ) -> Any:
-    """Run a Rhai script and return its last value; Ctrl-C cancels it (on_exit blocks still run)."""
+    """Run a Rhai script and return its last value; Ctrl-C cancels it (on_exit blocks still run).
+
+    The run is recorded in the run journal, as ``meetkit run`` does (``journal=None``: the
+    default ``$XDG_STATE_HOME/meetkit/runs.db`` or ``$MEETKIT_JOURNAL``; a path: that file;
+    ``False``: none): its calls, what each started and whether it was stopped, its downloads.
+    ``meetkit runs list`` / ``meetkit runs cleanup ID`` read it.
+    """
 
 def capabilities(vendor: str) -> Dict[str, _Capability]:
     """How ``vendor`` does each verb of the meeting API, keyed by verb name."""
