@@ -556,13 +556,22 @@ pub(crate) fn current() -> Option<Arc<Capture>> {
 pub(crate) struct DownloadRecord {
     capture: Option<(Arc<Capture>, Exchange, Instant)>,
     received: u64,
+    why: &'static str,
 }
 
 impl DownloadRecord {
     /// Start recording `request`.
     pub(crate) fn start(request: &reqwest::Request) -> DownloadRecord {
         let capture = current().map(|c| (c, Exchange::of_request(request, Some("download".into())), Instant::now()));
-        DownloadRecord { capture, received: 0 }
+        DownloadRecord { capture, received: 0, why: "download, not stored" }
+    }
+
+    /// Start recording `request` of a streamed response (an event stream) in `capture`; the
+    /// entry (request, status, headers; no body) is written when this record is dropped.
+    pub(crate) fn start_stream(capture: Option<&Arc<Capture>>, request: &reqwest::Request) -> DownloadRecord {
+        let capture =
+            capture.map(|c| (c.clone(), Exchange::of_request(request, Some("event stream".into())), Instant::now()));
+        DownloadRecord { capture, received: 0, why: "event stream, not stored" }
     }
 
     /// The response headers arrived.
@@ -590,7 +599,7 @@ impl Drop for DownloadRecord {
         match &mut ex.response {
             Some(r) => {
                 ex.receive_ms = (ms_since(t0) - ex.wait_ms).max(0.0);
-                r.body = Body::NotStored { size: Some(self.received), why: "download, not stored" };
+                r.body = Body::NotStored { size: Some(self.received), why: self.why };
             }
             None => {
                 ex.wait_ms = ms_since(t0);

@@ -272,12 +272,19 @@ impl Inner {
         if let Some(id) = last_id {
             request = request.header("Last-Event-ID", id);
         }
-        let response = request.send().await.map_err(|e| Error::Transport {
+        let transport_error = |e: reqwest::Error| Error::Transport {
             vendor: Vendor::Vmr,
             endpoint: spec.id.into(),
             before_send: e.is_connect(),
             message: e.without_url().to_string(),
-        })?;
+        };
+        let request = request.build().map_err(transport_error)?;
+        // The connection goes into a --capture file (request, status, headers; the stream itself
+        // is not stored), like every other request.
+        let mut record = crate::capture::DownloadRecord::start_stream(self.transport.capture(), &request);
+        let response = self.transport.http().execute(request).await.map_err(transport_error)?;
+        record.response(&response);
+        drop(record);
         if response.status().is_success() {
             return Ok(response);
         }
