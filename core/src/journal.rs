@@ -287,12 +287,7 @@ impl Journal {
     pub fn runs(&self) -> Result<Vec<RunSummary>> {
         self.mark_dead_runs()?;
         self.with(|c| {
-            let mut stmt = c.prepare(
-                "SELECT r.id, r.script, r.profile, r.profile_source, r.pid, r.started_at, r.ended_at, r.status, r.error,
-                        (SELECT COUNT(*) FROM calls WHERE run_id = r.id),
-                        (SELECT COUNT(*) FROM resources WHERE run_id = r.id AND stopped_at IS NULL)
-                 FROM runs r ORDER BY r.started_at DESC",
-            )?;
+            let mut stmt = c.prepare(&format!("{SUMMARY} ORDER BY r.started_at DESC"))?;
             let rows = stmt.query_map([], summary_row)?;
             rows.collect()
         })
@@ -303,17 +298,7 @@ impl Journal {
     pub fn run(&self, id: &str) -> Result<RunDetail> {
         self.mark_dead_runs()?;
         let run = self
-            .with(|c| {
-                c.query_row(
-                    "SELECT r.id, r.script, r.profile, r.profile_source, r.pid, r.started_at, r.ended_at, r.status, r.error,
-                            (SELECT COUNT(*) FROM calls WHERE run_id = r.id),
-                            (SELECT COUNT(*) FROM resources WHERE run_id = r.id AND stopped_at IS NULL)
-                     FROM runs r WHERE r.id = ?1",
-                    [id],
-                    summary_row,
-                )
-                .optional()
-            })?
+            .with(|c| c.query_row(&format!("{SUMMARY} WHERE r.id = ?1"), [id], summary_row).optional())?
             .ok_or_else(|| {
                 Error::config(format!(
                     "no run `{id}` in the journal {} (`meetkit runs list` shows the ids)",
@@ -400,6 +385,12 @@ impl Journal {
         .map(|_| ())
     }
 }
+
+/// A run with its call count and how much it left running; rows read by [`summary_row`].
+const SUMMARY: &str = "SELECT r.id, r.script, r.profile, r.profile_source, r.pid, r.started_at, r.ended_at, r.status,
+        r.error, (SELECT COUNT(*) FROM calls WHERE run_id = r.id),
+        (SELECT COUNT(*) FROM resources WHERE run_id = r.id AND stopped_at IS NULL)
+    FROM runs r";
 
 fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunSummary> {
     let status: String = r.get(7)?;

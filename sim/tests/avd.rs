@@ -25,9 +25,8 @@ async fn profile_and_health() {
 
 #[tokio::test]
 async fn fixed_port_base() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let opts = SimOptions { port_base: Some(port), ..Default::default() };
-    let env = Env::start_with(opts).await;
+    let (sim, port) = common::start_on_fixed_ports(SimOptions::default()).await;
+    let env = Env::from_sim(sim);
     assert_eq!(env.base, format!("http://127.0.0.1:{port}"));
     assert_eq!(ret(&env.get("/room/list", &[]).await), 40003);
     env.sim.shutdown().await;

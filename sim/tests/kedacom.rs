@@ -1,6 +1,8 @@
 //! Documented Kedacom behaviour (会管API + the login flow), exercised over
 //! HTTP against a started simulator.
 
+mod common;
+
 use std::time::Duration;
 
 use base64::Engine;
@@ -185,8 +187,7 @@ fn booked(start: f64, minutes: i64, name: &str) -> Value {
 
 #[tokio::test]
 async fn profile_ports_and_version() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let sim = Simulator::start(SimOptions { port_base: Some(port), ..Default::default() }).await.unwrap();
+    let (sim, port) = common::start_on_fixed_ports(SimOptions::default()).await;
     assert_eq!(sim.kedacom_base_url(), format!("http://127.0.0.1:{}", port + 1));
     let p = sim.profile();
     assert_eq!(

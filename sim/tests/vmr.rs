@@ -1,6 +1,8 @@
 //! Documented vmr behaviour (apiServer + mcuHost), exercised over HTTP
 //! against a started simulator.
 
+mod common;
+
 use std::time::Duration;
 
 use base64::Engine;
@@ -195,8 +197,8 @@ impl Events {
 
 #[tokio::test]
 async fn profile_ports_and_check_join() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let sim = Simulator::start(SimOptions { port_base: Some(port - 2), ..Default::default() }).await.unwrap();
+    let (sim, base) = common::start_on_fixed_ports(SimOptions::default()).await;
+    let port = base + 2;
     assert_eq!(sim.vmr_base_url(), format!("http://127.0.0.1:{port}"));
     assert_eq!(sim.vmr_mcu_base_url(), format!("http://127.0.0.1:{}", port + 1));
     let p = sim.profile()["vmr"].clone();

@@ -7,6 +7,19 @@ use meetkit_sim::{SimOptions, Simulator};
 use reqwest::StatusCode;
 use serde_json::Value;
 
+/// Start the simulators on fixed ports (`port_base` .. `port_base + 5`), trying bases below
+/// the OS's ephemeral range (so no port another test was just handed can be in the way)
+/// until one whose six ports are all free is found. Returns the simulator and its base.
+pub async fn start_on_fixed_ports(opts: SimOptions) -> (Simulator, u16) {
+    for attempt in 0..64u32 {
+        let base = 20_000 + (std::process::id().wrapping_mul(7919).wrapping_add(attempt * 151) % 10_000) as u16;
+        if let Ok(sim) = Simulator::start(SimOptions { port_base: Some(base), ..opts.clone() }).await {
+            return (sim, base);
+        }
+    }
+    panic!("no six free ports found for the simulator");
+}
+
 /// A started simulator plus an HTTP client.
 pub struct Env {
     pub sim: Simulator,
@@ -20,7 +33,10 @@ impl Env {
     }
 
     pub async fn start_with(opts: SimOptions) -> Env {
-        let sim = Simulator::start(opts).await.expect("start simulator");
+        Env::from_sim(Simulator::start(opts).await.expect("start simulator"))
+    }
+
+    pub fn from_sim(sim: Simulator) -> Env {
         let base = sim.avd_base_url();
         let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("client");
         Env { sim, http, base }
