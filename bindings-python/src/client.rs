@@ -139,15 +139,17 @@ fn endpoints_of(vendor: Vendor) -> Vec<Endpoint> {
 
 #[pymethods]
 impl Client {
-    /// `Client(profile=None, *, config=None, profile_dict=None, capture=None)`; see the stubs.
+    /// `Client(profile=None, *, config=None, profile_dict=None, capture=None, journal=None)`;
+    /// see the stubs.
     #[new]
-    #[pyo3(signature = (profile=None, *, config=None, profile_dict=None, capture=None))]
+    #[pyo3(signature = (profile=None, *, config=None, profile_dict=None, capture=None, journal=None))]
     fn new(
         py: Python<'_>,
         profile: Option<String>,
         config: Option<PathBuf>,
         profile_dict: Option<&Bound<'_, PyAny>>,
         capture: Option<PathBuf>,
+        journal: Option<PathBuf>,
     ) -> PyResult<Client> {
         let profile = match profile_dict {
             Some(dict) => {
@@ -162,7 +164,14 @@ impl Client {
             None => Profile::load(config.as_deref(), profile.as_deref()),
         }
         .map_err(|e| py_err(py, e))?;
-        Client::from_profile(py, &profile, capture)
+        let client = Client::from_profile(py, &profile, capture)?;
+        let Some(path) = journal else { return Ok(client) };
+        // Every call of this client (and what it starts and stops) goes into the run journal,
+        // as one run that ends when the client is closed.
+        let journal = meetkit::journal::Journal::open(&path).map_err(|e| py_err(py, e))?;
+        let run =
+            journal.begin_run("python Client", client.inner.profile_name(), "python").map_err(|e| py_err(py, e))?;
+        Ok(Client { inner: client.inner.with_journal(run) })
     }
 
     /// The profile's name.
@@ -279,7 +288,12 @@ impl Client {
     /// Release every vendor's server-side sessions (later calls open new ones).
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let client = self.inner.clone();
-        wait(py, async move { client.close().await })?.map_err(|e| py_err(py, e))
+        let closed = wait(py, async move { client.close().await })?.map_err(|e| py_err(py, e));
+        if let Some(run) = self.inner.journal() {
+            // The run is over; each call's own outcome is in the journal already.
+            run.finish(None);
+        }
+        closed
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

@@ -66,3 +66,19 @@ def test_runs_are_journaled(client: meetkit.Client, tmp_path: Path) -> None:
     with sqlite3.connect(journal) as db:
         assert db.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
     assert journal.stat().st_size >= before
+
+
+def test_a_client_given_a_journal_records_its_calls(sim: meetkit.Simulator, tmp_path: Path) -> None:
+    import sqlite3
+
+    from conftest import sim_profile
+
+    journal = tmp_path / "client.db"
+    c = meetkit.Client(profile_dict=sim_profile(sim), journal=journal)
+    c.call("avd", "room.create", {"room_id": "client-journal", "user_id": "ops"})
+    with sqlite3.connect(journal) as db:
+        assert db.execute("SELECT status FROM runs").fetchall() == [("running",)]
+        assert db.execute("SELECT kind FROM resources WHERE stopped_at IS NULL").fetchall() == [("room",)]
+    c.close()
+    with sqlite3.connect(journal) as db:
+        assert db.execute("SELECT status FROM runs").fetchall() == [("ok",)]

@@ -54,6 +54,10 @@ class Client:
       their retries, auth calls, download attempts without their bodies, incoming NetEase
       callbacks) into that file as HAR 1.2, every secret (keys, tokens, cookies, signatures,
       PINs, passwords) replaced by ``<redacted>``; the file is valid after every entry.
+    * ``journal="runs.db"``: record this client's calls, what each started (rooms, recordings,
+      device calls, sessions, ...) and whether it was stopped, and its downloads, in that run
+      journal, as one run that ends at ``close()``; ``meetkit runs cleanup ID`` stops what it
+      left running if the process dies.
 
     Server-side sessions (vmr's session, Kedacom's login) are ended by ``close()``, at the end
     of a ``with`` block, when the client is garbage-collected, or at interpreter exit for a
@@ -67,6 +71,7 @@ class Client:
         config: Optional[_StrPath] = None,
         profile_dict: Optional[Mapping[str, Any]] = None,
         capture: Optional[_StrPath] = None,
+        journal: Optional[_StrPath] = None,
     ) -> "Client": ...
     @property
     def profile_name(self) -> str: ...
