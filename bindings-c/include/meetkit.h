@@ -216,6 +216,10 @@ enum meetkit_status meetkit_client_new(const char *profile_json,
  *   callbacks) into that file as HAR 1.2, with every secret (keys, tokens, cookies,
  *   signatures, PINs, passwords) replaced by `<redacted>`. The file is created (truncated)
  *   now and is a complete HAR document after every entry.
+ * * `"journal": "runs.db"` — record this client's calls, what each started (rooms,
+ *   recordings, device calls, sessions, ...) and whether it was stopped, and its downloads,
+ *   in that run journal (SQLite), as one run ended by `meetkit_client_free`; if the process
+ *   dies, `meetkit runs cleanup ID` stops what it left running.
  *
  * On success `*out` receives a new client the caller owns (free it with
  * `meetkit_client_free`). Errors: as `meetkit_client_new`, plus `MEETKIT_CONFIG` (an

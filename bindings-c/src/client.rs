@@ -49,7 +49,21 @@ pub(crate) fn client_of(client: *const meetkit_client) -> Result<Client, Failure
 const FREE_CLOSE_TIMEOUT_MS: u32 = 5000;
 
 fn register(profile: &Profile, options: ClientOptions) -> Result<*mut meetkit_client, Failure> {
-    let client = Client::from_profile_with(profile, options)?;
+    register_journaled(profile, options, None)
+}
+
+/// A client, recording its calls in the run journal at `journal` when given (one run, ended
+/// by `meetkit_client_free`).
+fn register_journaled(
+    profile: &Profile,
+    options: ClientOptions,
+    journal: Option<PathBuf>,
+) -> Result<*mut meetkit_client, Failure> {
+    let mut client = Client::from_profile_with(profile, options)?;
+    if let Some(path) = journal {
+        let run = meetkit::journal::Journal::open(&path)?.begin_run("C client", client.profile_name(), "c")?;
+        client = client.with_journal(run);
+    }
     Ok(handles::insert(Object::Client(Arc::new(ClientObject { client }))) as *mut meetkit_client)
 }
 
@@ -58,13 +72,14 @@ fn register(profile: &Profile, options: ClientOptions) -> Result<*mut meetkit_cl
 #[serde(deny_unknown_fields)]
 struct OptionsJson {
     capture: Option<PathBuf>,
+    journal: Option<PathBuf>,
 }
 
-fn client_options(value: Value) -> Result<ClientOptions, Failure> {
+fn client_options(value: Value) -> Result<(ClientOptions, Option<PathBuf>), Failure> {
     let value = Value::Object(object_or_null(value, "options_json")?);
-    let options: OptionsJson =
-        serde_json::from_value(value).map_err(|e| Error::config(format!("options_json: {e} (known: capture)")))?;
-    Ok(ClientOptions { capture: options.capture })
+    let options: OptionsJson = serde_json::from_value(value)
+        .map_err(|e| Error::config(format!("options_json: {e} (known: capture, journal)")))?;
+    Ok((ClientOptions { capture: options.capture }, options.journal))
 }
 
 /// A JSON value that must be an object (or null) for `what`, as a config error otherwise.
@@ -111,6 +126,10 @@ pub unsafe extern "C" fn meetkit_client_new(
 ///   callbacks) into that file as HAR 1.2, with every secret (keys, tokens, cookies,
 ///   signatures, PINs, passwords) replaced by `<redacted>`. The file is created (truncated)
 ///   now and is a complete HAR document after every entry.
+/// * `"journal": "runs.db"` — record this client's calls, what each started (rooms,
+///   recordings, device calls, sessions, ...) and whether it was stopped, and its downloads,
+///   in that run journal (SQLite), as one run ended by `meetkit_client_free`; if the process
+///   dies, `meetkit runs cleanup ID` stops what it left running.
 ///
 /// On success `*out` receives a new client the caller owns (free it with
 /// `meetkit_client_free`). Errors: as `meetkit_client_new`, plus `MEETKIT_CONFIG` (an
@@ -130,9 +149,9 @@ pub unsafe extern "C" fn meetkit_client_new_with_options(
     guard(err, || {
         out_arg(out, "out")?;
         let value = json_arg(profile_json, "profile_json", false)?;
-        let options = client_options(json_arg(options_json, "options_json", true)?)?;
+        let (options, journal) = client_options(json_arg(options_json, "options_json", true)?)?;
         let profile = Profile::from_json("json", &value)?;
-        *out = register(&profile, options)?;
+        *out = register_journaled(&profile, options, journal)?;
         Ok(())
     })
 }
@@ -186,6 +205,9 @@ pub extern "C" fn meetkit_client_free(client: *mut meetkit_client) -> meetkit_st
                 // The handle is gone either way: an error here (a server already down) is not
                 // the caller's to handle, and the server expires what was not ended.
                 let _ = block_on(FREE_CLOSE_TIMEOUT_MS, on_timeout, async move { client.close().await });
+                if let Some(run) = object.client.journal() {
+                    run.finish(None);
+                }
                 meetkit_status::MEETKIT_OK
             }
             Ok(_) => unreachable!("handles::remove checks the type"),

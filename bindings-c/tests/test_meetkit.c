@@ -1169,6 +1169,23 @@ static void test_capture_and_free_ends_the_vmr_session(void) {
     meetkit_error_free(err);
     CHECK(expect(meetkit_client_new_with_options(profile, NULL, &client, &err), MEETKIT_OK, err, "no options"));
     CHECK(meetkit_client_free(client) == MEETKIT_OK);
+
+    /* {"journal": FILE}: the client's calls go into a run journal (an SQLite file). */
+    {
+        char db[600], jopts[800];
+        FILE *f;
+        char magic[16] = {0};
+        snprintf(db, sizeof db, "%s/runs.db", g_scratch);
+        snprintf(jopts, sizeof jopts, "{\"journal\": \"%s\"}", db);
+        CHECK(expect(meetkit_client_new_with_options(profile, jopts, &client, &err), MEETKIT_OK, err, "journal"));
+        CHECK(expect(meetkit_call(client, "vmr", "conference.status", NULL, 10000, &result, &err), MEETKIT_OK, err,
+                     "journaled call"));
+        meetkit_string_free(result);
+        CHECK(meetkit_client_free(client) == MEETKIT_OK);
+        f = fopen(db, "rb");
+        CHECK(f != NULL && fread(magic, 1, 15, f) == 15 && strcmp(magic, "SQLite format 3") == 0);
+        if (f) fclose(f);
+    }
     meetkit_string_free(profile);
     CHECK(meetkit_sim_free(sim) == MEETKIT_OK);
 }
