@@ -210,14 +210,20 @@ impl Client {
         let mut first = Ok(());
         for (vendor, api) in Vendor::ALL.into_iter().zip(self.inner.apis.iter()) {
             let Some(api) = api else { continue };
-            if let Err(e) = api.close().await {
-                tracing::warn!(error = %e, "closing a vendor session failed");
-                if first.is_ok() {
-                    first = Err(e);
+            match api.close().await {
+                // Only sessions known to be ended are marked so: after a failed close the
+                // journal keeps them as possibly open, for a cleanup.
+                Ok(()) => {
+                    if let Some(journal) = &self.journal {
+                        journal.sessions(vendor, &api.open_sessions());
+                    }
                 }
-            }
-            if let Some(journal) = &self.journal {
-                journal.sessions(vendor, &api.open_sessions());
+                Err(e) => {
+                    tracing::warn!(error = %e, "closing a vendor session failed");
+                    if first.is_ok() {
+                        first = Err(e);
+                    }
+                }
             }
         }
         first

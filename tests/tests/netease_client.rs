@@ -255,7 +255,7 @@ async fn retries_only_where_safe() {
 
     sim.post("faults", json!({"drop_rate": 1.0, "paths": ["/v2/meeting/cancel"], "count": 1})).await;
     let err = client.call("netease", "meeting.cancel", json!({"meetingUniqueId": 1})).await.unwrap_err();
-    assert!(matches!(err, Error::Transport { .. }), "{err:?}");
+    assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
     assert_eq!(sim.hits("/v2/meeting/cancel").await, 1);
 
     sim.post("faults", json!({"malformed_rate": 1.0, "paths": ["/v2/meeting/list"], "count": 5})).await;

@@ -315,16 +315,24 @@ impl Inner {
     /// Send `session.end` with `token`; the answer is ignored (doc), so only its decoded
     /// `result` (or `null`) is returned.
     async fn end(&self, room: &str, token: &Secret) -> Value {
+        self.end_reported(room, token).await.unwrap_or_else(|e| {
+            tracing::debug!(error = %e, "vmr: end_session failed (ignored)");
+            Value::Null
+        })
+    }
+
+    /// `end_session`; an error when the request did not get through (transport, HTTP 5xx):
+    /// the session may still be open. Any answer of the server (also a refused token) means
+    /// it is gone.
+    async fn end_reported(&self, room: &str, token: &Secret) -> Result<Value> {
         let spec = spec("session.end");
         let mut params = Map::new();
         params.insert("room".into(), Value::String(room.to_string()));
-        match self.send_room(spec, &params, Some(token)).await {
-            Ok(resp) => envelope::decode_room(spec, &resp).unwrap_or(Value::Null),
-            Err(e) => {
-                tracing::debug!(error = %e, "vmr: end_session failed (ignored)");
-                Value::Null
-            }
+        let resp = self.send_room(spec, &params, Some(token)).await?;
+        if resp.status >= 500 {
+            return Err(resp.http_error(Vendor::Vmr, spec.id));
         }
+        Ok(envelope::decode_room(spec, &resp).unwrap_or(Value::Null))
     }
 
     /// Start the background refresher of `session` unless it runs.
@@ -411,16 +419,25 @@ impl Inner {
         let ends = sessions.into_iter().map(|session| async move {
             // A session being opened right now: wait for it (bounded), then end whatever is current.
             let _flight = tokio::time::timeout(END_TIMEOUT, session.flight.lock()).await;
-            let Some(t) = session.forget(None) else { return };
-            match tokio::time::timeout(END_TIMEOUT, self.end(&session.room, &t.secret)).await {
-                Ok(_) => tracing::debug!(room = %session.room, "vmr: session ended"),
+            let Some(t) = session.forget(None) else { return Ok(()) };
+            match tokio::time::timeout(END_TIMEOUT, self.end_reported(&session.room, &t.secret)).await {
+                Ok(Ok(_)) => {
+                    tracing::debug!(room = %session.room, "vmr: session ended");
+                    Ok(())
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(room = %session.room, error = %e, "vmr: end_session failed; the session expires on its own");
+                    Err(e)
+                }
                 Err(_) => {
-                    tracing::warn!(room = %session.room, "vmr: end_session timed out; the session expires on its own")
+                    tracing::warn!(room = %session.room, "vmr: end_session timed out; the session expires on its own");
+                    Err(Error::Timeout { vendor: Vendor::Vmr, endpoint: "session.end".into(), after: END_TIMEOUT })
                 }
             }
         });
-        futures::future::join_all(ends).await;
-        Ok(())
+        // Every session is tried; the first failure is reported (a run journal then keeps the
+        // session as possibly open, for a cleanup to end).
+        futures::future::join_all(ends).await.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
     }
 }
 
