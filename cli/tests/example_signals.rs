@@ -52,17 +52,26 @@ fn run_until(sim: &Sim, name: &str, args: &[&str], step: Option<usize>) -> (Opti
 }
 
 fn stopped_at_every_step(name: &str, vendor: &str, args: &[&str]) {
+    stopped_at_every_step_of(name, &[vendor], args)
+}
+
+/// What the vendors' simulators still have running.
+fn running(sim: &Sim, vendors: &[&str]) -> Vec<String> {
+    vendors.iter().flat_map(|v| sim.running(v)).collect()
+}
+
+fn stopped_at_every_step_of(name: &str, vendors: &[&str], args: &[&str]) {
     let sim = Sim::start();
     let (code, lines, err) = run_until(&sim, name, args, None);
     assert_eq!(code, Some(0), "{name}: {err}");
-    assert!(sim.running(vendor).is_empty(), "{name} left running: {:?}", sim.running(vendor));
+    assert!(running(&sim, vendors).is_empty(), "{name} left running: {:?}", running(&sim, vendors));
     let steps = lines.iter().filter(|l| !l.starts_with("cleanup:")).count();
     assert!(steps >= 3, "{name} printed only {lines:?}");
     for step in 1..steps {
         let sim = Sim::start();
         let (code, lines, err) = run_until(&sim, name, args, Some(step));
         assert!(matches!(code, Some(143) | Some(0)), "{name} stopped after step {step}: exit {code:?}\n{}", err);
-        let left = sim.running(vendor);
+        let left = running(&sim, vendors);
         assert!(
             left.is_empty(),
             "{name} stopped after step {step} ({:?}) left running: {left:?}\n{}\n{err}",
@@ -102,4 +111,9 @@ fn record_meeting_leaves_nothing_running_on_any_vendor_when_stopped_at_any_step(
             &["--set", &format!("vendor={vendor}"), "--set", "record_seconds=1"],
         );
     }
+}
+
+#[test]
+fn netease_to_avd_replay_leaves_nothing_running_when_stopped_at_any_step() {
+    stopped_at_every_step_of("netease_to_avd_replay.rhai", &["netease", "avd"], &[]);
 }

@@ -73,6 +73,9 @@ impl Sim {
                         out.push(format!("device {} in {room}", p["user_id"]));
                     }
                 }
+                for p in list(&st["players"]).iter().filter(|p| p["state"] == "playing" || p["state"] == "paused") {
+                    out.push(format!("media player {} in {}", p["play_id"], p["room_id"]));
+                }
                 for r in list(&st["rooms"]).iter().filter(|r| r["open"] == true) {
                     out.push(format!("open room {}", r["room_id"]));
                 }
