@@ -132,6 +132,8 @@ pub(crate) struct Host {
     pub runtime: tokio::runtime::Handle,
     pub options: ScriptOptions,
     phase: RwLock<Phase>,
+    /// The operation count at which a stop was first seen (0: none yet).
+    stop_seen_at: std::sync::atomic::AtomicU64,
     /// Event subscriptions opened by `wait_event`, per vendor, with the events that
     /// arrived but were not waited for yet.
     pub events: Mutex<std::collections::HashMap<crate::Vendor, stdlib::EventBuffer>>,
@@ -151,6 +153,7 @@ impl Host {
             runtime,
             options,
             phase: RwLock::new(phase),
+            stop_seen_at: Default::default(),
             events: Mutex::default(),
             on_exit: Mutex::default(),
         })
@@ -173,6 +176,20 @@ impl Host {
         }
     }
 
+    /// [`Host::must_stop`] for the operation counter (`ops` operations so far): once a stop
+    /// is seen, the script may run [`STOP_GRACE_OPS`] more operations — the statements
+    /// after a call that was in flight, which record what it started (`running.x = ...`) or
+    /// register an `on_exit` — but cannot start another call or sleep (those fail at once).
+    fn must_stop_at(&self, ops: u64) -> Option<&'static str> {
+        use std::sync::atomic::Ordering;
+        let why = self.must_stop()?;
+        let seen = match self.stop_seen_at.compare_exchange(0, ops.max(1), Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => ops.max(1),
+            Err(seen) => seen,
+        };
+        (ops.saturating_sub(seen) >= STOP_GRACE_OPS).then_some(why)
+    }
+
     /// Run a future to completion on the shared runtime, aborting it when the run is
     /// cancelled or its deadline passes.
     pub fn block_on<T>(&self, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
@@ -180,9 +197,10 @@ impl Host {
     }
 
     /// [`Host::block_on`] for a vendor call: when the run is stopped while the call is in
-    /// flight, the call may finish for up to [`CALL_SETTLE`] first, so that what it started
-    /// on the server is known (recorded in the journal, its session registered and ended)
-    /// instead of abandoned half-way; then the stop error is returned all the same.
+    /// flight, the call may finish for up to [`CALL_SETTLE`], so that what it started on the
+    /// server is known (recorded in the journal, its session registered and ended) instead
+    /// of abandoned half-way; its result reaches the script, which stops a few statements
+    /// later (no further call starts).
     pub fn block_on_call<T>(&self, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
         self.block_on_settling(fut, CALL_SETTLE)
     }
@@ -193,6 +211,15 @@ impl Host {
             (p.cancel.clone(), p.deadline, p.cleanup)
         };
         let limit = if cleanup { Some(self.options.limits.cleanup_timeout) } else { self.options.limits.timeout };
+        // Stopped already: nothing new starts (the script is only finishing its statements).
+        if cancel.is_cancelled() {
+            return Err(Error::Cancelled { reason: "the run was cancelled".into() });
+        }
+        if let (Some(d), false, Some(limit)) = (deadline, cleanup, limit) {
+            if Instant::now() > d {
+                return Err(Error::TimeLimit { limit, file: None, line: None, column: None });
+            }
+        }
         self.runtime.block_on(async move {
             let expired = async {
                 match deadline {
@@ -209,8 +236,12 @@ impl Host {
                     _ => Error::Script { message: time_limit_message(cleanup, limit), file: None, line: None, column: None },
                 },
             };
+            // A call in flight finishes (bounded) and its result reaches the script, which then
+            // has a few statements' grace to record it before it stops (see `must_stop_at`).
             if !settle.is_zero() {
-                let _ = tokio::time::timeout(settle, &mut fut).await;
+                if let Ok(r) = tokio::time::timeout(settle, &mut fut).await {
+                    return r;
+                }
             }
             Err(stop)
         })
@@ -219,6 +250,10 @@ impl Host {
 
 /// How long a vendor call in flight may finish after the run was stopped.
 pub const CALL_SETTLE: Duration = Duration::from_secs(5);
+
+/// How many operations a script may still run after a stop (to record what the call in
+/// flight started); no call or sleep starts meanwhile.
+pub const STOP_GRACE_OPS: u64 = 10_000;
 
 fn time_limit_message(cleanup: bool, limit: Option<Duration>) -> String {
     let secs = limit.map_or(0.0, |t| t.as_secs_f64());
@@ -286,6 +321,7 @@ fn run_on_exit(engine: &Engine, ast: &AST, host: &Host, file: &Option<String>) -
     if blocks.is_empty() {
         return Ok(());
     }
+    host.stop_seen_at.store(0, std::sync::atomic::Ordering::SeqCst);
     *host.phase.write().unwrap_or_else(|p| p.into_inner()) = Phase {
         cancel: CancellationToken::new(),
         deadline: Some(Instant::now() + host.options.limits.cleanup_timeout),
@@ -323,7 +359,7 @@ fn build_engine(host: &Arc<Host>) -> Engine {
         .set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
     engine.disable_symbol("eval");
     let h = host.clone();
-    engine.on_progress(move |_| h.must_stop().map(Dynamic::from));
+    engine.on_progress(move |ops| h.must_stop_at(ops).map(Dynamic::from));
     let print = host.options.print.clone();
     engine.on_print(move |s| print(s));
     engine.on_debug(|s, _, pos| tracing::debug!(target: "meetkit::script", %pos, "{s}"));
