@@ -308,10 +308,12 @@ enum meetkit_status meetkit_call(const struct meetkit_client *client,
  * `--timeout`. The script's `print` goes to standard output. Blocking.
  *
  * On success `*result_json` receives the script's last value as JSON text, owned by the
- * caller (free it with `meetkit_string_free`). Errors: `MEETKIT_SCRIPT` for anything that
- * stops the script, including a vendor error it did not catch (the message carries the
- * vendor's text, as in the CLI), `MEETKIT_IO` (unreadable file), `MEETKIT_CONFIG`
- * (`vars_json` not an object), `MEETKIT_CANCELLED`, and the argument errors.
+ * caller (free it with `meetkit_string_free`). Errors: `MEETKIT_SCRIPT` for a script error
+ * (syntax, runtime, `fail()`, its time limit); an error the script did not catch keeps its
+ * category (`MEETKIT_API` with `meetkit_error_vendor_code`, `MEETKIT_AUTH`,
+ * `MEETKIT_OUTCOME_UNKNOWN`, ...) and its message carries the vendor's text and the script
+ * position, as in the CLI; `MEETKIT_IO` (unreadable file), `MEETKIT_CONFIG` (`vars_json`
+ * not an object), `MEETKIT_CANCELLED`, and the argument errors.
  *
  * # Safety
  * String arguments are NULL or NUL-terminated; `result_json` and `err` are NULL or valid

@@ -579,11 +579,12 @@ static void test_run_script(void) {
                  MEETKIT_OK, err, "run_script"));
     CHECK(equals(result, "{\"made\":\"script-room\",\"room\":\"script-room\"}"));
 
-    /* An uncaught vendor error fails the script with the vendor's text (as in the CLI):
-     * the same script again hits 40005. */
+    /* An uncaught vendor error keeps its category (MEETKIT_API, its vendor code) and the
+     * vendor's text, with the script position (as in the CLI): the same script again hits 40005. */
     CHECK(meetkit_run_script(g_client, path, "{\"room\": \"script-room\"}", out, 20000, &result, &err) ==
-          MEETKIT_SCRIPT);
+          MEETKIT_API);
     CHECK(contains(meetkit_error_message(err), "avd room.create: error 40005"));
+    CHECK(equals(meetkit_error_vendor_code(err), "40005"));
     meetkit_error_free(err);
 
     CHECK(write_file(path, "fail(\"stop here\");\n"));
