@@ -93,6 +93,9 @@ impl std::fmt::Debug for Journal {
 pub struct RunJournal {
     journal: Arc<Journal>,
     id: String,
+    /// Whether this run has recorded a host session yet (until then, syncing sessions after
+    /// a call reads nothing from the database).
+    has_sessions: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// How a run ended (or that it has not).
@@ -280,7 +283,7 @@ impl Journal {
                 params![id, script, profile, profile_source, pid, process_start(pid), now()],
             )
         })?;
-        Ok(RunJournal { journal: self.clone(), id })
+        Ok(RunJournal { journal: self.clone(), id, has_sessions: Default::default() })
     }
 
     /// Every run, newest first. Runs whose process died are marked `interrupted` here.
@@ -490,10 +493,7 @@ impl RunJournal {
                 self.stopped(vendor, spec.id, params, "run")?;
             }
             Err(e) => {
-                let gone = e.vendor_code().is_some_and(|code| {
-                    lifecycle::stopped_by(vendor, spec.id).any(|r| r.gone_codes.contains(&code.as_str()))
-                });
-                if gone {
+                if lifecycle::says_gone(vendor, spec.id, e) {
                     self.stopped(vendor, spec.id, params, "gone")?;
                 }
                 // A start whose answer was lost may have started it: record it when its stop
@@ -532,6 +532,11 @@ impl RunJournal {
 
     /// Mark this run's resources that `endpoint` with `params` stops as stopped.
     pub(crate) fn stopped(&self, vendor: Vendor, endpoint: &str, params: &Map<String, Value>, by: &str) -> Result<()> {
+        // Every resource's stop endpoint is some lifecycle row's stop (sessions use vmr's
+        // participant.disconnect): an endpoint that stops nothing needs no database read.
+        if lifecycle::stopped_by(vendor, endpoint).next().is_none() {
+            return Ok(());
+        }
         let stops = |r: &ResourceRecord| {
             r.stop_endpoint == endpoint
                 || lifecycle::started_by(vendor, &r.start_endpoint)
@@ -551,6 +556,12 @@ impl RunJournal {
     /// participant uuid)` pairs open now): new ones are recorded as started (stopped by
     /// disconnecting their participant), recorded ones no longer open as stopped.
     pub(crate) fn sessions(&self, vendor: Vendor, open: &[(String, String)]) {
+        use std::sync::atomic::Ordering;
+        // Most calls (every vendor but vmr, and vmr before its first session) have nothing to sync.
+        if open.is_empty() && !self.has_sessions.load(Ordering::Relaxed) {
+            return;
+        }
+        self.has_sessions.store(true, Ordering::Relaxed);
         let result = (|| -> Result<()> {
             let known = self.journal.resources(&self.id)?;
             let known: Vec<&ResourceRecord> = known
@@ -668,11 +679,7 @@ pub async fn cleanup(
                 ("stopped", None)
             }
             Err(e) => {
-                let gone = e.vendor_code().is_some_and(|code| {
-                    lifecycle::stopped_by(vendor, &resource.stop_endpoint)
-                        .any(|r| r.gone_codes.contains(&code.as_str()))
-                });
-                if gone {
+                if lifecycle::says_gone(vendor, &resource.stop_endpoint, &e) {
                     journal.mark_stopped(resource.id, "gone")?;
                     ("already_stopped", e.vendor_code())
                 } else {

@@ -133,6 +133,12 @@ pub fn stopped_by(vendor: Vendor, endpoint: &str) -> impl Iterator<Item = &'stat
     rows(vendor).iter().filter(move |r| r.stop == endpoint || r.also_stopped_by.contains(&endpoint))
 }
 
+/// Whether `error`, answered by `endpoint`, says that what the endpoint stops is already
+/// stopped or gone (one of the rows' `gone_codes`).
+pub fn says_gone(vendor: Vendor, endpoint: &str, error: &crate::Error) -> bool {
+    error.vendor_code().is_some_and(|code| stopped_by(vendor, endpoint).any(|r| r.gone_codes.contains(&code.as_str())))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
