@@ -448,6 +448,9 @@ enum Signal {
 static SIGNALS: std::sync::OnceLock<tokio::sync::Mutex<[Option<tokio::signal::unix::Signal>; 3]>> =
     std::sync::OnceLock::new();
 
+/// The signal that stopped the command, if one did.
+static STOPPED_BY: std::sync::OnceLock<Signal> = std::sync::OnceLock::new();
+
 impl Signal {
     /// Start catching SIGINT, SIGTERM and SIGHUP (call once, inside the runtime).
     fn install() {
@@ -504,7 +507,10 @@ impl Signal {
         }
     }
 
+    /// The error a command ends with when this signal stopped it; the exit code follows the
+    /// signal ([`exit_code`]).
     fn cancelled(self) -> Error {
+        let _ = STOPPED_BY.set(self);
         Error::Cancelled { reason: format!("{} received", self.name()) }
     }
 }
@@ -1012,12 +1018,8 @@ fn report(e: &Error) {
 
 /// The exit code of an error, by its kind (an error a script did not catch keeps its kind).
 fn exit_code(e: &Error) -> u8 {
-    if let Error::Cancelled { reason } = e {
-        return match reason.as_str() {
-            "SIGTERM received" => 143,
-            "SIGHUP received" => 129,
-            _ => 130,
-        };
+    if let Error::Cancelled { .. } = e {
+        return STOPPED_BY.get().map_or(130, |s| s.exit_code());
     }
     // HTTP 401/403 means the credentials were refused, whichever vendor answered.
     if e.code() == "http" && matches!(e.vendor_code().as_deref(), Some("401" | "403")) {
