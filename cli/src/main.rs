@@ -745,8 +745,12 @@ async fn run(args: RunArgs) -> meetkit::Result<()> {
     };
     if let Some(rj) = &run_journal {
         rj.finish(result.as_ref().err());
-        let left = rj.journal().run(rj.id()).map(|d| d.run.left_running).unwrap_or(0);
-        if result.is_err() && left > 0 {
+        // Only a failed run reads the journal back, to say what it may have left running.
+        let left = match result {
+            Err(_) => rj.journal().run(rj.id()).map(|d| d.run.left_running).unwrap_or(0),
+            Ok(()) => 0,
+        };
+        if left > 0 {
             eprintln!(
                 "run {}: {left} thing(s) it started may still be running; `meetkit runs show {}` lists them, \
                  `meetkit runs cleanup {}` stops them",
