@@ -275,13 +275,28 @@ impl Journal {
     /// from `profile_source` (`config`, `json:<file>`, `env`, `sim`).
     pub fn begin_run(self: &Arc<Self>, script: &str, profile: &str, profile_source: &str) -> Result<RunJournal> {
         let pid = std::process::id();
-        let id = format!("{}-{:04x}", (now() * 1000.0) as u64, rand::random::<u16>());
-        self.with(|c| {
-            c.execute(
-                "INSERT INTO runs (id, script, profile, profile_source, pid, pid_start, started_at, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running')",
-                params![id, script, profile, profile_source, pid, process_start(pid), now()],
-            )
+        let pid_start = process_start(pid);
+        // Ids sort by start time (milliseconds) and carry 32 random bits; many runs begun in
+        // the same millisecond (a load test, a Temporal worker) can still meet, so a taken id
+        // is drawn again rather than failing the run.
+        let id = self.with(|c| {
+            let mut attempt = 0;
+            loop {
+                let id = format!("{}-{:08x}", (now() * 1000.0) as u64, rand::random::<u32>());
+                match c.execute(
+                    "INSERT INTO runs (id, script, profile, profile_source, pid, pid_start, started_at, status)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running')",
+                    params![id, script, profile, profile_source, pid, pid_start, now()],
+                ) {
+                    Ok(_) => return Ok(id),
+                    Err(rusqlite::Error::SqliteFailure(e, _))
+                        if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY && attempt < 16 =>
+                    {
+                        attempt += 1
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
         })?;
         Ok(RunJournal { journal: self.clone(), id, has_sessions: Default::default() })
     }
@@ -727,6 +742,30 @@ mod tests {
         let runs = journal.runs().unwrap();
         assert_eq!((runs.len(), runs[0].status), (1, RunStatus::Ok));
         assert!(journal.run("nope").unwrap_err().to_string().contains("meetkit runs list"));
+    }
+
+    #[test]
+    fn runs_begun_in_the_same_millisecond_each_get_their_own_id() {
+        // The load test begins a thousand runs at once; with 16 random bits two of them met
+        // and the second run failed to start.
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("runs.db")).unwrap();
+        let ids: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..4)
+                .map(|_| {
+                    let journal = journal.clone();
+                    s.spawn(move || {
+                        (0..1000)
+                            .map(|i| journal.begin_run(&format!("w{i}"), "p", "sim").unwrap().id().to_string())
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        });
+        let unique: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(unique.len(), 4000);
+        assert_eq!(journal.runs().unwrap().len(), 4000);
     }
 
     #[test]
