@@ -121,10 +121,10 @@ as `interrupted`.
 
 Examples:
   meetkit runs list
-  meetkit runs show 1765071000123-3f2a
-  meetkit runs cleanup 1765071000123-3f2a --dry-run
-  meetkit runs cleanup 1765071000123-3f2a                 # stop recordings, lives, device calls, sessions
-  meetkit runs cleanup 1765071000123-3f2a --end-rooms     # ... and end the rooms and meetings it created
+  meetkit runs show 1765071000123-3f2a9c01
+  meetkit runs cleanup 1765071000123-3f2a9c01 --dry-run
+  meetkit runs cleanup 1765071000123-3f2a9c01                 # stop recordings, lives, device calls, sessions
+  meetkit runs cleanup 1765071000123-3f2a9c01 --end-rooms     # ... and end the rooms and meetings it created
   meetkit runs list --output json
 
 cleanup uses the profile the run used (its name, or its --profile-json file) unless you give
