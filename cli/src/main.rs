@@ -35,8 +35,16 @@ MEETKIT_AVD_SECRET_KEY). --sim needs no configuration at all.";
 #[command(name = "meetkit", version, after_help = AFTER_HELP, propagate_version = true)]
 struct Cli {
     /// Log what meetkit does (-v info, -vv debug, -vvv trace); logs never contain secrets.
+    ///
+    /// -v prints one line per HTTP request (vendor, endpoint, method, path, status, milliseconds,
+    /// attempt); -vv adds the request and response bodies, redacted and truncated; -vvv adds the
+    /// HTTP library's internals. MEETKIT_LOG (a tracing filter, e.g. `meetkit=debug`) overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
+    /// `text` for people (coloured only on a terminal without NO_COLOR), `json` (one object
+    /// per line) for log shippers.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -130,6 +138,26 @@ Examples:
 cleanup uses the profile the run used (its name, or its --profile-json file) unless you give
 --profile/--config/--profile-json; it is idempotent: what is stopped is not touched again.")]
     Runs(RunsArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "\
+Examples:
+  meetkit completions bash > ~/.local/share/bash-completion/completions/meetkit
+  meetkit completions zsh > \"${fpath[1]}/_meetkit\"
+  meetkit completions fish > ~/.config/fish/completions/meetkit.fish
+  meetkit completions powershell >> $PROFILE")]
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// How log lines are written to stderr.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 #[derive(Args, Debug)]
@@ -238,8 +266,9 @@ struct CallArgs {
     vendor: String,
     /// Endpoint id, e.g. room.create (see `meetkit endpoints`).
     endpoint: String,
-    /// Parameters as one JSON object.
-    #[arg(long, value_name = "JSON")]
+    /// Parameters as one JSON object: inline, `@FILE` to read it from a file, or `-` to read
+    /// it from stdin.
+    #[arg(long, value_name = "JSON|@FILE|-")]
     params: Option<String>,
     /// One parameter, KEY=VALUE. VALUE is typed by the endpoint table: text for string parameters
     /// (`room_id=0012` stays "0012"), converted for int/number/bool ones, JSON for object/array
@@ -307,7 +336,7 @@ struct WebhookArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.verbose);
+    init_tracing(cli.verbose, cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("meetkit").build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -338,6 +367,14 @@ async fn dispatch(command: Command) -> meetkit::Result<()> {
         Command::Sim(args) => sim(args).await,
         Command::Webhook(args) => webhook(args).await,
         Command::Runs(args) => runs(args).await,
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            // Generated into memory: clap_complete panics when its writer fails (`| head`).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "meetkit", &mut script);
+            let _ = std::io::stdout().lock().write_all(&script);
+            Ok(())
+        }
     }
 }
 
@@ -383,7 +420,8 @@ async fn call(args: CallArgs) -> meetkit::Result<()> {
     let vendor: Vendor = args.vendor.parse()?;
     // Check the id and parameters before starting anything.
     let spec = Client::spec(vendor, &args.endpoint)?;
-    let mut params = match &args.params {
+    let params_text = args.params.as_deref().map(params_source).transpose()?;
+    let mut params = match &params_text {
         Some(text) => match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(m)) => m,
             Ok(_) | Err(_) => {
@@ -979,6 +1017,22 @@ fn progress_bars() -> meetkit::script::ProgressFn {
     })
 }
 
+/// The text of `--params`: inline JSON, `@FILE`, or `-` for stdin.
+fn params_source(arg: &str) -> meetkit::Result<String> {
+    use std::io::Read;
+    if arg == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Error::config(format!("--params -: cannot read stdin: {e}")))?;
+        return Ok(text);
+    }
+    match arg.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path).map_err(|e| Error::config(format!("--params @{path}: {e}"))),
+        None => Ok(arg.to_string()),
+    }
+}
+
 /// `NAME=VALUE` split into the trimmed name and the value's text, as typed.
 fn split_assignment<'a>(kv: &'a str, flag: &str) -> meetkit::Result<(String, &'a str)> {
     let (k, v) = kv
@@ -1043,14 +1097,20 @@ fn exit_code(e: &Error) -> u8 {
     }
 }
 
-fn init_tracing(verbose: u8) {
+fn init_tracing(verbose: u8, format: LogFormat) {
+    use std::io::IsTerminal;
     let default = match verbose {
         0 => "warn",
-        1 => "meetkit=info,info",
-        2 => "meetkit=debug,info",
+        1 => "meetkit=info,warn",
+        2 => "meetkit=debug,warn",
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MEETKIT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.with_ansi(colour).try_init(),
+        LogFormat::Json => builder.json().with_current_span(false).try_init(),
+    };
 }

@@ -167,8 +167,8 @@ impl Transport {
                 message: format!("cannot build request: {}", e.without_url()),
                 before_send: true,
             })?;
-            // The redacted path is only worth building when debug lines are written.
-            let path = if tracing::enabled!(tracing::Level::DEBUG) {
+            // The redacted path is only worth building when request lines are written (-v).
+            let path = if tracing::enabled!(tracing::Level::INFO) {
                 crate::secret::redact_path(request.url().path())
             } else {
                 String::new()
@@ -212,7 +212,7 @@ impl Transport {
             let last = attempt >= attempts;
             match outcome {
                 Ok(resp) => {
-                    tracing::debug!(%vendor, endpoint, %method, path, attempt, status = resp.status, elapsed_ms, "response");
+                    tracing::info!(%vendor, endpoint, %method, path, status = resp.status, elapsed_ms, attempt, "http");
                     let retry_status = resp.status >= 500 || resp.status == 408 || resp.status == 429;
                     if retry_status && idempotent && !last {
                         let delay = retry_after(&resp.headers).unwrap_or_else(|| self.backoff(attempt));
@@ -225,7 +225,7 @@ impl Transport {
                 Err(e) => {
                     let e = e.without_url();
                     let before_send = e.is_connect();
-                    tracing::debug!(%vendor, endpoint, %method, path, attempt, elapsed_ms, error = %e, "request failed");
+                    tracing::info!(%vendor, endpoint, %method, path, elapsed_ms, attempt, error = %e, "http failed");
                     if (before_send || idempotent) && !last {
                         let delay = self.backoff(attempt);
                         tracing::warn!(%vendor, endpoint, attempt, ?delay, before_send, "retrying after transport error");

@@ -1,0 +1,121 @@
+//! The operator's day with the `meetkit` binary: verbosity and log formats, parameters from
+//! files and stdin, shell completions, profiles and `doctor`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use serde_json::Value;
+
+fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_meetkit"));
+    cmd.args(args)
+        .current_dir(repo())
+        .env("MEETKIT_JOURNAL", std::env::temp_dir().join("meetkit-operator-tests-runs.db"))
+        .env_remove("MEETKIT_CONFIG")
+        .env_remove("MEETKIT_PROFILE")
+        .env_remove("MEETKIT_LOG")
+        .env_remove("NO_COLOR");
+    cmd
+}
+
+fn meetkit(args: &[&str]) -> Output {
+    command(args).output().expect("meetkit runs")
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const CREATE: &[&str] = &["call", "--sim", "avd", "room.create", "-p", "room_id=v1", "-p", "user_id=ops"];
+
+#[test]
+fn one_verbose_prints_one_line_per_http_request_without_colour() {
+    let quiet = meetkit(CREATE);
+    assert!(quiet.status.success(), "{}", text(&quiet.stderr));
+    assert_eq!(text(&quiet.stderr), "", "no -v: nothing on stderr");
+
+    let mut args = vec!["-v"];
+    args.extend_from_slice(CREATE);
+    let out = meetkit(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains(" http ")).collect();
+    // The token request, then the call itself.
+    assert_eq!(lines.len(), 2, "{stderr}");
+    let call = lines[1];
+    for field in [
+        "vendor=avd",
+        "endpoint=\"room.create\"",
+        "method=GET",
+        "path=\"/sdkapi/v2/room/create\"",
+        "status=200",
+        "attempt=1",
+    ] {
+        assert!(call.contains(field), "{field} missing in {call}");
+    }
+    assert!(call.contains("elapsed_ms="), "{call}");
+    assert!(!stderr.contains('\u{1b}'), "stderr is not a terminal: no colour escapes\n{stderr:?}");
+}
+
+#[test]
+fn log_format_json_writes_one_object_per_line() {
+    let mut args = vec!["-v", "--log-format", "json"];
+    args.extend_from_slice(CREATE);
+    let out = meetkit(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<Value> = text(&out.stderr)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    let call = lines.iter().find(|l| l["fields"]["endpoint"] == "room.create").expect("a line for the call");
+    assert_eq!(call["fields"]["status"], 200);
+    assert_eq!(call["level"], "INFO");
+}
+
+#[test]
+fn params_come_from_a_file_or_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("params.json");
+    std::fs::write(&file, r#"{"room_id": "from-file", "user_id": "ops"}"#).unwrap();
+    let at = format!("@{}", file.display());
+    let out = meetkit(&["call", "--sim", "avd", "room.create", "--params", &at]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["room_id"], "from-file");
+
+    let mut child = command(&["call", "--sim", "avd", "room.create", "--params", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(br#"{"room_id": "from-stdin", "user_id": "ops"}"#).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["room_id"], "from-stdin");
+
+    let missing = dir.path().join("nope.json");
+    let out = meetkit(&["call", "--sim", "avd", "room.create", "--params", &format!("@{}", missing.display())]);
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("nope.json"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn completions_for_every_shell_name_the_commands() {
+    for shell in ["bash", "zsh", "fish", "powershell"] {
+        let out = meetkit(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        for word in ["meetkit", "run", "call", "runs", "profile-json"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    let out = meetkit(&["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+}
