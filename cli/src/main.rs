@@ -15,6 +15,8 @@ use meetkit::{Client, Error, Vendor};
 use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
+mod profile;
+
 const AFTER_HELP: &str = "\
 Exit codes: 0 ok, 2 usage or invalid parameters, 3 the vendor answered with an error,
 4 network/HTTP/timeout, 5 authentication, 6 script error, 7 configuration, 8 file or
@@ -138,6 +140,14 @@ Examples:
 cleanup uses the profile the run used (its name, or its --profile-json file) unless you give
 --profile/--config/--profile-json; it is idempotent: what is stopped is not touched again.")]
     Runs(RunsArgs),
+    /// Which profiles exist, what one holds (secrets masked), every field meetkit reads.
+    #[command(after_help = "\
+Examples:
+  meetkit profile list
+  meetkit profile show lab                  # every field, where it came from, secrets masked
+  meetkit profile show lab --output json
+  meetkit profile reference > docs/profile.md")]
+    Profile(profile::ProfileArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -367,6 +377,7 @@ async fn dispatch(command: Command) -> meetkit::Result<()> {
         Command::Sim(args) => sim(args).await,
         Command::Webhook(args) => webhook(args).await,
         Command::Runs(args) => runs(args).await,
+        Command::Profile(args) => profile::profile(args),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             // Generated into memory: clap_complete panics when its writer fails (`| head`).

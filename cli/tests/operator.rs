@@ -119,3 +119,63 @@ fn completions_for_every_shell_name_the_commands() {
     let out = meetkit(&["completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+const LAB: &str = "default_profile = \"lab\"
+[profiles.lab.avd]
+base_url = \"http://a.invalid\"
+access_key = \"ak\"
+secret_key = \"TOPSECRET-SK\"
+
+[profiles.lab.kedacom]
+base_url = \"http://k.invalid\"
+heartbeat_secs = \"30\"
+
+[profiles.other.netease]
+base_url = \"http://n.invalid\"
+app_key = \"k\"
+app_secret = \"TOPSECRET-NE\"
+";
+
+#[test]
+fn profile_list_and_show_mask_secrets_and_point_at_the_broken_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("meetkit.toml");
+    std::fs::write(&cfg, LAB).unwrap();
+    let cfg = cfg.to_str().unwrap();
+
+    let out = meetkit(&["profile", "list", "--config", cfg]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    assert!(listing.contains("* lab") && listing.contains("  other"), "{listing}");
+
+    let out = meetkit(&["profile", "show", "lab", "--config", cfg, "--output", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!all.contains("TOPSECRET"), "{all}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["sections"]["avd"]["fields"]["secret_key"]["value"], "***");
+    let error = v["sections"]["kedacom"]["error"].as_str().unwrap();
+    assert!(error.contains("meetkit.toml:9: [profiles.lab.kedacom] heartbeat_secs"), "{error}");
+
+    // The broken kedacom section fails kedacom calls (exit 7, the same words), not avd's checks.
+    let out = meetkit(&["call", "kedacom", "booked_confs.get", "-p", "conf_id=1", "--config", cfg]);
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("meetkit.toml:9: [profiles.lab.kedacom] heartbeat_secs"));
+    let out = meetkit(&["call", "avd", "app.get_system_info", "--config", cfg]);
+    assert_eq!(out.status.code(), Some(4), "avd is configured; its server does not exist: {}", text(&out.stderr));
+}
+
+#[test]
+fn the_profile_reference_in_docs_is_current() {
+    let out = meetkit(&["profile", "reference"]);
+    assert!(out.status.success());
+    let generated = text(&out.stdout);
+    let committed = std::fs::read_to_string(repo().join("docs/profile.md")).unwrap();
+    assert!(
+        committed == generated,
+        "docs/profile.md is stale: run `cargo run -p meetkit-cli -- profile reference > docs/profile.md`"
+    );
+    for var in ["MEETKIT_VMR_MCU_SCHEME", "MEETKIT_TRANSPORT_BACKOFF_MAX_MS", "MEETKIT_AVD_REWRITE_ATTACHMENT_URLS"] {
+        assert!(generated.contains(var), "{var}");
+    }
+}

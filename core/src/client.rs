@@ -46,6 +46,8 @@ struct Inner {
     capture: Option<Arc<Capture>>,
     /// One slot per vendor, in [`Vendor::ALL`] order; `None` when the profile has no section.
     apis: [Option<Arc<dyn VendorApi>>; 4],
+    /// Vendor sections of the profile that did not parse, with the error calls to them get.
+    invalid: std::collections::BTreeMap<Vendor, String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -127,7 +129,14 @@ impl Client {
             profile.vmr.clone().map(|c| vendors::vmr::connect(c, t.clone())).transpose()?,
             profile.netease.clone().map(|c| vendors::netease::connect(c, t.clone())).transpose()?,
         ];
-        Ok(Client { inner: Arc::new(Inner { profile: profile.name.clone(), transport, capture, apis }), journal: None })
+        let invalid = profile.invalid.clone();
+        for (vendor, e) in &invalid {
+            tracing::warn!(profile = %profile.name, %vendor, "calls to {vendor} will fail: {e}");
+        }
+        Ok(Client {
+            inner: Arc::new(Inner { profile: profile.name.clone(), transport, capture, apis, invalid }),
+            journal: None,
+        })
     }
 
     /// This client, recording every call, what each starts and stops, and every download in
@@ -252,6 +261,16 @@ impl Client {
     fn api(&self, vendor: Vendor) -> Result<&dyn VendorApi> {
         let slot = Vendor::ALL.iter().position(|v| *v == vendor).and_then(|i| self.inner.apis[i].as_deref());
         slot.ok_or_else(|| {
+            if let Some(e) = self.inner.invalid.get(&vendor) {
+                return Error::config(e.clone());
+            }
+            if self.inner.profile == "env" {
+                return Error::config(format!(
+                    "no {vendor} connection: no config file was found (--config, $MEETKIT_CONFIG, ./meetkit.toml) \
+                     and no MEETKIT_{}_* variables are set; add a profile (see docs/profile.md) or use --sim",
+                    vendor.as_str().to_uppercase()
+                ));
+            }
             Error::config(format!(
                 "profile `{}` has no {vendor} connection: add [profiles.{}.{vendor}] to meetkit.toml, set the \
                  MEETKIT_{}_* variables, or use --sim",

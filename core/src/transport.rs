@@ -29,7 +29,7 @@ use crate::{Error, Result, Vendor};
 
 /// Timeouts, retries and TLS. Every field has a default and a config key under
 /// `[profiles.<name>.transport]` in `meetkit.toml`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct TransportConfig {
     /// Seconds to establish a connection (default 10).
@@ -115,7 +115,9 @@ impl Transport {
             .connect_timeout(secs(config.connect_timeout_secs))
             .danger_accept_invalid_certs(config.insecure);
         if let Some(path) = &config.ca_cert {
-            let pem = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::config(format!("transport.ca_cert {}: cannot read the CA file: {e}", path.display()))
+            })?;
             for cert in reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|e| Error::config(format!("transport.ca_cert {}: not a PEM bundle: {e}", path.display())))?
             {

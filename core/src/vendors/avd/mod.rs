@@ -35,7 +35,7 @@ pub mod lifecycle;
 use auth::AvdAuth;
 
 /// An AVD connection in a profile (`[profiles.<name>.avd]`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AvdConfig {
     /// Host root, e.g. `https://avd.example.com:9610` (a trailing `/sdkapi/v2` is accepted and ignored).

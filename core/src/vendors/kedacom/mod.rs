@@ -47,7 +47,7 @@ use auth::{KedacomAuth, Session};
 /// Doc 001 does not describe how to log in. The defaults follow Kedacom's published flow (see
 /// [`auth`] and docs/assumptions.md); every path, the heartbeat and what counts as expiry can
 /// be changed for a gateway that differs, or the login skipped with a ready `account_token`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KedacomConfig {
     /// Server root, e.g. `https://kedacom.example.com` (meetkit adds `/api/...`).

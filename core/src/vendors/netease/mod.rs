@@ -45,7 +45,7 @@ pub use webhook::{CallbackClock, CallbackConfig, CallbackReceiver, RunningReceiv
 const SKEW_LIMIT_SECS: i64 = 60;
 
 /// A NetEase connection in a profile (`[profiles.<name>.netease]`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NeteaseConfig {
     /// API root, e.g. `https://meeting-api.netease.im`.

@@ -50,7 +50,7 @@ use endpoints::{host_of, Host};
 use session::Session;
 
 /// A vmr connection in a profile (`[profiles.<name>.vmr]`).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VmrConfig {
     /// The apiServer root, e.g. `https://api.vmr.example.com` (check_join and the record/live API).
