@@ -47,6 +47,11 @@ struct Cli {
     /// per line) for log shippers.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// `table` for people, `json` for programs: results as one JSON document on stdout and
+    /// errors as one JSON object on stderr ({"error": {kind, code, message, vendor, endpoint,
+    /// retryable, detail}}). `run --output json` prints the script's return value.
+    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
+    output: Output,
     #[command(subcommand)]
     command: Command,
 }
@@ -77,6 +82,8 @@ stderr with the vendor, endpoint, code and message.")]
 Examples:
   meetkit endpoints                 # every vendor
   meetkit endpoints avd             # one vendor
+  meetkit endpoints avd room.create # one endpoint: method, path, parameters
+  meetkit endpoints --output json   # every endpoint with its parameters, for programs
   meetkit endpoints --markdown > docs/endpoints.md")]
     Endpoints(EndpointsArgs),
     /// Show how each vendor does the verbs of the unified meeting API (`meeting(vendor)` in scripts).
@@ -177,9 +184,6 @@ struct RunsArgs {
     /// The run journal (default: $MEETKIT_JOURNAL, else $XDG_STATE_HOME/meetkit/runs.db).
     #[arg(long, global = true, value_name = "FILE")]
     journal: Option<PathBuf>,
-    /// `table` for people, `json` for programs.
-    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
-    output: Output,
 }
 
 #[derive(Subcommand, Debug)]
@@ -293,6 +297,8 @@ struct CallArgs {
 struct EndpointsArgs {
     /// Only this vendor.
     vendor: Option<String>,
+    /// One endpoint of that vendor, in full: method, path, parameters.
+    endpoint: Option<String>,
     /// Write the Markdown reference instead of the list.
     #[arg(long)]
     markdown: bool,
@@ -354,30 +360,31 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let result = runtime.block_on(dispatch(cli.command));
+    let output = cli.output;
+    let result = runtime.block_on(dispatch(cli.command, output));
     // Scripts may leave blocking threads sleeping; do not wait for them.
     runtime.shutdown_timeout(Duration::from_millis(100));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            report(&e);
+            report(&e, output);
             ExitCode::from(exit_code(&e))
         }
     }
 }
 
-async fn dispatch(command: Command) -> meetkit::Result<()> {
+async fn dispatch(command: Command, output: Output) -> meetkit::Result<()> {
     Signal::install();
     match command {
-        Command::Run(args) => run(args).await,
+        Command::Run(args) => run(args, output).await,
         Command::Call(args) => call(args).await,
-        Command::Endpoints(args) => endpoints(args),
-        Command::Capabilities(args) => capabilities(args),
+        Command::Endpoints(args) => endpoints(args, output),
+        Command::Capabilities(args) => capabilities(args, output),
         Command::ScriptApi(args) => script_api(args),
         Command::Sim(args) => sim(args).await,
         Command::Webhook(args) => webhook(args).await,
-        Command::Runs(args) => runs(args).await,
-        Command::Profile(args) => profile::profile(args),
+        Command::Runs(args) => runs(args, output).await,
+        Command::Profile(args) => profile::profile(args, output),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             // Generated into memory: clap_complete panics when its writer fails (`| head`).
@@ -564,15 +571,32 @@ impl Signal {
     }
 }
 
-fn endpoints(args: EndpointsArgs) -> meetkit::Result<()> {
+fn endpoints(args: EndpointsArgs, output: Output) -> meetkit::Result<()> {
     let vendors: Vec<Vendor> = match &args.vendor {
         Some(v) => vec![v.parse()?],
         None => Vendor::ALL.to_vec(),
     };
     let mut out = std::io::stdout().lock();
+    if let (Some(id), [vendor]) = (&args.endpoint, vendors.as_slice()) {
+        let spec = Client::spec(*vendor, id)?;
+        match output {
+            Output::Json => {
+                let _ = writeln!(out, "{}", serde_json::to_string_pretty(&endpoint_json(spec)).unwrap_or_default());
+            }
+            Output::Table => {
+                let _ = write!(out, "{}", meetkit::reference::endpoint_markdown(spec));
+            }
+        }
+        return Ok(());
+    }
     if args.markdown {
         let only: Vec<Vendor> = if args.vendor.is_some() { vendors } else { Vec::new() };
         let _ = write!(out, "{}", meetkit::reference::markdown(&only));
+        return Ok(());
+    }
+    if output == Output::Json {
+        let all: Vec<Value> = vendors.iter().flat_map(|v| Client::endpoints(*v)).map(endpoint_json).collect();
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&all).unwrap_or_default());
         return Ok(());
     }
     for v in vendors {
@@ -590,7 +614,33 @@ fn endpoints(args: EndpointsArgs) -> meetkit::Result<()> {
     Ok(())
 }
 
-fn capabilities(args: CapabilitiesArgs) -> meetkit::Result<()> {
+/// One endpoint of a table as JSON (`meetkit endpoints --output json`).
+fn endpoint_json(e: &meetkit::endpoint::EndpointSpec) -> Value {
+    fn params(ps: &[meetkit::endpoint::Param]) -> Vec<Value> {
+        ps.iter()
+            .map(|p| {
+                let mut v =
+                    serde_json::json!({"name": p.name, "type": p.ty.as_str(), "required": p.required, "doc": p.doc});
+                if !p.children.is_empty() {
+                    v["fields"] = Value::from(params(p.children));
+                }
+                v
+            })
+            .collect()
+    }
+    serde_json::json!({
+        "vendor": e.vendor.as_str(),
+        "id": e.id,
+        "method": e.method.as_str(),
+        "path": e.path,
+        "idempotent": e.idempotent,
+        "summary": e.summary,
+        "signature": e.signature(),
+        "params": params(e.params),
+    })
+}
+
+fn capabilities(args: CapabilitiesArgs, output: Output) -> meetkit::Result<()> {
     use meetkit::meeting::{capabilities_markdown_for, capability, Capability, Verb};
     let vendors: Vec<Vendor> = match &args.vendor {
         Some(v) => vec![v.parse()?],
@@ -599,6 +649,28 @@ fn capabilities(args: CapabilitiesArgs) -> meetkit::Result<()> {
     let mut out = std::io::stdout().lock();
     if args.markdown {
         let _ = write!(out, "{}", capabilities_markdown_for(&vendors));
+        return Ok(());
+    }
+    if output == Output::Json {
+        let all: serde_json::Map<String, Value> = vendors
+            .iter()
+            .map(|v| {
+                let verbs: serde_json::Map<String, Value> = Verb::ALL
+                    .iter()
+                    .map(|verb| {
+                        let c = match capability(*v, *verb) {
+                            Capability::Supported { endpoints, note } => {
+                                serde_json::json!({"supported": true, "endpoints": endpoints, "note": note})
+                            }
+                            Capability::Unsupported { hint } => serde_json::json!({"supported": false, "hint": hint}),
+                        };
+                        (verb.as_str().to_string(), c)
+                    })
+                    .collect();
+                (v.as_str().to_string(), Value::Object(verbs))
+            })
+            .collect();
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&all).unwrap_or_default());
         return Ok(());
     }
     let width = Verb::ALL.iter().map(|v| v.as_str().len()).max().unwrap_or(0);
@@ -702,7 +774,7 @@ async fn webhook(args: WebhookArgs) -> meetkit::Result<()> {
     outcome
 }
 
-async fn run(args: RunArgs) -> meetkit::Result<()> {
+async fn run(args: RunArgs, output: Output) -> meetkit::Result<()> {
     let mut vars = Map::new();
     for kv in &args.set {
         let (k, v) = split_assignment(kv, "--set")?;
@@ -787,7 +859,12 @@ async fn run(args: RunArgs) -> meetkit::Result<()> {
             column: None,
         })
         .and_then(|r| r)
-        .map(|_| ());
+        .map(|value| {
+            if output == Output::Json {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{}", serde_json::to_string(&value).unwrap_or_default());
+            }
+        });
     let result = match signalled {
         Some(signal) => Err(signal.cancelled()),
         None => result,
@@ -835,10 +912,10 @@ fn profile_source(target: &Target) -> String {
     }
 }
 
-async fn runs(args: RunsArgs) -> meetkit::Result<()> {
+async fn runs(args: RunsArgs, output: Output) -> meetkit::Result<()> {
     use meetkit::journal::{self, RunDetail, RunSummary};
     let journal = open_journal(args.journal.as_deref())?;
-    let json = args.output == Output::Json;
+    let json = output == Output::Json;
     let mut out = std::io::stdout().lock();
     let when =
         |t: f64| httpdate::fmt_http_date(std::time::UNIX_EPOCH + Duration::try_from_secs_f64(t).unwrap_or_default());
@@ -1070,8 +1147,12 @@ fn json_or_text(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
-fn report(e: &Error) {
+fn report(e: &Error, output: Output) {
     let mut err = std::io::stderr().lock();
+    if output == Output::Json {
+        let _ = writeln!(err, "{}", serde_json::json!({ "error": e.to_json() }));
+        return;
+    }
     let _ = writeln!(err, "error: {e}");
     if let Error::Api { vendor, endpoint, code, message, meaning, request_id } = e {
         let _ =

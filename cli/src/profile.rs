@@ -16,9 +16,6 @@ pub struct ProfileArgs {
     /// Config file (default: $MEETKIT_CONFIG, else ./meetkit.toml).
     #[arg(long, global = true, env = "MEETKIT_CONFIG")]
     config: Option<PathBuf>,
-    /// `table` for people, `json` for programs.
-    #[arg(long, global = true, value_enum, default_value_t = Output::Table)]
-    output: Output,
 }
 
 #[derive(Subcommand, Debug)]
@@ -37,7 +34,7 @@ enum ProfileCommand {
     Reference,
 }
 
-pub fn profile(args: ProfileArgs) -> meetkit::Result<()> {
+pub fn profile(args: ProfileArgs, output: Output) -> meetkit::Result<()> {
     let mut out = std::io::stdout().lock();
     match args.command {
         ProfileCommand::List => {
@@ -46,7 +43,7 @@ pub fn profile(args: ProfileArgs) -> meetkit::Result<()> {
                 list.default_profile.as_deref() == Some(n)
                     || (list.profiles.len() == 1 && list.default_profile.is_none())
             };
-            match args.output {
+            match output {
                 Output::Json => {
                     let profiles: Vec<Value> = list
                         .profiles
@@ -80,7 +77,7 @@ pub fn profile(args: ProfileArgs) -> meetkit::Result<()> {
         ProfileCommand::Show { name } => {
             let p = Profile::load(args.config.as_deref(), name.as_deref())?;
             let d = p.describe();
-            match args.output {
+            match output {
                 Output::Json => {
                     let _ = writeln!(out, "{}", serde_json::to_string_pretty(&d).unwrap_or_default());
                 }
@@ -102,7 +99,7 @@ pub fn profile(args: ProfileArgs) -> meetkit::Result<()> {
                 }
             }
         }
-        ProfileCommand::Reference => match args.output {
+        ProfileCommand::Reference => match output {
             Output::Table => {
                 let _ = write!(out, "{}", config::reference_markdown());
             }

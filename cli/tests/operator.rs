@@ -179,3 +179,56 @@ fn the_profile_reference_in_docs_is_current() {
         assert!(generated.contains(var), "{var}");
     }
 }
+
+#[test]
+fn endpoints_and_capabilities_for_programs_and_one_endpoint_whole() {
+    let out = meetkit(&["endpoints", "--output", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let all: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = text(&meetkit(&["endpoints"]).stdout).lines().filter(|l| !l.starts_with('#')).count();
+    assert_eq!(all.len(), listed);
+    let create = all.iter().find(|e| e["vendor"] == "avd" && e["id"] == "room.create").unwrap();
+    assert_eq!((create["method"].as_str(), create["path"].as_str()), (Some("GET"), Some("/room/create")));
+    assert!(create["params"].as_array().unwrap().iter().any(|p| p["name"] == "user_id" && p["required"] == true));
+
+    let out = meetkit(&["endpoints", "avd", "room.create"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page = text(&out.stdout);
+    assert!(page.contains("GET `/room/create`") && page.contains("| `user_id` | string | required"), "{page}");
+    let out = meetkit(&["endpoints", "avd", "room.creat"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("did you mean `room.create`"), "{}", text(&out.stderr));
+
+    let out = meetkit(&["capabilities", "--output", "json"]);
+    assert!(out.status.success());
+    let caps: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for vendor in ["avd", "kedacom", "vmr", "netease"] {
+        assert!(caps[vendor].as_object().is_some_and(|m| !m.is_empty()), "{vendor}");
+    }
+}
+
+#[test]
+fn output_json_errors_are_one_object_and_run_prints_the_return_value() {
+    let out = meetkit(&["call", "--sim", "avd", "room.create", "-p", "topic=x", "--output", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let e: Value = serde_json::from_str(&stderr).unwrap();
+    assert_eq!(e["error"]["kind"], "invalid_params");
+    assert_eq!((e["error"]["vendor"].as_str(), e["error"]["endpoint"].as_str()), (Some("avd"), Some("room.create")));
+    assert_eq!(e["error"]["retryable"], false);
+
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("r.rhai");
+    std::fs::write(&script, "let r = vendor(\"avd\").call(\"room.create\", #{ user_id: \"ops\", room_id: \"j1\" });\n#{ room: r.room_id, n: 2 }\n").unwrap();
+    let out = meetkit(&["run", "--sim", "--no-journal", "--output", "json", script.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v, serde_json::json!({"room": "j1", "n": 2}));
+
+    std::fs::write(&script, "vendor(\"avd\").call(\"room.read\", #{ room_id: \"nope\" })\n").unwrap();
+    let out = meetkit(&["run", "--sim", "--no-journal", "--output", "json", script.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let e: Value = serde_json::from_str(text(&out.stderr).lines().last().unwrap()).unwrap();
+    assert_eq!((e["error"]["kind"].as_str(), e["error"]["vendor"].as_str()), (Some("api"), Some("avd")));
+}

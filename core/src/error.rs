@@ -306,6 +306,27 @@ impl Error {
         }
     }
 
+    /// The error as the one map every surface shows: a script's `catch` (see
+    /// [`crate::script`]), `meetkit call/run --output json` on stderr, Python's `e.to_dict()`:
+    /// `{kind, code, message, vendor, endpoint, retryable, detail}` (`vendor`/`endpoint` null
+    /// where none applies; `code` the vendor's code, else the kind; `message` the vendor's own
+    /// message for API errors; `detail` the whole sentence).
+    pub fn to_json(&self) -> serde_json::Value {
+        let message = match self {
+            Error::Api { message, .. } => message.clone(),
+            other => other.to_string(),
+        };
+        serde_json::json!({
+            "kind": self.code(),
+            "code": self.vendor_code().unwrap_or_else(|| self.code().to_string()),
+            "message": message,
+            "vendor": self.vendor().map(|v| v.as_str()),
+            "endpoint": self.endpoint(),
+            "retryable": self.is_retryable(),
+            "detail": self.to_string(),
+        })
+    }
+
     /// Whether trying the same thing again later may succeed. This says nothing
     /// about whether a retry is *safe* (that depends on the endpoint; see
     /// [`crate::transport::RetryPolicy`]).

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::endpoint::{Param, ParamIn};
+use crate::endpoint::{EndpointSpec, Param, ParamIn};
 use crate::vendors;
 use crate::Vendor;
 
@@ -40,24 +40,31 @@ pub fn markdown(only: &[Vendor]) -> String {
             );
         }
         for e in table {
-            let _ = writeln!(
-                out,
-                "\n### <a id=\"{}\"></a>`{}` — {} `{}`\n\n{}\n",
-                anchor(v, e.id),
-                e.id,
-                e.method.as_str(),
-                e.path,
-                e.summary
-            );
-            if e.params.is_empty() {
-                out.push_str("No parameters.\n");
-                continue;
-            }
-            out.push_str("| parameter | type | required | in | description |\n|---|---|---|---|---|\n");
-            params(&mut out, e.params, "");
+            let _ = write!(out, "\n### <a id=\"{}\"></a>", anchor(v, e.id));
+            endpoint_body(&mut out, e);
         }
     }
     out
+}
+
+/// One endpoint in full (`meetkit endpoints <vendor> <id>`): the same section as the reference.
+pub fn endpoint_markdown(e: &EndpointSpec) -> String {
+    let mut out = String::new();
+    let _ = write!(out, "### {} ", e.vendor);
+    endpoint_body(&mut out, e);
+    let _ = writeln!(out, "\nRetried after a timeout or 5xx: {}.", if e.idempotent { "yes" } else { "no" });
+    let _ = writeln!(out, "Signature: {}", e.signature());
+    out
+}
+
+fn endpoint_body(out: &mut String, e: &EndpointSpec) {
+    let _ = writeln!(out, "`{}` — {} `{}`\n\n{}\n", e.id, e.method.as_str(), e.path, e.summary);
+    if e.params.is_empty() {
+        out.push_str("No parameters.\n");
+        return;
+    }
+    out.push_str("| parameter | type | required | in | description |\n|---|---|---|---|---|\n");
+    params(out, e.params, "");
 }
 
 fn params(out: &mut String, ps: &[Param], prefix: &str) {

@@ -370,20 +370,22 @@ fn build_engine(host: &Arc<Host>) -> Engine {
 /// A meetkit error as the catchable map scripts see:
 /// `#{vendor, endpoint, code, message, retryable, kind, detail}`.
 pub(crate) fn error_map(e: &Error) -> rhai::Map {
-    let mut m = rhai::Map::new();
-    let text = |s: Option<String>| s.map(Dynamic::from).unwrap_or(Dynamic::UNIT);
-    m.insert("vendor".into(), text(e.vendor().map(|v| v.to_string())));
-    m.insert("endpoint".into(), text(e.endpoint().map(str::to_string)));
-    m.insert("code".into(), text(e.vendor_code().or_else(|| Some(e.code().to_string()))));
-    let message = match e {
-        Error::Api { message, .. } => message.clone(),
-        other => other.to_string(),
+    // The same map as every other surface (Error::to_json); absent vendor/endpoint are `()`.
+    let fields = match e.to_json() {
+        serde_json::Value::Object(fields) => fields,
+        _ => serde_json::Map::new(),
     };
-    m.insert("message".into(), message.into());
-    m.insert("retryable".into(), e.is_retryable().into());
-    m.insert("kind".into(), e.code().into());
-    m.insert("detail".into(), e.to_string().into());
-    m
+    fields
+        .into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                serde_json::Value::String(s) => Dynamic::from(s),
+                serde_json::Value::Bool(b) => Dynamic::from(b),
+                _ => Dynamic::UNIT,
+            };
+            (k.into(), v)
+        })
+        .collect()
 }
 
 /// A meetkit error thrown into the script (catchable with `try`/`catch`).
