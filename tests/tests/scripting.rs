@@ -215,6 +215,8 @@ async fn scripts_cannot_read_secrets_eval_or_import() {
     let (r, _) = run(&client, r#"env("MEETKIT_AVD_SECRET_KEY")"#, dir.path(), |_| {}).await;
     assert!(r.unwrap_err().to_string().contains("looks like a secret"));
     let (r, _) = run(&client, r#"env("HOME")"#, dir.path(), |_| {}).await;
+    assert!(r.unwrap_err().to_string().contains("--env HOME"));
+    let (r, _) = run(&client, r#"env("HOME")"#, dir.path(), |o| o.env_allow = vec!["HOME".into()]).await;
     assert!(r.unwrap().is_string());
     let (r, _) = run(&client, r#"eval("1 + 1")"#, dir.path(), |_| {}).await;
     assert!(r.is_err());
