@@ -98,7 +98,7 @@ def test_a_script_over_its_memory_budget_stops_after_on_exit(
     with pytest.raises(meetkit.ScriptMemoryError, match="memory budget of 16 MiB exceeded") as info:
         meetkit.run_script(script, client=client, out=tmp_path, max_memory="16M")
     assert info.value.limit == 16 << 20 and info.value.limit < info.value.used < 24 << 20
-    assert info.value.kind == "memory_limit" and info.value.line == 3
+    assert info.value.kind == "memory_limit" and info.value.line == 4
     assert "on_exit ran" in capsys.readouterr().out
     with pytest.raises(meetkit.ConfigError, match="max_memory"):
         meetkit.run_script(script, client=client, out=tmp_path, max_memory="0")

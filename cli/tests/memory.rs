@@ -18,10 +18,10 @@ fn a_script_over_its_memory_budget_exits_9_after_on_exit() {
     let out = sim.run(&["run", "--no-journal", "--max-memory", "16M", &script]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(9), "{stderr}");
-    assert!(stderr.contains("grow.rhai:3:") && stderr.contains("memory budget of 16 MiB exceeded"), "{stderr}");
+    assert!(stderr.contains("grow.rhai:4:") && stderr.contains("memory budget of 16 MiB exceeded"), "{stderr}");
     assert!(text(&out.stdout).contains("on_exit ran"));
     for bad in ["0", "-1M", "lots"] {
-        let out = sim.run(&["run", "--no-journal", "--max-memory", bad, &script]);
+        let out = sim.run(&["run", "--no-journal", &format!("--max-memory={bad}"), &script]);
         assert_eq!(out.status.code(), Some(7), "{bad}");
         assert!(text(&out.stderr).contains("--max-memory"), "{bad}: {}", text(&out.stderr));
     }
