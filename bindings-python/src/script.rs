@@ -25,6 +25,7 @@ use crate::{runtime, TICK};
 /// 512 MiB); `env_allow` names the environment variables `env()` may read besides
 /// `MEETKIT_SCRIPT_*`.
 #[pyfunction]
+#[allow(clippy::too_many_arguments)] // Python keyword arguments, each optional.
 #[pyo3(signature = (path, client=None, vars=None, out=PathBuf::from("recordings"), timeout=None, journal=None, max_memory=None, env_allow=None))]
 pub(crate) fn run_script(
     py: Python<'_>,

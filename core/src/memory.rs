@@ -201,13 +201,17 @@ pub fn parse_size(text: &str, what: &str) -> Result<u64> {
     n.checked_mul(1u64 << shift).ok_or_else(bad)
 }
 
-/// A size in bytes as text people read (`512 MiB`, `1.5 GiB`, `300 KiB`, `12 bytes`).
+/// A size in bytes as text people read (`512 MiB`, `1.50 GiB`, `300 KiB`, `12 bytes`).
 pub fn human(bytes: u64) -> String {
     const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
     for (unit, size) in UNITS {
         if bytes >= size {
             let v = bytes as f64 / size as f64;
-            return if bytes % size == 0 { format!("{} {unit}", bytes / size) } else { format!("{v:.1} {unit}") };
+            return if bytes.is_multiple_of(size) {
+                format!("{} {unit}", bytes / size)
+            } else {
+                format!("{v:.2} {unit}")
+            };
         }
     }
     format!("{bytes} bytes")
@@ -240,7 +244,8 @@ mod tests {
     #[test]
     fn human_sizes() {
         assert_eq!(human(512 << 20), "512 MiB");
-        assert_eq!(human(3 << 29), "1.5 GiB");
+        assert_eq!(human(3 << 29), "1.50 GiB");
+        assert_eq!(human((16 << 20) + 30_000), "16.03 MiB");
         assert_eq!(human(12), "12 bytes");
     }
 
