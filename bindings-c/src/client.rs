@@ -311,10 +311,23 @@ pub unsafe extern "C" fn meetkit_run_script(
         if timeout_ms > 0 {
             options.limits.timeout = Some(std::time::Duration::from_millis(timeout_ms.into()));
         }
-        let value = blocking(|rt| meetkit::script::run_file(&path, &client, rt.handle().clone(), options))??;
-        *result_json = to_c(value.to_string());
-        Ok(())
+        run_script_into(&client, &path, options, result_json)
     })
+}
+
+/// Runs the script at `path` and stores its last value, as JSON text, in `*result_json`.
+///
+/// # Safety
+/// `result_json` is valid for writing one pointer (checked with `out_arg` by the caller).
+unsafe fn run_script_into(
+    client: &Client,
+    path: &Path,
+    options: ScriptOptions,
+    result_json: *mut *mut c_char,
+) -> Result<(), Failure> {
+    let value = blocking(|rt| meetkit::script::run_file(path, client, rt.handle().clone(), options))??;
+    *result_json = to_c(value.to_string());
+    Ok(())
 }
 
 /// The options of `meetkit_run_script_with_options`.
@@ -384,9 +397,7 @@ pub unsafe extern "C" fn meetkit_run_script_with_options(
         let client = client_of(client)?;
         let path = PathBuf::from(arg(path, "path")?);
         let options = run_options(json_arg(options_json, "options_json", true)?)?;
-        let value = blocking(|rt| meetkit::script::run_file(&path, &client, rt.handle().clone(), options))??;
-        *result_json = to_c(value.to_string());
-        Ok(())
+        run_script_into(&client, &path, options, result_json)
     })
 }
 

@@ -1,14 +1,14 @@
 //! A script's memory budget (`--max-memory`) and `env()`'s allowlist, end to end against the
 //! AVD simulator. This test binary counts allocations like the `meetkit` binary does.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex};
-
 use meetkit::config::Profile;
 use meetkit::script::{Limits, ScriptOptions};
 use meetkit::{Client, Error};
 use meetkit_sim::{SimOptions, Simulator};
 use serde_json::Value;
+
+mod common;
+use common::run_script as run;
 
 #[global_allocator]
 static ALLOC: meetkit::memory::CountingAlloc = meetkit::memory::CountingAlloc;
@@ -19,32 +19,6 @@ async fn sim() -> (Simulator, Client) {
     let sim = Simulator::start(SimOptions::default()).await.unwrap();
     let client = Client::from_profile(&Profile::from_json("sim", &sim.profile()).unwrap()).unwrap();
     (sim, client)
-}
-
-/// Run `source` on a blocking thread; returns the result and everything printed.
-async fn run(
-    client: &Client,
-    source: &str,
-    out: &Path,
-    tweak: impl FnOnce(&mut ScriptOptions),
-) -> (meetkit::Result<Value>, Vec<String>) {
-    let printed = Arc::new(Mutex::new(Vec::new()));
-    let sink = printed.clone();
-    let mut options = ScriptOptions {
-        out_dir: out.to_path_buf(),
-        print: Arc::new(move |s| sink.lock().unwrap().push(s.to_string())),
-        ..ScriptOptions::default()
-    };
-    tweak(&mut options);
-    let (client, source) = (client.clone(), source.to_string());
-    let handle = tokio::runtime::Handle::current();
-    let result = tokio::task::spawn_blocking(move || {
-        meetkit::script::run_source(&source, Some("t.rhai"), &client, handle, options)
-    })
-    .await
-    .unwrap();
-    let printed = printed.lock().unwrap().clone();
-    (result, printed)
 }
 
 /// A memory budget of `limit`, and Rhai's per-value limit (which counts the strings inside an

@@ -2,14 +2,16 @@
 //! limits, cancellation, on_exit, sandboxing, parallel, retry, wait_until.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use meetkit::config::Profile;
-use meetkit::script::{Limits, ScriptOptions};
+use meetkit::script::Limits;
 use meetkit::{Client, Error};
 use meetkit_sim::{SimOptions, Simulator};
 use serde_json::{json, Value};
+
+mod common;
+use common::run_script as run;
 
 async fn sim() -> (Simulator, Client) {
     let sim = Simulator::start(SimOptions::default()).await.unwrap();
@@ -21,32 +23,6 @@ async fn admin(sim: &Simulator, path: &str, body: Value) {
     let url = format!("{}/_sim/{path}", sim.avd_base_url());
     let resp = reqwest::Client::new().post(url).json(&body).send().await.unwrap();
     assert!(resp.status().is_success());
-}
-
-/// Run `source` on a blocking thread; returns the result and everything printed.
-async fn run(
-    client: &Client,
-    source: &str,
-    out: &Path,
-    tweak: impl FnOnce(&mut ScriptOptions),
-) -> (meetkit::Result<Value>, Vec<String>) {
-    let printed = Arc::new(Mutex::new(Vec::new()));
-    let sink = printed.clone();
-    let mut options = ScriptOptions {
-        out_dir: out.to_path_buf(),
-        print: Arc::new(move |s| sink.lock().unwrap().push(s.to_string())),
-        ..ScriptOptions::default()
-    };
-    tweak(&mut options);
-    let (client, source) = (client.clone(), source.to_string());
-    let handle = tokio::runtime::Handle::current();
-    let result = tokio::task::spawn_blocking(move || {
-        meetkit::script::run_source(&source, Some("t.rhai"), &client, handle, options)
-    })
-    .await
-    .unwrap();
-    let printed = printed.lock().unwrap().clone();
-    (result, printed)
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
