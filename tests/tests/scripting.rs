@@ -265,3 +265,20 @@ async fn parallel_branches_may_share_captured_handles() {
     let (r, printed) = run(&client, source, dir.path(), |_| {}).await;
     assert_eq!(r.unwrap(), json!(0), "{printed:?}");
 }
+
+/// This test binary does not install `meetkit::memory::CountingAlloc`: runs have no memory
+/// budget by default, and one given explicitly is refused before the script starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memory_budget_needs_the_counting_allocator() {
+    let (_sim, client) = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(Limits::default().max_memory, None);
+    let (r, printed) = run(&client, "print(\"started\");", dir.path(), |o| {
+        o.limits = Limits { max_memory: Some(64 << 20), ..Limits::default() }
+    })
+    .await;
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), "config");
+    assert!(e.to_string().contains("CountingAlloc"), "{e}");
+    assert!(printed.is_empty());
+}
