@@ -100,6 +100,11 @@ typedef enum meetkit_status {
    */
   MEETKIT_OUTCOME_UNKNOWN = 15,
   /**
+   * A script used more heap memory than its budget (`"max_memory"` of
+   * `meetkit_run_script_with_options`, default 512 MiB); its `on_exit` blocks still ran.
+   */
+  MEETKIT_MEMORY_LIMIT = 16,
+  /**
    * A required pointer argument was NULL.
    */
   MEETKIT_NULL_ARGUMENT = 100,
@@ -326,6 +331,27 @@ enum meetkit_status meetkit_run_script(const struct meetkit_client *client,
                                        uint32_t timeout_ms,
                                        char **result_json,
                                        struct meetkit_error **err);
+
+/**
+ * `meetkit_run_script` with its options as a JSON object (NULL or `"null"`: defaults):
+ * `"vars"` (an object of script variables), `"out_dir"` (default `./recordings`),
+ * `"timeout_ms"` (0: none), `"max_memory"` (the run's heap budget, `parallel` branches
+ * included: bytes, or a size like `"256M"`; default 512 MiB) and `"env_allow"` (names of the
+ * environment variables the script's `env()` may read besides `MEETKIT_SCRIPT_*`).
+ *
+ * Errors: as `meetkit_run_script`, plus `MEETKIT_MEMORY_LIMIT` when the script went over its
+ * budget (it was stopped; its `on_exit` blocks ran) and `MEETKIT_CONFIG` for an unknown
+ * option or a bad value.
+ *
+ * # Safety
+ * String arguments are NULL or NUL-terminated; `result_json` and `err` are NULL or valid
+ * for writing one pointer.
+ */
+enum meetkit_status meetkit_run_script_with_options(const struct meetkit_client *client,
+                                                    const char *path,
+                                                    const char *options_json,
+                                                    char **result_json,
+                                                    struct meetkit_error **err);
 
 /**
  * Downloads `url` into the directory `dir` (created if missing): streamed to a temporary

@@ -51,6 +51,7 @@ impl Failure {
             "decode" => MEETKIT_DECODE,
             "script" => MEETKIT_SCRIPT,
             "time_limit" => MEETKIT_SCRIPT,
+            "memory_limit" => MEETKIT_MEMORY_LIMIT,
             "cancelled" => MEETKIT_CANCELLED,
             "integrity" => MEETKIT_INTEGRITY,
             "io" => MEETKIT_IO,

@@ -311,9 +311,93 @@ pub unsafe extern "C" fn meetkit_run_script(
         if timeout_ms > 0 {
             options.limits.timeout = Some(std::time::Duration::from_millis(timeout_ms.into()));
         }
-        let value = blocking(|rt| meetkit::script::run_file(&path, &client, rt.handle().clone(), options))??;
-        *result_json = to_c(value.to_string());
-        Ok(())
+        run_script_into(&client, &path, options, result_json)
+    })
+}
+
+/// Runs the script at `path` and stores its last value, as JSON text, in `*result_json`.
+///
+/// # Safety
+/// `result_json` is valid for writing one pointer (checked with `out_arg` by the caller).
+unsafe fn run_script_into(
+    client: &Client,
+    path: &Path,
+    options: ScriptOptions,
+    result_json: *mut *mut c_char,
+) -> Result<(), Failure> {
+    let value = blocking(|rt| meetkit::script::run_file(path, client, rt.handle().clone(), options))??;
+    *result_json = to_c(value.to_string());
+    Ok(())
+}
+
+/// The options of `meetkit_run_script_with_options`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunOptions {
+    #[serde(default)]
+    vars: Value,
+    out_dir: Option<PathBuf>,
+    #[serde(default)]
+    timeout_ms: u64,
+    max_memory: Option<Value>,
+    #[serde(default)]
+    env_allow: Vec<String>,
+}
+
+/// `options_json` → the script options it describes.
+fn run_options(value: Value) -> Result<ScriptOptions, Failure> {
+    let value = Value::Object(object_or_null(value, "options_json")?);
+    let known = "known: vars, out_dir, timeout_ms, max_memory, env_allow";
+    let o: RunOptions =
+        serde_json::from_value(value).map_err(|e| Error::config(format!("options_json: {e} ({known})")))?;
+    let mut options = ScriptOptions { vars: object_or_null(o.vars, "vars")?, ..ScriptOptions::default() };
+    if let Some(dir) = o.out_dir {
+        options.out_dir = dir;
+    }
+    if o.timeout_ms > 0 {
+        options.limits.timeout = Some(std::time::Duration::from_millis(o.timeout_ms));
+    }
+    options.limits.max_memory = Some(match o.max_memory {
+        None | Some(Value::Null) => meetkit::memory::DEFAULT_MAX_MEMORY,
+        Some(Value::String(s)) => meetkit::memory::parse_size(&s, "max_memory")?,
+        Some(Value::Number(n)) => n.as_u64().filter(|n| *n > 0).ok_or_else(|| {
+            Error::config(format!("max_memory: {n} is not a positive number of bytes (or give a size like \"256M\")"))
+        })?,
+        Some(other) => {
+            return Err(Error::config(format!("max_memory: expected bytes or a size like \"256M\", got {other}")).into())
+        }
+    });
+    options.env_allow = o.env_allow;
+    Ok(options)
+}
+
+/// `meetkit_run_script` with its options as a JSON object (NULL or `"null"`: defaults):
+/// `"vars"` (an object of script variables), `"out_dir"` (default `./recordings`),
+/// `"timeout_ms"` (0: none), `"max_memory"` (the run's heap budget, `parallel` branches
+/// included: bytes, or a size like `"256M"`; default 512 MiB) and `"env_allow"` (names of the
+/// environment variables the script's `env()` may read besides `MEETKIT_SCRIPT_*`).
+///
+/// Errors: as `meetkit_run_script`, plus `MEETKIT_MEMORY_LIMIT` when the script went over its
+/// budget (it was stopped; its `on_exit` blocks ran) and `MEETKIT_CONFIG` for an unknown
+/// option or a bad value.
+///
+/// # Safety
+/// String arguments are NULL or NUL-terminated; `result_json` and `err` are NULL or valid
+/// for writing one pointer.
+#[no_mangle]
+pub unsafe extern "C" fn meetkit_run_script_with_options(
+    client: *const meetkit_client,
+    path: *const c_char,
+    options_json: *const c_char,
+    result_json: *mut *mut c_char,
+    err: *mut *mut meetkit_error,
+) -> meetkit_status {
+    guard(err, || {
+        out_arg(result_json, "result_json")?;
+        let client = client_of(client)?;
+        let path = PathBuf::from(arg(path, "path")?);
+        let options = run_options(json_arg(options_json, "options_json", true)?)?;
+        run_script_into(&client, &path, options, result_json)
     })
 }
 

@@ -12,6 +12,10 @@
 #![allow(non_camel_case_types)]
 
 mod boundary;
+
+/// Counts each script run's allocations, for the scripts' memory budget.
+#[global_allocator]
+static ALLOC: meetkit::memory::CountingAlloc = meetkit::memory::CountingAlloc;
 mod client;
 mod error;
 mod events;
@@ -74,6 +78,9 @@ pub enum meetkit_status {
     /// lost: the server may have done it. meetkit never resends it; look the object up
     /// before trying again.
     MEETKIT_OUTCOME_UNKNOWN = 15,
+    /// A script used more heap memory than its budget (`"max_memory"` of
+    /// `meetkit_run_script_with_options`, default 512 MiB); its `on_exit` blocks still ran.
+    MEETKIT_MEMORY_LIMIT = 16,
     /// A required pointer argument was NULL.
     MEETKIT_NULL_ARGUMENT = 100,
     /// A string argument was not valid UTF-8.

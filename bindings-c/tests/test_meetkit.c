@@ -599,6 +599,32 @@ static void test_run_script(void) {
 
     CHECK(meetkit_run_script(g_client, path, "[1]", out, 0, &result, &err) == MEETKIT_CONFIG);
     meetkit_error_free(err);
+
+    /* A memory budget: each level of the recursion keeps 1 MiB; on_exit still runs. */
+    CHECK(write_file(path, "on_exit(|| print(\"on_exit ran\"));\n"
+                           "let big = \"................\"; for i in 0..10 { big += big; }\n"
+                           "fn grow(big) { let mine = []; for i in 0..64 { mine.push(big + i); } grow(big) }\n"
+                           "grow(big);\n"));
+    CHECK(meetkit_run_script_with_options(g_client, path, "{\"max_memory\": \"16M\", \"timeout_ms\": 60000}",
+                                          &result, &err) == MEETKIT_MEMORY_LIMIT);
+    CHECK(contains(meetkit_error_message(err), "memory budget of 16 MiB exceeded"));
+    meetkit_error_free(err);
+    CHECK(meetkit_run_script_with_options(g_client, path, "{\"max_memory\": 0}", &result, &err) == MEETKIT_CONFIG);
+    meetkit_error_free(err);
+    CHECK(meetkit_run_script_with_options(g_client, path, "{\"max_mem\": 1}", &result, &err) == MEETKIT_CONFIG);
+    CHECK(contains(meetkit_error_message(err), "max_memory"));
+    meetkit_error_free(err);
+
+    /* env() reads MEETKIT_SCRIPT_* and the names the run allows. */
+    setenv("MEETKIT_SCRIPT_C_SITE", "lab-7", 1);
+    setenv("C_SITE_REGION", "eu", 1);
+    CHECK(write_file(path, "[env(\"MEETKIT_SCRIPT_C_SITE\"), env(\"C_SITE_REGION\")]\n"));
+    CHECK(meetkit_run_script_with_options(g_client, path, NULL, &result, &err) == MEETKIT_SCRIPT);
+    CHECK(contains(meetkit_error_message(err), "--env C_SITE_REGION"));
+    meetkit_error_free(err);
+    CHECK(expect(meetkit_run_script_with_options(g_client, path, "{\"env_allow\": [\"C_SITE_REGION\"]}", &result, &err),
+                 MEETKIT_OK, err, "run_script_with_options"));
+    CHECK(equals(result, "[\"lab-7\",\"eu\"]"));
 }
 
 static void test_open_profile(void) {

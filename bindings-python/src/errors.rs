@@ -41,6 +41,7 @@ fn class_of_kind(kind: &str) -> &'static str {
         "decode" => "DecodeError",
         "script" => "ScriptError",
         "time_limit" => "ScriptTimeoutError",
+        "memory_limit" => "ScriptMemoryError",
         "cancelled" => "CancelledError",
         "integrity" => "IntegrityError",
         "unsupported" => "Unsupported",
@@ -141,6 +142,14 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             attrs.set_item("line", *line)?;
             attrs.set_item("column", *column)?;
             "ScriptTimeoutError"
+        }
+        Error::MemoryLimit { limit, used, file, line, column } => {
+            attrs.set_item("limit", *limit)?;
+            attrs.set_item("used", *used)?;
+            attrs.set_item("file", file)?;
+            attrs.set_item("line", *line)?;
+            attrs.set_item("column", *column)?;
+            "ScriptMemoryError"
         }
         // A variant newer than this binding: still a MeetkitError with the right text.
         _ => "MeetkitError",

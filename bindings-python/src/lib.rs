@@ -81,6 +81,10 @@ pub(crate) fn wait<R: Send + 'static>(py: Python<'_>, fut: impl Future<Output = 
 }
 
 /// The native module. Import `meetkit`, not this.
+/// Counts each script run's allocations, for `run_script(max_memory=...)`.
+#[global_allocator]
+static ALLOC: meetkit::memory::CountingAlloc = meetkit::memory::CountingAlloc;
+
 #[pymodule]
 fn _meetkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     // Awaitables run on the same runtime as blocking calls. Err means it was set already

@@ -21,8 +21,12 @@ use crate::{runtime, TICK};
 /// The script's `print` goes to `sys.stdout`. Ctrl-C cancels the run (its `on_exit`
 /// blocks still run) and raises `KeyboardInterrupt`. The run is recorded in the run journal
 /// (`journal=None`: the default one, as `meetkit run`; a path: that file; `False`: none).
+/// `max_memory` is the run's heap budget (bytes, or text with a unit like `"256M"`; default
+/// 512 MiB); `env_allow` names the environment variables `env()` may read besides
+/// `MEETKIT_SCRIPT_*`.
 #[pyfunction]
-#[pyo3(signature = (path, client=None, vars=None, out=PathBuf::from("recordings"), timeout=None, journal=None))]
+#[allow(clippy::too_many_arguments)] // Python keyword arguments, each optional.
+#[pyo3(signature = (path, client=None, vars=None, out=PathBuf::from("recordings"), timeout=None, journal=None, max_memory=None, env_allow=None))]
 pub(crate) fn run_script(
     py: Python<'_>,
     path: PathBuf,
@@ -31,7 +35,23 @@ pub(crate) fn run_script(
     out: PathBuf,
     timeout: Option<f64>,
     journal: Option<&Bound<'_, PyAny>>,
+    max_memory: Option<&Bound<'_, PyAny>>,
+    env_allow: Option<Vec<String>>,
 ) -> PyResult<Py<PyAny>> {
+    let max_memory = match max_memory {
+        None => meetkit::memory::DEFAULT_MAX_MEMORY,
+        Some(m) if m.is_instance_of::<pyo3::types::PyString>() => {
+            meetkit::memory::parse_size(&m.extract::<String>()?, "max_memory").map_err(|e| errors::py_err(py, e))?
+        }
+        Some(m) => match m.extract::<i64>() {
+            Ok(n) if n > 0 => n as u64,
+            _ => {
+                return Err(pyo3::exceptions::PyValueError::new_err(
+                    "max_memory must be a positive number of bytes or a size like \"256M\"",
+                ))
+            }
+        },
+    };
     let journal_path = match journal {
         None => Some(meetkit::journal::Journal::default_path()),
         Some(j) if j.is_instance_of::<pyo3::types::PyBool>() => {
@@ -83,7 +103,8 @@ pub(crate) fn run_script(
     let options = ScriptOptions {
         out_dir: out,
         vars,
-        limits: Limits { timeout, ..Limits::default() },
+        limits: Limits { timeout, max_memory: Some(max_memory), ..Limits::default() },
+        env_allow: env_allow.unwrap_or_default(),
         print: Arc::new(|line: &str| {
             Python::attach(|py| {
                 let _ = py

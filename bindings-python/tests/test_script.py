@@ -82,3 +82,37 @@ def test_a_client_given_a_journal_records_its_calls(sim: meetkit.Simulator, tmp_
     c.close()
     with sqlite3.connect(journal) as db:
         assert db.execute("SELECT status FROM runs").fetchall() == [("ok",)]
+
+
+def test_a_script_over_its_memory_budget_stops_after_on_exit(
+    client: meetkit.Client, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "grow.rhai"
+    # Each level of the recursion keeps 1 MiB alive: 64 MiB at the call depth limit.
+    script.write_text(
+        'on_exit(|| print("on_exit ran"));\n'
+        'let big = "................"; for i in 0..10 { big += big; }\n'
+        "fn grow(big) { let mine = []; for i in 0..64 { mine.push(big + i); } grow(big) }\n"
+        "grow(big);\n"
+    )
+    with pytest.raises(meetkit.ScriptMemoryError, match="memory budget of 16 MiB exceeded") as info:
+        meetkit.run_script(script, client=client, out=tmp_path, max_memory="16M")
+    assert info.value.limit == 16 << 20 and info.value.limit < info.value.used < 24 << 20
+    assert info.value.kind == "memory_limit" and info.value.line == 4
+    assert "on_exit ran" in capsys.readouterr().out
+    with pytest.raises(meetkit.ConfigError, match="max_memory"):
+        meetkit.run_script(script, client=client, out=tmp_path, max_memory="0")
+    with pytest.raises(ValueError, match="max_memory"):
+        meetkit.run_script(script, client=client, out=tmp_path, max_memory=-5)
+
+
+def test_env_reads_only_allowed_variables(
+    client: meetkit.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MEETKIT_SCRIPT_SITE", "lab-7")
+    monkeypatch.setenv("SITE_REGION", "eu")
+    script = tmp_path / "env.rhai"
+    script.write_text('[env("MEETKIT_SCRIPT_SITE"), env("SITE_REGION")]')
+    with pytest.raises(meetkit.ScriptError, match="--env SITE_REGION"):
+        meetkit.run_script(script, client=client, out=tmp_path)
+    assert meetkit.run_script(script, client=client, out=tmp_path, env_allow=["SITE_REGION"]) == ["lab-7", "eu"]

@@ -20,7 +20,7 @@ mod profile;
 const AFTER_HELP: &str = "\
 Exit codes: 0 ok, 2 usage or invalid parameters, 3 the vendor answered with an error,
 4 network/HTTP/timeout, 5 authentication, 6 script error, 7 configuration, 8 file or
-integrity error, 124 `run --timeout` reached, 130 interrupted (SIGINT/Ctrl-C), 143
+integrity error, 9 `run --max-memory` exceeded, 124 `run --timeout` reached, 130 interrupted (SIGINT/Ctrl-C), 143
 terminated (SIGTERM), 129 hung up (SIGHUP). An error a script does not catch keeps its
 category (an uncaught vendor error exits 3, bad credentials 5).
 
@@ -272,6 +272,14 @@ struct RunArgs {
     /// Do not record this run in the run journal.
     #[arg(long)]
     no_journal: bool,
+    /// Heap memory the script may use in all, parallel branches included (units K, M, G);
+    /// past it the script stops (its on_exit blocks still run); exit code 9.
+    #[arg(long, value_name = "SIZE", default_value = "512M")]
+    max_memory: String,
+    /// An environment variable the script may read with env(NAME), besides those named
+    /// MEETKIT_SCRIPT_*. Repeatable.
+    #[arg(long = "env", value_name = "NAME")]
+    env: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -349,6 +357,10 @@ struct WebhookArgs {
     #[command(flatten)]
     target: Target,
 }
+
+/// Counts each script run's allocations, for `run --max-memory`.
+#[global_allocator]
+static ALLOC: meetkit::memory::CountingAlloc = meetkit::memory::CountingAlloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -788,6 +800,7 @@ async fn run(args: RunArgs, output: Output) -> meetkit::Result<()> {
     }
     let grace = seconds_arg("--grace", args.grace)?;
     let timeout = args.timeout.map(|t| seconds_arg("--timeout", t)).transpose()?;
+    let max_memory = meetkit::memory::parse_size(&args.max_memory, "--max-memory")?;
     let journal = match args.no_journal {
         true => None,
         false => Some(open_journal(args.journal.as_deref())?),
@@ -812,9 +825,10 @@ async fn run(args: RunArgs, output: Output) -> meetkit::Result<()> {
     let options = ScriptOptions {
         out_dir: args.out.clone(),
         vars,
-        limits: Limits { timeout, cleanup_timeout: grace, ..Limits::default() },
+        limits: Limits { timeout, cleanup_timeout: grace, max_memory: Some(max_memory), ..Limits::default() },
         cancel: cancel.clone(),
         progress: Some(progress_bars()),
+        env_allow: args.env.clone(),
         ..ScriptOptions::default()
     };
     let runtime = tokio::runtime::Handle::current();
@@ -1184,6 +1198,7 @@ fn exit_code(e: &Error) -> u8 {
         "config" => 7,
         "integrity" | "io" => 8,
         "time_limit" => 124,
+        "memory_limit" => 9,
         "cancelled" => 130,
         _ => 1,
     }

@@ -173,6 +173,22 @@ pub enum Error {
         column: Option<usize>,
     },
 
+    /// A script used more heap memory than its budget (`meetkit run --max-memory`); it was
+    /// stopped and its `on_exit` blocks still ran.
+    #[error("{}", script_message(&format!("script stopped: memory budget of {} exceeded ({} in use; --max-memory)", crate::memory::human(*.limit), crate::memory::human(*.used)), .file, *.line, *.column))]
+    MemoryLimit {
+        /// The budget in bytes.
+        limit: u64,
+        /// What the script was using when it was stopped, in bytes.
+        used: u64,
+        /// The script file, when known.
+        file: Option<String>,
+        /// 1-based line, when known.
+        line: Option<usize>,
+        /// 1-based column, when known.
+        column: Option<usize>,
+    },
+
     /// The operation was cancelled (Ctrl-C, a progress callback, a script's wall-clock limit).
     #[error("cancelled: {reason}")]
     Cancelled {
@@ -282,7 +298,7 @@ fn script_message(message: &str, file: &Option<String>, line: Option<usize>, col
 impl Error {
     /// A stable machine-readable name of the variant: `config`, `unknown_endpoint`,
     /// `invalid_params`, `transport`, `timeout`, `outcome_unknown`, `http`, `api`, `auth`, `decode`,
-    /// `script`, `time_limit`, `cancelled`, `integrity`, `unsupported`, `io` (all in
+    /// `script`, `time_limit`, `memory_limit`, `cancelled`, `integrity`, `unsupported`, `io` (all in
     /// [`Error::KINDS`]). An [`Error::Uncaught`] reports the kind of the error it carries.
     pub fn code(&self) -> &'static str {
         match self {
@@ -299,6 +315,7 @@ impl Error {
             Error::Script { .. } => "script",
             Error::Uncaught(u) => u.kind,
             Error::TimeLimit { .. } => "time_limit",
+            Error::MemoryLimit { .. } => "memory_limit",
             Error::Cancelled { .. } => "cancelled",
             Error::Integrity { .. } => "integrity",
             Error::Unsupported { .. } => "unsupported",
@@ -400,6 +417,7 @@ impl Error {
         "decode",
         "script",
         "time_limit",
+        "memory_limit",
         "cancelled",
         "integrity",
         "unsupported",

@@ -28,6 +28,7 @@ pub mod journal;
 pub mod json;
 pub mod lifecycle;
 pub mod meeting;
+pub mod memory;
 pub mod reference;
 pub mod script;
 pub mod secret;

@@ -2,14 +2,16 @@
 //! limits, cancellation, on_exit, sandboxing, parallel, retry, wait_until.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use meetkit::config::Profile;
-use meetkit::script::{Limits, ScriptOptions};
+use meetkit::script::Limits;
 use meetkit::{Client, Error};
 use meetkit_sim::{SimOptions, Simulator};
 use serde_json::{json, Value};
+
+mod common;
+use common::run_script as run;
 
 async fn sim() -> (Simulator, Client) {
     let sim = Simulator::start(SimOptions::default()).await.unwrap();
@@ -21,32 +23,6 @@ async fn admin(sim: &Simulator, path: &str, body: Value) {
     let url = format!("{}/_sim/{path}", sim.avd_base_url());
     let resp = reqwest::Client::new().post(url).json(&body).send().await.unwrap();
     assert!(resp.status().is_success());
-}
-
-/// Run `source` on a blocking thread; returns the result and everything printed.
-async fn run(
-    client: &Client,
-    source: &str,
-    out: &Path,
-    tweak: impl FnOnce(&mut ScriptOptions),
-) -> (meetkit::Result<Value>, Vec<String>) {
-    let printed = Arc::new(Mutex::new(Vec::new()));
-    let sink = printed.clone();
-    let mut options = ScriptOptions {
-        out_dir: out.to_path_buf(),
-        print: Arc::new(move |s| sink.lock().unwrap().push(s.to_string())),
-        ..ScriptOptions::default()
-    };
-    tweak(&mut options);
-    let (client, source) = (client.clone(), source.to_string());
-    let handle = tokio::runtime::Handle::current();
-    let result = tokio::task::spawn_blocking(move || {
-        meetkit::script::run_source(&source, Some("t.rhai"), &client, handle, options)
-    })
-    .await
-    .unwrap();
-    let printed = printed.lock().unwrap().clone();
-    (result, printed)
 }
 
 fn files_in(dir: &Path) -> Vec<String> {
@@ -215,6 +191,8 @@ async fn scripts_cannot_read_secrets_eval_or_import() {
     let (r, _) = run(&client, r#"env("MEETKIT_AVD_SECRET_KEY")"#, dir.path(), |_| {}).await;
     assert!(r.unwrap_err().to_string().contains("looks like a secret"));
     let (r, _) = run(&client, r#"env("HOME")"#, dir.path(), |_| {}).await;
+    assert!(r.unwrap_err().to_string().contains("--env HOME"));
+    let (r, _) = run(&client, r#"env("HOME")"#, dir.path(), |o| o.env_allow = vec!["HOME".into()]).await;
     assert!(r.unwrap().is_string());
     let (r, _) = run(&client, r#"eval("1 + 1")"#, dir.path(), |_| {}).await;
     assert!(r.is_err());
@@ -286,4 +264,21 @@ async fn parallel_branches_may_share_captured_handles() {
     "#;
     let (r, printed) = run(&client, source, dir.path(), |_| {}).await;
     assert_eq!(r.unwrap(), json!(0), "{printed:?}");
+}
+
+/// This test binary does not install `meetkit::memory::CountingAlloc`: runs have no memory
+/// budget by default, and one given explicitly is refused before the script starts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memory_budget_needs_the_counting_allocator() {
+    let (_sim, client) = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(Limits::default().max_memory, None);
+    let (r, printed) = run(&client, "print(\"started\");", dir.path(), |o| {
+        o.limits = Limits { max_memory: Some(64 << 20), ..Limits::default() }
+    })
+    .await;
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), "config");
+    assert!(e.to_string().contains("CountingAlloc"), "{e}");
+    assert!(printed.is_empty());
 }

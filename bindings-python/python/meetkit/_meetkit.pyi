@@ -3,7 +3,7 @@
 import os
 import pathlib
 import types
-from typing import Any, Awaitable, Callable, Dict, Iterator, List, Mapping, Optional, TypedDict, Union, final
+from typing import Any, Awaitable, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, TypedDict, Union, final
 
 from meetkit._profile import ProfileDict
 
@@ -338,8 +338,15 @@ def run_script(
     out: _StrPath = ...,  # "recordings"
     timeout: Optional[float] = None,
     journal: Union[_StrPath, bool, None] = None,
+    max_memory: Union[int, str, None] = None,
+    env_allow: Optional[Sequence[str]] = None,
 ) -> Any:
     """Run a Rhai script and return its last value; Ctrl-C cancels it (on_exit blocks still run).
+
+    ``max_memory`` is the heap memory the run may use in all, ``parallel`` branches included
+    (bytes, or a size like ``"256M"``; default 512 MiB): past it the script stops with
+    :class:`meetkit.ScriptMemoryError` after its on_exit blocks ran. ``env_allow`` names the
+    environment variables the script's ``env()`` may read besides ``MEETKIT_SCRIPT_*``.
 
     The run is recorded in the run journal, as ``meetkit run`` does (``journal=None``: the
     default ``$XDG_STATE_HOME/meetkit/runs.db`` or ``$MEETKIT_JOURNAL``; a path: that file;

@@ -21,6 +21,7 @@ AuthError          credentials refused                 message
 DecodeError        an undocumented response shape
 ScriptError        a Rhai script failed                message, file, line, column
 ScriptTimeoutError (a ScriptError) its time limit       after (seconds), file, line, column
+ScriptMemoryError  (a ScriptError) its memory budget    limit, used (bytes), file, line, column
 =================  ==================================  ==========================================
 
 An error a script raises and does not catch keeps its class (an uncaught vendor error from
@@ -55,6 +56,7 @@ __all__ = [
     "DecodeError",
     "ScriptError",
     "ScriptTimeoutError",
+    "ScriptMemoryError",
     "CancelledError",
     "IntegrityError",
     "IoError",
@@ -177,6 +179,15 @@ class ScriptTimeoutError(ScriptError):
 
     #: The limit that was reached, in seconds.
     after: float = 0.0
+
+
+class ScriptMemoryError(ScriptError):
+    """A script used more memory than its budget (``max_memory=``); its ``on_exit`` blocks still ran."""
+
+    #: The budget, in bytes.
+    limit: int = 0
+    #: What the script was using when it was stopped, in bytes.
+    used: int = 0
 
 
 class CancelledError(MeetkitError):

@@ -57,6 +57,12 @@ pub struct Limits {
     pub timeout: Option<Duration>,
     /// Wall-clock time for all `on_exit` blocks together (default 60 s).
     pub cleanup_timeout: Duration,
+    /// Heap memory for the whole run, `parallel` branches included, in bytes (`--max-memory`).
+    /// Default [`crate::memory::DEFAULT_MAX_MEMORY`] when [`crate::memory::CountingAlloc`] is
+    /// the global allocator, else none; a budget given without that allocator is a `config`
+    /// error. Past it the script stops with [`Error::MemoryLimit`]; `on_exit` blocks get
+    /// [`crate::memory::Budget::cleanup_headroom`] more.
+    pub max_memory: Option<u64>,
 }
 
 impl Default for Limits {
@@ -69,6 +75,7 @@ impl Default for Limits {
             max_map_size: 100_000,
             timeout: None,
             cleanup_timeout: Duration::from_secs(60),
+            max_memory: crate::memory::counting().then_some(crate::memory::DEFAULT_MAX_MEMORY),
         }
     }
 }
@@ -93,6 +100,9 @@ pub struct ScriptOptions {
     pub progress: Option<ProgressFn>,
     /// Where `print` goes (default: stdout).
     pub print: PrintFn,
+    /// Environment variables `env()` may read besides those named `MEETKIT_SCRIPT_*`
+    /// (`meetkit run --env NAME`).
+    pub env_allow: Vec<String>,
 }
 
 impl Default for ScriptOptions {
@@ -104,6 +114,7 @@ impl Default for ScriptOptions {
             cancel: CancellationToken::new(),
             progress: None,
             print: Arc::new(|s| println!("{s}")),
+            env_allow: Vec::new(),
         }
     }
 }
@@ -114,6 +125,7 @@ impl std::fmt::Debug for ScriptOptions {
             .field("out_dir", &self.out_dir)
             .field("vars", &self.vars.keys().collect::<Vec<_>>())
             .field("limits", &self.limits)
+            .field("env_allow", &self.env_allow)
             .finish_non_exhaustive()
     }
 }
@@ -139,10 +151,15 @@ pub(crate) struct Host {
     pub events: Mutex<std::collections::HashMap<crate::Vendor, stdlib::EventBuffer>>,
     /// `on_exit` blocks, in registration order.
     pub on_exit: Mutex<Vec<FnPtr>>,
+    /// The run's memory budget, charged on the script thread and its `parallel` branches.
+    pub budget: Option<Arc<crate::memory::Budget>>,
+    /// What the run used when it first went over its budget (0: it has not).
+    memory_seen: std::sync::atomic::AtomicU64,
 }
 
 impl Host {
     pub(crate) fn new(client: Client, runtime: tokio::runtime::Handle, options: ScriptOptions) -> Arc<Host> {
+        let budget = options.limits.max_memory.map(crate::memory::Budget::new);
         let phase = Phase {
             cancel: options.cancel.clone(),
             deadline: options.limits.timeout.map(|t| Instant::now() + t),
@@ -156,6 +173,8 @@ impl Host {
             stop_seen_at: Default::default(),
             events: Mutex::default(),
             on_exit: Mutex::default(),
+            budget,
+            memory_seen: Default::default(),
         })
     }
 
@@ -188,6 +207,26 @@ impl Host {
             Err(seen) => seen,
         };
         (ops.saturating_sub(seen) >= STOP_GRACE_OPS).then_some(why)
+    }
+
+    /// Whether the run is over its memory budget (checked at every operation, on every
+    /// thread of the run). Not graced like a stop: the memory is in use now.
+    fn over_budget(&self) -> bool {
+        use std::sync::atomic::Ordering;
+        match &self.budget {
+            Some(b) if b.exceeded() => {
+                let _ = self.memory_seen.compare_exchange(0, b.used().max(1), Ordering::SeqCst, Ordering::SeqCst);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The memory error of a run that went over its budget.
+    fn memory_error(&self, file: &Option<String>, pos: Position) -> Error {
+        let used = self.memory_seen.load(std::sync::atomic::Ordering::SeqCst);
+        let limit = self.budget.as_ref().map_or(0, |b| b.limit());
+        Error::MemoryLimit { limit, used, file: file.clone(), line: pos.line(), column: pos.position() }
     }
 
     /// Run a future to completion on the shared runtime, aborting it when the run is
@@ -248,6 +287,9 @@ impl Host {
     }
 }
 
+/// The termination reason of a script over its memory budget.
+const MEMORY_STOP: &str = "memory limit";
+
 /// How long a vendor call in flight may finish after the run was stopped.
 pub const CALL_SETTLE: Duration = Duration::from_secs(5);
 
@@ -285,7 +327,15 @@ pub fn run_source(
     runtime: tokio::runtime::Handle,
     options: ScriptOptions,
 ) -> Result<Value> {
+    if options.limits.max_memory.is_some() && !crate::memory::counting() {
+        return Err(Error::config(
+            "a script memory budget (max_memory) needs meetkit::memory::CountingAlloc as the program's global \
+             allocator; declare it, or run without a budget",
+        ));
+    }
     let host = Host::new(client.clone(), runtime, options);
+    // Everything the run allocates on this thread from here on is charged to its budget.
+    let _charging = host.budget.as_ref().map(|b| b.enter());
     let engine = build_engine(&host);
     let file = name.map(str::to_string);
     let ast = engine.compile(source).map_err(|e| {
@@ -303,6 +353,13 @@ pub fn run_source(
         .eval_ast_with_scope::<Dynamic>(&mut scope, &ast)
         .map_err(|e| convert_error(*e, &file, &host))
         .map(|v| rhai::serde::from_dynamic::<Value>(&v).unwrap_or_else(|_| Value::String(v.to_string())));
+    // The script's variables are gone once it ended (`on_exit` blocks keep what they
+    // captured): free them before cleanup, which also gets some headroom above the budget.
+    drop(scope);
+    if let Some(b) = &host.budget {
+        let limit = host.options.limits.max_memory.unwrap_or_default();
+        b.set_limit(limit.saturating_add(crate::memory::Budget::cleanup_headroom(limit)));
+    }
     let cleanup = run_on_exit(&engine, &ast, &host, &file);
     match (result, cleanup) {
         (Ok(v), Ok(())) => Ok(v),
@@ -322,6 +379,7 @@ fn run_on_exit(engine: &Engine, ast: &AST, host: &Host, file: &Option<String>) -
         return Ok(());
     }
     host.stop_seen_at.store(0, std::sync::atomic::Ordering::SeqCst);
+    host.memory_seen.store(0, std::sync::atomic::Ordering::SeqCst);
     *host.phase.write().unwrap_or_else(|p| p.into_inner()) = Phase {
         cancel: CancellationToken::new(),
         deadline: Some(Instant::now() + host.options.limits.cleanup_timeout),
@@ -359,7 +417,12 @@ fn build_engine(host: &Arc<Host>) -> Engine {
         .set_module_resolver(rhai::module_resolvers::DummyModuleResolver::new());
     engine.disable_symbol("eval");
     let h = host.clone();
-    engine.on_progress(move |ops| h.must_stop_at(ops).map(Dynamic::from));
+    engine.on_progress(move |ops| {
+        if h.over_budget() {
+            return Some(Dynamic::from(MEMORY_STOP));
+        }
+        h.must_stop_at(ops).map(Dynamic::from)
+    });
     let print = host.options.print.clone();
     engine.on_print(move |s| print(s));
     engine.on_debug(|s, _, pos| tracing::debug!(target: "meetkit::script", %pos, "{s}"));
@@ -417,6 +480,9 @@ fn convert_error(e: EvalAltResult, file: &Option<String>, host: &Host) -> Error 
             let reason = reason.into_string().unwrap_or_default();
             if reason == "cancelled" {
                 return Error::Cancelled { reason: "the run was cancelled".into() };
+            }
+            if reason == MEMORY_STOP {
+                return host.memory_error(file, pos);
             }
             match (reason.as_str(), host.options.limits.timeout) {
                 ("timeout", Some(limit)) => time_limit_error(limit, file, pos),
@@ -481,6 +547,7 @@ fn convert_error(e: EvalAltResult, file: &Option<String>, host: &Host) -> Error 
                 Error::Uncaught(u)
             }
             Error::TimeLimit { line: None, limit, .. } => time_limit_error(limit, file, pos),
+            Error::MemoryLimit { line: None, .. } => host.memory_error(file, pos),
             other => other,
         },
         other => {

@@ -219,9 +219,12 @@ m.stop_live(room);"#,
     },
     FnDoc {
         signature: "env(name) -> string or ()",
-        summary: "An environment variable, or `()` when unset. Names that look secret (containing key, secret, token, \
-                  password, auth, sign, ...) are refused: scripts never see credentials.",
-        example: r#"let site = env("SITE_NAME") ?? "lab";"#,
+        summary: "An environment variable, or `()` when unset. Only variables named `MEETKIT_SCRIPT_*` and those \
+                  the run allows (`meetkit run --env NAME`, Python `env_allow=[...]`, C `\"env_allow\"`) can be \
+                  read; any other name is an error saying how to allow it. Names that look secret (containing \
+                  key, secret, token, password, auth, sign, ...) are refused even then: scripts never see \
+                  credentials.",
+        example: r#"let site = env("MEETKIT_SCRIPT_SITE") ?? "lab";"#,
     },
     FnDoc {
         signature: "log_info(text) / log_warn(text)",
@@ -333,8 +336,9 @@ pub(crate) fn register(engine: &mut Engine, host: &Arc<Host>) {
         download(&h, url, dir)
     });
 
-    reg(engine, "parallel", &["closures: Array", "Array"], |ctx: NativeCallContext, blocks: Array| {
-        parallel(&ctx, blocks)
+    let h = host.clone();
+    reg(engine, "parallel", &["closures: Array", "Array"], move |ctx: NativeCallContext, blocks: Array| {
+        parallel(&h, &ctx, blocks)
     });
     let h = host.clone();
     let params = ["body: Fn", "attempts: int", "backoff_secs: float", "?"];
@@ -366,10 +370,9 @@ pub(crate) fn register(engine: &mut Engine, host: &Arc<Host>) {
         let value: Value = serde_json::from_str(text).map_err(|e| format!("json_parse: {e}"))?;
         rhai::serde::to_dynamic(value)
     });
-    reg(engine, "env", &["name: String", "?"], |name: &str| -> RhaiResult<Dynamic> {
-        if crate::secret::is_sensitive(name) {
-            return Err(format!("env(\"{name}\"): the name looks like a secret, and scripts never see secrets").into());
-        }
+    let h = host.clone();
+    reg(engine, "env", &["name: String", "?"], move |name: &str| -> RhaiResult<Dynamic> {
+        env_allowed(name, &h.options.env_allow)?;
         Ok(std::env::var(name).map(Dynamic::from).unwrap_or(Dynamic::UNIT))
     });
     reg(engine, "log_info", &["text: String", "()"], |text: &str| tracing::info!(target: "meetkit::script", "{text}"));
@@ -377,6 +380,25 @@ pub(crate) fn register(engine: &mut Engine, host: &Arc<Host>) {
     reg(engine, "fail", &["message: String", "()"], |message: &str| -> RhaiResult<()> {
         Err(Box::new(EvalAltResult::ErrorRuntime(message.to_string().into(), rhai::Position::NONE)))
     });
+}
+
+/// The prefix of the environment variables every script may read.
+pub const ENV_PREFIX: &str = "MEETKIT_SCRIPT_";
+
+/// Whether `env(name)` may read `name`: named `MEETKIT_SCRIPT_*` or allowed by the run
+/// (`--env NAME`), and not looking like a secret either way.
+fn env_allowed(name: &str, allow: &[String]) -> Result<(), String> {
+    if crate::secret::is_sensitive(name) {
+        return Err(format!("env(\"{name}\"): the name looks like a secret, and scripts never see secrets"));
+    }
+    if name.starts_with(ENV_PREFIX) && name.len() > ENV_PREFIX.len() || allow.iter().any(|a| a == name) {
+        return Ok(());
+    }
+    Err(format!(
+        "env(\"{name}\"): the run does not allow this variable; scripts read only variables named \
+         {ENV_PREFIX}* and those the run allows: `meetkit run --env {name}` (Python \
+         run_script(env_allow=[\"{name}\"]), C \"env_allow\": [\"{name}\"])"
+    ))
 }
 
 /// An int or float number of seconds, between 0 and a day.
@@ -480,7 +502,7 @@ fn is_retryable_failure(e: &EvalAltResult, any_error: bool) -> bool {
 
 const PARALLEL_WIDTH: usize = 16;
 
-fn parallel(ctx: &NativeCallContext, blocks: Array) -> RhaiResult<Array> {
+fn parallel(host: &Host, ctx: &NativeCallContext, blocks: Array) -> RhaiResult<Array> {
     let blocks: Vec<FnPtr> = blocks
         .into_iter()
         .enumerate()
@@ -502,10 +524,19 @@ fn parallel(ctx: &NativeCallContext, blocks: Array) -> RhaiResult<Array> {
         })
         .collect();
     let mut results = Array::with_capacity(blocks.len());
+    let budget = host.budget.as_ref();
     for chunk in blocks.chunks(PARALLEL_WIDTH) {
         let outcomes: Vec<RhaiResult<Dynamic>> = std::thread::scope(|s| {
-            let handles: Vec<_> =
-                chunk.iter().map(|f| s.spawn(move || f.call_within_context::<Dynamic>(ctx, ()))).collect();
+            let handles: Vec<_> = chunk
+                .iter()
+                .map(|f| {
+                    s.spawn(move || {
+                        // A branch's allocations are charged to the run, like the script's.
+                        let _charging = budget.map(|b| b.enter());
+                        f.call_within_context::<Dynamic>(ctx, ())
+                    })
+                })
+                .collect();
             handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("parallel: a block panicked".into()))).collect()
         });
         for outcome in outcomes {
@@ -882,6 +913,22 @@ mod tests {
         assert!(create_inside(&out, &out.join("fine")).is_ok());
         let err = create_inside(&out, &out.join("link")).unwrap_err().to_string();
         assert!(err.contains("leads outside"), "{err}");
+    }
+
+    #[test]
+    fn env_reads_only_the_prefix_and_allowed_names() {
+        let allow = vec!["SITE_NAME".to_string()];
+        assert!(env_allowed("MEETKIT_SCRIPT_SITE", &[]).is_ok());
+        assert!(env_allowed("SITE_NAME", &allow).is_ok());
+        let refused = env_allowed("DATABASE_URL", &allow).unwrap_err();
+        assert!(refused.contains("--env DATABASE_URL") && refused.contains("env_allow"), "{refused}");
+        assert!(env_allowed("SITE_NAME", &[]).is_err());
+        assert!(env_allowed("MEETKIT_SCRIPT_", &[]).is_err());
+        assert!(env_allowed("MEETKIT_AVD_SECRET_KEY", &[]).is_err());
+        // Secret-looking names stay refused, with the prefix or allowed by the run.
+        let allow = vec!["API_TOKEN".to_string()];
+        assert!(env_allowed("API_TOKEN", &allow).unwrap_err().contains("looks like a secret"));
+        assert!(env_allowed("MEETKIT_SCRIPT_PASSWORD", &[]).unwrap_err().contains("looks like a secret"));
     }
 
     #[test]

@@ -27,3 +27,29 @@ pub fn api_code(r: meetkit::Result<Value>) -> String {
         other => panic!("expected an API error, got {other:?}"),
     }
 }
+
+/// Run script `source` (named `t.rhai`) on a blocking thread; returns the result and everything printed.
+pub async fn run_script(
+    client: &meetkit::Client,
+    source: &str,
+    out: &std::path::Path,
+    tweak: impl FnOnce(&mut meetkit::script::ScriptOptions),
+) -> (meetkit::Result<Value>, Vec<String>) {
+    let printed = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = printed.clone();
+    let mut options = meetkit::script::ScriptOptions {
+        out_dir: out.to_path_buf(),
+        print: std::sync::Arc::new(move |s| sink.lock().unwrap().push(s.to_string())),
+        ..meetkit::script::ScriptOptions::default()
+    };
+    tweak(&mut options);
+    let (client, source) = (client.clone(), source.to_string());
+    let handle = tokio::runtime::Handle::current();
+    let result = tokio::task::spawn_blocking(move || {
+        meetkit::script::run_source(&source, Some("t.rhai"), &client, handle, options)
+    })
+    .await
+    .unwrap();
+    let printed = printed.lock().unwrap().clone();
+    (result, printed)
+}
