@@ -665,9 +665,11 @@ fn download_checks(options: &mut DownloadOptions, checks: RhaiMap) -> RhaiResult
         match key.as_str() {
             _ if value.is_unit() => {}
             "size" => {
-                let size = match value.as_int() {
-                    Ok(n) => u64::try_from(n).ok(),
-                    Err(_) => text().and_then(|s| s.trim().parse().ok()),
+                // A JSON number may arrive as an int or (vmr's `double` fileSize) a float.
+                let size = match (value.as_int(), value.as_float()) {
+                    (Ok(n), _) => u64::try_from(n).ok(),
+                    (_, Ok(f)) if f >= 0.0 && f.fract() == 0.0 && f < 9.0e15 => Some(f as u64),
+                    _ => text().and_then(|s| s.trim().parse().ok()),
                 };
                 options.expected_size = Some(size.ok_or_else(|| bad("size", "a byte count", &value))?);
             }
