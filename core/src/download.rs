@@ -188,14 +188,14 @@ pub fn dir_inside(root: &Path, sub: &str, vendor: Option<Vendor>) -> Result<Path
     let refuse = |reason: String| invalid_param(vendor, format!("into `{sub}`"), "subdir", reason);
     let rel = Path::new(sub);
     if rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
-        return Err(refuse("must be relative to the out directory, without `..` or a root".into()));
+        return Err(refuse("must be relative to the run's out directory, without `..` or a root".into()));
     }
     std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
     let real_root = root.canonicalize().map_err(|e| Error::io(root, e))?;
     let inside = |path: &Path| -> Result<()> {
         match path.canonicalize() {
             Ok(real) if real.starts_with(&real_root) => Ok(()),
-            Ok(_) => Err(refuse(format!("`{}` leads outside the out directory (a symlink?)", path.display()))),
+            Ok(_) => Err(refuse(format!("`{}` leads outside the run's out directory (a symlink?)", path.display()))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 Err(refuse(format!("`{}` is a symlink that leads nowhere", path.display())))
             }
