@@ -225,6 +225,7 @@ async fn scripts_get_typed_error_maps_naming_the_right_vendor_and_nothing_outsid
     std::fs::create_dir_all(&elsewhere).unwrap();
     std::os::unix::fs::symlink(&elsewhere, out.join("link")).unwrap();
     sim.fault(json!({"malformed_rate": 1.0, "paths": ["/attachment"], "count": 1})).await;
+    let missing = format!("{}/attachment?file=/nope/x.mp4", sim.sim.avd_base_url());
     let source = format!(
         r#"
         let url = "{url}";
@@ -239,7 +240,6 @@ async fn scripts_get_typed_error_maps_naming_the_right_vendor_and_nothing_outsid
         seen
     "#,
         url = sim.url,
-        missing = format!("{}/attachment?file=/nope/x.mp4", sim.sim.avd_base_url()),
         size = SIZE,
         md5 = sim.md5(),
     );
