@@ -3,8 +3,10 @@
 //! [`download`] streams one URL into a hidden temporary file next to the final one
 //! (`.<name>.<random>.part`); a writer thread of its own writes and hashes (MD5) the bytes, so
 //! disk and checksum work overlap with receiving and never block the async runtime. A dropped
-//! connection is resumed with `Range: bytes=<written>-` (guarded by `If-Range` when the server sent a validator); a server
-//! that answers `200` instead of `206` is read again from zero. Once the body is complete the
+//! connection, a body silent for the client's read timeout (`transport.read_timeout_secs`) and
+//! a 5xx/408/429 answer are resumed with `Range: bytes=<written>-` (guarded by `If-Range` when
+//! the server sent a validator); a server that answers `200` instead of `206` is read again from
+//! zero. Once the body is complete the
 //! file is fsynced, its size and MD5 are checked, and it is renamed atomically to its final
 //! name. Whatever goes wrong — HTTP status, transport, timeout, integrity, cancellation, even a
 //! panic or a dropped future — nothing is left under the final name and the temporary file is
