@@ -454,8 +454,8 @@ pub unsafe extern "C" fn meetkit_download(
                 unsafe { callback(p.downloaded, p.total.unwrap_or(0), ud.0) }
             }));
         }
-        let vendor = options.vendor;
-        let on_timeout = move |after| Error::Timeout { vendor, endpoint: "download".into(), after };
+        let shown = url.clone();
+        let on_timeout = move |after| meetkit::download::timed_out(&shown, None, after);
         let done = block_on(timeout_ms, on_timeout, async move { client.download(&url, &dir, options).await })?;
         *path_out = to_c(done.path.to_string_lossy().into_owned());
         Ok(())

@@ -490,6 +490,9 @@ static void test_progress_callback_cancels(void) {
     strcat(url, "/no/such/file.mp4");
     CHECK(meetkit_download(g_client, url, dir, NULL, NULL, 5000, &path, &err) == MEETKIT_HTTP);
     CHECK(equals(meetkit_error_vendor_code(err), "404"));
+    /* A bare URL names no vendor; the endpoint is "download". */
+    CHECK(equals(meetkit_error_vendor(err), NULL));
+    CHECK(equals(meetkit_error_endpoint(err), "download"));
     meetkit_error_free(err);
     /* Nothing listens on port 1: a transport error. */
     CHECK(meetkit_download(g_client, "http://127.0.0.1:1/none.mp4", dir, NULL, NULL, 5000, &path, &err) ==

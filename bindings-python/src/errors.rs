@@ -136,6 +136,24 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             attrs.set_item("column", u.column)?;
             class_of_kind(u.kind)
         }
+        Error::Download(d) => {
+            // A failed download: the class of its kind, with that class's attributes.
+            match d.kind {
+                "invalid_params" => {
+                    attrs.set_item("param", &d.param)?;
+                    attrs.set_item("reason", &d.message)?;
+                }
+                "http" => {
+                    attrs.set_item("status", d.status)?;
+                    attrs.set_item("code", d.status.map(|s| s.to_string()))?;
+                    attrs.set_item("message", &d.message)?;
+                }
+                "timeout" => attrs.set_item("after", d.after.map(|a| a.as_secs_f64()))?,
+                "transport" => attrs.set_item("before_send", false)?,
+                _ => {}
+            }
+            class_of_kind(d.kind)
+        }
         Error::TimeLimit { limit, file, line, column } => {
             attrs.set_item("after", limit.as_secs_f64())?;
             attrs.set_item("file", file)?;

@@ -173,6 +173,25 @@ def test_download_errors(client: meetkit.Client, tmp_path: Path) -> None:
         client.download(url, tmp_path / "b", progress=boom)
 
 
+def test_download_stall_and_status_errors(sim: meetkit.Simulator, tmp_path: Path) -> None:
+    c = meetkit.Client(profile_dict=sim_profile(sim, read_timeout_secs=0.3))
+    url = record(c, "stall")[0]["download_url"]
+    # Every attempt (the first and its 5 resumes) stalls after 100 bytes: a timeout, not a hang.
+    stall = {"stall_after_bytes": 100, "stall_ms": 600000, "paths": ["/attachment"], "count": 6}
+    admin(sim, "POST", "faults", stall)
+    with pytest.raises(meetkit.TimeoutError) as info:
+        c.download(url, tmp_path / "s", progress=False)
+    e = info.value
+    assert (e.kind, e.vendor, e.endpoint, e.retryable) == ("timeout", None, "download", True)
+    assert not any((tmp_path / "s").iterdir())
+
+    missing = f"{sim.avd_base_url}/attachment?file=/nope/x.mp4"
+    with pytest.raises(meetkit.HttpError) as http:
+        c.download(missing, tmp_path / "m", progress=False)
+    assert (http.value.status, http.value.code, http.value.vendor) == (404, "404", None)
+    assert http.value.endpoint == "download" and not http.value.retryable
+
+
 def test_not_json(client: meetkit.Client) -> None:
     with pytest.raises(TypeError, match="params.room_id"):
         client.call("avd", "room.create", {"room_id": object(), "user_id": "ops"})

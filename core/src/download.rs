@@ -3,8 +3,10 @@
 //! [`download`] streams one URL into a hidden temporary file next to the final one
 //! (`.<name>.<random>.part`); a writer thread of its own writes and hashes (MD5) the bytes, so
 //! disk and checksum work overlap with receiving and never block the async runtime. A dropped
-//! connection is resumed with `Range: bytes=<written>-` (guarded by `If-Range` when the server sent a validator); a server
-//! that answers `200` instead of `206` is read again from zero. Once the body is complete the
+//! connection, a body silent for the client's read timeout (`transport.read_timeout_secs`) and
+//! a 5xx/408/429 answer are resumed with `Range: bytes=<written>-` (guarded by `If-Range` when
+//! the server sent a validator); a server that answers `200` instead of `206` is read again from
+//! zero. Once the body is complete the
 //! file is fsynced, its size and MD5 are checked, and it is renamed atomically to its final
 //! name. Whatever goes wrong — HTTP status, transport, timeout, integrity, cancellation, even a
 //! panic or a dropped future — nothing is left under the final name and the temporary file is
@@ -12,7 +14,7 @@
 
 use std::fmt;
 use std::io::{Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -26,9 +28,9 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::error::DownloadError;
 use crate::{Error, Result, Vendor};
 
-const ENDPOINT: &str = "download";
 /// Progress is reported at most this often, unless [`PROGRESS_BYTES`] arrived since the last report.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
 const PROGRESS_BYTES: u64 = 256 * 1024;
@@ -53,7 +55,8 @@ pub struct DownloadOptions {
     /// local link it, not the network, can set the pace); the size is still checked and
     /// [`Downloaded::md5`] is empty. `false` together with `expected_md5` is an error.
     pub checksum: bool,
-    /// How many times a dropped connection or a body error is resumed (default 5).
+    /// How many times a dropped or stalled connection, a body error or an HTTP 5xx/408/429
+    /// answer is resumed (default 5).
     pub max_resumes: u32,
     /// Replace an existing file of the same name (default `true`); when `false` an existing
     /// file fails the download with an `AlreadyExists` [`Error::Io`].
@@ -63,8 +66,9 @@ pub struct DownloadOptions {
     pub progress: Option<ProgressCallback>,
     /// Cancelling the token aborts the request in flight and fails with [`Error::Cancelled`].
     pub cancel: Option<CancellationToken>,
-    /// The vendor named in errors (the endpoint is `download`).
-    pub vendor: Vendor,
+    /// The vendor whose listing gave the URL, named in errors (the endpoint is `download`);
+    /// `None` (the default) for a bare URL.
+    pub vendor: Option<Vendor>,
 }
 
 impl Default for DownloadOptions {
@@ -78,7 +82,7 @@ impl Default for DownloadOptions {
             overwrite: true,
             progress: None,
             cancel: None,
-            vendor: Vendor::Avd,
+            vendor: None,
         }
     }
 }
@@ -127,18 +131,14 @@ pub struct Downloaded {
 
 /// Downloads `url` into `dest_dir` (created if missing) and returns the verified file.
 ///
-/// Errors: [`Error::InvalidParams`] (bad URL, no usable file name, malformed `expected_md5`),
-/// [`Error::Http`] (non-2xx status), [`Error::Transport`] / [`Error::Timeout`] (once
-/// `max_resumes` is used up), [`Error::Integrity`] (size or MD5 mismatch), [`Error::Cancelled`],
-/// [`Error::Io`]. On any error no file exists under the final name and no temporary file remains
+/// Errors: [`Error::Download`] of kind `invalid_params` (bad URL, no usable file name,
+/// malformed `expected_md5`), `http` (a non-2xx status; 5xx, 408 and 429 once `max_resumes` is
+/// used up), `transport` / `timeout` (dropped or stalled — silent for the client's read timeout —
+/// once `max_resumes` is used up); [`Error::Integrity`] (size or MD5 mismatch),
+/// [`Error::Cancelled`], [`Error::Io`]. On any error no file exists under the final name and no temporary file remains
 /// (an existing file is only replaced by a verified download).
 pub async fn download(http: &reqwest::Client, url: &str, dest_dir: &Path, opts: DownloadOptions) -> Result<Downloaded> {
-    let invalid = |param: &str, reason: String| Error::InvalidParams {
-        vendor: opts.vendor,
-        endpoint: ENDPOINT.into(),
-        param: param.into(),
-        reason,
-    };
+    let invalid = |param: &str, reason: String| invalid_param(opts.vendor, url_shown(url), param, reason);
     let parsed = Url::parse(url).map_err(|e| invalid("url", format!("not an absolute URL: {e}")))?;
     let name = match &opts.file_name {
         Some(n) => {
@@ -177,6 +177,48 @@ pub async fn download(http: &reqwest::Client, url: &str, dest_dir: &Path, opts: 
     let done = transfer.finish(&final_path, expected_md5.as_deref()).await?;
     tracing::debug!(path = %done.path.display(), bytes = done.bytes, md5 = %done.md5, resumed = done.resumed, "download: done");
     Ok(done)
+}
+
+/// The directory `sub` of `root` (`""`: `root` itself), created — but only after checking,
+/// before anything is created, that it stays inside `root`: `sub` must be relative without `..`,
+/// and every part of it that already exists must, symlinks resolved, lie inside `root` (a
+/// symlink leading elsewhere, or nowhere, is refused). `root` itself is created if missing.
+///
+/// Errors: [`Error::Download`] of kind `invalid_params` with `param` = `subdir` (naming
+/// `vendor`), or [`Error::Io`].
+pub fn dir_inside(root: &Path, sub: &str, vendor: Option<Vendor>) -> Result<PathBuf> {
+    let refuse = |reason: String| invalid_param(vendor, format!("into `{sub}`"), "subdir", reason);
+    let rel = Path::new(sub);
+    if rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        return Err(refuse("must be relative to the run's out directory, without `..` or a root".into()));
+    }
+    std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
+    let real_root = root.canonicalize().map_err(|e| Error::io(root, e))?;
+    let inside = |path: &Path| -> Result<()> {
+        match path.canonicalize() {
+            Ok(real) if real.starts_with(&real_root) => Ok(()),
+            Ok(_) => Err(refuse(format!("`{}` leads outside the run's out directory (a symlink?)", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(refuse(format!("`{}` is a symlink that leads nowhere", path.display())))
+            }
+            Err(e) => Err(Error::io(path, e)),
+        }
+    };
+    let mut path = root.to_path_buf();
+    for part in rel.components().filter(|c| matches!(c, Component::Normal(_))) {
+        path.push(part);
+        match std::fs::symlink_metadata(&path) {
+            Ok(_) => inside(&path)?,
+            // Nothing more exists below: what is created from here on is inside the checked part.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+            Err(e) => return Err(Error::io(&path, e)),
+        }
+    }
+    let target = root.join(rel);
+    std::fs::create_dir_all(&target).map_err(|e| Error::io(&target, e))?;
+    // A symlink swapped in meanwhile is still caught before any file is written.
+    inside(&target)?;
+    Ok(target)
 }
 
 /// The file name a URL points at: the basename of a `file` (or `filename`) query value when
@@ -237,7 +279,8 @@ impl<'a> Transfer<'a> {
         loop {
             let err = match self.attempt(http).await {
                 Ok(()) => return Ok(()),
-                Err(e @ (Error::Transport { .. } | Error::Timeout { .. })) => e,
+                // Dropped, stalled, or a passing server failure (5xx, 408, 429): resume.
+                Err(e @ Error::Download(_)) if e.is_retryable() => e,
                 Err(e) => return Err(e),
             };
             if self.written > 0 && self.total == Some(self.written) {
@@ -277,7 +320,7 @@ impl<'a> Transfer<'a> {
                 Some((start, total)) if ranged && start == self.written => self.total = total.or(self.total),
                 _ => {
                     self.restart().await?;
-                    return Err(self.transport("unexpected 206 Content-Range; restarting from zero".into(), false));
+                    return Err(self.transport("unexpected 206 Content-Range; restarting from zero".into()));
                 }
             }
         } else {
@@ -384,15 +427,30 @@ impl<'a> Transfer<'a> {
     fn net_error(&self, e: reqwest::Error, started: Instant) -> Error {
         if e.is_timeout() {
             let after = Duration::from_millis(started.elapsed().as_millis() as u64);
-            return Error::Timeout { vendor: self.opts.vendor, endpoint: ENDPOINT.into(), after };
+            let message = format!("no bytes for the read timeout, {} bytes in", self.written);
+            return self.failure("timeout", None, Some(after), message);
         }
-        let before_send = e.is_connect() || e.is_builder();
-        self.transport(crate::error::error_chain(&e.without_url()), before_send)
+        if e.is_builder() {
+            let reason = crate::error::error_chain(&e.without_url());
+            return invalid_param(self.opts.vendor, self.shown_url.clone(), "url", reason);
+        }
+        self.transport(crate::error::error_chain(&e.without_url()))
     }
 
-    fn transport(&self, cause: String, before_send: bool) -> Error {
-        let message = format!("{}: {cause}", self.shown_url);
-        Error::Transport { vendor: self.opts.vendor, endpoint: ENDPOINT.into(), message, before_send }
+    fn transport(&self, cause: String) -> Error {
+        self.failure("transport", None, None, cause)
+    }
+
+    fn failure(&self, kind: &'static str, status: Option<u16>, after: Option<Duration>, message: String) -> Error {
+        Error::Download(Box::new(DownloadError {
+            kind,
+            vendor: self.opts.vendor,
+            target: self.shown_url.clone(),
+            param: None,
+            status,
+            after,
+            message,
+        }))
     }
 
     async fn http_error(&self, response: reqwest::Response) -> Error {
@@ -406,7 +464,7 @@ impl<'a> Transfer<'a> {
             }
         }
         let body = String::from_utf8_lossy(&body).trim().chars().take(200).collect();
-        Error::Http { vendor: self.opts.vendor, endpoint: ENDPOINT.into(), status, body }
+        self.failure("http", Some(status), None, body)
     }
 }
 
@@ -526,6 +584,41 @@ impl Drop for TempFile {
     }
 }
 
+/// The [`Error::Download`] of kind `timeout` for a download of `url` that a caller's own time
+/// limit (`after`) stopped (the C library's `timeout_ms`).
+pub fn timed_out(url: &str, vendor: Option<Vendor>, after: Duration) -> Error {
+    Error::Download(Box::new(DownloadError {
+        kind: "timeout",
+        vendor,
+        target: url_shown(url),
+        param: None,
+        status: None,
+        after: Some(after),
+        message: "the caller's time limit".into(),
+    }))
+}
+
+/// A download's `invalid_params` error (the URL or the target directory refused).
+fn invalid_param(vendor: Option<Vendor>, target: String, param: &str, reason: String) -> Error {
+    Error::Download(Box::new(DownloadError {
+        kind: "invalid_params",
+        vendor,
+        target,
+        param: Some(param.into()),
+        status: None,
+        after: None,
+        message: reason,
+    }))
+}
+
+/// `url` as shown in errors: redacted when it parses (an unparsable one may hold anything).
+fn url_shown(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(u) => crate::secret::redact_url(u.as_str()),
+        Err(_) => "(not a URL)".into(),
+    }
+}
+
 fn cancelled(reason: &str) -> Error {
     Error::Cancelled { reason: reason.into() }
 }
@@ -627,6 +720,35 @@ mod tests {
         let hex = HeaderValue::from_static("D41D8CD98F00B204E9800998ECF8427E");
         assert_eq!(parse_content_md5(&hex).as_deref(), Some("d41d8cd98f00b204e9800998ecf8427e"));
         assert_eq!(parse_content_md5(&HeaderValue::from_static("bm9wZQ==")), None);
+    }
+
+    #[test]
+    fn dirs_are_checked_before_anything_is_created() {
+        let base = tempfile::tempdir().unwrap();
+        let (out, elsewhere) = (base.path().join("out"), base.path().join("elsewhere"));
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        assert_eq!(dir_inside(&out, "", None).unwrap(), out);
+        assert_eq!(dir_inside(&out, "a/./b", None).unwrap(), out.join("a/b"));
+        assert!(out.join("a/b").is_dir());
+        std::os::unix::fs::symlink(&elsewhere, out.join("link")).unwrap();
+        std::os::unix::fs::symlink(base.path().join("nowhere"), out.join("dangling")).unwrap();
+        for (sub, says) in [
+            ("link/newdir", "leads outside"),
+            ("link", "leads outside"),
+            ("dangling/x", "leads nowhere"),
+            ("../x", "without `..`"),
+            ("a/../../x", "without `..`"),
+            ("/etc", "without `..` or a root"),
+        ] {
+            let e = dir_inside(&out, sub, Some(Vendor::Netease)).unwrap_err();
+            assert_eq!(
+                (e.code(), e.vendor(), e.endpoint()),
+                ("invalid_params", Some(Vendor::Netease), Some("download"))
+            );
+            assert!(e.to_string().contains(says) && e.to_string().contains("`subdir`"), "{sub}: {e}");
+        }
+        assert!(!elsewhere.join("newdir").exists() && !base.path().join("nowhere").exists());
+        assert!(!base.path().join("x").exists());
     }
 
     #[test]

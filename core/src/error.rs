@@ -220,6 +220,15 @@ pub enum Error {
         hint: String,
     },
 
+    /// A download (a recording's or file's URL) failed before its bytes could be checked: the
+    /// URL or the target directory was refused, or the transfer failed (HTTP status, transport,
+    /// stall). Its [`Error::code`] is the kind it carries (`invalid_params`, `http`, `transport`,
+    /// `timeout`), so exit codes and exception classes are those of the same failure of a call;
+    /// the endpoint is `download` and the vendor is the one whose listing gave the URL (none for
+    /// a bare URL).
+    #[error("{0}")]
+    Download(Box<DownloadError>),
+
     /// A local file operation failed.
     #[error("{}: {source}", .path.display())]
     Io {
@@ -252,6 +261,54 @@ pub struct Uncaught {
     pub line: Option<usize>,
     /// 1-based column, when known.
     pub column: Option<usize>,
+}
+
+/// The details of an [`Error::Download`].
+#[derive(Debug, Clone)]
+pub struct DownloadError {
+    /// `invalid_params`, `http`, `transport` or `timeout` (see [`DownloadError::KINDS`]).
+    pub kind: &'static str,
+    /// The vendor whose listing gave the URL; `None` for a bare URL.
+    pub vendor: Option<Vendor>,
+    /// The URL (credentials and secret-looking query values removed), or the path refused.
+    pub target: String,
+    /// The parameter at fault (`url`, `file_name`, `subdir`, ...), for `invalid_params`.
+    pub param: Option<String>,
+    /// The HTTP status, for `http`.
+    pub status: Option<u16>,
+    /// For `timeout`: the limit that was hit.
+    pub after: Option<Duration>,
+    /// What went wrong (for `http`: the start of the response body).
+    pub message: String,
+}
+
+impl DownloadError {
+    /// The kinds a download error can have.
+    pub const KINDS: [&'static str; 4] = ["invalid_params", "http", "transport", "timeout"];
+
+    fn retryable(&self) -> bool {
+        match self.kind {
+            "transport" | "timeout" => true,
+            "http" => self.status.is_some_and(|s| s >= 500 || s == 429 || s == 408),
+            _ => false,
+        }
+    }
+}
+
+impl std::fmt::Display for DownloadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(vendor) = self.vendor {
+            write!(f, "{vendor} ")?;
+        }
+        write!(f, "download {}: ", self.target)?;
+        match (self.kind, &self.param, self.status, self.after) {
+            ("invalid_params", Some(param), _, _) => write!(f, "invalid parameter `{param}`: {}", self.message),
+            ("http", _, Some(status), _) => write!(f, "HTTP {status}{}", body_suffix(&self.message)),
+            ("timeout", _, _, Some(after)) => write!(f, "timed out: {} ({})", self.message, humantime(after)),
+            ("transport", ..) => write!(f, "transport error: {}", self.message),
+            _ => write!(f, "{}", self.message),
+        }
+    }
 }
 
 fn suggest(s: &[&'static str]) -> String {
@@ -319,6 +376,7 @@ impl Error {
             Error::Cancelled { .. } => "cancelled",
             Error::Integrity { .. } => "integrity",
             Error::Unsupported { .. } => "unsupported",
+            Error::Download(d) => d.kind,
             Error::Io { .. } => "io",
         }
     }
@@ -355,6 +413,7 @@ impl Error {
             Error::Api { vendor, code, .. } => crate::vendors::is_retryable_code(*vendor, code),
             Error::Integrity { .. } => true,
             Error::Uncaught(u) => u.retryable,
+            Error::Download(d) => d.retryable(),
             _ => false,
         }
     }
@@ -373,6 +432,7 @@ impl Error {
             | Error::Decode { vendor, .. }
             | Error::Unsupported { vendor, .. } => Some(*vendor),
             Error::Uncaught(u) => u.vendor,
+            Error::Download(d) => d.vendor,
             _ => None,
         }
     }
@@ -389,6 +449,7 @@ impl Error {
             | Error::Api { endpoint, .. }
             | Error::Decode { endpoint, .. } => Some(endpoint),
             Error::Uncaught(u) => u.endpoint.as_deref(),
+            Error::Download(_) => Some("download"),
             _ => None,
         }
     }
@@ -399,6 +460,7 @@ impl Error {
             Error::Api { code, .. } => Some(code.clone()),
             Error::Http { status, .. } => Some(status.to_string()),
             Error::Uncaught(u) => u.vendor_code.clone(),
+            Error::Download(d) => d.status.map(|s| s.to_string()),
             _ => None,
         }
     }

@@ -36,6 +36,12 @@ pub struct TransportConfig {
     pub connect_timeout_secs: f64,
     /// Seconds for a whole request, response body included (default 30).
     pub request_timeout_secs: f64,
+    /// Seconds a response may stay silent — no headers yet, or no body bytes since the last
+    /// ones — before it is given up as stalled (default 60). Applies to every API call and to
+    /// every download (which has no whole-request limit: a recording may take hours); a stalled
+    /// download is resumed like a dropped one. vmr's event stream reconnects after this long
+    /// without a byte.
+    pub read_timeout_secs: f64,
     /// Attempts in all, first one included (default 3; 1 disables retries).
     pub max_attempts: u32,
     /// First backoff delay in milliseconds (default 200); doubles each retry.
@@ -53,6 +59,7 @@ impl Default for TransportConfig {
         TransportConfig {
             connect_timeout_secs: 10.0,
             request_timeout_secs: 30.0,
+            read_timeout_secs: 60.0,
             max_attempts: 3,
             backoff_base_ms: 200,
             backoff_max_ms: 5000,
@@ -100,6 +107,7 @@ impl Transport {
         for (field, value) in [
             ("connect_timeout_secs", config.connect_timeout_secs),
             ("request_timeout_secs", config.request_timeout_secs),
+            ("read_timeout_secs", config.read_timeout_secs),
         ] {
             if !(value.is_finite() && value > 0.0 && value <= 86_400.0) {
                 return Err(Error::config(format!(
@@ -113,6 +121,7 @@ impl Transport {
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("meetkit/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(secs(config.connect_timeout_secs))
+            .read_timeout(secs(config.read_timeout_secs))
             .danger_accept_invalid_certs(config.insecure);
         if let Some(path) = &config.ca_cert {
             let pem = std::fs::read(path).map_err(|e| {
@@ -244,7 +253,10 @@ impl Transport {
                         return Err(Error::OutcomeUnknown { vendor, endpoint: endpoint.to_string(), message: what });
                     }
                     if e.is_timeout() {
-                        return Err(Error::Timeout { vendor, endpoint: endpoint.to_string(), after: timeout });
+                        // The whole-request limit, or the stall limit hit before it.
+                        let read = secs(self.config.read_timeout_secs);
+                        let after = if read < timeout && started.elapsed() < timeout { read } else { timeout };
+                        return Err(Error::Timeout { vendor, endpoint: endpoint.to_string(), after });
                     }
                     return Err(Error::Transport {
                         vendor,
@@ -308,6 +320,10 @@ mod tests {
         }
         let e = Transport::new(TransportConfig { connect_timeout_secs: 1e300, ..Default::default() }).unwrap_err();
         assert!(e.to_string().contains("connect_timeout_secs"), "{e}");
+        for bad in [f64::NAN, 0.0, -3.0, 1e9] {
+            let e = Transport::new(TransportConfig { read_timeout_secs: bad, ..Default::default() }).unwrap_err();
+            assert!(matches!(e, Error::Config { .. }) && e.to_string().contains("read_timeout_secs"), "{e}");
+        }
     }
 
     #[test]
@@ -437,6 +453,33 @@ mod tests {
         assert_eq!(entries[2]["response"]["content"]["text"], "ok");
         assert!(got[3].1.starts_with("avd room.create (attempt 1 of 1); no response: "), "{}", got[3].1);
         assert_eq!(got[3].0, 0);
+    }
+
+    #[tokio::test]
+    async fn a_response_that_stalls_after_its_headers_times_out_on_the_read_limit() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else { return };
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = tokio::io::AsyncReadExt::read(&mut sock, &mut buf).await;
+                    let head = b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{\"a\":";
+                    let _ = tokio::io::AsyncWriteExt::write_all(&mut sock, head).await;
+                    // Never send the rest; keep the connection open until the client gives up.
+                    let _ = tokio::io::AsyncReadExt::read(&mut sock, &mut buf).await;
+                });
+            }
+        });
+        let config = TransportConfig { read_timeout_secs: 0.2, max_attempts: 1, ..Default::default() };
+        let err = Transport::new(config).unwrap().send(Vendor::Vmr, "room.read", true, |c| c.get(&url)).await;
+        match err.unwrap_err() {
+            Error::Timeout { vendor: Vendor::Vmr, endpoint, after } => {
+                assert_eq!((endpoint.as_str(), after), ("room.read", Duration::from_millis(200)));
+            }
+            other => panic!("expected a timeout, got {other:?}"),
+        }
     }
 
     #[tokio::test]

@@ -234,7 +234,8 @@ async fn resumes_exhausted_gives_transport_error_and_no_file() {
     let opts = DownloadOptions { max_resumes: 2, ..Default::default() };
     let err = download(&client(), &format!("{base}/files/rec.bin"), tmp.path(), opts).await.unwrap_err();
 
-    assert!(matches!(err, Error::Transport { ref endpoint, .. } if endpoint == "download"), "{err:?}");
+    assert!(matches!(&err, Error::Download(d) if d.kind == "transport" && d.vendor.is_none()), "{err:?}");
+    assert_eq!((err.code(), err.endpoint(), err.vendor()), ("transport", Some("download"), None));
     assert_eq!(server.requests.load(Ordering::SeqCst), 3);
     assert_eq!(entries(tmp.path()), Vec::<String>::new());
 }
@@ -298,7 +299,8 @@ async fn checksum_off_skips_the_md5_but_still_checks_the_size() {
     // Asking for an MD5 check with the checksum off is a contradiction, refused before any request.
     let opts = DownloadOptions { checksum: false, expected_md5: Some(md5_hex(&server.data)), ..Default::default() };
     let err = download(&client(), &url, tmp.path(), opts).await.unwrap_err();
-    assert!(matches!(&err, Error::InvalidParams { param, .. } if param == "checksum"), "{err:?}");
+    assert!(matches!(&err, Error::Download(d) if d.param.as_deref() == Some("checksum")), "{err:?}");
+    assert_eq!(err.code(), "invalid_params");
     assert_eq!(entries(tmp.path()), vec!["rec.bin".to_string()]);
 }
 
@@ -323,7 +325,8 @@ async fn http_404_is_an_http_error_and_leaves_no_file() {
     let opts = DownloadOptions { file_name: Some("rec.bin".into()), ..Default::default() };
     let err = download(&client(), &format!("{base}/missing"), tmp.path(), opts).await.unwrap_err();
 
-    assert!(matches!(&err, Error::Http { status: 404, body, .. } if body == "no such recording"), "{err:?}");
+    assert!(matches!(&err, Error::Download(d) if d.status == Some(404) && d.message == "no such recording"), "{err:?}");
+    assert_eq!((err.code(), err.vendor_code().as_deref(), err.is_retryable()), ("http", Some("404"), false));
     assert_eq!(entries(tmp.path()), Vec::<String>::new());
 }
 
@@ -413,7 +416,8 @@ async fn client_timeout_is_a_timeout_error() {
     let opts = DownloadOptions { file_name: Some("stall.bin".into()), max_resumes: 0, ..Default::default() };
     let err = download(&http, &format!("{base}/stall"), tmp.path(), opts).await.unwrap_err();
 
-    assert!(matches!(err, Error::Timeout { after, .. } if after >= Duration::from_millis(200)), "{err:?}");
+    assert!(matches!(&err, Error::Download(d) if d.after >= Some(Duration::from_millis(200))), "{err:?}");
+    assert_eq!(err.code(), "timeout");
     assert_eq!(entries(tmp.path()), Vec::<String>::new());
 }
 
@@ -426,7 +430,7 @@ async fn transport_errors_do_not_show_secret_query_values() {
     let err = download(&client(), &url, tmp.path(), opts).await.unwrap_err();
 
     let text = err.to_string();
-    assert!(matches!(err, Error::Transport { before_send: true, .. }), "{err:?}");
+    assert!(matches!(&err, Error::Download(d) if d.kind == "transport"), "{err:?}");
     assert!(text.contains("/rec/a.mp4") && !text.contains("SECRET"), "{text}");
     assert_eq!(entries(tmp.path()), Vec::<String>::new());
 }
@@ -471,7 +475,7 @@ async fn names_come_from_the_file_query_value_and_hostile_names_stay_inside() {
 
     let opts = DownloadOptions { file_name: Some("../..".into()), ..Default::default() };
     let err = download(&client(), &format!("{base}/files/rec.bin"), &dir, opts).await.unwrap_err();
-    assert!(matches!(&err, Error::InvalidParams { param, .. } if param == "file_name"), "{err:?}");
+    assert!(matches!(&err, Error::Download(d) if d.param.as_deref() == Some("file_name")), "{err:?}");
 }
 
 #[test]

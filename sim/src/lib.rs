@@ -17,7 +17,7 @@
 //! - `GET|POST|DELETE /_sim/faults`: list / arm one more / disarm all
 //!   faults (`latency_ms`, `error_rate`, `error_status`, `error_code`,
 //!   `drop_rate`, `malformed_rate`, `drop_after_bytes`, `retry_after`,
-//!   `content_type`, `stall_after_bytes`, `stall_ms`, `paths`, `count`,
+//!   `content_type`, `stall_after_bytes`, `stall_ms`, `ignore_range`, `paths`, `count`,
 //!   `seed`)
 //!
 //! AVD extras: `POST /_sim/avd/tokens/expire`,

@@ -503,7 +503,7 @@ impl Meeting {
                 file_name: Some(r.file_name.clone()),
                 expected_size: r.size,
                 expected_md5: r.md5.clone(),
-                vendor: self.vendor,
+                vendor: Some(self.vendor),
                 ..options.clone()
             };
             done.push(self.client.download(&r.url, dir, opts).await?);

@@ -1,7 +1,7 @@
 //! The functions every script can use. [`FUNCTIONS`] documents them (it generates the
 //! reference in `docs/scripting.md`); [`register`] installs them.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -71,11 +71,14 @@ pub static FUNCTIONS: &[FnDoc] = &[
 print(ev.data);"#,
     },
     FnDoc {
-        signature: "download(url[, subdir]) -> #{path, file_name, bytes, md5}",
+        signature: "download(url[, subdir[, #{size, md5, file_name, vendor}]]) -> #{path, file_name, bytes, md5}",
         summary: "Stream a file into the run's `--out` directory (or a relative sub-directory of it): resumes after a \
-                  dropped connection, checks size and checksum, never leaves a partial file, refuses `..`, absolute \
-                  paths and symlinks leading out of `--out`.",
-        example: r#"let f = download("http://127.0.0.1:8100/attachment?file=/rec/a.mp4", "room1");
+                  dropped or stalled connection or a 5xx answer, checks size and checksum, never leaves a partial \
+                  file, refuses `..`, absolute paths and symlinks leading out of `--out` before creating anything. \
+                  Pass what the vendor's listing says — `size` (bytes), `md5` (hex) — so that a wrong body is \
+                  refused (without them only the server's own Content-Length and Content-MD5 are checked), and \
+                  `vendor` (the listing's vendor, named in errors; none for a bare URL).",
+        example: r#"let f = download("http://127.0.0.1:8100/attachment?file=/rec/a.mp4", "room1", #{ size: 1024, vendor: "avd" });
 print(`${f.file_name}: ${f.bytes} bytes`);"#,
     },
     FnDoc {
@@ -330,11 +333,14 @@ pub(crate) fn register(engine: &mut Engine, host: &Arc<Host>) {
     });
 
     let h = host.clone();
-    reg(engine, "download", &["url: String", "Map"], move |url: &str| download(&h, url, ""));
+    reg(engine, "download", &["url: String", "Map"], move |url: &str| download(&h, url, "", None));
     let h = host.clone();
     reg(engine, "download", &["url: String", "subdir: String", "Map"], move |url: &str, dir: &str| {
-        download(&h, url, dir)
+        download(&h, url, dir, None)
     });
+    let h = host.clone();
+    let params = ["url: String", "subdir: String", "checks: Map", "Map"];
+    reg(engine, "download", &params, move |url: &str, dir: &str, checks: RhaiMap| download(&h, url, dir, Some(checks)));
 
     let h = host.clone();
     reg(engine, "parallel", &["closures: Array", "Array"], move |ctx: NativeCallContext, blocks: Array| {
@@ -632,44 +638,16 @@ fn event_map(e: &crate::events::Event) -> RhaiMap {
     m
 }
 
-/// `dir` must stay inside the out dir: relative, no `..`.
-fn inside_out_dir(out: &Path, dir: &str) -> Result<PathBuf, String> {
-    let rel = Path::new(dir);
-    if rel.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
-        return Err(format!(
-            "download: directory `{dir}` must be relative to the run's out directory, without `..` or a root"
-        ));
-    }
-    Ok(out.join(rel))
-}
-
-/// Create `target` and check that, with symlinks resolved, it is still inside `out`.
-fn create_inside(out: &Path, target: &Path) -> Result<(), Box<EvalAltResult>> {
-    std::fs::create_dir_all(out).map_err(|e| throw(Error::io(out, e)))?;
-    std::fs::create_dir_all(target).map_err(|e| throw(Error::io(target, e)))?;
-    let real_out = out.canonicalize().map_err(|e| throw(Error::io(out, e)))?;
-    let real_target = target.canonicalize().map_err(|e| throw(Error::io(target, e)))?;
-    if !real_target.starts_with(&real_out) {
-        return Err(format!(
-            "download: `{}` leads outside the run's out directory (a symlink?); refusing to write there",
-            target.display()
-        )
-        .into());
-    }
-    Ok(())
-}
-
-/// The directory a download into `dir` writes to, created and checked to be inside `--out`.
-fn download_dir(host: &Host, dir: &str) -> RhaiResult<PathBuf> {
+/// The directory a download into `dir` writes to: checked to be inside `--out` (symlinks
+/// resolved) before anything is created, then created.
+fn download_dir(host: &Host, dir: &str, vendor: Option<Vendor>) -> RhaiResult<PathBuf> {
     // Scripts often name the out dir itself ("recordings/"): treat that as the out dir.
     let out = &host.options.out_dir;
     let dir = match out.file_name().and_then(|n| n.to_str()) {
         Some(name) if dir.trim_end_matches('/') == name => "",
         _ => dir,
     };
-    let target = inside_out_dir(out, dir)?;
-    create_inside(out, &target)?;
-    Ok(target)
+    crate::download::dir_inside(out, dir, vendor).map_err(throw)
 }
 
 /// Download options with the run's progress sink and cancellation.
@@ -697,12 +675,47 @@ fn downloaded_map(done: &crate::download::Downloaded) -> RhaiMap {
     m
 }
 
-fn download(host: &Host, url: &str, dir: &str) -> RhaiResult<RhaiMap> {
-    let target = download_dir(host, dir)?;
-    let options = download_options(host);
+fn download(host: &Host, url: &str, dir: &str, checks: Option<RhaiMap>) -> RhaiResult<RhaiMap> {
+    let mut options = download_options(host);
+    if let Some(checks) = checks {
+        download_checks(&mut options, checks)?;
+    }
+    let target = download_dir(host, dir, options.vendor)?;
     let (client, url) = (host.client.clone(), url.to_string());
     let done = host.block_on(async move { client.download(&url, &target, options).await }).map_err(throw)?;
     Ok(downloaded_map(&done))
+}
+
+/// The third argument of `download`: what the vendor's listing says about the file.
+fn download_checks(options: &mut DownloadOptions, checks: RhaiMap) -> RhaiResult<()> {
+    let bad = |key: &str, want: &str, got: &Dynamic| -> Box<EvalAltResult> {
+        format!("download: `{key}` must be {want}, got {}", got.type_name()).into()
+    };
+    for (key, value) in checks {
+        let text = || value.clone().into_string().ok().filter(|s| !s.is_empty());
+        match key.as_str() {
+            _ if value.is_unit() => {}
+            "size" => {
+                // A JSON number may arrive as an int or (vmr's `double` fileSize) a float.
+                let size = match (value.as_int(), value.as_float()) {
+                    (Ok(n), _) => u64::try_from(n).ok(),
+                    (_, Ok(f)) if f >= 0.0 && f.fract() == 0.0 && f < 9.0e15 => Some(f as u64),
+                    _ => text().and_then(|s| s.trim().parse().ok()),
+                };
+                options.expected_size = Some(size.ok_or_else(|| bad("size", "a byte count", &value))?);
+            }
+            "md5" => options.expected_md5 = Some(text().ok_or_else(|| bad("md5", "32 hex digits", &value))?),
+            "file_name" => options.file_name = Some(text().ok_or_else(|| bad("file_name", "a name", &value))?),
+            "vendor" => {
+                let name = text().ok_or_else(|| bad("vendor", "a vendor id", &value))?;
+                options.vendor = Some(name.parse::<Vendor>().map_err(throw)?);
+            }
+            other => {
+                return Err(format!("download: unknown key `{other}` (expected size, md5, file_name, vendor)").into())
+            }
+        }
+    }
+    Ok(())
 }
 
 /// A `meeting(vendor)` handle: the unified meeting API of one vendor, in a script.
@@ -863,7 +876,7 @@ fn register_meeting(engine: &mut Engine, host: &Arc<Host>) {
             let verb = Verb::DownloadRecordings.as_str();
             return Err(throw_meeting(Error::Unsupported { vendor: meeting.vendor(), verb, hint: hint.to_string() }));
         }
-        let (target, options) = (download_dir(&m.host, dir)?, download_options(&m.host));
+        let (target, options) = (download_dir(&m.host, dir, Some(meeting.vendor()))?, download_options(&m.host));
         let done = m.run(async move { meeting.download_recordings(&room, &target, options).await })?;
         Ok(done.iter().map(|d| Dynamic::from(downloaded_map(d))).collect())
     }
@@ -892,28 +905,6 @@ fn register_meeting(engine: &mut Engine, host: &Arc<Host>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn download_dirs_stay_inside_the_out_dir() {
-        let out = Path::new("/tmp/run");
-        assert_eq!(inside_out_dir(out, "").unwrap(), PathBuf::from("/tmp/run"));
-        assert_eq!(inside_out_dir(out, "a/b").unwrap(), PathBuf::from("/tmp/run/a/b"));
-        assert!(inside_out_dir(out, "../x").is_err());
-        assert!(inside_out_dir(out, "a/../../x").is_err());
-        assert!(inside_out_dir(out, "/etc").is_err());
-    }
-
-    #[test]
-    fn symlinks_out_of_the_out_dir_are_refused() {
-        let base = tempfile::tempdir().unwrap();
-        let (out, elsewhere) = (base.path().join("out"), base.path().join("elsewhere"));
-        std::fs::create_dir_all(&out).unwrap();
-        std::fs::create_dir_all(&elsewhere).unwrap();
-        std::os::unix::fs::symlink(&elsewhere, out.join("link")).unwrap();
-        assert!(create_inside(&out, &out.join("fine")).is_ok());
-        let err = create_inside(&out, &out.join("link")).unwrap_err().to_string();
-        assert!(err.contains("leads outside"), "{err}");
-    }
 
     #[test]
     fn env_reads_only_the_prefix_and_allowed_names() {

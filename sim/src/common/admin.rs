@@ -103,7 +103,7 @@ async fn faults_clear(State(p): State<Arc<Plumbing>>) -> Json<Value> {
 }
 
 /// Counts vendor requests and applies armed faults to them.
-async fn fault_layer(State(p): State<Arc<Plumbing>>, req: Request, next: Next) -> Response {
+async fn fault_layer(State(p): State<Arc<Plumbing>>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     if path == ADMIN_PREFIX || path.starts_with("/_sim/") {
         return next.run(req).await;
@@ -143,6 +143,10 @@ async fn fault_layer(State(p): State<Arc<Plumbing>>, req: Request, next: Next) -
                 .into_response();
         }
         None => {}
+    }
+    if decision.ignore_range {
+        req.headers_mut().remove(header::RANGE);
+        req.headers_mut().remove(header::IF_RANGE);
     }
     let mut response = next.run(req).await;
     if let Some(ct) = decision.content_type.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {

@@ -37,6 +37,9 @@ pub(crate) struct FaultSpec {
     pub stall_after_bytes: Option<u64>,
     /// How long a stalled body stalls (default 60 s).
     pub stall_ms: Option<u64>,
+    /// Serve the request as if it had no `Range` header (a file server without range
+    /// support: the whole file, `200`).
+    pub ignore_range: Option<bool>,
     /// Path prefixes the fault applies to (default: every vendor path).
     pub paths: Option<Vec<String>>,
     /// Fire on at most this many requests, then disarm.
@@ -109,6 +112,8 @@ pub(crate) struct Decision {
     pub content_type: Option<String>,
     /// Stall the real answer's body after this many bytes, for this long.
     pub stall: Option<(u64, Duration)>,
+    /// Drop the request's `Range` header before it is served.
+    pub ignore_range: bool,
 }
 
 struct Armed {
@@ -181,6 +186,10 @@ impl FaultSet {
                 fired = true;
                 decision.content_type.get_or_insert_with(|| ct.clone());
             }
+            if a.spec.ignore_range == Some(true) {
+                fired = true;
+                decision.ignore_range = true;
+            }
             if let Some(n) = a.spec.stall_after_bytes {
                 fired = true;
                 decision.stall.get_or_insert((n, Duration::from_millis(a.spec.stall_ms.unwrap_or(60_000))));
@@ -223,6 +232,14 @@ mod tests {
         set.arm(FaultSpec { error_status: Some(503), count: Some(1), ..Default::default() });
         assert_eq!(set.decide("/x").terminal, Some(Terminal::Status(503)));
         assert_eq!(set.decide("/x"), Decision::default());
+    }
+
+    #[test]
+    fn ignore_range_fires_and_counts() {
+        let set = FaultSet::default();
+        set.arm(FaultSpec { ignore_range: Some(true), count: Some(1), ..Default::default() });
+        assert!(set.decide("/attachment").ignore_range);
+        assert!(!set.decide("/attachment").ignore_range);
     }
 
     #[test]
