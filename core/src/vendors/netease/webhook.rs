@@ -337,11 +337,21 @@ impl CallbackReceiver {
     /// Headers must arrive within `header_read_timeout`, and at most `max_connections`
     /// connections are served at once (see the module documentation).
     pub async fn serve(&self, addr: &str, path: &str) -> Result<RunningReceiver> {
+        self.serve_with(addr, path, ServeLimits::default()).await
+    }
+
+    /// [`serve`](Self::serve) with some of the configured limits replaced (e.g. from
+    /// `meetkit webhook --max-connections`).
+    pub async fn serve_with(&self, addr: &str, path: &str, limits: ServeLimits) -> Result<RunningReceiver> {
         let config = &self.shared.config;
-        if config.max_connections == 0 || config.header_read_timeout.is_zero() || config.body_read_timeout.is_zero() {
+        let header_timeout = limits.header_read_timeout.unwrap_or(config.header_read_timeout);
+        let body_timeout = limits.body_read_timeout.unwrap_or(config.body_read_timeout);
+        let max_connections = limits.max_connections.unwrap_or(config.max_connections);
+        if max_connections == 0 || header_timeout.is_zero() || body_timeout.is_zero() {
             return Err(Error::config(
-                "netease callback receiver: max_connections, header_read_timeout and body_read_timeout must be \
-                 positive",
+                "netease callback receiver: max connections, header read timeout and body read timeout must be \
+                 positive (profile options callback_max_connections, callback_header_timeout_secs, \
+                 callback_body_timeout_secs)",
             ));
         }
         let listener = tokio::net::TcpListener::bind(addr)
@@ -349,11 +359,12 @@ impl CallbackReceiver {
             .map_err(|e| Error::config(format!("netease callback receiver: cannot listen on {addr}: {e}")))?;
         let local = listener.local_addr().map_err(|e| Error::config(format!("netease callback receiver: {e}")))?;
         let cancel = CancellationToken::new();
-        let mut app = self.router(path);
+        let mut app = self.router(path).layer(axum::Extension(BodyTimeout(body_timeout)));
         if let Some(capture) = crate::capture::current() {
             app = capture.record_incoming(app);
         }
-        let task = tokio::spawn(accept_loop(listener, app, self.shared.clone(), cancel.clone()));
+        let accept = accept_loop(listener, app, self.shared.clone(), header_timeout, max_connections, cancel.clone());
+        let task = tokio::spawn(accept);
         let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
         tracing::info!(%local, path, "netease callback receiver listening");
         Ok(RunningReceiver { addr: local, path, cancel, task: Some(task) })
@@ -386,25 +397,50 @@ impl CallbackReceiver {
     }
 }
 
+/// Limits of [`CallbackReceiver::serve_with`]; `None` keeps the [`CallbackConfig`] value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServeLimits {
+    /// Replaces [`CallbackConfig::header_read_timeout`].
+    pub header_read_timeout: Option<Duration>,
+    /// Replaces [`CallbackConfig::body_read_timeout`].
+    pub body_read_timeout: Option<Duration>,
+    /// Replaces [`CallbackConfig::max_connections`].
+    pub max_connections: Option<usize>,
+}
+
+/// The body read timeout [`CallbackReceiver::serve_with`] gives its router's handler.
+#[derive(Clone, Copy)]
+struct BodyTimeout(Duration);
+
 /// Accept connections while fewer than `max_connections` are open, serve each with hyper
 /// (header read timeout on hyper's tokio timer), and on `cancel` stop accepting, let open
 /// exchanges finish (at most 5 s) and write the last count of refused requests.
-async fn accept_loop(listener: tokio::net::TcpListener, app: Router, shared: Arc<Shared>, cancel: CancellationToken) {
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shared: Arc<Shared>,
+    header_timeout: Duration,
+    max_connections: usize,
+    cancel: CancellationToken,
+) {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use tower::ServiceExt as _;
 
-    let config = &shared.config;
-    let permits = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
+    let permits = Arc::new(tokio::sync::Semaphore::new(max_connections));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder.timer(TokioTimer::new()).header_read_timeout(config.header_read_timeout).keep_alive(true);
-    let mut tick = tokio::time::interval(config.warn_interval);
+    builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true);
+    let mut tick = tokio::time::interval(shared.config.warn_interval);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        let permit = tokio::select! {
-            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-            _ = cancel.cancelled() => break,
+        let permit = loop {
+            tokio::select! {
+                p = permits.clone().acquire_owned() => break p.ok(),
+                _ = tick.tick() => shared.flush_warnings(false),
+                _ = cancel.cancelled() => break None,
+            }
         };
+        let Some(permit) = permit else { break };
         let accepted = loop {
             tokio::select! {
                 a = listener.accept() => break Some(a),
@@ -512,9 +548,9 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> (StatusCode, String) {
     let config = &shared.config;
     let (parts, body) = request.into_parts();
+    let body_timeout = parts.extensions.get::<BodyTimeout>().map_or(config.body_read_timeout, |t| t.0);
     let headers = parts.headers;
-    let body = match tokio::time::timeout(config.body_read_timeout, axum::body::to_bytes(body, MAX_CALLBACK_BODY)).await
-    {
+    let body = match tokio::time::timeout(body_timeout, axum::body::to_bytes(body, MAX_CALLBACK_BODY)).await {
         Ok(Ok(body)) => body,
         Ok(Err(e)) => {
             shared.body_refused.fetch_add(1, Ordering::Relaxed);
@@ -526,10 +562,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> (StatusC
         }
         Err(_) => {
             shared.body_refused.fetch_add(1, Ordering::Relaxed);
-            return (
-                StatusCode::REQUEST_TIMEOUT,
-                format!("body not complete within {} s", config.body_read_timeout.as_secs_f64()),
-            );
+            return (StatusCode::REQUEST_TIMEOUT, format!("body not complete within {} s", body_timeout.as_secs_f64()));
         }
     };
     let unauthorized = |why: String| {
