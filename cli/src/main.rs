@@ -289,6 +289,11 @@ struct SimArgs {
     /// your own code at it.
     #[arg(long)]
     strict: bool,
+    /// Serve HTTPS with a certificate from a CA generated at start; the profile line then
+    /// names the CA's PEM file as transport.ca_cert (removed when the simulator stops).
+    /// NetEase callbacks to your receiver stay plain HTTP.
+    #[arg(long)]
+    tls: bool,
 }
 
 #[derive(Args, Debug)]
@@ -606,7 +611,8 @@ fn script_api(args: ScriptApiArgs) -> meetkit::Result<()> {
 }
 
 async fn sim(args: SimArgs) -> meetkit::Result<()> {
-    let options = meetkit_sim::SimOptions { port_base: args.port_base, strict: args.strict, ..Default::default() };
+    let options =
+        meetkit_sim::SimOptions { port_base: args.port_base, strict: args.strict, tls: args.tls, ..Default::default() };
     let sim = meetkit_sim::Simulator::start(options)
         .await
         .map_err(|e| Error::config(format!("cannot start the simulator: {e}")))?;
