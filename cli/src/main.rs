@@ -342,6 +342,11 @@ struct SimArgs {
     /// your own code at it.
     #[arg(long)]
     strict: bool,
+    /// Serve HTTPS with a certificate from a CA generated at start; the profile line then
+    /// names the CA's PEM file as transport.ca_cert (removed when the simulator stops).
+    /// NetEase callbacks to your receiver stay plain HTTP.
+    #[arg(long)]
+    tls: bool,
 }
 
 #[derive(Args, Debug)]
@@ -354,6 +359,26 @@ struct WebhookArgs {
     /// Address to bind; use 0.0.0.0 to accept callbacks from other machines.
     #[arg(long, default_value = "127.0.0.1")]
     bind: String,
+    /// Connections served at once; more wait until one closes (default: the profile's
+    /// callback_max_connections, else 256).
+    #[arg(long, value_name = "N")]
+    max_connections: Option<usize>,
+    /// Seconds a connection may take to send its request headers before it is closed
+    /// (default: the profile's callback_header_timeout_secs, else 10).
+    #[arg(long, value_name = "SECS")]
+    header_timeout: Option<f64>,
+    /// Seconds a callback body may take to arrive before the answer is 408 (default: the
+    /// profile's callback_body_timeout_secs, else 30).
+    #[arg(long, value_name = "SECS")]
+    body_timeout: Option<f64>,
+    /// Remember delivered callbacks in this SQLite file, so a resend or replay after a
+    /// restart is not printed again (default: the run journal, $MEETKIT_JOURNAL, else
+    /// $XDG_STATE_HOME/meetkit/runs.db).
+    #[arg(long, value_name = "FILE", conflicts_with = "no_journal")]
+    journal: Option<PathBuf>,
+    /// Remember delivered callbacks in memory only (a restart forgets them).
+    #[arg(long)]
+    no_journal: bool,
     #[command(flatten)]
     target: Target,
 }
@@ -719,7 +744,8 @@ fn script_api(args: ScriptApiArgs) -> meetkit::Result<()> {
 }
 
 async fn sim(args: SimArgs) -> meetkit::Result<()> {
-    let options = meetkit_sim::SimOptions { port_base: args.port_base, strict: args.strict, ..Default::default() };
+    let options =
+        meetkit_sim::SimOptions { port_base: args.port_base, strict: args.strict, tls: args.tls, ..Default::default() };
     let sim = meetkit_sim::Simulator::start(options)
         .await
         .map_err(|e| Error::config(format!("cannot start the simulator: {e}")))?;
@@ -748,8 +774,19 @@ async fn webhook(args: WebhookArgs) -> meetkit::Result<()> {
         return Err(Error::config(format!("{vendor} sends no callbacks; `meetkit webhook` serves netease only")));
     }
     let listen = format!("{}:{}", args.bind, args.port);
+    let dedup_journal = match args.no_journal {
+        true => None,
+        false => Some(open_journal(args.journal.as_deref())?.path().display().to_string()),
+    };
     let (client, sim) = connect_with(&args.target, Some(listen.clone())).await?;
-    let mut events = client.events(vendor, serde_json::json!({ "listen": listen })).await?;
+    let params = serde_json::json!({
+        "listen": listen,
+        "dedup_journal": dedup_journal,
+        "max_connections": args.max_connections,
+        "header_timeout_secs": args.header_timeout,
+        "body_timeout_secs": args.body_timeout,
+    });
+    let mut events = client.events(vendor, params).await?;
     if let Some(sim) = &sim {
         eprintln!(
             "meetkit webhook: simulator at {} (admin: {}/_sim/netease/...); profile: {}",

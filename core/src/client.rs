@@ -203,13 +203,19 @@ impl Client {
     }
 
     /// Subscribe to a vendor's events (see [`crate::events`]); `params` select the source,
-    /// as the vendor documents.
+    /// as the vendor documents. With a run journal, NetEase callbacks are de-duplicated in it
+    /// (`dedup_journal`, unless `params` name another file).
     pub async fn events(&self, vendor: impl IntoVendor, params: Value) -> Result<crate::events::EventStream> {
         let vendor = vendor.into_vendor()?;
-        let params = match params {
+        let mut params = match params {
             Value::Object(m) => m,
             _ => Map::new(),
         };
+        // A run journal also keeps the NetEase callback receiver's de-duplication across restarts.
+        if let (Some(journal), Vendor::Netease, false) = (&self.journal, vendor, params.contains_key("dedup_journal")) {
+            let path = journal.journal().path().display().to_string();
+            params.insert("dedup_journal".into(), Value::String(path));
+        }
         crate::capture::scope(self.inner.capture.clone(), self.api(vendor)?.events(params)).await
     }
 

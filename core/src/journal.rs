@@ -74,6 +74,12 @@ CREATE TABLE IF NOT EXISTS files (
 CREATE INDEX IF NOT EXISTS calls_run ON calls(run_id);
 CREATE INDEX IF NOT EXISTS resources_run ON resources(run_id);
 CREATE INDEX IF NOT EXISTS files_run ON files(run_id);
+CREATE TABLE IF NOT EXISTS callback_dedup (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    delivered_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+);
 ";
 
 /// One journal file, shared by every run that writes to it (also across processes).
@@ -269,6 +275,37 @@ impl Journal {
     fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T> {
         let conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         f(&conn).map_err(|e| db_error(&self.path, e))
+    }
+
+    /// Whether the callback `key` of `scope` (the receiver's vendor and AppKey) was delivered
+    /// at or after `since_ms` (UNIX ms): the callback receiver's de-duplication, kept across
+    /// restarts (see [`crate::vendors::netease::webhook`]).
+    pub fn callback_seen(&self, scope: &str, key: &str, since_ms: i64) -> Result<bool> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT 1 FROM callback_dedup WHERE scope = ?1 AND key = ?2 AND delivered_at_ms >= ?3",
+                params![scope, key, since_ms],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|row| row.is_some())
+        })
+    }
+
+    /// Record that the callback `key` of `scope` was delivered at `at_ms`, and forget the
+    /// scope's callbacks delivered before `forget_before_ms` (outside the accepted window).
+    pub fn callback_delivered(&self, scope: &str, key: &str, at_ms: i64, forget_before_ms: i64) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT OR REPLACE INTO callback_dedup (scope, key, delivered_at_ms) VALUES (?1, ?2, ?3)",
+                params![scope, key, at_ms],
+            )?;
+            c.execute(
+                "DELETE FROM callback_dedup WHERE scope = ?1 AND delivered_at_ms < ?2",
+                params![scope, forget_before_ms],
+            )?;
+            Ok(())
+        })
     }
 
     /// Start journaling a run of `script` with the profile `profile` (its name) that came

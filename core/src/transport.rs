@@ -13,6 +13,11 @@
 //! sensitive-looking one, such as a token in the path, redacted); never query strings,
 //! headers or bodies (they hold tokens and keys).
 //!
+//! TLS: `ca_cert` adds a CA to trust (a private deployment, `meetkit sim --tls`). A server
+//! certificate that is not trusted is a [`Error::Config`] naming the vendor, the endpoint and
+//! the fix, never retried and never silently accepted; `insecure = true` turns checking off
+//! and says so in one WARN line per process.
+//!
 //! With a [`Capture`] attached ([`Transport::with_capture`]) every attempt is also recorded,
 //! redacted, as one HAR entry (see [`crate::capture`]).
 
@@ -117,6 +122,9 @@ impl Transport {
         }
         if config.max_attempts == 0 {
             return Err(Error::config("transport.max_attempts = 0: expected at least 1 (1 disables retries)"));
+        }
+        if config.insecure {
+            warn_insecure(&INSECURE_WARNED);
         }
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("meetkit/", env!("CARGO_PKG_VERSION")))
@@ -235,6 +243,11 @@ impl Transport {
                 }
                 Err(e) => {
                     let e = e.without_url();
+                    if let Some(problem) = certificate_problem(&e) {
+                        // Trying again cannot help, and falling back to plain HTTP or to no
+                        // checking would defeat TLS: say what to configure.
+                        return Err(untrusted_certificate(vendor, endpoint, &problem));
+                    }
                     let before_send = e.is_connect();
                     tracing::info!(%vendor, endpoint, %method, path, elapsed_ms, attempt, error = %e, "http failed");
                     if (before_send || idempotent) && !last {
@@ -277,6 +290,57 @@ impl Transport {
     }
 }
 
+/// Whether the insecure-mode warning was written in this process.
+static INSECURE_WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Write the insecure-mode WARN line unless `written` says it was; true when written now.
+fn warn_insecure(written: &std::sync::atomic::AtomicBool) -> bool {
+    if written.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return false;
+    }
+    tracing::warn!(
+        "transport.insecure = true: TLS certificates are not checked (anyone on the network path can read and \
+         change the traffic); trust the server's CA with transport.ca_cert instead"
+    );
+    true
+}
+
+/// The TLS certificate problem behind a failed request, if that is what failed it.
+fn certificate_problem(e: &reqwest::Error) -> Option<String> {
+    cert_error_in(e, 0)
+}
+
+/// A certificate error of rustls in `err`'s chain of causes. An `io::Error`'s `source` skips
+/// the error it wraps (and TLS errors come wrapped in one or two), so those are opened too.
+fn cert_error_in(err: &(dyn std::error::Error + 'static), depth: usize) -> Option<String> {
+    let mut cause = Some(err);
+    while let Some(err) = cause {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            if let rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented = tls {
+                return Some(tls.to_string());
+            }
+        }
+        if let Some(inner) = err.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            if depth < 8 {
+                if let Some(found) = cert_error_in(inner, depth + 1) {
+                    return Some(found);
+                }
+            }
+        }
+        cause = err.source();
+    }
+    None
+}
+
+/// The error for a server certificate this transport does not trust.
+fn untrusted_certificate(vendor: Vendor, endpoint: &str, problem: &str) -> Error {
+    Error::config(format!(
+        "{vendor} {endpoint}: the server's TLS certificate is not trusted ({problem}); set ca_cert = \
+         \"/path/to/ca.pem\" (the CA that signed it; `meetkit sim --tls` prints its own in the profile line) under \
+         [profiles.<name>.transport], or insecure = true for a lab server only"
+    ))
+}
+
 /// Seconds from a checked configuration value (see [`Transport::new`]).
 fn secs(s: f64) -> Duration {
     Duration::try_from_secs_f64(s).unwrap_or(Duration::from_secs(30))
@@ -310,6 +374,14 @@ fn describe_ref(e: &reqwest::Error) -> String {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn the_insecure_warning_is_written_once() {
+        let written = std::sync::atomic::AtomicBool::new(false);
+        assert!(warn_insecure(&written));
+        assert!(!warn_insecure(&written));
+        assert!(!warn_insecure(&written));
+    }
 
     #[test]
     fn unusable_timeouts_are_config_errors_naming_the_field() {

@@ -58,6 +58,7 @@ mod netease;
 mod vmr;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,6 +90,11 @@ pub struct SimOptions {
     /// so no test can pass by the simulator's leniency. `false` (`meetkit sim` without
     /// `--strict`) accepts every plausible reading, for users who point their own code at it.
     pub strict: bool,
+    /// Serve every vendor over HTTPS (default false) with a certificate signed by a CA
+    /// generated at start; [`Simulator::profile`] then carries `transport.ca_cert`, a PEM file
+    /// of that CA the simulator writes (and removes when it stops). NetEase callbacks the
+    /// simulator sends stay plain HTTP: they go to the caller's own receiver.
+    pub tls: bool,
 }
 
 impl Default for SimOptions {
@@ -101,6 +107,7 @@ impl Default for SimOptions {
             vmr: VmrOptions::default(),
             kedacom: KedacomOptions::default(),
             strict: true,
+            tls: false,
         }
     }
 }
@@ -412,6 +419,10 @@ pub struct Simulator {
     vmr_opts: VmrOptions,
     kedacom_addr: SocketAddr,
     kedacom_opts: KedacomOptions,
+    /// `https` under [`SimOptions::tls`], else `http`.
+    scheme: &'static str,
+    /// The CA's PEM file and the folder made for it (under [`SimOptions::tls`]).
+    ca: Option<(PathBuf, PathBuf)>,
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -437,16 +448,32 @@ impl Simulator {
         }
         let port = |offset: u16| opts.port_base.map_or(0, |n| n + offset);
         let bind = |offset: u16| TcpListener::bind(SocketAddr::new(opts.host, port(offset)));
+        let tls = if opts.tls { Some(common::tls::generate(opts.host)?) } else { None };
+        let ca = match &tls {
+            Some(t) => Some(write_ca(&t.ca_pem)?),
+            None => None,
+        };
+        let acceptor = tls.map(|t| t.acceptor);
+        let scheme = if opts.tls { "https" } else { "http" };
+        let base_url = |addr: SocketAddr| base_url(scheme, addr);
 
         let listener = bind(0).await?;
         let avd_addr = listener.local_addr()?;
         let avd = Arc::new(avd::Avd::new(opts.avd.clone(), clock.clone(), base_url(avd_addr), opts.strict));
-        let mut tasks = vec![common::launch(listener, avd::router(avd.clone()), avd, clock.clone(), stop_rx.clone())];
+        let mut tasks = vec![common::launch(
+            listener,
+            avd::router(avd.clone()),
+            avd,
+            clock.clone(),
+            stop_rx.clone(),
+            acceptor.clone(),
+        )];
 
         let listener = bind(1).await?;
         let kedacom_addr = listener.local_addr()?;
         let kedacom = Arc::new(kedacom::Kedacom::new(opts.kedacom.clone(), clock.clone(), opts.strict));
-        tasks.push(common::launch(listener, kedacom::router(kedacom.clone()), kedacom, clock.clone(), stop_rx.clone()));
+        let router = kedacom::router(kedacom.clone());
+        tasks.push(common::launch(listener, router, kedacom, clock.clone(), stop_rx.clone(), acceptor.clone()));
 
         let api_listener = bind(2).await?;
         let mcu_listener = bind(3).await?;
@@ -454,7 +481,7 @@ impl Simulator {
         let vmr_api_addr = api_listener.local_addr()?;
         let vmr_mcu_addr = mcu_listener.local_addr()?;
         let vmr_mcu2_addr = mcu2_listener.local_addr()?;
-        let mcu_hosts = [vmr_mcu_addr, vmr_mcu2_addr].map(|a| base_url(a).trim_start_matches("http://").to_owned());
+        let mcu_hosts = [vmr_mcu_addr, vmr_mcu2_addr].map(|a| base_url(a)[scheme.len() + 3..].to_owned());
         let vmr = Arc::new(vmr::Vmr::new(
             opts.vmr.clone(),
             clock.clone(),
@@ -464,11 +491,12 @@ impl Simulator {
         ));
         tasks.push(vmr::spawn_ticker(&vmr, stop_rx.clone()));
         let api = Arc::new(vmr::ApiServer(vmr.clone()));
-        tasks.push(common::launch(api_listener, vmr::api_router(vmr.clone()), api, clock.clone(), stop_rx.clone()));
+        let router = vmr::api_router(vmr.clone());
+        tasks.push(common::launch(api_listener, router, api, clock.clone(), stop_rx.clone(), acceptor.clone()));
         for (node, listener) in [mcu_listener, mcu2_listener].into_iter().enumerate() {
             let mcu = Arc::new(vmr::McuHost(vmr.clone()));
             let router = vmr::mcu_router(vmr.clone(), node);
-            tasks.push(common::launch(listener, router, mcu, clock.clone(), stop_rx.clone()));
+            tasks.push(common::launch(listener, router, mcu, clock.clone(), stop_rx.clone(), acceptor.clone()));
         }
 
         let listener = bind(4).await?;
@@ -476,7 +504,7 @@ impl Simulator {
         let netease =
             Arc::new(netease::Netease::new(opts.netease.clone(), clock.clone(), base_url(netease_addr), opts.strict));
         tasks.extend(netease.spawn_workers(stop_rx.clone()));
-        tasks.push(common::launch(listener, netease::router(netease.clone()), netease, clock, stop_rx));
+        tasks.push(common::launch(listener, netease::router(netease.clone()), netease, clock, stop_rx, acceptor));
 
         Ok(Simulator {
             avd_addr,
@@ -489,6 +517,8 @@ impl Simulator {
             vmr_opts: opts.vmr,
             netease_addr,
             netease_opts: opts.netease,
+            scheme,
+            ca,
             stop,
             tasks,
         })
@@ -530,10 +560,11 @@ impl Simulator {
     ///   "kedacom": {"base_url", "consumer_key", "consumer_secret", "username", "password"},
     ///   "vmr": {"api_server", "auth", "account", "password", "display_name", "mcu_scheme"},
     ///   "netease": {"base_url", "app_key", "app_secret"}}`
-    /// (vmr: the first seeded room's address and its host PIN).
+    /// (vmr: the first seeded room's address and its host PIN), and under
+    /// [`SimOptions::tls`] `"transport": {"ca_cert": "<the CA's PEM file>"}`.
     pub fn profile(&self) -> Value {
         let room = self.vmr_opts.rooms.first();
-        json!({
+        let mut profile = json!({
             "avd": {
                 "base_url": self.avd_base_url(),
                 "access_key": self.avd_opts.access_key,
@@ -557,46 +588,56 @@ impl Simulator {
                 "account": room.map(|r| r.alias.clone()).unwrap_or_default(),
                 "password": room.map(|r| r.host_pin.clone()).unwrap_or_default(),
                 "display_name": "meetkit",
-                // check_join reports mcuHost without a scheme; the simulator serves plain HTTP.
-                "mcu_scheme": "http",
+                // check_join reports mcuHost without a scheme; the simulator's own scheme.
+                "mcu_scheme": self.scheme,
             }
-        })
+        });
+        if let (Some((pem, _)), Some(map)) = (&self.ca, profile.as_object_mut()) {
+            map.insert("transport".into(), json!({ "ca_cert": pem.display().to_string() }));
+        }
+        profile
+    }
+
+    /// The PEM file of the CA that signed the simulator's certificate (under
+    /// [`SimOptions::tls`]; removed when the simulator stops).
+    pub fn ca_cert_path(&self) -> Option<&Path> {
+        self.ca.as_ref().map(|(pem, _)| pem.as_path())
     }
 
     /// Root URL of the Kedacom server, e.g. `http://127.0.0.1:40124`
     /// (paths start with `/api/`).
     pub fn kedacom_base_url(&self) -> String {
-        base_url(self.kedacom_addr)
+        base_url(self.scheme, self.kedacom_addr)
     }
 
     /// Root URL of the AVD server, e.g. `http://127.0.0.1:40123` (without
     /// the `/sdkapi/v2` prefix).
     pub fn avd_base_url(&self) -> String {
-        base_url(self.avd_addr)
+        base_url(self.scheme, self.avd_addr)
     }
 
     /// Root URL of the NetEase server, e.g. `http://127.0.0.1:40127` (the
     /// API lives under `/v1/...` and `/v2/...`).
     pub fn netease_base_url(&self) -> String {
-        base_url(self.netease_addr)
+        base_url(self.scheme, self.netease_addr)
     }
 
     /// Root URL of the vmr apiServer (checkJoin, supplementary API), e.g.
     /// `http://127.0.0.1:40125`.
     pub fn vmr_base_url(&self) -> String {
-        base_url(self.vmr_api_addr)
+        base_url(self.scheme, self.vmr_api_addr)
     }
 
     /// Root URL of the vmr mcuHost (room API, events); checkJoin reports
     /// it as `results.mcuHost` without the scheme (`127.0.0.1:40126`).
     pub fn vmr_mcu_base_url(&self) -> String {
-        base_url(self.vmr_mcu_addr)
+        base_url(self.scheme, self.vmr_mcu_addr)
     }
 
     /// Root URL of the second vmr meeting node (the rooms seeded with
     /// `node: 1`, by default `guests@sim.vmr`); same API as the first.
     pub fn vmr_mcu2_base_url(&self) -> String {
-        base_url(self.vmr_mcu2_addr)
+        base_url(self.scheme, self.vmr_mcu2_addr)
     }
 
     /// Stop accepting, let open connections finish (at most 5 s) and wait
@@ -612,16 +653,28 @@ impl Simulator {
 impl Drop for Simulator {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+        if let Some((_, dir)) = self.ca.take() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 
-/// `http://host:port` for a bound address; unspecified addresses are
+/// Write the CA's PEM into a new folder under the temporary directory; (file, folder).
+fn write_ca(pem: &str) -> std::io::Result<(PathBuf, PathBuf)> {
+    let dir = std::env::temp_dir().join(format!("meetkit-sim-{}-{:016x}", std::process::id(), rand::random::<u64>()));
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join("ca.pem");
+    std::fs::write(&file, pem)?;
+    Ok((file, dir))
+}
+
+/// `<scheme>://host:port` for a bound address; unspecified addresses are
 /// reached through loopback.
-fn base_url(addr: SocketAddr) -> String {
+fn base_url(scheme: &str, addr: SocketAddr) -> String {
     let ip = match addr.ip() {
         IpAddr::V4(v4) if v4.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
         IpAddr::V6(v6) if v6.is_unspecified() => IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
         ip => ip,
     };
-    format!("http://{}", SocketAddr::new(ip, addr.port()))
+    format!("{scheme}://{}", SocketAddr::new(ip, addr.port()))
 }

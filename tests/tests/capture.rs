@@ -278,6 +278,7 @@ fn webhook_records_each_callback_and_the_file_survives_a_kill() {
     let child = Command::new(meetkit_bin())
         .args(["webhook", "netease", "--port", &port.to_string(), "--profile-json", profile.to_str().unwrap()])
         .args(["--capture", har.to_str().unwrap()])
+        .env("MEETKIT_JOURNAL", dir.path().join("runs.db"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

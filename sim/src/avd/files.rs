@@ -80,13 +80,14 @@ pub(crate) fn file_base(avd: &Avd, headers: &HeaderMap) -> String {
 }
 
 /// Server root URL as the client reached it (Host header), falling back
-/// to the bound address.
+/// to the bound address; the scheme is the bound address's (https under `--tls`).
 pub(crate) fn request_base(headers: &HeaderMap, fallback: &str) -> String {
+    let scheme = if fallback.starts_with("https://") { "https" } else { "http" };
     headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .filter(|h| !h.is_empty())
-        .map(|h| format!("http://{h}"))
+        .map(|h| format!("{scheme}://{h}"))
         .unwrap_or_else(|| fallback.to_owned())
 }
 

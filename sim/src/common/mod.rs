@@ -12,6 +12,7 @@ pub(crate) mod faults;
 pub(crate) mod files;
 pub(crate) mod server;
 pub(crate) mod timefmt;
+pub(crate) mod tls;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -83,7 +84,8 @@ pub(crate) fn launch(
     backend: Arc<dyn Backend>,
     clock: Arc<Clock>,
     stop: watch::Receiver<bool>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) -> JoinHandle<()> {
     let plumbing = Arc::new(Plumbing { clock, faults: FaultSet::default(), stats: Stats::default(), backend });
-    server::serve(listener, build_app(vendor, plumbing), stop)
+    server::serve(listener, build_app(vendor, plumbing), stop, tls)
 }

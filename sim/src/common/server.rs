@@ -1,5 +1,6 @@
 //! HTTP/1.1 accept loop with a per-connection kill switch (so a fault can
-//! close a connection without answering) and graceful shutdown.
+//! close a connection without answering) and graceful shutdown; over TLS
+//! when given an acceptor (`meetkit sim --tls`).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -13,6 +14,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 /// Request extension: notify it to drop the underlying TCP connection
@@ -23,7 +25,12 @@ pub(crate) struct ConnKill(pub Arc<Notify>);
 /// Serve `app` on `listener` until `shutdown` flips to `true` (or its
 /// sender is dropped). Open connections get a graceful shutdown and at
 /// most 5 s to finish.
-pub(crate) fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Receiver<bool>) -> JoinHandle<()> {
+pub(crate) fn serve(
+    listener: TcpListener,
+    app: Router,
+    mut shutdown: watch::Receiver<bool>,
+    tls: Option<TlsAcceptor>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut conns = JoinSet::new();
         let conn_shutdown = shutdown.clone();
@@ -32,7 +39,7 @@ pub(crate) fn serve(listener: TcpListener, app: Router, mut shutdown: watch::Rec
             tokio::select! {
                 accepted = listener.accept() => {
                     let Ok((stream, peer)) = accepted else { continue };
-                    conns.spawn(connection(stream, peer, app.clone(), conn_shutdown.clone()));
+                    conns.spawn(connection(stream, peer, app.clone(), conn_shutdown.clone(), tls.clone()));
                 }
                 _ = shutdown.wait_for(|stop| *stop) => break,
             }
@@ -49,9 +56,26 @@ async fn connection(
     stream: tokio::net::TcpStream,
     _peer: SocketAddr,
     app: Router,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
+    tls: Option<TlsAcceptor>,
 ) {
     let _ = stream.set_nodelay(true);
+    match tls {
+        None => exchange(stream, app, shutdown).await,
+        // A client that does not finish its handshake in time (or rejects our certificate)
+        // is dropped.
+        Some(acceptor) => {
+            if let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await {
+                exchange(stream, app, shutdown).await
+            }
+        }
+    }
+}
+
+async fn exchange<S>(stream: S, app: Router, mut shutdown: watch::Receiver<bool>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let kill = ConnKill::default();
     let svc_kill = kill.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {

@@ -39,7 +39,7 @@ pub mod webhook;
 
 pub use endpoints::ENDPOINTS;
 pub use model::{CallbackEvent, MeetingStatus};
-pub use webhook::{CallbackClock, CallbackConfig, CallbackReceiver, RunningReceiver};
+pub use webhook::{CallbackClock, CallbackConfig, CallbackReceiver, RunningReceiver, ServeLimits};
 
 /// The doc: "if CurTime differs from the server's time by more than 1 minute, the signature expires".
 const SKEW_LIMIT_SECS: i64 = 60;
@@ -68,6 +68,18 @@ pub struct NeteaseConfig {
     /// `netease.callback_window`.
     #[serde(default = "default_callback_max_age")]
     pub callback_max_age_secs: u64,
+    /// Connections the callback receiver serves at once (default 256); more wait until one
+    /// closes. `meetkit webhook --max-connections` overrides it.
+    #[serde(default)]
+    pub callback_max_connections: Option<usize>,
+    /// Seconds a connection to the callback receiver may take to send its request headers
+    /// before it is closed (default 10). `meetkit webhook --header-timeout` overrides it.
+    #[serde(default)]
+    pub callback_header_timeout_secs: Option<f64>,
+    /// Seconds a callback's body may take to arrive before the answer is 408 (default 30).
+    /// `meetkit webhook --body-timeout` overrides it.
+    #[serde(default)]
+    pub callback_body_timeout_secs: Option<f64>,
 }
 
 fn default_callback_path() -> String {
@@ -122,6 +134,15 @@ impl NeteaseClient {
         }
         cb.max_age = Duration::from_secs(config.callback_max_age_secs);
         cb.dedup_window = cb.dedup_window.max(cb.max_age);
+        if let Some(n) = config.callback_max_connections {
+            cb.max_connections = n;
+        }
+        if let Some(s) = config.callback_header_timeout_secs {
+            cb.header_read_timeout = receiver_secs("netease.callback_header_timeout_secs", s)?;
+        }
+        if let Some(s) = config.callback_body_timeout_secs {
+            cb.body_read_timeout = receiver_secs("netease.callback_body_timeout_secs", s)?;
+        }
         Ok(NeteaseClient {
             receiver: CallbackReceiver::new(cb),
             config,
@@ -205,6 +226,26 @@ impl NeteaseClient {
             }
             None => self.config.callback_listen.clone(),
         };
+        let limits = ServeLimits {
+            header_read_timeout: param_secs(&params, "header_timeout_secs")?,
+            body_read_timeout: param_secs(&params, "body_timeout_secs")?,
+            max_connections: match params.get("max_connections") {
+                None | Some(Value::Null) => None,
+                Some(v) => Some(v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
+                    Error::config(format!("netease events: `max_connections` must be a positive integer, got {v}"))
+                })? as usize),
+            },
+        };
+        match params.get("dedup_journal") {
+            None | Some(Value::Null) => {}
+            Some(Value::String(path)) => {
+                let journal = crate::journal::Journal::open(std::path::Path::new(path))?;
+                self.receiver.set_dedup_journal(Some(journal));
+            }
+            Some(other) => {
+                return Err(Error::config(format!("netease events: `dedup_journal` must be a file path, got {other}")))
+            }
+        }
         let mut running = self.running.lock().await;
         if running.is_none() {
             let addr = listen.ok_or_else(|| {
@@ -213,7 +254,7 @@ impl NeteaseClient {
                      profile's [netease] section or pass {\"listen\": ...}",
                 )
             })?;
-            let r = self.receiver.serve(&addr, &self.config.callback_path).await?;
+            let r = self.receiver.serve_with(&addr, &self.config.callback_path, limits).await?;
             tracing::info!(url = %r.url(), "netease callbacks: point NetEase's callback URL here");
             *running = Some(r);
         }
@@ -229,6 +270,25 @@ impl VendorApi for NeteaseClient {
 
     fn events(&self, params: Map<String, Value>) -> BoxFuture<'_, Result<EventStream>> {
         self.subscribe(params).boxed()
+    }
+}
+
+/// A positive number of seconds for a receiver limit, or a config error naming `field`.
+fn receiver_secs(field: &str, secs: f64) -> Result<Duration> {
+    match secs.is_finite() && secs > 0.0 && secs <= 86_400.0 {
+        true => Ok(Duration::from_secs_f64(secs)),
+        false => Err(Error::config(format!("{field} = {secs}: expected seconds greater than 0 and at most 86400"))),
+    }
+}
+
+/// An optional seconds parameter of `events("netease", ...)`.
+fn param_secs(params: &Map<String, Value>, name: &str) -> Result<Option<Duration>> {
+    match params.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match v.as_f64() {
+            Some(s) => receiver_secs(&format!("netease events `{name}`"), s).map(Some),
+            None => Err(Error::config(format!("netease events: `{name}` must be a number of seconds, got {v}"))),
+        },
     }
 }
 

@@ -127,6 +127,9 @@ async fn fake(
         callback_listen: None,
         callback_path: default_callback_path(),
         callback_max_age_secs: 300,
+        callback_max_connections: None,
+        callback_header_timeout_secs: None,
+        callback_body_timeout_secs: None,
     };
     (NeteaseClient::new(config, Arc::new(Transport::new(Default::default()).unwrap())).unwrap(), seen)
 }

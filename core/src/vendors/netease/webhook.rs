@@ -20,17 +20,32 @@
 //!    memory stays bounded by the events of one window);
 //! 5. otherwise hands the event to the buffered channel behind [`CallbackReceiver::events`] and
 //!    answers **200** only once it is queued (**503** if the buffer stays full, so NetEase resends).
+//!
+//! Fit for the internet:
+//!
+//! * [`CallbackReceiver::serve`] reads request headers within `header_read_timeout` (default
+//!   10 s; hyper's own timer, the connection is closed after it) and serves at most
+//!   `max_connections` connections at once (default 256; further ones wait in the listen
+//!   backlog until one closes);
+//! * the body must arrive within `body_read_timeout` (default 30 s; **408** otherwise) and be at
+//!   most [`MAX_CALLBACK_BODY`] bytes (**413**), in [`router`](CallbackReceiver::router) too;
+//! * with a journal attached ([`CallbackReceiver::set_dedup_journal`]; `meetkit webhook` and
+//!   `meetkit run` use the run journal's file) delivered events are remembered in its SQLite
+//!   table `callback_dedup` for the whole window, so a resend or replay after a restart is not
+//!   delivered again;
+//! * refused requests (401) are logged at most once per `warn_interval` (default 10 s), each
+//!   line with the number refused since the previous one.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::task::{Context, Poll};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use axum::body::Bytes;
-use axum::extract::State;
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Router;
 use futures::Stream;
@@ -41,6 +56,7 @@ use tokio_util::sync::CancellationToken;
 use super::model::{kind_of, CallbackEvent};
 use super::sign;
 use crate::events::{Event, EventStream};
+use crate::journal::Journal;
 use crate::secret::Secret;
 use crate::{Error, Result, Vendor};
 
@@ -52,6 +68,10 @@ pub const DEFAULT_CALLBACK_MAX_AGE: Duration = Duration::from_secs(3 * 3600);
 /// How far ahead of the receiver's clock a `CurTime` may be (clock skew between NetEase and
 /// this machine); capped by `max_age`.
 pub const MAX_FUTURE_SKEW: Duration = Duration::from_secs(300);
+
+/// The largest callback body the receiver reads (1 MiB; the doc's callbacks are a few hundred
+/// bytes). Larger: **413**.
+pub const MAX_CALLBACK_BODY: usize = 1 << 20;
 
 /// Where the receiver reads the current time. The default is the system clock; a test driving
 /// a simulator's virtual clock passes one that follows it ([`CallbackClock::from_fn`]).
@@ -112,6 +132,18 @@ pub struct CallbackConfig {
     pub handoff_timeout: Duration,
     /// The clock `CurTime` and the dedup window are measured with (default: the system clock).
     pub clock: CallbackClock,
+    /// [`CallbackReceiver::serve`]: a connection whose request headers are not complete this
+    /// long after it opened (or after its previous answer) is closed (default 10 s).
+    pub header_read_timeout: Duration,
+    /// A request body must be complete this long after its handler starts, else **408**
+    /// (default 30 s).
+    pub body_read_timeout: Duration,
+    /// [`CallbackReceiver::serve`]: connections served at once (default 256); more wait in the
+    /// listen backlog until one closes.
+    pub max_connections: usize,
+    /// At most one WARN line about refused requests per this interval (default 10 s), with
+    /// the count refused since the previous line.
+    pub warn_interval: Duration,
 }
 
 impl CallbackConfig {
@@ -126,6 +158,10 @@ impl CallbackConfig {
             buffer: 4096,
             handoff_timeout: Duration::from_secs(5),
             clock: CallbackClock::system(),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 256,
+            warn_interval: Duration::from_secs(10),
         }
     }
 
@@ -146,6 +182,8 @@ pub struct CallbackStats {
     pub unauthorized: u64,
     /// Signed requests whose body was not a callback (400).
     pub malformed: u64,
+    /// Requests whose body did not arrive in time (408) or was too large (413).
+    pub body_refused: u64,
 }
 
 /// The callback receiver: verification, deduplication and a buffered event channel.
@@ -166,10 +204,69 @@ struct Shared {
     tx: mpsc::Sender<Event>,
     rx: Mutex<Option<mpsc::Receiver<Event>>>,
     dedup: Mutex<Dedup>,
+    /// Where delivered events are also remembered, across restarts.
+    store: RwLock<Option<Arc<Journal>>>,
+    warnings: Mutex<WarnGate>,
     delivered: AtomicU64,
     duplicates: AtomicU64,
     unauthorized: AtomicU64,
     malformed: AtomicU64,
+    body_refused: AtomicU64,
+}
+
+/// Refused requests since the last WARN line, so a flood of them writes one line per interval.
+#[derive(Default)]
+struct WarnGate {
+    last_line: Option<Instant>,
+    pending: u64,
+    last_reason: String,
+}
+
+impl Shared {
+    /// Count a refused request; write a WARN line if none was written in the last interval.
+    fn refused(&self, reason: &str) {
+        self.unauthorized.fetch_add(1, Ordering::Relaxed);
+        let mut gate = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
+        gate.pending += 1;
+        reason.clone_into(&mut gate.last_reason);
+        if self.due(&gate) {
+            Self::report(&mut gate);
+        }
+    }
+
+    /// Write the pending count (if any) when the interval has passed, or at once if `now`.
+    fn flush_warnings(&self, now: bool) {
+        let mut gate = self.warnings.lock().unwrap_or_else(|e| e.into_inner());
+        if gate.pending > 0 && (now || self.due(&gate)) {
+            Self::report(&mut gate);
+        }
+    }
+
+    fn due(&self, gate: &WarnGate) -> bool {
+        match gate.last_line {
+            Some(at) => at.elapsed() >= self.config.warn_interval,
+            None => true,
+        }
+    }
+
+    fn report(gate: &mut WarnGate) {
+        tracing::warn!(
+            "netease callback receiver: {} request(s) refused since the last report (last: {})",
+            gate.pending,
+            gate.last_reason
+        );
+        gate.pending = 0;
+        gate.last_line = Some(Instant::now());
+    }
+
+    /// The dedup scope in the journal: one per AppKey.
+    fn scope(&self) -> String {
+        format!("netease:{}", self.config.app_key)
+    }
+
+    fn journal(&self) -> Option<Arc<Journal>> {
+        self.store.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 /// Keys of delivered events (with when they were delivered, UNIX ms on the receiver's clock)
@@ -205,12 +302,27 @@ impl CallbackReceiver {
                 tx,
                 rx: Mutex::new(Some(rx)),
                 dedup: Mutex::default(),
+                store: RwLock::new(None),
+                warnings: Mutex::default(),
                 delivered: AtomicU64::new(0),
                 duplicates: AtomicU64::new(0),
                 unauthorized: AtomicU64::new(0),
                 malformed: AtomicU64::new(0),
+                body_refused: AtomicU64::new(0),
             }),
         }
+    }
+
+    /// Remember delivered events in `journal` too (its `callback_dedup` table), so a resend
+    /// or a replay arriving after a restart, within the window, is answered 200 and not
+    /// delivered again. `None`: in memory only.
+    pub fn set_dedup_journal(&self, journal: Option<Arc<Journal>>) {
+        *self.shared.store.write().unwrap_or_else(|e| e.into_inner()) = journal;
+    }
+
+    /// The journal delivered events are remembered in, if any.
+    pub fn dedup_journal(&self) -> Option<Arc<Journal>> {
+        self.shared.journal()
     }
 
     /// An axum router answering `POST {path}`; mount or nest it in your own app.
@@ -221,25 +333,41 @@ impl CallbackReceiver {
 
     /// Bind `addr` (e.g. `127.0.0.1:8788`, port 0 for any) and serve [`router`](Self::router)
     /// at `path` until the returned handle is stopped or dropped.
+    ///
+    /// Headers must arrive within `header_read_timeout`, and at most `max_connections`
+    /// connections are served at once (see the module documentation).
     pub async fn serve(&self, addr: &str, path: &str) -> Result<RunningReceiver> {
+        self.serve_with(addr, path, ServeLimits::default()).await
+    }
+
+    /// [`serve`](Self::serve) with some of the configured limits replaced (e.g. from
+    /// `meetkit webhook --max-connections`).
+    pub async fn serve_with(&self, addr: &str, path: &str, limits: ServeLimits) -> Result<RunningReceiver> {
+        let config = &self.shared.config;
+        let header_timeout = limits.header_read_timeout.unwrap_or(config.header_read_timeout);
+        let body_timeout = limits.body_read_timeout.unwrap_or(config.body_read_timeout);
+        let max_connections = limits.max_connections.unwrap_or(config.max_connections);
+        if max_connections == 0 || header_timeout.is_zero() || body_timeout.is_zero() {
+            return Err(Error::config(
+                "netease callback receiver: max connections, header read timeout and body read timeout must be \
+                 positive (profile options callback_max_connections, callback_header_timeout_secs, \
+                 callback_body_timeout_secs)",
+            ));
+        }
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|e| Error::config(format!("netease callback receiver: cannot listen on {addr}: {e}")))?;
         let local = listener.local_addr().map_err(|e| Error::config(format!("netease callback receiver: {e}")))?;
         let cancel = CancellationToken::new();
-        let mut app = self.router(path);
+        let mut app = self.router(path).layer(axum::Extension(BodyTimeout(body_timeout)));
         if let Some(capture) = crate::capture::current() {
             app = capture.record_incoming(app);
         }
-        let stop = cancel.clone();
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop.cancelled_owned()).await {
-                tracing::warn!(error = %e, "netease callback receiver stopped");
-            }
-        });
+        let accept = accept_loop(listener, app, self.shared.clone(), header_timeout, max_connections, cancel.clone());
+        let task = tokio::spawn(accept);
         let path = if path.starts_with('/') { path.to_string() } else { format!("/{path}") };
         tracing::info!(%local, path, "netease callback receiver listening");
-        Ok(RunningReceiver { addr: local, path, cancel })
+        Ok(RunningReceiver { addr: local, path, cancel, task: Some(task) })
     }
 
     /// The stream of verified, deduplicated events, starting with those buffered since the
@@ -264,8 +392,88 @@ impl CallbackReceiver {
             duplicates: s.duplicates.load(Ordering::Relaxed),
             unauthorized: s.unauthorized.load(Ordering::Relaxed),
             malformed: s.malformed.load(Ordering::Relaxed),
+            body_refused: s.body_refused.load(Ordering::Relaxed),
         }
     }
+}
+
+/// Limits of [`CallbackReceiver::serve_with`]; `None` keeps the [`CallbackConfig`] value.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServeLimits {
+    /// Replaces [`CallbackConfig::header_read_timeout`].
+    pub header_read_timeout: Option<Duration>,
+    /// Replaces [`CallbackConfig::body_read_timeout`].
+    pub body_read_timeout: Option<Duration>,
+    /// Replaces [`CallbackConfig::max_connections`].
+    pub max_connections: Option<usize>,
+}
+
+/// The body read timeout [`CallbackReceiver::serve_with`] gives its router's handler.
+#[derive(Clone, Copy)]
+struct BodyTimeout(Duration);
+
+/// Accept connections while fewer than `max_connections` are open, serve each with hyper
+/// (header read timeout on hyper's tokio timer), and on `cancel` stop accepting, let open
+/// exchanges finish (at most 5 s) and write the last count of refused requests.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shared: Arc<Shared>,
+    header_timeout: Duration,
+    max_connections: usize,
+    cancel: CancellationToken,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::ServiceExt as _;
+
+    let permits = Arc::new(tokio::sync::Semaphore::new(max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(header_timeout).keep_alive(true);
+    let mut tick = tokio::time::interval(shared.config.warn_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let permit = loop {
+            tokio::select! {
+                p = permits.clone().acquire_owned() => break p.ok(),
+                _ = tick.tick() => shared.flush_warnings(false),
+                _ = cancel.cancelled() => break None,
+            }
+        };
+        let Some(permit) = permit else { break };
+        let accepted = loop {
+            tokio::select! {
+                a = listener.accept() => break Some(a),
+                _ = tick.tick() => shared.flush_warnings(false),
+                _ = cancel.cancelled() => break None,
+            }
+        };
+        let Some(accepted) = accepted else { break };
+        let (stream, _peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                // Out of file descriptors and the like: wait a moment instead of spinning.
+                tracing::debug!(error = %e, "netease callback receiver: accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+            app.clone().oneshot(req.map(Body::new))
+        });
+        let conn = builder.serve_connection(TokioIo::new(stream), service);
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await.is_err() {
+        tracing::debug!("netease callback receiver: connections still open after 5 s, closing them");
+    }
+    shared.flush_warnings(true);
 }
 
 /// A receiver bound to a socket; stops serving when [`stop`](Self::stop)ped or dropped.
@@ -274,6 +482,7 @@ pub struct RunningReceiver {
     addr: SocketAddr,
     path: String,
     cancel: CancellationToken,
+    task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningReceiver {
@@ -290,6 +499,15 @@ impl RunningReceiver {
     /// Stop accepting callbacks.
     pub fn stop(&self) {
         self.cancel.cancel();
+    }
+
+    /// Stop accepting callbacks and wait until open exchanges have finished (at most 5 s) and
+    /// the last count of refused requests is written.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
     }
 }
 
@@ -327,11 +545,28 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
 }
 
-async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
+async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> (StatusCode, String) {
     let config = &shared.config;
+    let (parts, body) = request.into_parts();
+    let body_timeout = parts.extensions.get::<BodyTimeout>().map_or(config.body_read_timeout, |t| t.0);
+    let headers = parts.headers;
+    let body = match tokio::time::timeout(body_timeout, axum::body::to_bytes(body, MAX_CALLBACK_BODY)).await {
+        Ok(Ok(body)) => body,
+        Ok(Err(e)) => {
+            shared.body_refused.fetch_add(1, Ordering::Relaxed);
+            let too_large = std::error::Error::source(&e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            return match too_large {
+                true => (StatusCode::PAYLOAD_TOO_LARGE, format!("body larger than {MAX_CALLBACK_BODY} bytes")),
+                false => (StatusCode::BAD_REQUEST, format!("body could not be read: {e}")),
+            };
+        }
+        Err(_) => {
+            shared.body_refused.fetch_add(1, Ordering::Relaxed);
+            return (StatusCode::REQUEST_TIMEOUT, format!("body not complete within {} s", body_timeout.as_secs_f64()));
+        }
+    };
     let unauthorized = |why: String| {
-        shared.unauthorized.fetch_add(1, Ordering::Relaxed);
-        tracing::warn!(reason = %why, "netease callback refused");
+        shared.refused(&why);
         (StatusCode::UNAUTHORIZED, why)
     };
     let (Some(app_key), Some(nonce), Some(cur_time), Some(checksum)) = (
@@ -387,10 +622,20 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
     }
 
     let key = dedup_key(&parsed);
+    let window_ms = config.effective_dedup_window().as_millis() as i64;
+    let journal = shared.journal();
+    // Delivered before this receiver started (or by another one on the same journal)?
+    let stored = match &journal {
+        Some(j) => j.callback_seen(&shared.scope(), &key, now_ms.saturating_sub(window_ms)).unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "netease callback dedup journal unreadable; delivering");
+            false
+        }),
+        None => false,
+    };
     {
         let mut dedup = shared.dedup.lock().unwrap_or_else(|e| e.into_inner());
         dedup.prune(now_ms, config.effective_dedup_window());
-        if dedup.seen.contains_key(&key) {
+        if stored || dedup.seen.contains_key(&key) {
             shared.duplicates.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(msg_type, "netease callback resend dropped (already delivered)");
             return (StatusCode::OK, "duplicate".into());
@@ -408,6 +653,14 @@ async fn handle(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
     match sent {
         Ok(Ok(())) => {
             let now = config.clock.now_ms();
+            if let Some(j) = &journal {
+                if let Err(e) = j.callback_delivered(&shared.scope(), &key, now, now.saturating_sub(window_ms)) {
+                    tracing::warn!(
+                        error = %e,
+                        "netease callback dedup journal not written; a replay after a restart would be delivered again"
+                    );
+                }
+            }
             dedup.seen.insert(key.clone(), now);
             dedup.order.push_back((now, key));
             shared.delivered.fetch_add(1, Ordering::Relaxed);
@@ -514,7 +767,10 @@ mod tests {
         let second = events.next().await.unwrap().unwrap();
         assert_eq!(second.kind, "MEETING_ROOM_END");
         assert!(tokio::time::timeout(Duration::from_millis(100), events.next()).await.is_err(), "exactly two events");
-        assert_eq!(rx.stats(), CallbackStats { delivered: 2, duplicates: 2, unauthorized: 4, malformed: 1 });
+        assert_eq!(
+            rx.stats(),
+            CallbackStats { delivered: 2, duplicates: 2, unauthorized: 4, malformed: 1, body_refused: 0 }
+        );
     }
 
     #[tokio::test]
@@ -616,5 +872,162 @@ mod tests {
         let mut events = rx.events().unwrap();
         assert_eq!(events.next().await.unwrap().unwrap().kind, "MEETING_ROOM_START");
         assert_eq!(events.next().await.unwrap().unwrap().kind, "MEETING_CANCEL");
+    }
+
+    /// Open a raw connection and send `bytes` without finishing the request.
+    async fn raw(addr: SocketAddr, bytes: &[u8]) -> tokio::net::TcpStream {
+        use tokio::io::AsyncWriteExt;
+        let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+        sock.write_all(bytes).await.unwrap();
+        sock
+    }
+
+    /// Everything the server sends until it closes the connection (bounded by 10 s, far above
+    /// the timeouts the tests set, so a server that never closes fails the test).
+    async fn read_until_closed(sock: &mut tokio::net::TcpStream) -> String {
+        use tokio::io::AsyncReadExt;
+        let mut out = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), sock.read_to_end(&mut out))
+            .await
+            .expect("the receiver did not close the connection")
+            .ok();
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[tokio::test]
+    async fn half_sent_headers_and_bodies_are_dropped_after_their_timeouts() {
+        let mut cfg = config();
+        cfg.header_read_timeout = Duration::from_millis(200);
+        cfg.body_read_timeout = Duration::from_millis(200);
+        let (rx, running) = start(cfg).await;
+        let addr = running.local_addr();
+        // Headers never finished: the connection is closed without an answer.
+        let mut half = raw(addr, b"POST /netease/callback HTTP/1.1\r\nHost: x\r\nAppKey: app-key\r\n").await;
+        let answer = read_until_closed(&mut half).await;
+        assert!(!answer.contains("200"), "{answer}");
+        // Headers complete, body cut short: 408, then closed.
+        let mut slow =
+            raw(addr, b"POST /netease/callback HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"msgType\"").await;
+        let answer = read_until_closed(&mut slow).await;
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert_eq!(rx.stats().body_refused, 1);
+        // The receiver still serves well-behaved senders.
+        assert_eq!(post(&running.url(), &body(1, 3), SECRET, now_ms()).await, 200);
+    }
+
+    #[tokio::test]
+    async fn connections_over_the_cap_wait_until_one_closes() {
+        let mut cfg = config();
+        cfg.max_connections = 1;
+        let (_rx, running) = start(cfg).await;
+        let idle = raw(running.local_addr(), b"").await;
+        let url = running.url();
+        let waiting = tokio::spawn(async move { post(&url, &body(1, 4), SECRET, now_ms()).await });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!waiting.is_finished(), "a second connection was served while the cap was taken");
+        drop(idle);
+        assert_eq!(waiting.await.unwrap(), 200);
+    }
+
+    #[tokio::test]
+    async fn a_replay_after_a_restart_is_not_delivered_again_with_a_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&dir.path().join("runs.db")).unwrap();
+        let sent = now_ms();
+        let first = CallbackReceiver::new(config());
+        first.set_dedup_journal(Some(journal.clone()));
+        let running = first.serve("127.0.0.1:0", "/cb").await.unwrap();
+        assert_eq!(post(&running.url(), &body(1, 11), SECRET, sent).await, 200);
+        assert_eq!(first.events().unwrap().next().await.unwrap().unwrap().kind, "MEETING_ROOM_START");
+        running.shutdown().await;
+        drop(first);
+
+        // A new receiver (a restart) on the same file: the captured callback replayed is a duplicate.
+        let second = CallbackReceiver::new(config());
+        second.set_dedup_journal(Some(Journal::open(&dir.path().join("runs.db")).unwrap()));
+        let running = second.serve("127.0.0.1:0", "/cb").await.unwrap();
+        assert_eq!(post(&running.url(), &body(1, 11), SECRET, sent).await, 200);
+        assert_eq!(second.stats().duplicates, 1);
+        assert_eq!(second.stats().delivered, 0);
+        let mut events = second.events().unwrap();
+        assert!(tokio::time::timeout(Duration::from_millis(100), events.next()).await.is_err(), "delivered again");
+        drop(events);
+
+        // Without the journal, a restarted receiver has no memory: the same replay is delivered.
+        let forgetful = CallbackReceiver::new(config());
+        let running = forgetful.serve("127.0.0.1:0", "/cb").await.unwrap();
+        assert_eq!(post(&running.url(), &body(1, 11), SECRET, sent).await, 200);
+        assert_eq!(forgetful.stats().delivered, 1);
+    }
+
+    #[test]
+    fn the_journal_forgets_callbacks_outside_the_window() {
+        let dir = tempfile::tempdir().unwrap();
+        let j = Journal::open(&dir.path().join("runs.db")).unwrap();
+        j.callback_delivered("netease:a", "k1", 1_000, 0).unwrap();
+        assert!(j.callback_seen("netease:a", "k1", 500).unwrap());
+        assert!(!j.callback_seen("netease:a", "k1", 1_001).unwrap(), "delivered before the window");
+        assert!(!j.callback_seen("netease:b", "k1", 0).unwrap(), "another AppKey's callback");
+        // A later delivery prunes what fell out of the window.
+        j.callback_delivered("netease:a", "k2", 50_000, 10_000).unwrap();
+        assert!(!j.callback_seen("netease:a", "k1", 0).unwrap());
+        assert!(j.callback_seen("netease:a", "k2", 0).unwrap());
+    }
+
+    /// A writer collecting what a tracing subscriber writes.
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A flood of unsigned requests writes one WARN line per interval, each with its count.
+    /// (A current-thread runtime: the receiver's tasks log through this thread's subscriber.)
+    #[tokio::test(flavor = "current_thread")]
+    async fn refused_requests_are_reported_with_counts_not_one_line_each() {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let mut cfg = config();
+        cfg.warn_interval = Duration::from_secs(3600);
+        let (rx, running) = start(cfg).await;
+        let client = reqwest::Client::new();
+        for _ in 0..300 {
+            let status = client.post(running.url()).body("{}").send().await.unwrap().status();
+            assert_eq!(status, 401);
+        }
+        running.shutdown().await;
+        assert_eq!(rx.stats().unauthorized, 300);
+        let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+        let warns: Vec<&str> = text.lines().filter(|l| l.contains("WARN")).collect();
+        assert_eq!(warns.len(), 2, "{text}");
+        assert!(warns[0].contains("1 request(s) refused since the last report"), "{}", warns[0]);
+        assert!(warns[1].contains("299 request(s) refused since the last report"), "{}", warns[1]);
+        assert!(warns[1].contains("missing AppKey"), "{}", warns[1]);
+    }
+
+    #[test]
+    fn refusals_after_the_interval_start_a_new_line() {
+        let mut cfg = config();
+        cfg.warn_interval = Duration::ZERO;
+        let rx = CallbackReceiver::new(cfg);
+        for _ in 0..3 {
+            rx.shared.refused("bad CheckSum");
+        }
+        let gate = rx.shared.warnings.lock().unwrap();
+        assert_eq!(gate.pending, 0, "each refusal past the interval was reported");
+        assert!(gate.last_line.is_some());
     }
 }
