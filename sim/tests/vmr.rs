@@ -510,12 +510,7 @@ async fn scheduled_stream_drops_until_stopped() {
     for _ in 0..3 {
         let mut ev = v.events("1061", &host).await;
         ev.until("participant_sync_end").await;
-        loop {
-            match ev.next().await {
-                Next::Event(..) => {}
-                Next::End | Next::Error => break,
-            }
-        }
+        while let Next::Event(..) = ev.next().await {}
     }
     let (_, d) = v.admin(&v.api, "/_sim/vmr/events/drop", json!({"stop": true})).await;
     assert_eq!(d["dropped"], 0);

@@ -132,7 +132,7 @@ impl Roster {
                 }
                 self.listed.insert(uuid.clone());
                 let known = self.known.get(&uuid);
-                let changed = known.map_or(true, |k| !unchanged(k, &map));
+                let changed = !known.is_some_and(|k| unchanged(k, &map));
                 let emit = if !self.baseline || !changed {
                     Emit::marked(kind, map.clone(), "replay")
                 } else if known.is_some() {
