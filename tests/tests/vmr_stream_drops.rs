@@ -197,7 +197,11 @@ async fn every_roster_event_is_delivered_once_while_the_stream_drops_every_50_ms
     }
 
     let cut = sim.stop_drops().await;
-    // A last event on a stream no longer cut: everything before it has been delivered.
+    // A join delivered after the drops stopped: the connection it came on is no longer cut (a
+    // service_update, which no re-sync recovers, would be lost while the client waits to
+    // reconnect). Then a last event on it: everything before it has been delivered.
+    let last = sim.join("Last").await;
+    c.until("a join after the drops", |ev| delivered(ev, "participant_create", &last)).await;
     client.call("vmr", "conference.lock", json!({})).await.unwrap();
     c.until("the lock", |ev| ev.iter().any(|e| e.kind == "service_update" && e.data["locked"] == true)).await;
     let events = c.snapshot();
