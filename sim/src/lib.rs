@@ -32,7 +32,7 @@
 //! now), `.../join {"accountId","deviceId"?}`, `.../leave {"accountId"}`,
 //! `.../end {"reason": 1|2|3}`.
 //! vmr extras (on both apiServer and mcuHost): `POST /_sim/vmr/tokens/expire`,
-//! `POST /_sim/vmr/events/drop`,
+//! `POST /_sim/vmr/events/drop {"every_ms"?, "for_secs"?, "stop"?}` (now, or on a schedule),
 //! `POST /_sim/vmr/rooms/{room}/join {"display_name"?, "role"?, "protocol"?, "uri"?, "audio_only"?}`,
 //! `POST /_sim/vmr/rooms/{room}/participants/{uuid}/{leave|answer|reject|speak}`,
 //! `POST /_sim/vmr/rooms/{room}/presentation/{start {"uuid"}|frame|stop}`,

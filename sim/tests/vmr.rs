@@ -111,6 +111,10 @@ impl Vmr {
         (resp.status(), resp.json().await.unwrap_or(Value::Null))
     }
 
+    async fn state(&self) -> Value {
+        self.http.get(format!("{}/_sim/state", self.api)).send().await.expect("send").json().await.expect("json")
+    }
+
     async fn advance(&self, seconds: f64) {
         let (s, _) = self.admin(&self.api, "/_sim/clock/advance", json!({ "seconds": seconds })).await;
         assert_eq!(s, StatusCode::OK);
@@ -490,6 +494,35 @@ async fn keepalive_and_stream_drop() {
     assert_eq!(sse(url).await.unwrap().status(), StatusCode::OK);
     let bad = format!("{}/api/services/1061/events?token=nope", v.mcu);
     assert_eq!(sse(bad).await.unwrap().status(), StatusCode::FORBIDDEN);
+    v.sim.shutdown().await;
+}
+
+/// `events/drop {"every_ms", "for_secs"}` keeps cutting every stream (each one opened meanwhile
+/// too) until `stop`; each new connection still starts with the roster sync.
+#[tokio::test]
+async fn scheduled_stream_drops_until_stopped() {
+    let v = Vmr::start().await;
+    let (host, _) = v.session("1061", Some("123456"), "Host").await;
+    let (s, d) = v.admin(&v.api, "/_sim/vmr/events/drop", json!({"every_ms": 0})).await;
+    assert_eq!((s, d["ok"].clone()), (StatusCode::BAD_REQUEST, json!(false)));
+    let (s, d) = v.admin(&v.api, "/_sim/vmr/events/drop", json!({"every_ms": 20, "for_secs": 120})).await;
+    assert_eq!((s, d["for_secs"].clone()), (StatusCode::OK, json!(120.0)));
+    for _ in 0..3 {
+        let mut ev = v.events("1061", &host).await;
+        ev.until("participant_sync_end").await;
+        while let Next::Event(..) = ev.next().await {}
+    }
+    let (_, d) = v.admin(&v.api, "/_sim/vmr/events/drop", json!({"stop": true})).await;
+    assert_eq!(d["dropped"], 0);
+    let drops = v.state().await["event_stream_drops"].as_u64().unwrap();
+    assert!(drops >= 3, "{drops}");
+    // Stopped: a new stream lives through an event, and nothing more was cut.
+    let mut ev = v.events("1061", &host).await;
+    ev.until("participant_sync_end").await;
+    v.room_post("1061", "lock", Some(&host), json!({})).await;
+    assert_eq!(ev.until("service_update").await["locked"], true);
+    assert_eq!(v.state().await["event_stream_drops"].as_u64(), Some(drops));
+    drop(ev);
     v.sim.shutdown().await;
 }
 

@@ -3,7 +3,9 @@
 //! by themselves, dial-out outcomes, speakers, presentations, sub-call
 //! hang-ups.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -14,7 +16,7 @@ use bytes::Bytes;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::state::{uuid4, Frame, Participant, Role, VmrState};
+use super::state::{uuid4, Participant, Role, VmrState};
 use super::Vmr;
 
 /// Routes (state: the vmr simulator).
@@ -58,16 +60,69 @@ async fn expire_tokens(State(vmr): State<Arc<Vmr>>) -> Json<Value> {
     Json(json!({"ok": true, "expired": n}))
 }
 
-/// Cut every open event stream's connection.
-async fn drop_streams(State(vmr): State<Arc<Vmr>>) -> Json<Value> {
-    let n = vmr.with_state(|st, _| {
-        let n = st.streams.len();
-        for s in st.streams.drain(..) {
-            let _ = s.tx.send(Frame::Abort);
-        }
-        n
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct DropBody {
+    /// Keep cutting every open stream every this many milliseconds (real time: a network
+    /// fault) ...
+    every_ms: Option<u64>,
+    /// ... for this many seconds (default 5, at most 300); the schedule then ends by itself.
+    for_secs: Option<f64>,
+    /// End a running schedule now.
+    #[serde(default)]
+    stop: bool,
+}
+
+/// Cut every open event stream's connection now; with `every_ms`, keep doing so on a schedule
+/// (a new schedule or `stop` ends the previous one). The number of connections cut so far is
+/// `event_stream_drops` in `/_sim/state`.
+async fn drop_streams(State(vmr): State<Arc<Vmr>>, body: Bytes) -> Response {
+    let b: DropBody = match parse(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
+    };
+    // Under the state lock, like the schedule's check: once this returns, an older schedule
+    // cuts nothing more.
+    let (generation, n) = vmr.with_state(|st, _| {
+        let generation = vmr.drop_schedule.fetch_add(1, Ordering::SeqCst) + 1;
+        (generation, if b.stop { 0 } else { st.drop_streams() })
     });
-    Json(json!({"ok": true, "dropped": n}))
+    if b.stop {
+        return Json(json!({"ok": true, "dropped": 0})).into_response();
+    }
+    let Some(every_ms) = b.every_ms else {
+        return Json(json!({"ok": true, "dropped": n})).into_response();
+    };
+    if every_ms == 0 {
+        return fail(StatusCode::BAD_REQUEST, "every_ms must be at least 1");
+    }
+    let for_secs = b.for_secs.unwrap_or(5.0);
+    if !(0.0..=300.0).contains(&for_secs) {
+        return fail(StatusCode::BAD_REQUEST, "for_secs must be between 0 and 300");
+    }
+    let weak = Arc::downgrade(&vmr);
+    let every = Duration::from_millis(every_ms);
+    let until = tokio::time::Instant::now() + Duration::from_secs_f64(for_secs);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+        loop {
+            if tick.tick().await > until {
+                break;
+            }
+            let Some(vmr) = weak.upgrade() else { break };
+            let current = vmr.with_state(|st, _| {
+                let current = vmr.drop_schedule.load(Ordering::SeqCst) == generation;
+                if current {
+                    st.drop_streams();
+                }
+                current
+            });
+            if !current {
+                break;
+            }
+        }
+    });
+    Json(json!({"ok": true, "dropped": n, "every_ms": every_ms, "for_secs": for_secs})).into_response()
 }
 
 #[derive(Deserialize, Default)]

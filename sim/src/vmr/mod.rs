@@ -22,6 +22,7 @@ mod events;
 mod room;
 pub(crate) mod state;
 
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -50,6 +51,9 @@ pub(crate) struct Vmr {
     /// Strict mode: accept only the one reading of the docs that meetkit sends
     /// (see `docs/assumptions.md`); lenient mode accepts every plausible one.
     pub(crate) strict: bool,
+    /// The generation of the event-stream drop schedule (`/_sim/vmr/events/drop` with
+    /// `every_ms`): a schedule runs while it is the current one; reset ends it.
+    pub(crate) drop_schedule: AtomicU64,
 }
 
 impl Vmr {
@@ -62,7 +66,7 @@ impl Vmr {
         strict: bool,
     ) -> Self {
         let state = Mutex::new(VmrState::new(&opts));
-        Vmr { opts, clock, api_base, mcu_hosts, state, strict }
+        Vmr { opts, clock, api_base, mcu_hosts, state, strict, drop_schedule: AtomicU64::new(0) }
     }
 
     /// `host:port` of meeting node `node` (the last node for an index past the end).
@@ -84,6 +88,7 @@ impl Vmr {
     }
 
     fn reset(&self) {
+        self.drop_schedule.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         for s in &st.streams {
             let _ = s.tx.send(state::Frame::Close);
@@ -261,6 +266,7 @@ fn dump_state(st: &VmrState, now: f64) -> Value {
         "rooms": rooms,
         "sessions": sessions,
         "event_streams": st.streams.len(),
+        "event_stream_drops": st.stream_drops,
         "calls": calls,
         "recordings": recordings,
         "log": log,

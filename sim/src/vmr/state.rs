@@ -398,6 +398,8 @@ pub(crate) struct VmrState {
     pub calls: Vec<SubCall>,
     pub recordings: BTreeMap<String, Recording>,
     pub log: Vec<LogEntry>,
+    /// Event-stream connections cut by `/_sim/vmr/events/drop` so far.
+    pub stream_drops: u64,
     /// (bytes per recorded second, max seconds per file).
     pub record_params: (u64, f64),
     next_id: u64,
@@ -451,6 +453,16 @@ impl VmrState {
     }
 
     // ----- events -------------------------------------------------------
+
+    /// Cut every open event stream's connection (a network fault); how many.
+    pub(crate) fn drop_streams(&mut self) -> usize {
+        let n = self.streams.len();
+        for s in self.streams.drain(..) {
+            let _ = s.tx.send(Frame::Abort);
+        }
+        self.stream_drops += n as u64;
+        n
+    }
 
     /// Send `name` with `data` to every stream of `room`.
     pub(crate) fn emit(&mut self, room: &str, name: &str, data: &Value) {

@@ -41,6 +41,7 @@ pub mod endpoints;
 pub mod envelope;
 pub mod event;
 pub mod lifecycle;
+pub mod resync;
 pub mod session;
 pub mod sse;
 pub mod stream;

@@ -26,6 +26,12 @@
 //!   (`events({"replay": true})`); by default (what the script's `wait_event` uses) they are
 //!   left out, so a replayed participant never looks like a join. The two sync markers
 //!   themselves are always delivered.
+//! * Resume: the doc gives events no ids, so a reconnect cannot ask for what it missed (it
+//!   still sends `Last-Event-ID` if a server sends ids). Instead each replayed roster is
+//!   compared with the participants delivered so far ([`super::resync`]): joins, changes and
+//!   leaves that happened while the connection was down are delivered once, as
+//!   `participant_create` / `participant_update` / `participant_delete` with `"resync": true`;
+//!   what was already delivered is only replayed. Other events sent while it was down are lost.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, Weak};
@@ -36,6 +42,7 @@ use futures::StreamExt;
 use serde_json::{json, Map, Value};
 
 use super::event::payload;
+use super::resync::Roster;
 use super::sse::{SseMessage, SseParser};
 use super::{session, Inner, ENDPOINTS};
 use crate::events::{Event, EventStream};
@@ -311,12 +318,12 @@ enum Verdict {
 async fn pump(inner: Weak<Inner>, hub: Weak<Hub>, first: reqwest::Response, first_epoch: u64, idle: Duration) {
     let Some(room) = hub.upgrade().map(|h| h.room.clone()) else { return };
     let mut parser = SseParser::new();
+    let mut roster = Roster::new();
     let mut response = Some((first, first_epoch));
     let mut failures = 0u32;
     loop {
         if let Some((resp, epoch)) = response.take() {
             let mut body = resp.bytes_stream();
-            let mut in_sync = false;
             'read: loop {
                 let chunk = match tokio::time::timeout(idle, body.next()).await {
                     Ok(Some(Ok(chunk))) => chunk,
@@ -334,8 +341,7 @@ async fn pump(inner: Weak<Inner>, hub: Weak<Hub>, first: reqwest::Response, firs
                     }
                 };
                 failures = 0;
-                for message in parser.feed(&chunk) {
-                    let (event, replayed) = to_event(message, &mut in_sync);
+                for (event, replayed) in parser.feed(&chunk).into_iter().flat_map(|m| to_events(m, &mut roster)) {
                     let verdict = judge(&inner, &room, epoch, &event);
                     let Some(hub) = hub.upgrade() else { return };
                     match verdict {
@@ -360,6 +366,7 @@ async fn pump(inner: Weak<Inner>, hub: Weak<Hub>, first: reqwest::Response, firs
                 }
             }
             parser.reset();
+            roster.connection_lost();
         }
         let delay = parser.retry().unwrap_or_else(|| backoff(failures));
         tokio::time::sleep(delay).await;
@@ -423,26 +430,14 @@ fn backoff(failures: u32) -> Duration {
     Duration::from_millis((100u64 << failures.min(6)).min(5000))
 }
 
-/// The event of `message`, marked `"replay": true` between `participant_sync_begin` and
-/// `participant_sync_end` (tracked in `in_sync`); whether it is such a replayed entry.
-fn to_event(message: SseMessage, in_sync: &mut bool) -> (Event, bool) {
+/// The events to deliver for `message`, after the roster's resync (see [`super::resync`]):
+/// each with whether it is a replayed roster entry.
+fn to_events(message: SseMessage, roster: &mut Roster) -> Vec<(Event, bool)> {
     let kind = message.event.trim().to_ascii_lowercase();
-    let mut data = payload(&message.data);
-    let replayed = match kind.as_str() {
-        "participant_sync_begin" => {
-            *in_sync = true;
-            false
-        }
-        "participant_sync_end" => {
-            *in_sync = false;
-            false
-        }
-        _ => *in_sync,
-    };
-    if replayed {
-        if let Value::Object(map) = &mut data {
-            map.insert("replay".into(), Value::Bool(true));
-        }
-    }
-    (Event { vendor: Vendor::Vmr, kind, data, received_at: SystemTime::now() }, replayed)
+    let received_at = SystemTime::now();
+    roster
+        .apply(&kind, payload(&message.data))
+        .into_iter()
+        .map(|e| (Event { vendor: Vendor::Vmr, kind: e.kind, data: e.data, received_at }, e.replayed))
+        .collect()
 }
