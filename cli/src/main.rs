@@ -230,6 +230,10 @@ struct RunArgs {
     /// Do not record this run in the run journal.
     #[arg(long)]
     no_journal: bool,
+    /// Let the script see secrets in results (tokens, passwords, PINs, keys); without it
+    /// they read `***`.
+    #[arg(long)]
+    allow_secrets: bool,
 }
 
 #[derive(Args, Debug)]
@@ -246,6 +250,9 @@ struct CallArgs {
     /// ones. Repeatable.
     #[arg(short = 'p', long = "param", value_name = "KEY=VALUE")]
     param: Vec<String>,
+    /// Print secrets in the result (tokens, passwords, PINs, keys); without it they print as `***`.
+    #[arg(long)]
+    allow_secrets: bool,
     #[command(flatten)]
     target: Target,
 }
@@ -408,8 +415,9 @@ async fn call(args: CallArgs) -> meetkit::Result<()> {
     let params = Value::Object(params);
     spec.validate(&params)?;
     let (client, _sim) = connect(&args.target).await?;
+    let caller = client.with_secrets(args.allow_secrets);
     let result = tokio::select! {
-        r = client.call(vendor, spec.id, params) => r,
+        r = caller.call(vendor, spec.id, params) => r,
         signal = Signal::next() => Err(signal.cancelled()),
     };
     // End every session the call opened (vmr), whatever happened, before the process goes.
@@ -694,6 +702,7 @@ async fn run(args: RunArgs) -> meetkit::Result<()> {
         limits: Limits { timeout, cleanup_timeout: grace, ..Limits::default() },
         cancel: cancel.clone(),
         progress: Some(progress_bars()),
+        allow_secrets: args.allow_secrets,
         ..ScriptOptions::default()
     };
     let runtime = tokio::runtime::Handle::current();
@@ -1052,5 +1061,8 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("MEETKIT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(|| meetkit::secret::RedactingWriter(std::io::stderr()))
+        .try_init();
 }

@@ -405,7 +405,7 @@ impl<'a> Transfer<'a> {
                 _ => break,
             }
         }
-        let body = String::from_utf8_lossy(&body).trim().chars().take(200).collect();
+        let body = crate::secret::redact_body(String::from_utf8_lossy(&body).trim().as_bytes(), 200);
         Error::Http { vendor: self.opts.vendor, endpoint: ENDPOINT.into(), status, body }
     }
 }

@@ -93,6 +93,9 @@ pub struct ScriptOptions {
     pub progress: Option<ProgressFn>,
     /// Where `print` goes (default: stdout).
     pub print: PrintFn,
+    /// Whether `v.call(...)` results keep their secret fields (tokens, passwords, PINs, keys).
+    /// Default `false`: the script sees them as `***` (see [`crate::Client::with_secrets`]).
+    pub allow_secrets: bool,
 }
 
 impl Default for ScriptOptions {
@@ -104,6 +107,7 @@ impl Default for ScriptOptions {
             cancel: CancellationToken::new(),
             progress: None,
             print: Arc::new(|s| println!("{s}")),
+            allow_secrets: false,
         }
     }
 }
@@ -114,6 +118,7 @@ impl std::fmt::Debug for ScriptOptions {
             .field("out_dir", &self.out_dir)
             .field("vars", &self.vars.keys().collect::<Vec<_>>())
             .field("limits", &self.limits)
+            .field("allow_secrets", &self.allow_secrets)
             .finish_non_exhaustive()
     }
 }
@@ -149,7 +154,7 @@ impl Host {
             cleanup: false,
         };
         Arc::new(Host {
-            client,
+            client: client.with_secrets(options.allow_secrets),
             runtime,
             options,
             phase: RwLock::new(phase),
