@@ -363,4 +363,96 @@ mod tests {
         assert!(!is_sensitive("room_id") && !is_sensitive("ping") && is_sensitive("AppSecret"));
         assert!(is_sensitive("host_pin") && is_sensitive("guestPin") && is_sensitive("joinPwd"));
     }
+
+    #[test]
+    fn identifiers_named_like_keys_are_not_secrets() {
+        for name in ["conferenceKey", "sipkey", "meetingKey"] {
+            assert!(!is_sensitive(name), "{name}");
+        }
+        assert!(is_sensitive("encrypted_key") && is_sensitive("secret_key") && is_sensitive("accountToken"));
+    }
+
+    #[test]
+    fn every_secret_response_row_names_an_endpoint_of_its_table() {
+        for vendor in Vendor::ALL {
+            let table = crate::vendors::endpoints(vendor);
+            let list = match vendor {
+                Vendor::Avd => crate::vendors::avd::endpoints::SECRET_RESPONSE,
+                Vendor::Kedacom => crate::vendors::kedacom::endpoints::SECRET_RESPONSE,
+                Vendor::Vmr => crate::vendors::vmr::endpoints::SECRET_RESPONSE,
+                Vendor::Netease => crate::vendors::netease::endpoints::SECRET_RESPONSE,
+            };
+            assert!(!list.is_empty(), "{vendor}");
+            for (id, paths) in list {
+                assert!(table.iter().any(|e| e.id == *id), "{vendor}: {id} is not in the table");
+                assert!(!paths.is_empty(), "{vendor} {id}");
+            }
+        }
+    }
+
+    #[test]
+    fn results_have_their_listed_fields_redacted() {
+        let mut token = serde_json::json!({"token": "tok-1234567", "msg": "success"});
+        assert!(redact_result(Vendor::Avd, "app.get_token", &mut token));
+        assert_eq!(token, serde_json::json!({"token": "***", "msg": "success"}));
+        // The value is remembered: error text and logs hide it from now on.
+        assert_eq!(redact_known("HTTP 401: bad tok-1234567"), "HTTP 401: bad ***");
+
+        let mut joined =
+            serde_json::json!({"results": {"password": "vmr-pin-654321", "sipkey": "1061", "alias": "a@b"}});
+        redact_result(Vendor::Vmr, "meet.check_join", &mut joined);
+        assert_eq!(joined, serde_json::json!({"results": {"password": "***", "sipkey": "1061", "alias": "a@b"}}));
+
+        // Arrays, and any key (`*[]`) where the doc does not name the array.
+        let mut confs = serde_json::json!({"total": 2, "booked_confs": [
+            {"conf_id": "1", "password": "kd-pass-2222", "encrypted_key": 987654321012u64, "encrypted_auth": 1},
+            {"conf_id": "2", "password": ""}]});
+        redact_result(Vendor::Kedacom, "booked_confs.list", &mut confs);
+        assert_eq!(confs["booked_confs"][0]["password"], "***");
+        assert_eq!(confs["booked_confs"][0]["encrypted_key"], "***");
+        assert_eq!(confs["booked_confs"][0]["encrypted_auth"], 1);
+        // An empty password says "no password": kept.
+        assert_eq!(confs["booked_confs"][1]["password"], "");
+        let mut list = serde_json::json!({"meetingList": [{"meetingId": 5, "password": "ne-pass-7788"}]});
+        redact_result(Vendor::Netease, "meeting.list", &mut list);
+        assert_eq!(list, serde_json::json!({"meetingList": [{"meetingId": 5, "password": "***"}]}));
+
+        // Endpoints without secrets are untouched.
+        let mut room = serde_json::json!({"room_id": "r", "password": "not listed"});
+        assert!(!redact_result(Vendor::Avd, "room.read", &mut room));
+        assert_eq!(room["password"], "not listed");
+    }
+
+    #[test]
+    fn http_bodies_are_shown_without_secrets() {
+        let json = br#"{"code":401,"token":"abc","nested":{"password":"p1"},"conferenceKey":"1866","msg":"no"}"#;
+        let shown = redact_body(json, 200);
+        assert!(!shown.contains("abc") && !shown.contains("p1"), "{shown}");
+        assert!(shown.contains(r#""token":"***""#) && shown.contains("1866") && shown.contains("no"), "{shown}");
+
+        let text = br#"<html>denied: token=abc123&room=r1; "password": "hunter22", pin:9876</html>"#;
+        let shown = redact_body(text, 200);
+        assert_eq!(shown, "<html>denied: token=***&room=r1; \"password\": \"***\", pin:***</html>");
+        // Cut after redaction: no half secret at the end.
+        assert_eq!(redact_body(b"token=abcdefgh", 8), "token=**");
+        assert_eq!(redact_body(b"no secrets here", 200), "no secrets here");
+    }
+
+    #[test]
+    fn remembered_values_are_replaced_longest_first_and_short_ones_ignored() {
+        remember("zq-secret-9f");
+        remember("zq-secret-9f-longer");
+        remember("abc");
+        assert_eq!(redact_known("a zq-secret-9f-longer b zq-secret-9f c abc"), "a *** b *** c abc");
+        let mut out = Vec::new();
+        std::io::Write::write_all(&mut RedactingWriter(&mut out), b"log zq-secret-9f\n").unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "log ***\n");
+    }
+
+    #[test]
+    fn errors_lose_remembered_values() {
+        remember("err-secret-7731");
+        let e = crate::Error::Auth { vendor: Vendor::Vmr, message: "refused err-secret-7731".into() };
+        assert_eq!(e.redact_known().to_string(), "vmr: authentication failed: refused ***");
+    }
 }
