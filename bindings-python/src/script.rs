@@ -21,8 +21,11 @@ use crate::{runtime, TICK};
 /// The script's `print` goes to `sys.stdout`. Ctrl-C cancels the run (its `on_exit`
 /// blocks still run) and raises `KeyboardInterrupt`. The run is recorded in the run journal
 /// (`journal=None`: the default one, as `meetkit run`; a path: that file; `False`: none).
+/// The script sees secret result fields only with `allow_secrets=True` (`None`: as the
+/// client's `allow_secrets`).
 #[pyfunction]
-#[pyo3(signature = (path, client=None, vars=None, out=PathBuf::from("recordings"), timeout=None, journal=None))]
+#[pyo3(signature = (path, client=None, vars=None, out=PathBuf::from("recordings"), timeout=None, journal=None, allow_secrets=None))]
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run_script(
     py: Python<'_>,
     path: PathBuf,
@@ -31,6 +34,7 @@ pub(crate) fn run_script(
     out: PathBuf,
     timeout: Option<f64>,
     journal: Option<&Bound<'_, PyAny>>,
+    allow_secrets: Option<bool>,
 ) -> PyResult<Py<PyAny>> {
     let journal_path = match journal {
         None => Some(meetkit::journal::Journal::default_path()),
@@ -54,6 +58,7 @@ pub(crate) fn run_script(
         (None, Some(o)) => o.inner.clone(),
         (None, None) => unreachable!("a client was made above"),
     };
+    let allow_secrets = allow_secrets.unwrap_or(client.secrets_allowed());
     let run = match &journal_path {
         Some(p) => {
             let journal = meetkit::journal::Journal::open(p).map_err(|e| errors::py_err(py, e))?;
@@ -91,6 +96,7 @@ pub(crate) fn run_script(
                     .and_then(|sys| sys.getattr("stdout")?.call_method1("write", (format!("{line}\n"),)));
             })
         }),
+        allow_secrets,
         ..ScriptOptions::default()
     };
     let cancel = options.cancel.clone();
