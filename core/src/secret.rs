@@ -250,7 +250,9 @@ pub fn remember(value: &str) {
     known.push(value.to_string());
 }
 
-/// `text` with every remembered secret value ([`remember`]) replaced by [`REDACTED`].
+/// `text` with every remembered secret value ([`remember`]) replaced by [`REDACTED`], where it
+/// stands on its own: not inside a longer run of letters and digits (the PIN `123456` is
+/// hidden in `pin 123456,` but not in the room number `12345123456`).
 pub fn redact_known(text: &str) -> Cow<'_, str> {
     let Ok(known) = KNOWN.read() else { return Cow::Borrowed(text) };
     let mut found: Vec<&String> = known.iter().filter(|k| text.contains(k.as_str())).collect();
@@ -260,9 +262,35 @@ pub fn redact_known(text: &str) -> Cow<'_, str> {
     found.sort_by_key(|k| std::cmp::Reverse(k.len()));
     let mut out = text.to_string();
     for k in found {
-        out = out.replace(k.as_str(), REDACTED);
+        out = replace_standalone(&out, k);
+    }
+    if out == text {
+        return Cow::Borrowed(text);
     }
     Cow::Owned(out)
+}
+
+/// `text` with each occurrence of `secret` not preceded or followed by a letter or digit
+/// replaced by [`REDACTED`].
+fn replace_standalone(text: &str, secret: &str) -> String {
+    let alnum_edge = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric());
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(secret) {
+        let before = out.chars().next_back().filter(|_| i == 0).or_else(|| rest[..i].chars().next_back());
+        let after = rest[i + secret.len()..].chars().next();
+        out.push_str(&rest[..i]);
+        let joins_before = alnum_edge(before) && secret.starts_with(|c: char| c.is_alphanumeric());
+        let joins_after = alnum_edge(after) && secret.ends_with(|c: char| c.is_alphanumeric());
+        if joins_before || joins_after {
+            out.push_str(secret);
+        } else {
+            out.push_str(REDACTED);
+        }
+        rest = &rest[i + secret.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A writer (for log lines) that replaces every remembered secret value ([`redact_known`])
@@ -444,6 +472,10 @@ mod tests {
         remember("zq-secret-9f-longer");
         remember("abc");
         assert_eq!(redact_known("a zq-secret-9f-longer b zq-secret-9f c abc"), "a *** b *** c abc");
+        // Only where the value stands on its own.
+        remember("918273");
+        assert_eq!(redact_known("pin 918273, room 55918273 or 9182734"), "pin ***, room 55918273 or 9182734");
+        assert_eq!(redact_known("918273"), "***");
         let mut out = Vec::new();
         std::io::Write::write_all(&mut RedactingWriter(&mut out), b"log zq-secret-9f\n").unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "log ***\n");
