@@ -225,6 +225,11 @@ enum meetkit_status meetkit_client_new(const char *profile_json,
  *   recordings, device calls, sessions, ...) and whether it was stopped, and its downloads,
  *   in that run journal (SQLite), as one run ended by `meetkit_client_free`; if the process
  *   dies, `meetkit runs cleanup ID` stops what it left running.
+ * * `"allow_secrets": true` — results (and scripts run with this client) keep their secret
+ *   fields as the server sent them: AVD's `app.get_token` token, vmr's session token and
+ *   `meet.check_join` host PIN, NetEase's `accountToken`, Kedacom conference passwords, ...
+ *   By default (and for every other way of creating a client) they read `"***"`; meetkit's
+ *   own authentication always uses the real values.
  *
  * On success `*out` receives a new client the caller owns (free it with
  * `meetkit_client_free`). Errors: as `meetkit_client_new`, plus `MEETKIT_CONFIG` (an
@@ -310,7 +315,8 @@ enum meetkit_status meetkit_call(const struct meetkit_client *client,
  * `vars_json` is a JSON object of script variables (NULL: none), like `--set`; `out_dir`
  * is where the script's `download` writes (NULL: `./recordings`); `timeout_ms` is the
  * script's wall-clock limit (0: none), reported as `MEETKIT_SCRIPT` like the CLI's
- * `--timeout`. The script's `print` goes to standard output. Blocking.
+ * `--timeout`. The script's `print` goes to standard output. The script sees secret result
+ * fields only if the client was created with `"allow_secrets": true`. Blocking.
  *
  * On success `*result_json` receives the script's last value as JSON text, owned by the
  * caller (free it with `meetkit_string_free`). Errors: `MEETKIT_SCRIPT` for a script error

@@ -49,17 +49,18 @@ pub(crate) fn client_of(client: *const meetkit_client) -> Result<Client, Failure
 const FREE_CLOSE_TIMEOUT_MS: u32 = 5000;
 
 fn register(profile: &Profile, options: ClientOptions) -> Result<*mut meetkit_client, Failure> {
-    register_journaled(profile, options, None)
+    register_journaled(profile, options, None, false)
 }
 
 /// A client, recording its calls in the run journal at `journal` when given (one run, ended
-/// by `meetkit_client_free`).
+/// by `meetkit_client_free`); its results keep their secret fields only if `allow_secrets`.
 fn register_journaled(
     profile: &Profile,
     options: ClientOptions,
     journal: Option<PathBuf>,
+    allow_secrets: bool,
 ) -> Result<*mut meetkit_client, Failure> {
-    let mut client = Client::from_profile_with(profile, options)?;
+    let mut client = Client::from_profile_with(profile, options)?.with_secrets(allow_secrets);
     if let Some(path) = journal {
         let run = meetkit::journal::Journal::open(&path)?.begin_run("C client", client.profile_name(), "c")?;
         client = client.with_journal(run);
@@ -73,13 +74,15 @@ fn register_journaled(
 struct OptionsJson {
     capture: Option<PathBuf>,
     journal: Option<PathBuf>,
+    #[serde(default)]
+    allow_secrets: bool,
 }
 
-fn client_options(value: Value) -> Result<(ClientOptions, Option<PathBuf>), Failure> {
+fn client_options(value: Value) -> Result<(ClientOptions, Option<PathBuf>, bool), Failure> {
     let value = Value::Object(object_or_null(value, "options_json")?);
     let options: OptionsJson = serde_json::from_value(value)
-        .map_err(|e| Error::config(format!("options_json: {e} (known: capture, journal)")))?;
-    Ok((ClientOptions { capture: options.capture }, options.journal))
+        .map_err(|e| Error::config(format!("options_json: {e} (known: capture, journal, allow_secrets)")))?;
+    Ok((ClientOptions { capture: options.capture }, options.journal, options.allow_secrets))
 }
 
 /// A JSON value that must be an object (or null) for `what`, as a config error otherwise.
@@ -130,6 +133,11 @@ pub unsafe extern "C" fn meetkit_client_new(
 ///   recordings, device calls, sessions, ...) and whether it was stopped, and its downloads,
 ///   in that run journal (SQLite), as one run ended by `meetkit_client_free`; if the process
 ///   dies, `meetkit runs cleanup ID` stops what it left running.
+/// * `"allow_secrets": true` — results (and scripts run with this client) keep their secret
+///   fields as the server sent them: AVD's `app.get_token` token, vmr's session token and
+///   `meet.check_join` host PIN, NetEase's `accountToken`, Kedacom conference passwords, ...
+///   By default (and for every other way of creating a client) they read `"***"`; meetkit's
+///   own authentication always uses the real values.
 ///
 /// On success `*out` receives a new client the caller owns (free it with
 /// `meetkit_client_free`). Errors: as `meetkit_client_new`, plus `MEETKIT_CONFIG` (an
@@ -149,9 +157,9 @@ pub unsafe extern "C" fn meetkit_client_new_with_options(
     guard(err, || {
         out_arg(out, "out")?;
         let value = json_arg(profile_json, "profile_json", false)?;
-        let (options, journal) = client_options(json_arg(options_json, "options_json", true)?)?;
+        let (options, journal, allow_secrets) = client_options(json_arg(options_json, "options_json", true)?)?;
         let profile = Profile::from_json("json", &value)?;
-        *out = register_journaled(&profile, options, journal)?;
+        *out = register_journaled(&profile, options, journal, allow_secrets)?;
         Ok(())
     })
 }
@@ -276,7 +284,8 @@ pub unsafe extern "C" fn meetkit_call(
 /// `vars_json` is a JSON object of script variables (NULL: none), like `--set`; `out_dir`
 /// is where the script's `download` writes (NULL: `./recordings`); `timeout_ms` is the
 /// script's wall-clock limit (0: none), reported as `MEETKIT_SCRIPT` like the CLI's
-/// `--timeout`. The script's `print` goes to standard output. Blocking.
+/// `--timeout`. The script's `print` goes to standard output. The script sees secret result
+/// fields only if the client was created with `"allow_secrets": true`. Blocking.
 ///
 /// On success `*result_json` receives the script's last value as JSON text, owned by the
 /// caller (free it with `meetkit_string_free`). Errors: `MEETKIT_SCRIPT` for a script error
@@ -304,7 +313,7 @@ pub unsafe extern "C" fn meetkit_run_script(
         let client = client_of(client)?;
         let path = PathBuf::from(arg(path, "path")?);
         let vars = object_or_null(json_arg(vars_json, "vars_json", true)?, "vars_json")?;
-        let mut options = ScriptOptions { vars, ..ScriptOptions::default() };
+        let mut options = ScriptOptions { vars, allow_secrets: client.secrets_allowed(), ..ScriptOptions::default() };
         if let Some(dir) = opt_arg(out_dir, "out_dir")? {
             options.out_dir = PathBuf::from(dir);
         }

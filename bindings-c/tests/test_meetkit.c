@@ -1220,6 +1220,49 @@ static void test_capture_and_free_ends_the_vmr_session(void) {
     CHECK(meetkit_sim_free(sim) == MEETKIT_OK);
 }
 
+/* Secret result fields read "***" unless the client was created with {"allow_secrets": true};
+ * scripts run with the client follow it. */
+static void test_allow_secrets(void) {
+    meetkit_client *allowed = NULL;
+    meetkit_error *err = NULL;
+    char token[256], pin[64], shown[64], path[600], out[600], *profile, *result = NULL;
+    result = call_ok("app.get_token", NULL);
+    json_value(result, "token", token, sizeof token);
+    CHECK(strcmp(token, "***") == 0);
+    meetkit_string_free(result);
+
+    profile = meetkit_sim_profile(g_sim);
+    json_value(strstr(profile, "\"vmr\""), "password", pin, sizeof pin);
+    CHECK(expect(meetkit_client_new_with_options(profile, "{\"allow_secrets\": true}", &allowed, &err), MEETKIT_OK,
+                 err, "allow_secrets"));
+    CHECK(expect(meetkit_call(allowed, "avd", "app.get_token", NULL, 10000, &result, &err), MEETKIT_OK, err,
+                 "allowed get_token"));
+    json_value(result, "token", token, sizeof token);
+    CHECK(strlen(token) > 8 && strcmp(token, "***") != 0);
+    meetkit_string_free(result);
+    CHECK(expect(meetkit_call(allowed, "vmr", "meet.check_join", NULL, 10000, &result, &err), MEETKIT_OK, err,
+                 "allowed check_join"));
+    json_value(result, "password", shown, sizeof shown);
+    CHECK(pin[0] != '\0' && strcmp(shown, pin) == 0);
+    meetkit_string_free(result);
+
+    snprintf(path, sizeof path, "%s/token.rhai", g_scratch);
+    snprintf(out, sizeof out, "%s/script-out", g_scratch);
+    CHECK(write_file(path, "vendor(\"avd\").call(\"app.get_token\", #{}).token\n"));
+    CHECK(expect(meetkit_run_script(g_client, path, NULL, out, 20000, &result, &err), MEETKIT_OK, err, "script"));
+    CHECK(equals(result, "\"***\""));
+    CHECK(expect(meetkit_run_script(allowed, path, NULL, out, 20000, &result, &err), MEETKIT_OK, err, "allowed script"));
+    CHECK(result != NULL && strlen(result) > 10 && strcmp(result, "\"***\"") != 0);
+    meetkit_string_free(result);
+
+    CHECK(meetkit_client_free(allowed) == MEETKIT_OK);
+    allowed = NULL;
+    CHECK(meetkit_client_new_with_options(profile, "{\"allow_secrets\": 1}", &allowed, &err) == MEETKIT_CONFIG);
+    CHECK(allowed == NULL);
+    meetkit_error_free(err);
+    meetkit_string_free(profile);
+}
+
 /* Last: frees the shared fixtures and checks that nothing meetkit handed out is still live. */
 /* A JSON number for a string parameter is sent as its decimal text (the table types room_id as string). */
 static void test_number_for_string_param(void) {
@@ -1292,6 +1335,7 @@ int main(int argc, char **argv) {
     run("events_many_threads", test_events_many_threads);
     run("number_for_string_param", test_number_for_string_param);
     run("capture_and_free_ends_the_vmr_session", test_capture_and_free_ends_the_vmr_session);
+    run("allow_secrets", test_allow_secrets);
 
     run("nothing_left_live", test_nothing_left_live);
     printf("test_meetkit: %d passed, %d failed\n", g_passed, g_failed);

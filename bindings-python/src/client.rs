@@ -39,7 +39,8 @@ static LIVE: Mutex<Vec<WeakClient>> = Mutex::new(Vec::new());
 static EXITING: AtomicBool = AtomicBool::new(false);
 
 impl Client {
-    /// The client of a profile, with an optional HAR capture file. Its sessions are ended by
+    /// The client of a profile, with an optional HAR capture file. Its results show secret
+    /// fields as `***` until `with_secrets(true)`. Its sessions are ended by
     /// `close()`, `with`, garbage collection or interpreter exit, whichever comes first.
     pub(crate) fn from_profile(py: Python<'_>, profile: &Profile, capture: Option<PathBuf>) -> PyResult<Client> {
         let inner =
@@ -47,7 +48,7 @@ impl Client {
         let mut live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
         live.retain(WeakClient::is_alive);
         live.push(inner.downgrade());
-        Ok(Client { inner })
+        Ok(Client { inner: inner.with_secrets(false) })
     }
 }
 
@@ -139,10 +140,11 @@ fn endpoints_of(vendor: Vendor) -> Vec<Endpoint> {
 
 #[pymethods]
 impl Client {
-    /// `Client(profile=None, *, config=None, profile_dict=None, capture=None, journal=None)`;
-    /// see the stubs.
+    /// `Client(profile=None, *, config=None, profile_dict=None, capture=None, journal=None,
+    /// allow_secrets=False)`; see the stubs.
     #[new]
-    #[pyo3(signature = (profile=None, *, config=None, profile_dict=None, capture=None, journal=None))]
+    #[pyo3(signature = (profile=None, *, config=None, profile_dict=None, capture=None, journal=None, allow_secrets=false))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         profile: Option<String>,
@@ -150,6 +152,7 @@ impl Client {
         profile_dict: Option<&Bound<'_, PyAny>>,
         capture: Option<PathBuf>,
         journal: Option<PathBuf>,
+        allow_secrets: bool,
     ) -> PyResult<Client> {
         let profile = match profile_dict {
             Some(dict) => {
@@ -164,7 +167,8 @@ impl Client {
             None => Profile::load(config.as_deref(), profile.as_deref()),
         }
         .map_err(|e| py_err(py, e))?;
-        let client = Client::from_profile(py, &profile, capture)?;
+        let mut client = Client::from_profile(py, &profile, capture)?;
+        client.inner = client.inner.with_secrets(allow_secrets);
         let Some(path) = journal else { return Ok(client) };
         // Every call of this client (and what it starts and stops) goes into the run journal,
         // as one run that ends when the client is closed.
@@ -178,6 +182,13 @@ impl Client {
     #[getter]
     fn profile_name(&self) -> &str {
         self.inner.profile_name()
+    }
+
+    /// Whether results show secret fields (tokens, passwords, PINs, keys) as they are
+    /// (`allow_secrets=True`) rather than as `***`.
+    #[getter]
+    fn allow_secrets(&self) -> bool {
+        self.inner.secrets_allowed()
     }
 
     /// The HAR file this client writes (`capture=`), or None.

@@ -23,10 +23,11 @@ use crate::{runtime, TICK};
 /// (`journal=None`: the default one, as `meetkit run`; a path: that file; `False`: none).
 /// `max_memory` is the run's heap budget (bytes, or text with a unit like `"256M"`; default
 /// 512 MiB); `env_allow` names the environment variables `env()` may read besides
-/// `MEETKIT_SCRIPT_*`.
+/// `MEETKIT_SCRIPT_*`. The script sees secret result fields only with `allow_secrets=True`
+/// (`None`: as the client's `allow_secrets`).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)] // Python keyword arguments, each optional.
-#[pyo3(signature = (path, client=None, vars=None, out=PathBuf::from("recordings"), timeout=None, journal=None, max_memory=None, env_allow=None))]
+#[pyo3(signature = (path, client=None, vars=None, out=PathBuf::from("recordings"), timeout=None, journal=None, max_memory=None, env_allow=None, allow_secrets=None))]
 pub(crate) fn run_script(
     py: Python<'_>,
     path: PathBuf,
@@ -37,6 +38,7 @@ pub(crate) fn run_script(
     journal: Option<&Bound<'_, PyAny>>,
     max_memory: Option<&Bound<'_, PyAny>>,
     env_allow: Option<Vec<String>>,
+    allow_secrets: Option<bool>,
 ) -> PyResult<Py<PyAny>> {
     let max_memory = match max_memory {
         None => meetkit::memory::DEFAULT_MAX_MEMORY,
@@ -74,6 +76,7 @@ pub(crate) fn run_script(
         (None, Some(o)) => o.inner.clone(),
         (None, None) => unreachable!("a client was made above"),
     };
+    let allow_secrets = allow_secrets.unwrap_or(client.secrets_allowed());
     let run = match &journal_path {
         Some(p) => {
             let journal = meetkit::journal::Journal::open(p).map_err(|e| errors::py_err(py, e))?;
@@ -112,6 +115,7 @@ pub(crate) fn run_script(
                     .and_then(|sys| sys.getattr("stdout")?.call_method1("write", (format!("{line}\n"),)));
             })
         }),
+        allow_secrets,
         ..ScriptOptions::default()
     };
     let cancel = options.cancel.clone();

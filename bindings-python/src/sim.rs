@@ -79,11 +79,14 @@ impl Simulator {
         py.import("meetkit._profile")?.getattr("ProfileDict")?.call1((dict,))
     }
 
-    /// A client of this simulator (profile name `sim`); `capture`: a HAR file to record into.
-    #[pyo3(signature = (*, capture=None))]
-    fn client(&self, py: Python<'_>, capture: Option<PathBuf>) -> PyResult<Client> {
+    /// A client of this simulator (profile name `sim`); `capture`: a HAR file to record into;
+    /// `allow_secrets`: results keep their secret fields (else `***`).
+    #[pyo3(signature = (*, capture=None, allow_secrets=false))]
+    fn client(&self, py: Python<'_>, capture: Option<PathBuf>, allow_secrets: bool) -> PyResult<Client> {
         let profile = Profile::from_json("sim", &self.profile).map_err(|e| crate::errors::py_err(py, e))?;
-        Client::from_profile(py, &profile, capture)
+        let mut client = Client::from_profile(py, &profile, capture)?;
+        client.inner = client.inner.with_secrets(allow_secrets);
+        Ok(client)
     }
 
     /// Root URL of the AVD server (admin API under `/_sim/`).

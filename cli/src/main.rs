@@ -280,6 +280,10 @@ struct RunArgs {
     /// MEETKIT_SCRIPT_*. Repeatable.
     #[arg(long = "env", value_name = "NAME")]
     env: Vec<String>,
+    /// Let the script see secrets in results (tokens, passwords, PINs, keys); without it
+    /// they read `***`.
+    #[arg(long)]
+    allow_secrets: bool,
 }
 
 #[derive(Args, Debug)]
@@ -297,6 +301,9 @@ struct CallArgs {
     /// ones. Repeatable.
     #[arg(short = 'p', long = "param", value_name = "KEY=VALUE")]
     param: Vec<String>,
+    /// Print secrets in the result (tokens, passwords, PINs, keys); without it they print as `***`.
+    #[arg(long)]
+    allow_secrets: bool,
     #[command(flatten)]
     target: Target,
 }
@@ -501,8 +508,9 @@ async fn call(args: CallArgs) -> meetkit::Result<()> {
     let params = Value::Object(params);
     spec.validate(&params)?;
     let (client, _sim) = connect(&args.target).await?;
+    let caller = client.with_secrets(args.allow_secrets);
     let result = tokio::select! {
-        r = client.call(vendor, spec.id, params) => r,
+        r = caller.call(vendor, spec.id, params) => r,
         signal = Signal::next() => Err(signal.cancelled()),
     };
     // End every session the call opened (vmr), whatever happened, before the process goes.
@@ -866,6 +874,7 @@ async fn run(args: RunArgs, output: Output) -> meetkit::Result<()> {
         cancel: cancel.clone(),
         progress: Some(progress_bars()),
         env_allow: args.env.clone(),
+        allow_secrets: args.allow_secrets,
         ..ScriptOptions::default()
     };
     let runtime = tokio::runtime::Handle::current();
@@ -1252,7 +1261,9 @@ fn init_tracing(verbose: u8, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("MEETKIT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(|| meetkit::secret::RedactingWriter(std::io::stderr()));
     let _ = match format {
         LogFormat::Text => builder.with_ansi(colour).try_init(),
         LogFormat::Json => builder.json().with_current_span(false).try_init(),

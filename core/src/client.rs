@@ -22,11 +22,20 @@ use crate::{Error, Result, Vendor};
 /// A cheap-to-clone handle on every configured vendor of one profile.
 ///
 /// Tokens and sessions are shared by all clones and all concurrent calls.
+///
+/// Secrets in results: a handle built by [`from_profile`](Self::from_profile) returns results
+/// as the vendor sent them; [`with_secrets(false)`](Self::with_secrets) gives a handle whose
+/// results have their secret fields (tokens, passwords, PINs, keys — the `SECRET_RESPONSE`
+/// list of each endpoint table) replaced by `***`. Scripts, the Python and C bindings and
+/// `meetkit call` use such a handle unless their caller allows secrets. Errors never carry a
+/// profile's secrets or a redacted value, whatever the handle.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
     /// The run journal every call and download of this handle is recorded in, if any.
     journal: Option<RunJournal>,
+    /// Whether results keep their secret fields ([`Client::with_secrets`]).
+    secrets: bool,
 }
 
 /// How [`Client::from_profile_with`] builds a client. Build it with
@@ -65,7 +74,7 @@ pub struct WeakClient(std::sync::Weak<Inner>);
 impl WeakClient {
     /// The client, if any clone of it is still alive.
     pub fn upgrade(&self) -> Option<Client> {
-        self.0.upgrade().map(|inner| Client { inner, journal: None })
+        self.0.upgrade().map(|inner| Client { inner, journal: None, secrets: true })
     }
 
     /// Whether any clone of the client is still alive.
@@ -111,6 +120,9 @@ impl Client {
     ///
     /// Errors: as `from_profile`, and [`Error::Io`] when the capture file cannot be created.
     pub fn from_profile_with(profile: &Profile, options: ClientOptions) -> Result<Client> {
+        for secret in profile_secrets(profile) {
+            crate::secret::remember(secret);
+        }
         let capture = match &options.capture {
             Some(path) => {
                 let capture = Capture::create(path)?;
@@ -133,16 +145,26 @@ impl Client {
         for (vendor, e) in &invalid {
             tracing::warn!(profile = %profile.name, %vendor, "calls to {vendor} will fail: {e}");
         }
-        Ok(Client {
-            inner: Arc::new(Inner { profile: profile.name.clone(), transport, capture, apis, invalid }),
-            journal: None,
-        })
+        let inner = Arc::new(Inner { profile: profile.name.clone(), transport, capture, apis, invalid });
+        Ok(Client { inner, journal: None, secrets: true })
     }
 
     /// This client, recording every call, what each starts and stops, and every download in
     /// `journal` (see [`crate::journal`]). Sessions and tokens stay shared with `self`.
     pub fn with_journal(&self, journal: RunJournal) -> Client {
-        Client { inner: self.inner.clone(), journal: Some(journal) }
+        Client { inner: self.inner.clone(), journal: Some(journal), secrets: self.secrets }
+    }
+
+    /// This client, whose results keep their secret fields (`allowed`) or show them as `***`
+    /// (see [`crate::secret::redact_result`]). Sessions, tokens and the journal stay shared
+    /// with `self`; meetkit's own auth always uses the real values.
+    pub fn with_secrets(&self, allowed: bool) -> Client {
+        Client { inner: self.inner.clone(), journal: self.journal.clone(), secrets: allowed }
+    }
+
+    /// Whether this handle's results keep their secret fields ([`Client::with_secrets`]).
+    pub fn secrets_allowed(&self) -> bool {
+        self.secrets
     }
 
     /// The run journal this client records in, if any.
@@ -181,9 +203,26 @@ impl Client {
     }
 
     /// Call one endpoint. `params` is a JSON object (or `null` for none); the
-    /// result is the vendor's payload without its envelope.
+    /// result is the vendor's payload without its envelope, its secret fields shown as `***`
+    /// unless this handle allows secrets ([`Client::with_secrets`]). An error's text never
+    /// holds a profile's secret nor a value meetkit redacted.
     pub async fn call(&self, vendor: impl IntoVendor, endpoint_id: &str, params: Value) -> Result<Value> {
         let vendor = vendor.into_vendor()?;
+        match self.call_raw(vendor, endpoint_id, params).await {
+            Ok(mut value) => {
+                if self.secrets {
+                    // Still remembered, so that no log line or error shows them.
+                    crate::secret::redact_result(vendor, endpoint_id, &mut value.clone());
+                } else {
+                    crate::secret::redact_result(vendor, endpoint_id, &mut value);
+                }
+                Ok(value)
+            }
+            Err(e) => Err(e.redact_known()),
+        }
+    }
+
+    async fn call_raw(&self, vendor: Vendor, endpoint_id: &str, params: Value) -> Result<Value> {
         let spec = Self::spec(vendor, endpoint_id)?;
         let params = match spec.normalize(params)? {
             Value::Object(m) => m,

@@ -463,7 +463,7 @@ impl<'a> Transfer<'a> {
                 _ => break,
             }
         }
-        let body = String::from_utf8_lossy(&body).trim().chars().take(200).collect();
+        let body = crate::secret::redact_body(String::from_utf8_lossy(&body).trim().as_bytes(), 200);
         self.failure("http", Some(status), None, body)
     }
 }

@@ -353,6 +353,34 @@ fn script_message(message: &str, file: &Option<String>, line: Option<usize>, col
 }
 
 impl Error {
+    /// This error with every value meetkit knows to be secret (a profile's keys, passwords and
+    /// PINs, redacted result fields; see [`crate::secret::remember`]) replaced by `***` in its
+    /// text. [`crate::Client::call`] returns its errors through this.
+    pub fn redact_known(self) -> Error {
+        fn r(text: &mut String) {
+            if let std::borrow::Cow::Owned(redacted) = crate::secret::redact_known(text) {
+                *text = redacted;
+            }
+        }
+        let mut e = self;
+        match &mut e {
+            Error::Config { message }
+            | Error::Transport { message, .. }
+            | Error::OutcomeUnknown { message, .. }
+            | Error::Api { message, .. }
+            | Error::Auth { message, .. }
+            | Error::Decode { message, .. }
+            | Error::Script { message, .. } => r(message),
+            Error::InvalidParams { reason, .. } => r(reason),
+            Error::Http { body, .. } => r(body),
+            Error::Uncaught(u) => r(&mut u.detail),
+            Error::Cancelled { reason } => r(reason),
+            Error::Unsupported { hint, .. } => r(hint),
+            _ => {}
+        }
+        e
+    }
+
     /// A stable machine-readable name of the variant: `config`, `unknown_endpoint`,
     /// `invalid_params`, `transport`, `timeout`, `outcome_unknown`, `http`, `api`, `auth`, `decode`,
     /// `script`, `time_limit`, `memory_limit`, `cancelled`, `integrity`, `unsupported`, `io` (all in

@@ -42,9 +42,10 @@ pub fn text(v: &Value) -> String {
     }
 }
 
-/// The start of a response body (80 characters), for error messages.
+/// The start of a response body (80 characters, its secrets hidden by
+/// [`crate::secret::redact_body`]), for error messages.
 pub fn snippet(body: &[u8]) -> String {
-    String::from_utf8_lossy(body).chars().take(80).collect()
+    crate::secret::redact_body(body, 80)
 }
 
 /// Remove `//` comments, or commas that directly precede `}` or `]`, outside strings.

@@ -86,14 +86,14 @@ pub struct RawResponse {
 }
 
 impl RawResponse {
-    /// An [`Error::Http`] describing this response (first 200 characters of the body).
+    /// An [`Error::Http`] describing this response (first 200 characters of the body, its
+    /// secrets hidden by [`crate::secret::redact_body`]).
     pub fn http_error(&self, vendor: Vendor, endpoint: &str) -> Error {
-        let text = String::from_utf8_lossy(&self.body);
         Error::Http {
             vendor,
             endpoint: endpoint.to_string(),
             status: self.status,
-            body: text.chars().take(200).collect(),
+            body: crate::secret::redact_body(&self.body, 200),
         }
     }
 }

@@ -58,6 +58,10 @@ class Client:
       device calls, sessions, ...) and whether it was stopped, and its downloads, in that run
       journal, as one run that ends at ``close()``; ``meetkit runs cleanup ID`` stops what it
       left running if the process dies.
+    * ``allow_secrets=True``: results keep their secret fields as the server sent them (AVD's
+      ``app.get_token`` token, vmr's session token and ``meet.check_join`` host PIN, NetEase's
+      ``accountToken``, Kedacom conference passwords, ...). By default they read ``"***"``;
+      meetkit's own authentication always uses the real values.
 
     Server-side sessions (vmr's session, Kedacom's login) are ended by ``close()``, at the end
     of a ``with`` block, when the client is garbage-collected, or at interpreter exit for a
@@ -72,9 +76,13 @@ class Client:
         profile_dict: Optional[Mapping[str, Any]] = None,
         capture: Optional[_StrPath] = None,
         journal: Optional[_StrPath] = None,
+        allow_secrets: bool = False,
     ) -> "Client": ...
     @property
     def profile_name(self) -> str: ...
+    @property
+    def allow_secrets(self) -> bool:
+        """Whether results keep their secret fields (``allow_secrets=True``) rather than ``"***"``."""
     @property
     def capture(self) -> Optional[pathlib.Path]:
         """The HAR file this client writes (``capture=``), or None."""
@@ -308,8 +316,9 @@ class Simulator:
     def __new__(cls) -> "Simulator": ...
     @property
     def profile(self) -> ProfileDict: ...
-    def client(self, *, capture: Optional[_StrPath] = None) -> Client:
-        """A client of this simulator; ``capture``: a HAR file to record its traffic into."""
+    def client(self, *, capture: Optional[_StrPath] = None, allow_secrets: bool = False) -> Client:
+        """A client of this simulator; ``capture``: a HAR file to record its traffic into;
+        ``allow_secrets``: results keep their secret fields (else ``"***"``)."""
     @property
     def avd_base_url(self) -> str: ...
     @property
@@ -340,6 +349,7 @@ def run_script(
     journal: Union[_StrPath, bool, None] = None,
     max_memory: Union[int, str, None] = None,
     env_allow: Optional[Sequence[str]] = None,
+    allow_secrets: Optional[bool] = None,
 ) -> Any:
     """Run a Rhai script and return its last value; Ctrl-C cancels it (on_exit blocks still run).
 
@@ -347,6 +357,8 @@ def run_script(
     (bytes, or a size like ``"256M"``; default 512 MiB): past it the script stops with
     :class:`meetkit.ScriptMemoryError` after its on_exit blocks ran. ``env_allow`` names the
     environment variables the script's ``env()`` may read besides ``MEETKIT_SCRIPT_*``.
+    The script sees secret result fields (tokens, passwords, PINs, keys) as ``"***"`` unless
+    ``allow_secrets=True`` (``None``: as the client's ``allow_secrets``; a client made here: no).
 
     The run is recorded in the run journal, as ``meetkit run`` does (``journal=None``: the
     default ``$XDG_STATE_HOME/meetkit/runs.db`` or ``$MEETKIT_JOURNAL``; a path: that file;

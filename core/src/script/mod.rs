@@ -103,6 +103,9 @@ pub struct ScriptOptions {
     /// Environment variables `env()` may read besides those named `MEETKIT_SCRIPT_*`
     /// (`meetkit run --env NAME`).
     pub env_allow: Vec<String>,
+    /// Whether `v.call(...)` results keep their secret fields (tokens, passwords, PINs, keys).
+    /// Default `false`: the script sees them as `***` (see [`crate::Client::with_secrets`]).
+    pub allow_secrets: bool,
 }
 
 impl Default for ScriptOptions {
@@ -115,6 +118,7 @@ impl Default for ScriptOptions {
             progress: None,
             print: Arc::new(|s| println!("{s}")),
             env_allow: Vec::new(),
+            allow_secrets: false,
         }
     }
 }
@@ -126,6 +130,7 @@ impl std::fmt::Debug for ScriptOptions {
             .field("vars", &self.vars.keys().collect::<Vec<_>>())
             .field("limits", &self.limits)
             .field("env_allow", &self.env_allow)
+            .field("allow_secrets", &self.allow_secrets)
             .finish_non_exhaustive()
     }
 }
@@ -166,7 +171,7 @@ impl Host {
             cleanup: false,
         };
         Arc::new(Host {
-            client,
+            client: client.with_secrets(options.allow_secrets),
             runtime,
             options,
             phase: RwLock::new(phase),

@@ -893,6 +893,17 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
     },
 ];
 
+/// Response fields that carry secrets, per endpoint id (paths into the decoded result:
+/// `/`-separated keys, `key[]` for each element of an array, `*` for any key). Scripts, Python,
+/// C and `meetkit call` see them as `***` unless the caller allows secrets
+/// ([`crate::secret::redact_result`]); meetkit's own auth keeps the real values.
+pub static SECRET_RESPONSE: &[(&str, &[&str])] = &[
+    // 000 "获取token /app/get_token": the token that authenticates every other call.
+    ("app.get_token", &["token"]),
+    // 000 /sip/account/read: the SIP account password, "returned in clear text".
+    ("sip.account.read", &["password"]),
+];
+
 /// AVD error codes from the doc's appendix ("SDK对应错误码") plus the codes that only its examples use:
 /// `(code, message the doc gives, documented meaning)`.
 pub static ERROR_CODES: &[(i64, &str, &str)] = &[

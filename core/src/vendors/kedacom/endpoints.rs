@@ -530,6 +530,19 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
     },
 ];
 
+/// Response fields that carry secrets, per endpoint id (paths into the decoded result:
+/// `/`-separated keys, `key[]` for each element of an array, `*` for any key). Scripts, Python,
+/// C and `meetkit call` see them as `***` unless the caller allows secrets
+/// ([`crate::secret::redact_result`]); meetkit's own auth keeps the real values.
+pub static SECRET_RESPONSE: &[(&str, &[&str])] = &[
+    // 001: the conference password (会议密码) and the AES transport key (传输加密AES加密密钥).
+    ("booked_confs.get", &["password", "encrypted_key"]),
+    ("booked_confs.list", &["booked_confs[]/password", "booked_confs[]/encrypted_key"]),
+    ("meetings.get", &["password", "encrypted_key"]),
+    ("virtual_meeting_rooms.get", &["encrypted_key"]),
+    ("virtual_meeting_rooms.list", &["virtual_meeting_rooms[]/encrypted_key"]),
+];
+
 const SPEAKER: &[Param] = &[
     Param::req("name", Str, "Name (doc label: 发言人名称, 'speaker name')."),
     Param::req(

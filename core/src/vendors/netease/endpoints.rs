@@ -224,6 +224,23 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
     },
 ];
 
+/// Response fields that carry secrets, per endpoint id (paths into the decoded result:
+/// `/`-separated keys, `key[]` for each element of an array, `*` for any key). Scripts, Python,
+/// C and `meetkit call` see them as `***` unless the caller allows secrets
+/// ([`crate::secret::redact_result`]); meetkit's own auth keeps the real values.
+pub static SECRET_RESPONSE: &[(&str, &[&str])] = &[
+    // 004: the meeting account token (会议用户账号令牌).
+    ("account.create", &["accountToken"]),
+    ("account.get_by_im_accid", &["accountToken"]),
+    ("account.get_by_account_id", &["accountToken"]),
+    // The anonymous member's account token, IM password (imToken) and AV server token.
+    ("meeting.anonymous_join_info", &["accountToken", "imToken", "avRoomCheckSum"]),
+    // The meeting password; meeting.list's array name is not documented: any array.
+    ("meeting.create", &["password"]),
+    ("meeting.get", &["password"]),
+    ("meeting.list", &["password", "*[]/password"]),
+];
+
 /// The 59 codes of the doc's error table: `(code, message as documented, meaning)`.
 pub static ERROR_CODES: &[(i64, &str, &str)] = &[
     (300, "非法的参数", "Illegal parameter"),

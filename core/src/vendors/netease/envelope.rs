@@ -142,10 +142,7 @@ fn api_error(spec: &EndpointSpec, code: i64, message: String, request_id: Option
 
 fn describe_bad_body(body: &[u8]) -> String {
     match parse_lenient(body) {
-        Err(e) => format!(
-            "not JSON ({e}); body starts {:?}",
-            String::from_utf8_lossy(body).chars().take(80).collect::<String>()
-        ),
+        Err(e) => format!("not JSON ({e}); body starts {:?}", crate::json::snippet(body)),
         Ok(Value::Object(m)) => match m.get("code") {
             Some(c) => format!("`code` is not an integer: {c}"),
             None => "no `code` in the response".to_string(),

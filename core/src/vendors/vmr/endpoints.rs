@@ -476,3 +476,15 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
     },
 
 ];
+
+/// Response fields that carry secrets, per endpoint id (paths into the decoded result:
+/// `/`-separated keys, `key[]` for each element of an array, `*` for any key). Scripts, Python,
+/// C and `meetkit call` see them as `***` unless the caller allows secrets
+/// ([`crate::secret::redact_result`]); meetkit's own auth keeps the real values.
+pub static SECRET_RESPONSE: &[(&str, &[&str])] = &[
+    // 003 "验证用户信息并获取会议服务器地址": the room's authentication password (the host PIN).
+    ("meet.check_join", &["results/password", "result/password"]),
+    // 003: the session token, new and refreshed.
+    ("session.new", &["token", "result/token"]),
+    ("session.refresh", &["token", "result/token"]),
+];
