@@ -99,7 +99,10 @@ impl Profile {
         let file = match &path {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| Error::io(p, e))?;
-                toml::from_str::<ConfigFile>(&text)
+                let table: toml::Table = toml::from_str(&text)
+                    .map_err(|e| Error::config(format!("{}: {}", p.display(), e.to_string().trim())))?;
+                check_finite(&table, "").map_err(|e| Error::config(format!("{}: {e}", p.display())))?;
+                ConfigFile::deserialize(toml::Value::Table(table))
                     .map_err(|e| Error::config(format!("{}: {}", p.display(), e.to_string().trim())))?
             }
             None => ConfigFile::default(),
@@ -144,7 +147,10 @@ impl Profile {
     /// A profile from a TOML document holding one profile's tables (`[avd]`, `[transport]`).
     /// Environment variables are *not* applied.
     pub fn from_toml(name: &str, text: &str) -> Result<Profile> {
-        let value: Value = toml::from_str(text).map_err(|e| Error::config(format!("profile `{name}`: {e}")))?;
+        let table: toml::Table = toml::from_str(text).map_err(|e| Error::config(format!("profile `{name}`: {e}")))?;
+        check_finite(&table, "").map_err(|e| Error::config(format!("profile `{name}`: {e}")))?;
+        let value = Value::deserialize(toml::Value::Table(table))
+            .map_err(|e| Error::config(format!("profile `{name}`: {e}")))?;
         Self::build(name, value, |_| None)
     }
 
@@ -172,7 +178,11 @@ impl Profile {
                 section.insert(field.to_string(), Value::String(v));
             }
         }
-        let mut profile: Profile = serde_json::from_value(value).map_err(|e| {
+        let mut profile: Profile = serde_path_to_error::deserialize(value).map_err(|e| {
+            let e = match e.path().to_string() {
+                path if path == "." => e.into_inner().to_string(),
+                path => format!("{path}: {}", e.into_inner()),
+            };
             let hint = match from_env_only.as_slice() {
                 [] => String::new(),
                 vs => format!(
@@ -191,6 +201,22 @@ impl Profile {
         profile.name = name.to_string();
         Ok(profile)
     }
+}
+
+/// TOML allows `nan` and `inf`, which JSON (what a profile is typed from) cannot hold: they
+/// would turn into `null` and an error that names no field. Refuse them here, by their path.
+fn check_finite(table: &toml::Table, prefix: &str) -> std::result::Result<(), String> {
+    fn walk(value: &toml::Value, path: &str) -> std::result::Result<(), String> {
+        match value {
+            toml::Value::Float(f) if !f.is_finite() => Err(format!("{path} = {f}: expected a finite number")),
+            toml::Value::Table(t) => check_finite(t, &format!("{path}.")),
+            toml::Value::Array(items) => {
+                items.iter().enumerate().try_for_each(|(i, item)| walk(item, &format!("{path}[{i}]")))
+            }
+            _ => Ok(()),
+        }
+    }
+    table.iter().try_for_each(|(key, value)| walk(value, &format!("{prefix}{key}")))
 }
 
 #[cfg(test)]
@@ -233,6 +259,25 @@ mod tests {
         .unwrap();
         let dbg = format!("{p:?}");
         assert!(!dbg.contains("TOPSECRET") && dbg.contains("ak"), "{dbg}");
+    }
+
+    #[test]
+    fn non_finite_numbers_and_wrong_types_are_errors_naming_the_field() {
+        for (text, field) in [
+            ("[transport]\nrequest_timeout_secs = nan\n", "transport.request_timeout_secs = NaN"),
+            ("[transport]\nconnect_timeout_secs = -inf\n", "transport.connect_timeout_secs = -inf"),
+            ("[kedacom]\nheartbeat_secs = inf\n", "kedacom.heartbeat_secs = inf"),
+            ("[transport]\nrequest_timeout_secs = \"soon\"\n", "transport.request_timeout_secs: invalid type"),
+            ("[transport]\nmax_attempts = -1\n", "transport.max_attempts: invalid value"),
+        ] {
+            let e = Profile::from_toml("x", text).unwrap_err();
+            assert!(matches!(e, Error::Config { .. }) && e.to_string().contains(field), "{text}: {e}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meetkit.toml");
+        std::fs::write(&path, "[profiles.lab.transport]\nrequest_timeout_secs = nan\n").unwrap();
+        let e = Profile::load(Some(&path), Some("lab")).unwrap_err().to_string();
+        assert!(e.contains("profiles.lab.transport.request_timeout_secs = NaN: expected a finite number"), "{e}");
     }
 
     #[test]

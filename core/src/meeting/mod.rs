@@ -397,6 +397,14 @@ impl Meeting {
             .get("start")
             .and_then(Value::as_f64)
             .ok_or_else(|| invalid(self.vendor, Verb::Schedule, "start", "required: Unix seconds"))?;
+        if !(0.0..=MAX_UNIX_SECS).contains(&start) {
+            return Err(invalid(
+                self.vendor,
+                Verb::Schedule,
+                "start",
+                "Unix seconds between 0 and 253402300799 (9999)",
+            ));
+        }
         match self.vendor {
             Vendor::Kedacom => kedacom::schedule(self, name, start, options).await,
             Vendor::Netease => netease::schedule(self, name, start, options).await,
@@ -563,15 +571,21 @@ fn text(m: &Map<String, Value>, key: &str) -> Option<String> {
     m.get(key).filter(|v| !v.is_null()).map(text_of)
 }
 
-/// `options.minutes` as whole minutes (default `default`), at least 1.
+/// The last second of the year 9999, the latest `start` a schedule accepts.
+const MAX_UNIX_SECS: f64 = 253_402_300_799.0;
+
+/// The longest meeting `minutes` may ask for: a year.
+const MAX_MINUTES: f64 = 366.0 * 24.0 * 60.0;
+
+/// `options.minutes` as whole minutes (default `default`), at least 1 and at most a year.
 fn minutes(vendor: Vendor, verb: Verb, options: &Map<String, Value>, default: u64) -> Result<u64> {
     match options.get("minutes") {
         None | Some(Value::Null) => Ok(default),
         Some(v) => v
             .as_f64()
-            .filter(|m| *m >= 1.0)
+            .filter(|m| (1.0..=MAX_MINUTES).contains(m))
             .map(|m| m.round() as u64)
-            .ok_or_else(|| invalid(vendor, verb, "minutes", "a number of minutes, at least 1")),
+            .ok_or_else(|| invalid(vendor, verb, "minutes", "a number of minutes, at least 1 and at most 527040")),
     }
 }
 
@@ -646,6 +660,39 @@ pub fn capabilities_markdown_for(vendors: &[Vendor]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `minutes: 1e15` overflowed NetEase's end time (a panic, found in the audit for the fuzz
+    /// targets); a start or length out of range is now refused before anything is sent.
+    #[tokio::test]
+    async fn schedule_refuses_out_of_range_start_and_minutes() {
+        let profile = crate::config::Profile::from_json(
+            "t",
+            &serde_json::json!({
+                "kedacom": {"base_url": "http://127.0.0.1:9", "account_token": "t"},
+                "netease": {"base_url": "http://127.0.0.1:9", "app_key": "k", "app_secret": "s"}
+            }),
+        )
+        .unwrap();
+        let client = Client::from_profile(&profile).unwrap();
+        for vendor in [Vendor::Kedacom, Vendor::Netease] {
+            let m = Meeting::new(&client, vendor).unwrap();
+            for (options, param) in [
+                (serde_json::json!({"name": "x", "start": 1.7e9, "minutes": 1e15, "host": "h"}), "minutes"),
+                (serde_json::json!({"name": "x", "start": 1.7e9, "minutes": 0.5, "host": "h"}), "minutes"),
+                (serde_json::json!({"name": "x", "start": 1e300, "minutes": 30, "host": "h"}), "start"),
+                (serde_json::json!({"name": "x", "start": -1, "minutes": 30, "host": "h"}), "start"),
+            ] {
+                let options = options.as_object().unwrap().clone();
+                let options = if vendor == Vendor::Kedacom {
+                    options.into_iter().filter(|(k, _)| k != "host").collect()
+                } else {
+                    options
+                };
+                let e = m.schedule(&options).await.unwrap_err();
+                assert!(matches!(&e, Error::InvalidParams { param: p, .. } if p == param), "{vendor}: {e}");
+            }
+        }
+    }
 
     #[test]
     fn handles_round_trip() {
