@@ -74,6 +74,9 @@ fn default_callback_path() -> String {
     "/netease/callback".to_string()
 }
 
+/// The largest `callback_max_age_secs`: 30 days (the doc's resends end after about 2 hours).
+const MAX_CALLBACK_MAX_AGE_SECS: u64 = 30 * 86_400;
+
 fn default_callback_max_age() -> u64 {
     webhook::DEFAULT_CALLBACK_MAX_AGE.as_secs()
 }
@@ -117,8 +120,11 @@ impl NeteaseClient {
             return Err(Error::config("netease.app_key and netease.app_secret must not be empty"));
         }
         let mut cb = CallbackConfig::new(config.app_key.clone(), config.app_secret.clone());
-        if config.callback_max_age_secs == 0 {
-            return Err(Error::config("netease.callback_max_age_secs must be positive (default 10800, 3 hours)"));
+        if !(1..=MAX_CALLBACK_MAX_AGE_SECS).contains(&config.callback_max_age_secs) {
+            return Err(Error::config(format!(
+                "netease.callback_max_age_secs = {}: expected 1 to {MAX_CALLBACK_MAX_AGE_SECS} seconds (default 10800, 3 hours)",
+                config.callback_max_age_secs
+            )));
         }
         cb.max_age = Duration::from_secs(config.callback_max_age_secs);
         cb.dedup_window = cb.dedup_window.max(cb.max_age);
