@@ -426,6 +426,10 @@ impl Meeting {
     /// wait until it is connected (at most `timeout`).
     pub async fn invite(&self, room: &Room, address: &str, timeout: Duration) -> Result<Participant> {
         self.check_room(Verb::Invite, room)?;
+        if timeout.is_zero() || timeout > Duration::from_secs(86_400) {
+            let why = format!("greater than 0 and at most 86400 seconds, got {}s", timeout.as_secs_f64());
+            return Err(invalid(self.vendor, Verb::Invite, "timeout", &why));
+        }
         match self.vendor {
             Vendor::Avd => avd::invite(self, room, address, timeout).await,
             Vendor::Vmr => vmr::invite(self, room, address, timeout).await,
@@ -691,6 +695,22 @@ mod tests {
                 let e = m.schedule(&options).await.unwrap_err();
                 assert!(matches!(&e, Error::InvalidParams { param: p, .. } if p == param), "{vendor}: {e}");
             }
+        }
+    }
+
+    /// A huge invite timeout (from Python's float seconds) overflowed the deadline instant.
+    #[tokio::test]
+    async fn invite_refuses_a_zero_or_huge_timeout() {
+        let profile = crate::config::Profile::from_json(
+            "t",
+            &serde_json::json!({"avd": {"base_url": "http://127.0.0.1:9", "access_key": "k", "secret_key": "s"}}),
+        )
+        .unwrap();
+        let m = Meeting::new(&Client::from_profile(&profile).unwrap(), Vendor::Avd).unwrap();
+        let room = Room::from_handle("avd:r1").unwrap();
+        for timeout in [Duration::ZERO, Duration::from_secs(u64::MAX), Duration::from_secs(86_401)] {
+            let e = m.invite(&room, "sip:1001@10.0.0.5", timeout).await.unwrap_err();
+            assert!(matches!(&e, Error::InvalidParams { param, .. } if param == "timeout"), "{timeout:?}: {e}");
         }
     }
 
