@@ -107,6 +107,8 @@ def c_json_seeds():
         # Regression: NetEase's end time overflowed (start + minutes * 60000) before the fix.
         'schedule netease\n{"name": "x", "start": 1700000000, "minutes": 1e15, "host": "h"}',
         'script\n{"room_id": "weekly", "n": 5}',
+        'sim_start\n{"avd": {"access_key": "k", "token_ttl_secs": 60, "invite_delay_ms": 300}}',
+        'sim_start\n{"avd": {"token_ttl_secs": 0}}',
     ]
     for vendor in VENDORS:
         for r in load("tests", "testdata", "doc_examples", f"{vendor}.json")["requests"][:4]:

@@ -1,12 +1,14 @@
 //! The C library's JSON arguments, through its `extern "C"` functions: profiles and client
 //! options (`meetkit_client_new[_with_options]`), call parameters (`meetkit_call`), meeting
-//! options (`meetkit_meeting_create_room`/`schedule`) and script variables
-//! (`meetkit_run_script`). No argument may make a function panic (its boundary would turn
+//! options (`meetkit_meeting_create_room`/`schedule`), script variables
+//! (`meetkit_run_script`) and simulator options (`meetkit_sim_start`). No argument may make a function panic (its boundary would turn
 //! that into `MEETKIT_PANIC`; libFuzzer reports the panic itself), and every handle, error
 //! and string handed out is freed again.
 //!
 //! Input: `<function> [vendor] [endpoint id]\n<JSON>`, the function one of `client_new`,
-//! `client_options`, `call`, `create_room`, `schedule`, `script`. The calls go to a profile whose servers
+//! `client_options`, `call`, `create_room`, `schedule`, `script`, `sim_start` (simulator
+//! options: `host` and `port_base` are dropped, so simulators bind only ephemeral loopback
+//! ports). The calls go to a profile whose servers
 //! refuse connections (port 9 on loopback), so valid parameters end in a transport error.
 #![no_main]
 use std::ffi::{c_char, CStr, CString};
@@ -18,7 +20,7 @@ use meetkit::Vendor;
 use meetkit_c::*;
 use serde_json::{json, Value};
 
-const FUNCTIONS: [&str; 6] = ["client_new", "client_options", "call", "create_room", "schedule", "script"];
+const FUNCTIONS: [&str; 7] = ["client_new", "client_options", "call", "create_room", "schedule", "script", "sim_start"];
 const DOWN: &str = "http://127.0.0.1:9";
 
 fn profile() -> Value {
@@ -150,6 +152,20 @@ fuzz_target!(|data: &[u8]| {
             if status == meetkit_status::MEETKIT_OK {
                 assert_eq!(unsafe { CStr::from_ptr(out) }.to_str(), Ok("42"));
             }
+            finish(status, err, out);
+        }
+        "sim_start" => {
+            let options = match serde_json::from_slice::<Value>(json) {
+                Ok(Value::Object(mut map)) => {
+                    map.remove("host");
+                    map.remove("port_base");
+                    Value::Object(map).to_string().into_bytes()
+                }
+                _ => json.to_vec(),
+            };
+            let mut sim = ptr::null_mut();
+            let status = unsafe { meetkit_sim_start(text(&options).as_ptr(), &mut sim, &mut err) };
+            assert_eq!(meetkit_sim_free(sim), meetkit_status::MEETKIT_OK);
             finish(status, err, out);
         }
         _ => unreachable!("one of FUNCTIONS"),
