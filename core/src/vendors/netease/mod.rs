@@ -64,8 +64,8 @@ pub struct NeteaseConfig {
     /// Callbacks whose `CurTime` is more than this many seconds old are refused (default 10800,
     /// 3 h: the doc resends after 2 s, 4 s, 6 s, 1 h and 1 h and does not say a resend is signed
     /// anew, so the last resend may carry a `CurTime` 2 h 0 m 12 s old). Delivered events are
-    /// remembered at least this long to drop their resends. See docs/assumptions.md
-    /// `netease.callback_window`.
+    /// remembered at least this long to drop their resends. 1 to 2592000 (30 days). See
+    /// docs/assumptions.md `netease.callback_window`.
     #[serde(default = "default_callback_max_age")]
     pub callback_max_age_secs: u64,
 }
