@@ -95,6 +95,9 @@ pub unsafe extern "C" fn meetkit_sim_start(
         } else {
             serde_json::from_value(value).map_err(|e| Error::config(format!("simulator options: {e}")))?
         };
+        if config.avd.token_ttl_secs == Some(0) {
+            return Err(Error::config("simulator options: avd.token_ttl_secs = 0: expected at least 1 second").into());
+        }
         let options = config.options();
         let start = async move {
             Simulator::start(options).await.map_err(|e| Error::config(format!("cannot start the simulator: {e}")))
@@ -148,4 +151,22 @@ pub extern "C" fn meetkit_sim_free(sim: *mut meetkit_sim) -> meetkit_status {
         }
         meetkit_status::MEETKIT_OK
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CString;
+
+    #[test]
+    fn a_zero_token_lifetime_is_a_config_error_naming_the_option() {
+        let options = CString::new(r#"{"avd": {"token_ttl_secs": 0}}"#).unwrap();
+        let (mut sim, mut err) = (std::ptr::null_mut(), std::ptr::null_mut());
+        let status = unsafe { meetkit_sim_start(options.as_ptr(), &mut sim, &mut err) };
+        assert_eq!(status, meetkit_status::MEETKIT_CONFIG);
+        assert!(sim.is_null());
+        let message = crate::error::lookup(err).unwrap().message();
+        assert!(message.contains("avd.token_ttl_secs"), "{message}");
+        assert_eq!(crate::error::meetkit_error_free(err), meetkit_status::MEETKIT_OK);
+    }
 }

@@ -590,6 +590,31 @@ mod tests {
     }
 
     #[test]
+    fn non_finite_numbers_and_wrong_types_are_errors_naming_the_field() {
+        for (text, field) in [
+            (
+                "[transport]\nrequest_timeout_secs = nan\n",
+                "[transport] request_timeout_secs: invalid value: not a finite",
+            ),
+            (
+                "[transport]\nconnect_timeout_secs = -inf\n",
+                "[transport] connect_timeout_secs: invalid value: not a finite",
+            ),
+            ("[kedacom]\nheartbeat_secs = inf\n", "[kedacom] heartbeat_secs: invalid value: not a finite"),
+            ("[transport]\nrequest_timeout_secs = \"soon\"\n", "[transport] request_timeout_secs: invalid type"),
+            ("[transport]\nmax_attempts = -1\n", "[transport] max_attempts: invalid value"),
+        ] {
+            let e = Profile::from_toml("x", text).unwrap_err();
+            assert!(matches!(e, Error::Config { .. }) && e.to_string().contains(field), "{text}: {e}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meetkit.toml");
+        std::fs::write(&path, "[profiles.lab.transport]\nrequest_timeout_secs = nan\n").unwrap();
+        let e = Profile::load(Some(&path), Some("lab")).unwrap_err().to_string();
+        assert!(e.contains(":2: [profiles.lab.transport] request_timeout_secs: invalid value: not a finite"), "{e}");
+    }
+
+    #[test]
     fn unknown_keys_are_errors() {
         let e = Profile::from_toml("x", "[avd]\nbase_url='u'\naccess_key='a'\nsecret='s'\n").unwrap_err().to_string();
         assert!(e.contains("unknown field `secret`"), "{e}");

@@ -397,6 +397,14 @@ impl Meeting {
             .get("start")
             .and_then(Value::as_f64)
             .ok_or_else(|| invalid(self.vendor, Verb::Schedule, "start", "required: Unix seconds"))?;
+        if !(0.0..=MAX_UNIX_SECS).contains(&start) {
+            return Err(invalid(
+                self.vendor,
+                Verb::Schedule,
+                "start",
+                "Unix seconds between 0 and 253402300799 (9999)",
+            ));
+        }
         match self.vendor {
             Vendor::Kedacom => kedacom::schedule(self, name, start, options).await,
             Vendor::Netease => netease::schedule(self, name, start, options).await,
@@ -418,6 +426,10 @@ impl Meeting {
     /// wait until it is connected (at most `timeout`).
     pub async fn invite(&self, room: &Room, address: &str, timeout: Duration) -> Result<Participant> {
         self.check_room(Verb::Invite, room)?;
+        if timeout.is_zero() || timeout > Duration::from_secs(86_400) {
+            let why = format!("greater than 0 and at most 86400 seconds, got {}s", timeout.as_secs_f64());
+            return Err(invalid(self.vendor, Verb::Invite, "timeout", &why));
+        }
         match self.vendor {
             Vendor::Avd => avd::invite(self, room, address, timeout).await,
             Vendor::Vmr => vmr::invite(self, room, address, timeout).await,
@@ -563,15 +575,21 @@ fn text(m: &Map<String, Value>, key: &str) -> Option<String> {
     m.get(key).filter(|v| !v.is_null()).map(text_of)
 }
 
-/// `options.minutes` as whole minutes (default `default`), at least 1.
+/// The last second of the year 9999, the latest `start` a schedule accepts.
+const MAX_UNIX_SECS: f64 = 253_402_300_799.0;
+
+/// The longest meeting `minutes` may ask for: a year.
+const MAX_MINUTES: f64 = 366.0 * 24.0 * 60.0;
+
+/// `options.minutes` as whole minutes (default `default`), at least 1 and at most a year.
 fn minutes(vendor: Vendor, verb: Verb, options: &Map<String, Value>, default: u64) -> Result<u64> {
     match options.get("minutes") {
         None | Some(Value::Null) => Ok(default),
         Some(v) => v
             .as_f64()
-            .filter(|m| *m >= 1.0)
+            .filter(|m| (1.0..=MAX_MINUTES).contains(m))
             .map(|m| m.round() as u64)
-            .ok_or_else(|| invalid(vendor, verb, "minutes", "a number of minutes, at least 1")),
+            .ok_or_else(|| invalid(vendor, verb, "minutes", "a number of minutes, at least 1 and at most 527040")),
     }
 }
 
@@ -646,6 +664,55 @@ pub fn capabilities_markdown_for(vendors: &[Vendor]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `minutes: 1e15` overflowed NetEase's end time (a panic, found in the audit for the fuzz
+    /// targets); a start or length out of range is now refused before anything is sent.
+    #[tokio::test]
+    async fn schedule_refuses_out_of_range_start_and_minutes() {
+        let profile = crate::config::Profile::from_json(
+            "t",
+            &serde_json::json!({
+                "kedacom": {"base_url": "http://127.0.0.1:9", "account_token": "t"},
+                "netease": {"base_url": "http://127.0.0.1:9", "app_key": "k", "app_secret": "s"}
+            }),
+        )
+        .unwrap();
+        let client = Client::from_profile(&profile).unwrap();
+        for vendor in [Vendor::Kedacom, Vendor::Netease] {
+            let m = Meeting::new(&client, vendor).unwrap();
+            for (options, param) in [
+                (serde_json::json!({"name": "x", "start": 1.7e9, "minutes": 1e15, "host": "h"}), "minutes"),
+                (serde_json::json!({"name": "x", "start": 1.7e9, "minutes": 0.5, "host": "h"}), "minutes"),
+                (serde_json::json!({"name": "x", "start": 1e300, "minutes": 30, "host": "h"}), "start"),
+                (serde_json::json!({"name": "x", "start": -1, "minutes": 30, "host": "h"}), "start"),
+            ] {
+                let options = options.as_object().unwrap().clone();
+                let options = if vendor == Vendor::Kedacom {
+                    options.into_iter().filter(|(k, _)| k != "host").collect()
+                } else {
+                    options
+                };
+                let e = m.schedule(&options).await.unwrap_err();
+                assert!(matches!(&e, Error::InvalidParams { param: p, .. } if p == param), "{vendor}: {e}");
+            }
+        }
+    }
+
+    /// A huge invite timeout (from Python's float seconds) overflowed the deadline instant.
+    #[tokio::test]
+    async fn invite_refuses_a_zero_or_huge_timeout() {
+        let profile = crate::config::Profile::from_json(
+            "t",
+            &serde_json::json!({"avd": {"base_url": "http://127.0.0.1:9", "access_key": "k", "secret_key": "s"}}),
+        )
+        .unwrap();
+        let m = Meeting::new(&Client::from_profile(&profile).unwrap(), Vendor::Avd).unwrap();
+        let room = Room::from_handle("avd:r1").unwrap();
+        for timeout in [Duration::ZERO, Duration::from_secs(u64::MAX), Duration::from_secs(86_401)] {
+            let e = m.invite(&room, "sip:1001@10.0.0.5", timeout).await.unwrap_err();
+            assert!(matches!(&e, Error::InvalidParams { param, .. } if param == "timeout"), "{timeout:?}: {e}");
+        }
+    }
 
     #[test]
     fn handles_round_trip() {

@@ -324,12 +324,18 @@ pub(crate) fn register(engine: &mut Engine, host: &Arc<Host>) {
     let h = host.clone();
     let params = ["condition: Fn", "timeout_secs: float", "interval_secs: float", "?"];
     reg(engine, "wait_until", &params, move |ctx: NativeCallContext, f: FnPtr, timeout: Dynamic, interval: Dynamic| {
-        wait_until(&h, &ctx, &f, seconds(&timeout, "wait_until timeout")?, seconds(&interval, "wait_until interval")?)
+        wait_until(
+            &h,
+            &ctx,
+            &f,
+            timeout_seconds(&timeout, "wait_until timeout")?,
+            seconds(&interval, "wait_until interval")?,
+        )
     });
     let h = host.clone();
     let params = ["vendor: String", "type: String", "timeout_secs: float", "Map"];
     reg(engine, "wait_event", &params, move |vendor: &str, kind: &str, timeout: Dynamic| {
-        wait_event(&h, vendor, kind, seconds(&timeout, "wait_event timeout")?)
+        wait_event(&h, vendor, kind, timeout_seconds(&timeout, "wait_event timeout")?)
     });
 
     let h = host.clone();
@@ -418,6 +424,16 @@ fn seconds(v: &Dynamic, what: &str) -> RhaiResult<f64> {
     };
     if !(0.0..=86_400.0).contains(&secs) {
         return Err(format!("{what} must be between 0 and 86400 seconds, got {secs}").into());
+    }
+    Ok(secs)
+}
+
+/// A timeout in seconds: as [`seconds`], but zero is an error too (a zero timeout would fail
+/// at once, never a useful wait).
+fn timeout_seconds(v: &Dynamic, what: &str) -> RhaiResult<f64> {
+    let secs = seconds(v, what)?;
+    if secs == 0.0 {
+        return Err(format!("{what} must be greater than 0 seconds (at most 86400), got 0").into());
     }
     Ok(secs)
 }
@@ -842,7 +858,7 @@ fn register_meeting(engine: &mut Engine, host: &Arc<Host>) {
     });
     let params = ["m: Meeting", "room: ?", "address: String", "timeout_secs: float", "Map"];
     reg(engine, "invite", &params, |m: &mut MeetingHandle, room: Dynamic, address: &str, t: Dynamic| {
-        invite(m, room, address, seconds(&t, "invite timeout")?)
+        invite(m, room, address, timeout_seconds(&t, "invite timeout")?)
     });
     reg(engine, "participants", &["m: Meeting", "room: ?", "Array"], |m: &mut MeetingHandle, room: Dynamic| {
         let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
@@ -920,6 +936,19 @@ mod tests {
         let allow = vec!["API_TOKEN".to_string()];
         assert!(env_allowed("API_TOKEN", &allow).unwrap_err().contains("looks like a secret"));
         assert!(env_allowed("MEETKIT_SCRIPT_PASSWORD", &[]).unwrap_err().contains("looks like a secret"));
+    }
+
+    #[test]
+    fn seconds_refuse_nan_negative_and_huge_and_timeouts_refuse_zero() {
+        for bad in [f64::NAN, f64::INFINITY, -1.0, 86_400.5, 1e300] {
+            let e = seconds(&Dynamic::from_float(bad), "sleep").unwrap_err().to_string();
+            assert!(e.contains("sleep must be between 0 and 86400"), "{bad}: {e}");
+        }
+        assert_eq!(seconds(&Dynamic::from_int(0), "sleep").unwrap(), 0.0);
+        let e = timeout_seconds(&Dynamic::from_int(0), "wait_until timeout").unwrap_err().to_string();
+        assert!(e.contains("wait_until timeout must be greater than 0"), "{e}");
+        assert!(timeout_seconds(&Dynamic::from_int(-3), "wait_event timeout").is_err());
+        assert_eq!(timeout_seconds(&Dynamic::from_float(0.5), "invite timeout").unwrap(), 0.5);
     }
 
     #[test]

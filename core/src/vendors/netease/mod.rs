@@ -64,8 +64,8 @@ pub struct NeteaseConfig {
     /// Callbacks whose `CurTime` is more than this many seconds old are refused (default 10800,
     /// 3 h: the doc resends after 2 s, 4 s, 6 s, 1 h and 1 h and does not say a resend is signed
     /// anew, so the last resend may carry a `CurTime` 2 h 0 m 12 s old). Delivered events are
-    /// remembered at least this long to drop their resends. See docs/assumptions.md
-    /// `netease.callback_window`.
+    /// remembered at least this long to drop their resends. 1 to 2592000 (30 days). See
+    /// docs/assumptions.md `netease.callback_window`.
     #[serde(default = "default_callback_max_age")]
     pub callback_max_age_secs: u64,
     /// Connections the callback receiver serves at once (default 256); more wait until one
@@ -85,6 +85,9 @@ pub struct NeteaseConfig {
 fn default_callback_path() -> String {
     "/netease/callback".to_string()
 }
+
+/// The largest `callback_max_age_secs`: 30 days (the doc's resends end after about 2 hours).
+const MAX_CALLBACK_MAX_AGE_SECS: u64 = 30 * 86_400;
 
 fn default_callback_max_age() -> u64 {
     webhook::DEFAULT_CALLBACK_MAX_AGE.as_secs()
@@ -129,8 +132,11 @@ impl NeteaseClient {
             return Err(Error::config("netease.app_key and netease.app_secret must not be empty"));
         }
         let mut cb = CallbackConfig::new(config.app_key.clone(), config.app_secret.clone());
-        if config.callback_max_age_secs == 0 {
-            return Err(Error::config("netease.callback_max_age_secs must be positive (default 10800, 3 hours)"));
+        if !(1..=MAX_CALLBACK_MAX_AGE_SECS).contains(&config.callback_max_age_secs) {
+            return Err(Error::config(format!(
+                "netease.callback_max_age_secs = {}: expected 1 to {MAX_CALLBACK_MAX_AGE_SECS} seconds (default 10800, 3 hours)",
+                config.callback_max_age_secs
+            )));
         }
         cb.max_age = Duration::from_secs(config.callback_max_age_secs);
         cb.dedup_window = cb.dedup_window.max(cb.max_age);

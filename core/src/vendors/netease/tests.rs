@@ -274,3 +274,52 @@ async fn events_need_a_listen_address_then_stream_verified_callbacks() {
     let ev = events.next().await.unwrap().unwrap();
     assert_eq!((ev.vendor, ev.kind.as_str()), (Vendor::Netease, "MEETING_ROOM_START"));
 }
+
+/// A signed callback whose `CurTime` is the smallest or largest i64 overflowed the age
+/// arithmetic (a panic in the handler, the connection dropped); it is now refused as stale or
+/// ahead with 401. A `max_age` beyond i64 milliseconds no longer wraps to "everything stale".
+#[tokio::test]
+async fn extreme_cur_times_and_windows_are_refused_or_accepted_without_overflow() {
+    let body = r#"{"msgType":1,"msgBody":{"meetingUniqueId":3,"meetingId":"123456789","time":1}}"#;
+    let post = |url: String, cur: String| async move {
+        reqwest::Client::new()
+            .post(&url)
+            .header("AppKey", "ak")
+            .header("Nonce", "n1")
+            .header("CurTime", &cur)
+            .header("CheckSum", sign::callback_checksum(SECRET, "n1", &cur, body.as_bytes()))
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    let receiver = CallbackReceiver::new(CallbackConfig::new("ak", Secret::new(SECRET)));
+    let running = receiver.serve("127.0.0.1:0", "/cb").await.unwrap();
+    for cur in [i64::MIN, i64::MAX, i64::MIN + 1] {
+        assert_eq!(post(running.url(), cur.to_string()).await, 401, "CurTime {cur}");
+    }
+    let mut wide = CallbackConfig::new("ak", Secret::new(SECRET));
+    wide.max_age = Duration::MAX;
+    let receiver = CallbackReceiver::new(wide);
+    let running = receiver.serve("127.0.0.1:0", "/cb").await.unwrap();
+    assert_eq!(post(running.url(), "1".into()).await, 200, "a 1970 CurTime is within an unbounded window");
+
+    let mut config = NeteaseConfig {
+        base_url: "http://127.0.0.1:9".into(),
+        app_key: "ak".into(),
+        app_secret: Secret::new(SECRET),
+        callback_listen: None,
+        callback_path: default_callback_path(),
+        callback_max_age_secs: u64::MAX,
+        callback_max_connections: None,
+        callback_header_timeout_secs: None,
+        callback_body_timeout_secs: None,
+    };
+    let transport = Arc::new(Transport::new(Default::default()).unwrap());
+    let e = NeteaseClient::new(config.clone(), transport.clone()).map(drop).unwrap_err().to_string();
+    assert!(e.contains("callback_max_age_secs"), "{e}");
+    config.callback_max_age_secs = 0;
+    let e = NeteaseClient::new(config, transport).map(drop).unwrap_err().to_string();
+    assert!(e.contains("callback_max_age_secs"), "{e}");
+}

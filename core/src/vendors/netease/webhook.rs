@@ -282,7 +282,7 @@ impl Dedup {
     /// Forget events delivered `window` or longer before `now_ms`.
     fn prune(&mut self, now_ms: i64, window: Duration) {
         while let Some((at, _)) = self.order.front() {
-            if now_ms.saturating_sub(*at) < window.as_millis() as i64 {
+            if now_ms.saturating_sub(*at) < i64::try_from(window.as_millis()).unwrap_or(i64::MAX) {
                 break;
             }
             if let Some((_, key)) = self.order.pop_front() {
@@ -588,16 +588,16 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> (StatusC
         return unauthorized("CurTime is not a number of milliseconds".into());
     };
     let now_ms = config.clock.now_ms();
-    let age_ms = now_ms - sent_ms;
+    let age_ms = now_ms.saturating_sub(sent_ms);
     let ahead = MAX_FUTURE_SKEW.min(config.max_age);
-    if age_ms > config.max_age.as_millis() as i64 {
+    if age_ms > i64::try_from(config.max_age.as_millis()).unwrap_or(i64::MAX) {
         return unauthorized(format!(
             "stale CurTime: {} s behind this receiver's clock (window {} s, profile option callback_max_age_secs)",
             age_ms / 1000,
             config.max_age.as_secs()
         ));
     }
-    if -age_ms > ahead.as_millis() as i64 {
+    if age_ms.saturating_neg() > ahead.as_millis() as i64 {
         return unauthorized(format!(
             "CurTime {} s ahead of this receiver's clock (at most {} s allowed)",
             -age_ms / 1000,
