@@ -155,6 +155,18 @@ Examples:
   meetkit profile show lab --output json
   meetkit profile reference > docs/profile.md")]
     Profile(profile::ProfileArgs),
+    /// Check that a profile works: per vendor, reachability and TLS, one authenticated call,
+    /// clock skew, API level (Kedacom); each failure with its fix. Exits non-zero on a failure.
+    #[command(after_help = "\
+Examples:
+  meetkit doctor                       # the default profile
+  meetkit doctor --profile lab
+  meetkit doctor --sim                 # the simulators, as a smoke test
+  meetkit doctor --profile lab --output json
+
+Exit codes: 0 every check passed; 5 credentials refused; 4 a server unreachable; 7 the profile
+or TLS trust is wrong. Secrets are never printed.")]
+    Doctor(Target),
     /// Print a shell completion script.
     #[command(after_help = "\
 Examples:
@@ -429,6 +441,7 @@ async fn dispatch(command: Command, output: Output) -> meetkit::Result<()> {
         Command::Webhook(args) => webhook(args).await,
         Command::Runs(args) => runs(args, output).await,
         Command::Profile(args) => profile::profile(args, output),
+        Command::Doctor(target) => doctor(target, output).await,
         Command::Completions { shell } => {
             use clap::CommandFactory;
             // Generated into memory: clap_complete panics when its writer fails (`| head`).
@@ -454,12 +467,20 @@ async fn connect_with(
     target: &Target,
     netease_listen: Option<String>,
 ) -> meetkit::Result<(Client, Option<meetkit_sim::Simulator>)> {
+    let (profile, sim) = target_profile(target, netease_listen).await?;
+    Ok((Client::from_profile_with(&profile, target.client_options())?, sim))
+}
+
+/// The profile `target` names (with --sim: the simulator's, the simulator started).
+async fn target_profile(
+    target: &Target,
+    netease_listen: Option<String>,
+) -> meetkit::Result<(Profile, Option<meetkit_sim::Simulator>)> {
     if target.sim {
         let (sim, value) = meetkit_sim::Simulator::start_wired(meetkit_sim::SimOptions::default(), netease_listen)
             .await
             .map_err(|e| Error::config(format!("cannot start the simulator: {e}")))?;
-        let profile = Profile::from_json("sim", &value)?;
-        return Ok((Client::from_profile_with(&profile, target.client_options())?, Some(sim)));
+        return Ok((Profile::from_json("sim", &value)?, Some(sim)));
     }
     let profile = match &target.profile_json {
         Some(path) => {
@@ -475,7 +496,56 @@ async fn connect_with(
     if let (Some(listen), Some(netease)) = (netease_listen, profile.netease.as_mut()) {
         netease.callback_listen = Some(listen);
     }
-    Ok((Client::from_profile_with(&profile, target.client_options())?, None))
+    Ok((profile, None))
+}
+
+/// `meetkit doctor`: every check of every configured vendor; fails when one fails.
+async fn doctor(target: Target, output: Output) -> meetkit::Result<()> {
+    let (profile, _sim) = target_profile(&target, None).await?;
+    let client = Client::from_profile_with(&profile, target.client_options())?;
+    let checks = tokio::select! {
+        c = meetkit::doctor::doctor(&profile, &client) => c,
+        signal = Signal::next() => return Err(signal.cancelled()),
+    };
+    close(&client).await;
+    let mut out = std::io::stdout().lock();
+    match output {
+        Output::Json => {
+            let v = serde_json::json!({"profile": profile.name, "ok": checks.iter().all(|c| c.ok), "checks": checks});
+            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        Output::Table => {
+            let _ = writeln!(out, "profile {}", profile.name);
+            if checks.is_empty() {
+                let _ = writeln!(out, "  no vendor is configured: see `meetkit profile show` and docs/profile.md");
+            }
+            for c in &checks {
+                let mark = if c.ok { "ok  " } else { "FAIL" };
+                let _ = writeln!(out, "{mark} {:<8} {:<9} {} ({} ms)", c.vendor.as_str(), c.check, c.detail, c.ms);
+                if let Some(fix) = &c.fix {
+                    let _ = writeln!(out, "     fix: {fix}");
+                }
+            }
+        }
+    }
+    let _ = out.flush();
+    match checks.iter().find(|c| !c.ok) {
+        None if checks.is_empty() => Err(Error::config("no vendor is configured in this profile")),
+        None => Ok(()),
+        Some(first) => {
+            let failed = checks.iter().filter(|c| !c.ok).count();
+            let message =
+                format!("{failed} check(s) failed; the first: {} {}: {}", first.vendor, first.check, first.detail);
+            // The exit code follows the first failure's kind (5 credentials, 4 network, 7 configuration).
+            Err(match first.kind {
+                Some("auth") => Error::Auth { vendor: first.vendor, message },
+                Some("transport" | "timeout") => {
+                    Error::Transport { vendor: first.vendor, endpoint: "doctor".into(), message, before_send: true }
+                }
+                _ => Error::config(message),
+            })
+        }
+    }
 }
 
 async fn call(args: CallArgs) -> meetkit::Result<()> {

@@ -20,6 +20,7 @@
 pub mod capture;
 pub mod client;
 pub mod config;
+pub mod doctor;
 pub mod download;
 pub mod endpoint;
 pub mod error;

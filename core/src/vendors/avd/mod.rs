@@ -54,6 +54,9 @@ pub struct AvdConfig {
     pub rewrite_attachment_urls: bool,
 }
 
+/// The cheap authenticated call `meetkit doctor` makes. List the meetings in progress: needs a token, so it proves access_key/secret_key.
+pub const HEALTH_CHECK: &str = "room.list";
+
 /// AVD codes for server-side failures that may pass (redis, mysql, internal timeout).
 pub const RETRYABLE_CODES: &[&str] = &["41001", "41002", "41003"];
 

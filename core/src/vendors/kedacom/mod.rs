@@ -237,6 +237,9 @@ pub const UPLOAD_MAX_BYTES: u64 = 20 * 1024 * 1024;
 const TOKEN_SEGMENT: &percent_encoding::AsciiSet =
     &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
+/// The cheap authenticated call `meetkit doctor` makes. List the platforms the user may use: needs the token and the login.
+pub const HEALTH_CHECK: &str = "platforms.list";
+
 /// Kedacom documents no error codes, so none is known to pass when tried again.
 pub const RETRYABLE_CODES: &[&str] = &[];
 

@@ -99,6 +99,9 @@ pub fn error_meaning(code: &str) -> Option<&'static str> {
     endpoints::ERROR_CODES.iter().find(|(c, _, _)| *c == code).map(|(_, _, meaning)| *meaning)
 }
 
+/// The cheap authenticated call `meetkit doctor` makes. List meetings: a signed request, so it proves app_key/app_secret and the clock.
+pub const HEALTH_CHECK: &str = "meeting.list";
+
 /// NetEase codes that may pass when tried again later: internal error, rate limited, busy.
 pub const RETRYABLE_CODES: &[&str] = &["501", "510", "512"];
 

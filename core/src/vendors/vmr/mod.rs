@@ -128,6 +128,9 @@ pub fn error_meaning(code: &str) -> Option<&'static str> {
     endpoints::STATUS_CODES.iter().find(|(c, _)| *c == code.trim()).map(|(_, m)| *m)
 }
 
+/// The cheap authenticated call `meetkit doctor` makes. Validate the profile's room and PIN (opens no session).
+pub const HEALTH_CHECK: &str = "meet.check_join";
+
 /// vmr status codes that may pass when tried again later (the supplementary API's 500).
 pub const RETRYABLE_CODES: &[&str] = &["500"];
 
