@@ -232,3 +232,24 @@ fn output_json_errors_are_one_object_and_run_prints_the_return_value() {
     let e: Value = serde_json::from_str(text(&out.stderr).lines().last().unwrap()).unwrap();
     assert_eq!((e["error"]["kind"].as_str(), e["error"]["vendor"].as_str()), (Some("api"), Some("avd")));
 }
+
+#[test]
+fn two_verbose_adds_redacted_bodies() {
+    let mut args = vec!["-vv"];
+    args.extend_from_slice(CREATE);
+    let out = meetkit(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    let request =
+        stderr.lines().find(|l| l.contains("http request") && l.contains(r#"endpoint="room.create" method"#)).expect("request line");
+    assert!(request.contains("token=***") && request.contains("room_id=v1"), "{request}");
+    let token =
+        stderr.lines().find(|l| l.contains("http response") && l.contains(r#"endpoint="app.get_token" status"#)).expect("token line");
+    assert!(token.contains(r#"\"token\":\"***\""#), "the issued token is redacted: {token}");
+    let created = stderr.lines().find(|l| l.contains("http response") && l.contains(r#"endpoint="room.create" status"#)).unwrap();
+    assert!(created.contains(r#"\"room_id\":\"v1\""#), "{created}");
+    // One -v has no bodies.
+    let mut args = vec!["-v"];
+    args.extend_from_slice(CREATE);
+    assert!(!text(&meetkit(&args).stderr).contains("http response"));
+}

@@ -106,6 +106,9 @@ pub struct Transport {
     capture: Option<Arc<Capture>>,
 }
 
+/// How much of a request or response body `-vv` logs (characters, after redaction).
+pub const BODY_LOG_CHARS: usize = 2000;
+
 impl Transport {
     /// Build the client from its configuration.
     pub fn new(config: TransportConfig) -> Result<Self> {
@@ -193,6 +196,13 @@ impl Transport {
                 String::new()
             };
             let method = request.method().clone();
+            // -vv: the request's query and body, redacted and cut to BODY_LOG_CHARS.
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                let query = request.url().query().map(|_| crate::secret::redact_url(request.url().as_str()));
+                let body =
+                    request.body().and_then(|b| b.as_bytes()).map(|b| crate::secret::redact_body(b, BODY_LOG_CHARS));
+                tracing::debug!(%vendor, endpoint, %method, path, attempt, url = query.as_deref().unwrap_or(""), body = body.as_deref().unwrap_or(""), "http request");
+            }
             let mut record = self.capture.as_ref().map(|c| {
                 let comment = format!("{vendor} {endpoint} (attempt {attempt} of {attempts})");
                 (c, Exchange::of_request(&request, Some(comment)))
@@ -232,6 +242,10 @@ impl Transport {
             match outcome {
                 Ok(resp) => {
                     tracing::info!(%vendor, endpoint, %method, path, status = resp.status, elapsed_ms, attempt, "http");
+                    if tracing::enabled!(tracing::Level::DEBUG) {
+                        let body = crate::secret::redact_body(&resp.body, BODY_LOG_CHARS);
+                        tracing::debug!(%vendor, endpoint, status = resp.status, attempt, body, "http response");
+                    }
                     let retry_status = resp.status >= 500 || resp.status == 408 || resp.status == 429;
                     if retry_status && idempotent && !last {
                         let delay = retry_after(&resp.headers).unwrap_or_else(|| self.backoff(attempt));
