@@ -240,13 +240,18 @@ fn two_verbose_adds_redacted_bodies() {
     let out = meetkit(&args);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stderr = text(&out.stderr);
-    let request =
-        stderr.lines().find(|l| l.contains("http request") && l.contains(r#"endpoint="room.create" method"#)).expect("request line");
+    let request = stderr
+        .lines()
+        .find(|l| l.contains("http request") && l.contains(r#"endpoint="room.create" method"#))
+        .expect("request line");
     assert!(request.contains("token=***") && request.contains("room_id=v1"), "{request}");
-    let token =
-        stderr.lines().find(|l| l.contains("http response") && l.contains(r#"endpoint="app.get_token" status"#)).expect("token line");
+    let token = stderr
+        .lines()
+        .find(|l| l.contains("http response") && l.contains(r#"endpoint="app.get_token" status"#))
+        .expect("token line");
     assert!(token.contains(r#"\"token\":\"***\""#), "the issued token is redacted: {token}");
-    let created = stderr.lines().find(|l| l.contains("http response") && l.contains(r#"endpoint="room.create" status"#)).unwrap();
+    let created =
+        stderr.lines().find(|l| l.contains("http response") && l.contains(r#"endpoint="room.create" status"#)).unwrap();
     assert!(created.contains(r#"\"room_id\":\"v1\""#), "{created}");
     // One -v has no bodies.
     let mut args = vec!["-v"];
