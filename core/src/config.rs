@@ -296,8 +296,7 @@ fn read_config(config: Option<&Path>) -> Result<(Option<PathBuf>, String, Config
         (None, None) => Some(PathBuf::from("meetkit.toml")).filter(|p| p.exists()),
     };
     let Some(p) = path else { return Ok((None, String::new(), ConfigFile::default())) };
-    let text = std::fs::read_to_string(&p)
-        .map_err(|e| Error::config(format!("config file {}: cannot read it: {e}", p.display())))?;
+    let text = std::fs::read_to_string(&p).map_err(|e| Error::io(&p, e))?;
     let file = toml::from_str::<ConfigFile>(&text)
         .map_err(|e| Error::config(format!("{}: {}", p.display(), e.to_string().trim())))?;
     Ok((Some(p), text, file))
