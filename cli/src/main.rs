@@ -696,7 +696,11 @@ fn endpoints(args: EndpointsArgs, output: Output) -> meetkit::Result<()> {
         let spec = Client::spec(*vendor, id)?;
         match output {
             Output::Json => {
-                let _ = writeln!(out, "{}", serde_json::to_string_pretty(&endpoint_json(spec)).unwrap_or_default());
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&meetkit::reference::endpoint_json(spec)).unwrap_or_default()
+                );
             }
             Output::Table => {
                 let _ = write!(out, "{}", meetkit::reference::endpoint_markdown(spec));
@@ -710,7 +714,8 @@ fn endpoints(args: EndpointsArgs, output: Output) -> meetkit::Result<()> {
         return Ok(());
     }
     if output == Output::Json {
-        let all: Vec<Value> = vendors.iter().flat_map(|v| Client::endpoints(*v)).map(endpoint_json).collect();
+        let all: Vec<Value> =
+            vendors.iter().flat_map(|v| Client::endpoints(*v)).map(meetkit::reference::endpoint_json).collect();
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&all).unwrap_or_default());
         return Ok(());
     }
@@ -727,32 +732,6 @@ fn endpoints(args: EndpointsArgs, output: Output) -> meetkit::Result<()> {
         }
     }
     Ok(())
-}
-
-/// One endpoint of a table as JSON (`meetkit endpoints --output json`).
-fn endpoint_json(e: &meetkit::endpoint::EndpointSpec) -> Value {
-    fn params(ps: &[meetkit::endpoint::Param]) -> Vec<Value> {
-        ps.iter()
-            .map(|p| {
-                let mut v =
-                    serde_json::json!({"name": p.name, "type": p.ty.as_str(), "required": p.required, "doc": p.doc});
-                if !p.children.is_empty() {
-                    v["fields"] = Value::from(params(p.children));
-                }
-                v
-            })
-            .collect()
-    }
-    serde_json::json!({
-        "vendor": e.vendor.as_str(),
-        "id": e.id,
-        "method": e.method.as_str(),
-        "path": e.path,
-        "idempotent": e.idempotent,
-        "summary": e.summary,
-        "signature": e.signature(),
-        "params": params(e.params),
-    })
 }
 
 fn capabilities(args: CapabilitiesArgs, output: Output) -> meetkit::Result<()> {

@@ -108,7 +108,7 @@ pub fn profile(args: ProfileArgs, output: Output) -> meetkit::Result<()> {
                     .iter()
                     .map(|s| {
                         let fields: Vec<Value> = config::section_fields(s)
-                            .into_iter()
+                            .iter()
                             .map(|f| {
                                 json!({"name": f.name, "type": f.ty, "required": f.required, "secret": f.secret,
                                        "default": f.default, "variable": f.env_var(s), "doc": f.doc})

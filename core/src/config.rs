@@ -108,8 +108,15 @@ fn schema_of(section: &str) -> Option<schemars::Schema> {
 }
 
 /// Every field of a profile section (`avd`, `kedacom`, `vmr`, `netease`, `transport`), in
-/// declaration order; empty for an unknown section.
-pub fn section_fields(section: &str) -> Vec<FieldDoc> {
+/// declaration order; empty for an unknown section. Read from the types once per process:
+/// every profile that is built consults it.
+pub fn section_fields(section: &str) -> &'static [FieldDoc] {
+    static FIELDS: std::sync::OnceLock<Vec<Vec<FieldDoc>>> = std::sync::OnceLock::new();
+    let all = FIELDS.get_or_init(|| SECTIONS.iter().map(|s| read_section_fields(s)).collect());
+    SECTIONS.iter().position(|s| *s == section).map_or(&[], |i| &all[i])
+}
+
+fn read_section_fields(section: &str) -> Vec<FieldDoc> {
     let Some(schema) = schema_of(section) else { return Vec::new() };
     let schema = schema.as_value();
     let required: Vec<&str> =
@@ -720,7 +727,7 @@ account = \"room@x\"\n";
                 assert!(f.env_var(section).starts_with("MEETKIT_"));
             }
         }
-        let secret = |s: &str, f: &str| section_fields(s).into_iter().find(|x| x.name == f).unwrap().secret;
+        let secret = |s: &str, f: &str| section_fields(s).iter().find(|x| x.name == f).unwrap().secret;
         assert!(secret("avd", "secret_key") && secret("vmr", "pins") && secret("kedacom", "password"));
         assert!(!secret("avd", "access_key") && !secret("netease", "app_key"));
     }

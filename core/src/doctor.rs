@@ -57,13 +57,12 @@ fn health_check(vendor: Vendor) -> &'static str {
 /// The fix for a failed call, by the error's kind.
 fn fix_for(profile: &Profile, vendor: Vendor, e: &Error) -> String {
     let section = format!("[profiles.{}.{vendor}]", profile.name);
+    let refused =
+        e.code() == "auth" || (e.code() == "http" && matches!(e.vendor_code().as_deref(), Some("401" | "403")));
+    if refused {
+        return format!("the server refused the credentials: check the secrets of {section} (`meetkit profile show`)");
+    }
     match e.code() {
-        "auth" => {
-            format!("the server refused the credentials: check the secrets of {section} (`meetkit profile show`)")
-        }
-        "http" if matches!(e.vendor_code().as_deref(), Some("401" | "403")) => {
-            format!("the server refused the credentials: check the secrets of {section} (`meetkit profile show`)")
-        }
         "transport" | "timeout" => format!(
             "check the server address in {section}, the network and any proxy; for a private CA set \
              [profiles.{}.transport] ca_cert",

@@ -57,6 +57,33 @@ pub fn endpoint_markdown(e: &EndpointSpec) -> String {
     out
 }
 
+/// One endpoint as JSON (`meetkit endpoints --output json`): vendor, id, method, path,
+/// whether it is retried, summary, signature and its parameters (object fields nested).
+pub fn endpoint_json(e: &EndpointSpec) -> serde_json::Value {
+    fn params(ps: &[Param]) -> Vec<serde_json::Value> {
+        ps.iter()
+            .map(|p| {
+                let mut v =
+                    serde_json::json!({"name": p.name, "type": p.ty.as_str(), "required": p.required, "doc": p.doc});
+                if !p.children.is_empty() {
+                    v["fields"] = serde_json::Value::from(params(p.children));
+                }
+                v
+            })
+            .collect()
+    }
+    serde_json::json!({
+        "vendor": e.vendor.as_str(),
+        "id": e.id,
+        "method": e.method.as_str(),
+        "path": e.path,
+        "idempotent": e.idempotent,
+        "summary": e.summary,
+        "signature": e.signature(),
+        "params": params(e.params),
+    })
+}
+
 fn endpoint_body(out: &mut String, e: &EndpointSpec) {
     let _ = writeln!(out, "`{}` — {} `{}`\n\n{}\n", e.id, e.method.as_str(), e.path, e.summary);
     if e.params.is_empty() {
