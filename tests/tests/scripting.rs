@@ -282,3 +282,93 @@ async fn a_memory_budget_needs_the_counting_allocator() {
     assert!(e.to_string().contains("CountingAlloc"), "{e}");
     assert!(printed.is_empty());
 }
+
+/// Every error a script can catch has the same keys, whatever raised it: the vendor, the
+/// parameter check, a download path, a meetkit function given a bad argument, `fail`, an
+/// unsupported verb, and Rhai itself (division by zero, a missing function, an index out of
+/// bounds, a property of `()`) — inside `parallel` branches too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_caught_error_is_the_same_map() {
+    let (_sim, client) = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let source = r#"
+        let avd = vendor("avd");
+        let seen = [];
+        try { avd.call("room.read", #{ room_id: "missing" }); } catch (err) { seen.push(err); }
+        try { avd.call("room.read", #{}); } catch (err) { seen.push(err); }
+        try { download("http://127.0.0.1:1/a.mp4", "../x"); } catch (err) { seen.push(err); }
+        try { sleep(-1); } catch (err) { seen.push(err); }
+        try { fail("stop here"); } catch (err) { seen.push(err); }
+        try { meeting("avd").schedule(#{ name: "x", start: 1 }); } catch (err) { seen.push(err); }
+        try { let z = 1 / 0; } catch (err) { seen.push(err); }
+        try { no_such_function(3); } catch (err) { seen.push(err); }
+        try { let a = [1]; a[5]; } catch (err) { seen.push(err); }
+        try { let u = (); u.field; } catch (err) { seen.push(err); }
+        let divide = |x| x / 0;
+        try { divide.call(1); } catch (err) { seen.push(err); }
+        let branch = parallel([|| 1 / 0]);
+        seen.push(branch[0].error);
+        seen
+    "#;
+    let (r, _) = run(&client, source, dir.path(), |_| {}).await;
+    let seen = r.unwrap();
+    let seen = seen.as_array().unwrap();
+    assert_eq!(seen.len(), 12);
+    let want = [
+        ("api", "40004"),
+        ("invalid_params", "invalid_params"),
+        ("invalid_params", "invalid_params"),
+        ("script", "invalid_argument"),
+        ("script", "fail"),
+        ("unsupported", "unsupported"),
+        ("script", "arithmetic"),
+        ("script", "function_not_found"),
+        ("script", "array_bounds"),
+        ("script", "dot_expr"),
+        ("script", "in_function_call"),
+        ("script", "arithmetic"),
+    ];
+    for (e, (kind, code)) in seen.iter().zip(want) {
+        for key in ["kind", "code", "message", "vendor", "endpoint", "retryable", "detail"] {
+            assert!(e.get(key).is_some(), "`{key}` missing from {e}");
+        }
+        assert_eq!((e["kind"].as_str(), e["code"].as_str()), (Some(kind), Some(code)), "{e}");
+        assert_eq!(e["retryable"], json!(false), "{e}");
+        assert!(!e["message"].as_str().unwrap().is_empty(), "{e}");
+    }
+    assert_eq!((seen[0]["vendor"].as_str(), seen[0]["endpoint"].as_str()), (Some("avd"), Some("room.read")));
+    assert_eq!(seen[4]["message"], json!("stop here"));
+    // Rhai's own errors say where they happened.
+    assert_eq!(seen[6]["line"], json!(10), "{}", seen[6]);
+    assert!(seen[6]["detail"].as_str().unwrap().starts_with("t.rhai:10:"), "{}", seen[6]);
+    assert!(seen[6]["vendor"].is_null() && seen[6]["endpoint"].is_null());
+    // In a closure: where the inner error happened, and its message.
+    assert_eq!(
+        (&seen[10]["line"], &seen[10]["message"]),
+        (&json!(14), &json!("Division by zero: 1 / 0")),
+        "{}",
+        seen[10]
+    );
+}
+
+/// A failing `on_exit` block is reported once, as the run's error, naming the line that
+/// registered it and the line where it failed — never the closure's internal name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_on_exit_block_is_reported_once_by_its_lines() {
+    let (_sim, client) = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let source = "let x = 1;\non_exit(|| {\n    let y = x / 0;\n});\nprint(\"done\");";
+    let (r, printed) = run(&client, source, dir.path(), |_| {}).await;
+    assert_eq!(printed, vec!["done"]);
+    let e = r.unwrap_err();
+    let text = e.to_string();
+    assert!(text.starts_with("t.rhai:3:"), "{text}");
+    assert!(text.contains("on_exit block registered at line 2 failed: Division by zero"), "{text}");
+    assert!(!text.contains("anon$"), "{text}");
+    // A vendor error in on_exit keeps its kind (the CLI's exit code depends on it).
+    let source = "on_exit(|| vendor(\"avd\").call(\"room.read\", #{ room_id: \"gone\" }));";
+    let (r, _) = run(&client, source, dir.path(), |_| {}).await;
+    let e = r.unwrap_err();
+    assert_eq!(e.code(), "api", "{e}");
+    assert!(e.to_string().contains("on_exit block registered at line 1 failed"), "{e}");
+}

@@ -154,8 +154,8 @@ pub(crate) struct Host {
     /// Event subscriptions opened by `wait_event`, per vendor, with the events that
     /// arrived but were not waited for yet.
     pub events: Mutex<std::collections::HashMap<crate::Vendor, stdlib::EventBuffer>>,
-    /// `on_exit` blocks, in registration order.
-    pub on_exit: Mutex<Vec<FnPtr>>,
+    /// `on_exit` blocks, in registration order, each with the line that registered it.
+    pub on_exit: Mutex<Vec<(FnPtr, Position)>>,
     /// The run's memory budget, charged on the script thread and its `parallel` branches.
     pub budget: Option<Arc<crate::memory::Budget>>,
     /// What the run used when it first went over its budget (0: it has not).
@@ -341,8 +341,9 @@ pub fn run_source(
     let host = Host::new(client.clone(), runtime, options);
     // Everything the run allocates on this thread from here on is charged to its budget.
     let _charging = host.budget.as_ref().map(|b| b.enter());
-    let engine = build_engine(&host);
+    let mut engine = build_engine(&host);
     let file = name.map(str::to_string);
+    complete_caught_errors(&mut engine, source, &file);
     let ast = engine.compile(source).map_err(|e| {
         let pos = e.position();
         let mut message = e.to_string();
@@ -365,23 +366,31 @@ pub fn run_source(
         let limit = host.options.limits.max_memory.unwrap_or_default();
         b.set_limit(limit.saturating_add(crate::memory::Budget::cleanup_headroom(limit)));
     }
-    let cleanup = run_on_exit(&engine, &ast, &host, &file);
-    match (result, cleanup) {
-        (Ok(v), Ok(())) => Ok(v),
-        (Ok(_), Err(e)) => Err(e),
-        (Err(e), Ok(())) => Err(e),
-        (Err(e), Err(c)) => {
-            tracing::warn!(target: "meetkit::script", error = %c, "on_exit failed after the script failed");
+    let mut cleanup = run_on_exit(&engine, &ast, &host, &file).into_iter();
+    // Each failure is reported once: the run's error if it is the first thing that went
+    // wrong, else a warning.
+    let result = match (result, cleanup.next()) {
+        (Ok(v), None) => Ok(v),
+        (Ok(_), Some(c)) => Err(c),
+        (Err(e), None) => Err(e),
+        (Err(e), Some(c)) => {
+            tracing::warn!(target: "meetkit::script", error = %c, "after the script failed");
             Err(e)
         }
+    };
+    for c in cleanup {
+        tracing::warn!(target: "meetkit::script", error = %c, "also");
     }
+    result
 }
 
-/// Run the `on_exit` blocks, last registered first, each even if an earlier one failed.
-fn run_on_exit(engine: &Engine, ast: &AST, host: &Host, file: &Option<String>) -> Result<()> {
-    let blocks: Vec<FnPtr> = std::mem::take(&mut *host.on_exit.lock().unwrap_or_else(|p| p.into_inner()));
+/// Run the `on_exit` blocks, last registered first, each even if an earlier one failed;
+/// the failures, in the order they happened. Each names the line that registered the block
+/// and the line where it failed.
+fn run_on_exit(engine: &Engine, ast: &AST, host: &Host, file: &Option<String>) -> Vec<Error> {
+    let blocks = std::mem::take(&mut *host.on_exit.lock().unwrap_or_else(|p| p.into_inner()));
     if blocks.is_empty() {
-        return Ok(());
+        return Vec::new();
     }
     host.stop_seen_at.store(0, std::sync::atomic::Ordering::SeqCst);
     host.memory_seen.store(0, std::sync::atomic::Ordering::SeqCst);
@@ -390,22 +399,27 @@ fn run_on_exit(engine: &Engine, ast: &AST, host: &Host, file: &Option<String>) -
         deadline: Some(Instant::now() + host.options.limits.cleanup_timeout),
         cleanup: true,
     };
-    let mut first = Ok(());
-    for block in blocks.iter().rev() {
+    let mut failures = Vec::new();
+    for (block, registered) in blocks.iter().rev() {
         if let Err(e) = block.call::<Dynamic>(engine, ast, ()) {
             let e = convert_error(*e, file, host);
-            tracing::warn!(target: "meetkit::script", error = %e, "an on_exit block failed");
-            if first.is_ok() {
-                first = Err(Error::Script {
-                    message: format!("on_exit block failed: {e}"),
+            let at = registered.line().map(|l| format!(" registered at line {l}")).unwrap_or_default();
+            failures.push(match e {
+                Error::Script { message, line, column, .. } => Error::Script {
+                    message: format!("the on_exit block{at} failed: {message}"),
                     file: file.clone(),
-                    line: None,
-                    column: None,
-                });
-            }
+                    line,
+                    column,
+                },
+                Error::Uncaught(mut u) => {
+                    u.detail = format!("the on_exit block{at} failed: {}", u.detail);
+                    Error::Uncaught(u)
+                }
+                other => other,
+            });
         }
     }
-    first
+    failures
 }
 
 fn build_engine(host: &Arc<Host>) -> Engine {
@@ -459,6 +473,154 @@ pub(crate) fn error_map(e: &Error) -> rhai::Map {
 /// A meetkit error thrown into the script (catchable with `try`/`catch`).
 pub(crate) fn throw(e: Error) -> Box<EvalAltResult> {
     Box::new(EvalAltResult::ErrorRuntime(error_map(&e).into(), Position::NONE))
+}
+
+/// An error of the script itself — a bad argument to a meetkit function (`code:
+/// "invalid_argument"`) or `fail(message)` (`code: "fail"`) — thrown as the same map as every
+/// other error: kind `script`, no vendor or endpoint, not retryable.
+pub(crate) fn throw_script(code: &str, message: impl Into<String>) -> Box<EvalAltResult> {
+    let mut map = error_map(&Error::Script { message: message.into(), file: None, line: None, column: None });
+    map.insert("code".into(), code.into());
+    Box::new(EvalAltResult::ErrorRuntime(map.into(), Position::NONE))
+}
+
+/// Whether `map` is the map Rhai makes for one of its own errors in a `catch` (`#{error:
+/// "ErrorArithmetic", message, line, position, ...}`) and not yet meetkit's shape.
+fn is_rhai_error_map(map: &rhai::Map) -> bool {
+    !map.contains_key("kind")
+        && map.contains_key("message")
+        && map
+            .get("error")
+            .and_then(|e| e.read_lock::<rhai::ImmutableString>().map(|s| s.starts_with("Error")))
+            .unwrap_or(false)
+}
+
+/// Give a Rhai error map (see [`is_rhai_error_map`]) the keys of every meetkit error: kind
+/// `script`, `code` the Rhai error in snake case (`arithmetic`, `function_not_found`,
+/// `array_bounds`, ...), vendor and endpoint `()`, `retryable: false`, `detail` naming the
+/// script line, and `column`. Rhai's own details (`line`, `position`, `function`, ...) stay.
+///
+/// An error inside a function or closure the `try` block called comes as Rhai's
+/// `ErrorInFunctionCall` (`code: "in_function_call"`): its `message` is then the inner error's
+/// first line, and `line`/`column` where that inner error happened.
+fn complete_rhai_error_map(map: &mut rhai::Map, file: &Option<String>) {
+    let variant = map.get("error").map(|e| e.to_string()).unwrap_or_default();
+    let mut message = map.get("message").map(|m| m.to_string()).unwrap_or_default();
+    let number = |k: &str| map.get(k).and_then(|v| v.as_int().ok()).and_then(|n| usize::try_from(n).ok());
+    let (mut line, mut column) = (number("line"), number("position"));
+    if variant == "ErrorInFunctionCall" {
+        // "Division by zero: 1 / 0 (line 10, position 18)\nin closure call"
+        let first = message.lines().next().unwrap_or_default().to_string();
+        message = first.clone();
+        if let Some(i) = first.rfind(" (line ") {
+            let at: Vec<usize> =
+                first[i..].split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+            if let [l, c] = at[..] {
+                (line, column) = (Some(l), Some(c));
+                message.truncate(i);
+            }
+        }
+    }
+    let mut complete = error_map(&Error::Script { message: message.clone(), file: file.clone(), line, column });
+    complete.insert("code".into(), rhai_error_code(&variant).into());
+    // `detail` says where; `message` is the sentence alone, as for every other error.
+    complete.insert("message".into(), message.into());
+    for (k, n) in [("line", line), ("column", column), ("position", column)] {
+        if let Some(n) = n {
+            complete.insert(k.into(), (n as rhai::INT).into());
+        }
+    }
+    // A closure's internal name (`anon$19aa...`) means nothing to the script's author.
+    if map.get("function").is_some_and(|f| f.to_string().starts_with("anon$")) {
+        map.insert("function".into(), Dynamic::UNIT);
+    }
+    map.extend(complete);
+}
+
+/// `ErrorArrayBounds` → `array_bounds`.
+fn rhai_error_code(variant: &str) -> String {
+    let mut code = String::new();
+    for (i, ch) in variant.trim_start_matches("Error").chars().enumerate() {
+        if ch.is_ascii_uppercase() && i > 0 {
+            code.push('_');
+        }
+        code.push(ch.to_ascii_lowercase());
+    }
+    if code.is_empty() {
+        "script".into()
+    } else {
+        code
+    }
+}
+
+/// A Rhai error that a `parallel` branch ended with, as the map `catch` would have given
+/// (a thrown value as thrown; Rhai's own errors completed like [`complete_rhai_error_map`]).
+pub(crate) fn caught_value(e: EvalAltResult, file: &Option<String>) -> Dynamic {
+    match e {
+        EvalAltResult::ErrorRuntime(v, _) => v,
+        // A branch is a closure: what failed inside it is the error.
+        EvalAltResult::ErrorInFunctionCall(_, _, inner, _) => caught_value(*inner, file),
+        other => {
+            // As Rhai's `catch` would build it (see `complete_rhai_error_map`).
+            let pos = other.position();
+            let debug = format!("{other:?}");
+            let variant = debug.split(|c: char| !c.is_ascii_alphanumeric()).next().unwrap_or_default();
+            let mut message = other.to_string();
+            strip_position(&mut message);
+            let mut map = rhai::Map::new();
+            map.insert("error".into(), variant.into());
+            map.insert("message".into(), message.into());
+            if let (Some(line), Some(column)) = (pos.line(), pos.position()) {
+                map.insert("line".into(), (line as rhai::INT).into());
+                map.insert("position".into(), (column as rhai::INT).into());
+            }
+            complete_rhai_error_map(&mut map, file);
+            map.into()
+        }
+    }
+}
+
+/// The names scripts give caught errors (`catch (e)`), found in the source text. A name
+/// found in a string or comment only costs a lookup.
+fn catch_variables(source: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = source;
+    while let Some(i) = rest.find("catch") {
+        let before_ok = rest[..i].chars().next_back().is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        rest = &rest[i + "catch".len()..];
+        let Some(inner) = rest.trim_start().strip_prefix('(') else { continue };
+        let name: String = inner.trim_start().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        if before_ok && !name.is_empty() && !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// Rhai makes its own map for its own errors (division by zero, a missing function, an
+/// index out of bounds) when a `catch` catches one, with none of the keys every other error
+/// has. The first time the script reads its catch variable, that map is completed in place
+/// (see [`complete_rhai_error_map`]), so `e.kind`, `e.code`, `e.retryable` ... hold for every
+/// error a script can catch.
+fn complete_caught_errors(engine: &mut Engine, source: &str, file: &Option<String>) {
+    let names = catch_variables(source);
+    if names.is_empty() {
+        return;
+    }
+    let file = file.clone();
+    #[allow(deprecated)] // `on_var` is stable API that Rhai calls volatile, not deprecated.
+    engine.on_var(move |name, _, mut ctx| {
+        if names.iter().any(|n| n == name) {
+            if let Some(value) = ctx.scope_mut().get_mut(name) {
+                if let Some(mut map) = value.write_lock::<rhai::Map>() {
+                    if is_rhai_error_map(&map) {
+                        complete_rhai_error_map(&mut map, &file);
+                    }
+                }
+            }
+        }
+        Ok(None)
+    });
 }
 
 fn time_limit_error(limit: Duration, file: &Option<String>, pos: Position) -> Error {
@@ -537,7 +699,12 @@ fn convert_error(e: EvalAltResult, file: &Option<String>, host: &Host) -> Error 
         }
         EvalAltResult::ErrorInFunctionCall(name, src, inner, _) => match convert_error(*inner, file, host) {
             Error::Script { message, line, column, .. } => {
-                let mut e = script_error(format!("in `{name}`{src}: {message}"), file, pos);
+                // A closure's name (`anon$92b6e5bb...`) means nothing to the script's author.
+                let message = match name.starts_with("anon$") {
+                    true => message,
+                    false => format!("in `{name}`{src}: {message}"),
+                };
+                let mut e = script_error(message, file, pos);
                 if let Error::Script { line: l, column: c, .. } = &mut e {
                     if l.is_none() {
                         (*l, *c) = (line, column);

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use rhai::{Array, Dynamic, Engine, EvalAltResult, FnPtr, Map as RhaiMap, NativeCallContext};
 use serde_json::Value;
 
-use super::{throw, Host};
+use super::{throw, throw_script, Host};
 use crate::download::DownloadOptions;
 use crate::meeting::{Capability, Meeting, Room, Verb};
 use crate::{Error, Vendor};
@@ -107,7 +107,9 @@ for r in results { if !r.ok { print(r.error.message); } }"#,
     FnDoc {
         signature: "on_exit(|| cleanup)",
         summary: "Register a block that runs when the script ends — normally, with an error, or cancelled by Ctrl-C — \
-                  last registered first, with its own time budget (60 s). Use it to stop recordings and end sessions.",
+                  last registered first, with its own time budget (60 s). Use it to stop recordings and end sessions. \
+                  A block that fails does not stop the others; the first failure is the run's error (naming the \
+                  line that registered the block and the line where it failed), later ones are logged.",
         example: r#"let avd = vendor("avd");
 on_exit(|| avd.call("room.mix_record.stop", #{ room_id: "weekly" }));"#,
     },
@@ -236,7 +238,8 @@ m.stop_live(room);"#,
     },
     FnDoc {
         signature: "fail(message)",
-        summary: "Stop the script with an error (catchable like any other).",
+        summary: "Stop the script with an error: uncaught, it ends the run with `message`; caught, it is the \
+                  error map of every other error, with `kind: \"script\"`, `code: \"fail\"` and `message`.",
         example: r#"fail("the device never answered");"#,
     },
 ];
@@ -246,17 +249,30 @@ fn call_endpoint(host: &Host, vendor: Vendor, args: &mut [&mut Dynamic]) -> Rhai
     let usage = || format!("{vendor}.call(endpoint_id, #{{ params }}): see `meetkit endpoints {vendor}` for the ids");
     let id = match args.first() {
         Some(a) if a.is_string() => a.to_string(),
-        Some(a) => return Err(format!("{}; the endpoint id must be a string, got {}", usage(), a.type_name()).into()),
-        None => return Err(format!("{}; the endpoint id is missing", usage()).into()),
+        Some(a) => {
+            return Err(throw_script(
+                "invalid_argument",
+                format!("{}; the endpoint id must be a string, got {}", usage(), a.type_name()),
+            ))
+        }
+        None => return Err(throw_script("invalid_argument", format!("{}; the endpoint id is missing", usage()))),
     };
     let params: Value = match args.get(1) {
         None => Value::Null,
         Some(a) if a.is_map() => rhai::serde::from_dynamic(a)?,
         Some(a) if a.is_unit() => Value::Null,
-        Some(a) => return Err(format!("{}; the parameters must be a map, got {}", usage(), a.type_name()).into()),
+        Some(a) => {
+            return Err(throw_script(
+                "invalid_argument",
+                format!("{}; the parameters must be a map, got {}", usage(), a.type_name()),
+            ))
+        }
     };
     if args.len() > 2 {
-        return Err(format!("{}; expected at most 2 arguments, got {}", usage(), args.len()).into());
+        return Err(throw_script(
+            "invalid_argument",
+            format!("{}; expected at most 2 arguments, got {}", usage(), args.len()),
+        ));
     }
     let client = host.client.clone();
     let value = host.block_on_call(async move { client.call(vendor, &id, params).await }).map_err(throw)?;
@@ -368,8 +384,8 @@ pub(crate) fn register(engine: &mut Engine, host: &Arc<Host>) {
         },
     );
     let h = host.clone();
-    reg(engine, "on_exit", &["cleanup: Fn", "()"], move |f: FnPtr| {
-        h.on_exit.lock().unwrap_or_else(|p| p.into_inner()).push(f);
+    reg(engine, "on_exit", &["cleanup: Fn", "()"], move |ctx: NativeCallContext, f: FnPtr| {
+        h.on_exit.lock().unwrap_or_else(|p| p.into_inner()).push((f, ctx.call_position()));
     });
 
     register_meeting(engine, host);
@@ -390,7 +406,7 @@ pub(crate) fn register(engine: &mut Engine, host: &Arc<Host>) {
     reg(engine, "log_info", &["text: String", "()"], |text: &str| tracing::info!(target: "meetkit::script", "{text}"));
     reg(engine, "log_warn", &["text: String", "()"], |text: &str| tracing::warn!(target: "meetkit::script", "{text}"));
     reg(engine, "fail", &["message: String", "()"], |message: &str| -> RhaiResult<()> {
-        Err(Box::new(EvalAltResult::ErrorRuntime(message.to_string().into(), rhai::Position::NONE)))
+        Err(throw_script("fail", message))
     });
 }
 
@@ -420,10 +436,16 @@ fn seconds(v: &Dynamic, what: &str) -> RhaiResult<f64> {
     } else if let Ok(f) = v.as_float() {
         f
     } else {
-        return Err(format!("{what} must be a number of seconds, got {}", v.type_name()).into());
+        return Err(throw_script(
+            "invalid_argument",
+            format!("{what} must be a number of seconds, got {}", v.type_name()),
+        ));
     };
     if !(0.0..=86_400.0).contains(&secs) {
-        return Err(format!("{what} must be between 0 and 86400 seconds, got {secs}").into());
+        return Err(throw_script(
+            "invalid_argument",
+            format!("{what} must be between 0 and 86400 seconds, got {secs}"),
+        ));
     }
     Ok(secs)
 }
@@ -433,7 +455,10 @@ fn seconds(v: &Dynamic, what: &str) -> RhaiResult<f64> {
 fn timeout_seconds(v: &Dynamic, what: &str) -> RhaiResult<f64> {
     let secs = seconds(v, what)?;
     if secs == 0.0 {
-        return Err(format!("{what} must be greater than 0 seconds (at most 86400), got 0").into());
+        return Err(throw_script(
+            "invalid_argument",
+            format!("{what} must be greater than 0 seconds (at most 86400), got 0"),
+        ));
     }
     Ok(secs)
 }
@@ -485,7 +510,10 @@ fn retry(
     any_error: bool,
 ) -> RhaiResult<Dynamic> {
     if !(1..=100).contains(&attempts) {
-        return Err(format!("retry: attempts must be between 1 and 100, got {attempts}").into());
+        return Err(throw_script(
+            "invalid_argument",
+            format!("retry: attempts must be between 1 and 100, got {attempts}"),
+        ));
     }
     let mut delay = backoff;
     for attempt in 1..=attempts {
@@ -559,7 +587,10 @@ fn parallel(host: &Host, ctx: &NativeCallContext, blocks: Array) -> RhaiResult<A
                     })
                 })
                 .collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("parallel: a block panicked".into()))).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(throw_script("panic", "parallel: a block panicked"))))
+                .collect()
         });
         for outcome in outcomes {
             let mut m = RhaiMap::new();
@@ -573,28 +604,13 @@ fn parallel(host: &Host, ctx: &NativeCallContext, blocks: Array) -> RhaiResult<A
                 Err(e) => {
                     m.insert("ok".into(), false.into());
                     m.insert("value".into(), Dynamic::UNIT);
-                    m.insert("error".into(), error_value(*e));
+                    m.insert("error".into(), super::caught_value(*e, &None));
                 }
             }
             results.push(m.into());
         }
     }
     Ok(results)
-}
-
-/// A thrown error as the value `catch` would see: the error map, or the thrown value.
-fn error_value(e: EvalAltResult) -> Dynamic {
-    match e {
-        EvalAltResult::ErrorRuntime(v, _) => v,
-        EvalAltResult::ErrorInFunctionCall(_, _, inner, _) => error_value(*inner),
-        other => {
-            let mut m = RhaiMap::new();
-            m.insert("kind".into(), "script".into());
-            m.insert("message".into(), other.to_string().into());
-            m.insert("retryable".into(), false.into());
-            m.into()
-        }
-    }
 }
 
 /// One vendor's event subscription and the events not consumed yet.
@@ -705,7 +721,7 @@ fn download(host: &Host, url: &str, dir: &str, checks: Option<RhaiMap>) -> RhaiR
 /// The third argument of `download`: what the vendor's listing says about the file.
 fn download_checks(options: &mut DownloadOptions, checks: RhaiMap) -> RhaiResult<()> {
     let bad = |key: &str, want: &str, got: &Dynamic| -> Box<EvalAltResult> {
-        format!("download: `{key}` must be {want}, got {}", got.type_name()).into()
+        throw_script("invalid_argument", format!("download: `{key}` must be {want}, got {}", got.type_name()))
     };
     for (key, value) in checks {
         let text = || value.clone().into_string().ok().filter(|s| !s.is_empty());
@@ -727,7 +743,10 @@ fn download_checks(options: &mut DownloadOptions, checks: RhaiMap) -> RhaiResult
                 options.vendor = Some(name.parse::<Vendor>().map_err(throw)?);
             }
             other => {
-                return Err(format!("download: unknown key `{other}` (expected size, md5, file_name, vendor)").into())
+                return Err(throw_script(
+                    "invalid_argument",
+                    format!("download: unknown key `{other}` (expected size, md5, file_name, vendor)"),
+                ))
             }
         }
     }
@@ -766,9 +785,14 @@ fn room_arg(v: &Dynamic) -> RhaiResult<Room> {
     } else {
         None
     };
-    let handle = handle.ok_or_else(|| -> Box<EvalAltResult> {
-        format!("expected a room (a map with `handle`, or a handle string like \"avd:weekly\"), got {}", v.type_name())
-            .into()
+    let handle = handle.ok_or_else(|| {
+        throw_script(
+            "invalid_argument",
+            format!(
+                "expected a room (a map with `handle`, or a handle string like \"avd:weekly\"), got {}",
+                v.type_name()
+            ),
+        )
     })?;
     Room::from_handle(&handle).map_err(throw)
 }
@@ -782,7 +806,10 @@ fn participant_arg(v: &Dynamic) -> RhaiResult<String> {
     } else if v.is_string() || v.is_int() {
         return Ok(v.to_string());
     }
-    Err(format!("expected a participant (a map with `id`, or an id), got {}", v.type_name()).into())
+    Err(throw_script(
+        "invalid_argument",
+        format!("expected a participant (a map with `id`, or an id), got {}", v.type_name()),
+    ))
 }
 
 fn options_arg(map: RhaiMap) -> RhaiResult<serde_json::Map<String, Value>> {
