@@ -30,7 +30,11 @@ fn scripting_reference_is_fresh() {
 fn definition_files_document_functions_and_endpoints() {
     let dir = tempfile::tempdir().unwrap();
     let files = meetkit::script::write_definitions(dir.path()).unwrap();
-    assert!(files.len() >= 2, "{files:?}");
+    let names: Vec<String> = files.iter().map(|f| f.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["meetkit-endpoints.d.rhai", "meetkit.d.rhai", "rhai-standard.d.rhai"]);
+    let standard = std::fs::read_to_string(&files[2]).unwrap();
+    assert!(standard.contains("fn abs(x: int) -> int;"), "Rhai's standard library, with script types");
+    assert!(!standard.contains("fn wait_until("), "meetkit's functions are in meetkit.d.rhai only");
     let all: String = files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
     assert!(all.contains("fn wait_until(condition: Fn, timeout_secs: float, interval_secs: float)"), "wait_until");
     assert!(all.contains("fn vendor(name: String) -> Fn;"));

@@ -301,18 +301,18 @@ fn comments(name: &str) -> Vec<String> {
         .collect()
 }
 
-/// Register `func` as `name` with typed parameter info (`["name: type", ..., "return type"]`)
-/// and the doc comment from [`FUNCTIONS`], so definition files read well.
-fn reg<A: 'static, const N: usize, const X: bool, R: rhai::Variant + Clone, const F: bool>(
-    engine: &mut Engine,
-    name: &str,
-    params: &[&str],
-    func: impl rhai::RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
-) {
-    rhai::FuncRegistration::new(name)
-        .with_params_info(params)
-        .with_comments(comments(name))
-        .register_into_engine(engine, func);
+/// The registration of the function `name` with typed parameter info (`["name: type", ...,
+/// "return type"]`) and the doc comment from [`FUNCTIONS`], so definition files read well.
+fn registration(name: &str, params: &[&str]) -> rhai::FuncRegistration {
+    rhai::FuncRegistration::new(name).with_params_info(params).with_comments(comments(name))
+}
+
+/// Register a function with [`registration`] (a macro: the function's generic bounds name
+/// Rhai types that only its unstable `internals` feature exports).
+macro_rules! reg {
+    ($engine:expr, $name:expr, $params:expr, $func:expr $(,)?) => {
+        registration($name, $params).register_into_engine($engine, $func)
+    };
 }
 
 /// Install every function of [`FUNCTIONS`] into `engine`.
@@ -321,7 +321,7 @@ pub(crate) fn register(engine: &mut Engine, host: &Arc<Host>) {
     // `.call(...)` for function pointers, and this is what makes `v.call(id, #{..})` work.
     // `v.name` is the vendor id.
     let h = host.clone();
-    reg(engine, "vendor", &["name: String", "Fn"], move |name: &str| -> RhaiResult<FnPtr> {
+    reg!(engine, "vendor", &["name: String", "Fn"], move |name: &str| -> RhaiResult<FnPtr> {
         let vendor: Vendor = name.parse().map_err(throw)?;
         h.client.require(vendor).map_err(throw)?;
         let host = h.clone();
@@ -330,16 +330,19 @@ pub(crate) fn register(engine: &mut Engine, host: &Arc<Host>) {
     });
 
     let h = host.clone();
-    reg(engine, "sleep", &["seconds: float", "()"], move |secs: rhai::FLOAT| sleep(&h, secs));
+    reg!(engine, "sleep", &["seconds: float", "()"], move |secs: rhai::FLOAT| sleep(&h, secs));
     let h = host.clone();
-    reg(engine, "sleep", &["seconds: int", "()"], move |secs: rhai::INT| sleep(&h, secs as f64));
-    reg(engine, "now", &["float"], || -> rhai::FLOAT {
+    reg!(engine, "sleep", &["seconds: int", "()"], move |secs: rhai::INT| sleep(&h, secs as f64));
+    reg!(engine, "now", &["float"], || -> rhai::FLOAT {
         SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or_default()
     });
 
     let h = host.clone();
     let params = ["condition: Fn", "timeout_secs: float", "interval_secs: float", "?"];
-    reg(engine, "wait_until", &params, move |ctx: NativeCallContext, f: FnPtr, timeout: Dynamic, interval: Dynamic| {
+    reg!(engine, "wait_until", &params, move |ctx: NativeCallContext,
+                                              f: FnPtr,
+                                              timeout: Dynamic,
+                                              interval: Dynamic| {
         wait_until(
             &h,
             &ctx,
@@ -350,62 +353,66 @@ pub(crate) fn register(engine: &mut Engine, host: &Arc<Host>) {
     });
     let h = host.clone();
     let params = ["vendor: String", "type: String", "timeout_secs: float", "Map"];
-    reg(engine, "wait_event", &params, move |vendor: &str, kind: &str, timeout: Dynamic| {
+    reg!(engine, "wait_event", &params, move |vendor: &str, kind: &str, timeout: Dynamic| {
         wait_event(&h, vendor, kind, timeout_seconds(&timeout, "wait_event timeout")?)
     });
 
     let h = host.clone();
-    reg(engine, "download", &["url: String", "Map"], move |url: &str| download(&h, url, "", None));
+    reg!(engine, "download", &["url: String", "Map"], move |url: &str| download(&h, url, "", None));
     let h = host.clone();
-    reg(engine, "download", &["url: String", "subdir: String", "Map"], move |url: &str, dir: &str| {
+    reg!(engine, "download", &["url: String", "subdir: String", "Map"], move |url: &str, dir: &str| {
         download(&h, url, dir, None)
     });
     let h = host.clone();
     let params = ["url: String", "subdir: String", "checks: Map", "Map"];
-    reg(engine, "download", &params, move |url: &str, dir: &str, checks: RhaiMap| download(&h, url, dir, Some(checks)));
+    reg!(engine, "download", &params, move |url: &str, dir: &str, checks: RhaiMap| download(
+        &h,
+        url,
+        dir,
+        Some(checks)
+    ));
 
     let h = host.clone();
-    reg(engine, "parallel", &["closures: Array", "Array"], move |ctx: NativeCallContext, blocks: Array| {
+    reg!(engine, "parallel", &["closures: Array", "Array"], move |ctx: NativeCallContext, blocks: Array| {
         parallel(&h, &ctx, blocks)
     });
     let h = host.clone();
     let params = ["body: Fn", "attempts: int", "backoff_secs: float", "?"];
-    reg(engine, "retry", &params, move |ctx: NativeCallContext, f: FnPtr, attempts: rhai::INT, backoff: Dynamic| {
+    reg!(engine, "retry", &params, move |ctx: NativeCallContext, f: FnPtr, attempts: rhai::INT, backoff: Dynamic| {
         retry(&h, &ctx, &f, attempts, seconds(&backoff, "retry backoff")?, false)
     });
     let h = host.clone();
     let params = ["body: Fn", "attempts: int", "backoff_secs: float", "any_error: bool", "?"];
-    reg(
-        engine,
-        "retry",
-        &params,
-        move |ctx: NativeCallContext, f: FnPtr, attempts: rhai::INT, backoff: Dynamic, any_error: bool| {
-            retry(&h, &ctx, &f, attempts, seconds(&backoff, "retry backoff")?, any_error)
-        },
-    );
+    reg!(engine, "retry", &params, move |ctx: NativeCallContext,
+                                         f: FnPtr,
+                                         attempts: rhai::INT,
+                                         backoff: Dynamic,
+                                         any_error: bool| {
+        retry(&h, &ctx, &f, attempts, seconds(&backoff, "retry backoff")?, any_error)
+    },);
     let h = host.clone();
-    reg(engine, "on_exit", &["cleanup: Fn", "()"], move |ctx: NativeCallContext, f: FnPtr| {
+    reg!(engine, "on_exit", &["cleanup: Fn", "()"], move |ctx: NativeCallContext, f: FnPtr| {
         h.on_exit.lock().unwrap_or_else(|p| p.into_inner()).push((f, ctx.call_position()));
     });
 
     register_meeting(engine, host);
 
-    reg(engine, "json_string", &["value: ?", "String"], |v: Dynamic| -> RhaiResult<String> {
+    reg!(engine, "json_string", &["value: ?", "String"], |v: Dynamic| -> RhaiResult<String> {
         let value: Value = rhai::serde::from_dynamic(&v)?;
         Ok(value.to_string())
     });
-    reg(engine, "json_parse", &["text: String", "?"], |text: &str| -> RhaiResult<Dynamic> {
+    reg!(engine, "json_parse", &["text: String", "?"], |text: &str| -> RhaiResult<Dynamic> {
         let value: Value = serde_json::from_str(text).map_err(|e| format!("json_parse: {e}"))?;
         rhai::serde::to_dynamic(value)
     });
     let h = host.clone();
-    reg(engine, "env", &["name: String", "?"], move |name: &str| -> RhaiResult<Dynamic> {
+    reg!(engine, "env", &["name: String", "?"], move |name: &str| -> RhaiResult<Dynamic> {
         env_allowed(name, &h.options.env_allow)?;
         Ok(std::env::var(name).map(Dynamic::from).unwrap_or(Dynamic::UNIT))
     });
-    reg(engine, "log_info", &["text: String", "()"], |text: &str| tracing::info!(target: "meetkit::script", "{text}"));
-    reg(engine, "log_warn", &["text: String", "()"], |text: &str| tracing::warn!(target: "meetkit::script", "{text}"));
-    reg(engine, "fail", &["message: String", "()"], |message: &str| -> RhaiResult<()> {
+    reg!(engine, "log_info", &["text: String", "()"], |text: &str| tracing::info!(target: "meetkit::script", "{text}"));
+    reg!(engine, "log_warn", &["text: String", "()"], |text: &str| tracing::warn!(target: "meetkit::script", "{text}"));
+    reg!(engine, "fail", &["message: String", "()"], |message: &str| -> RhaiResult<()> {
         Err(throw_script("fail", message))
     });
 }
@@ -851,26 +858,26 @@ fn register_meeting(engine: &mut Engine, host: &Arc<Host>) {
     engine.register_type_with_name::<MeetingHandle>("Meeting");
     engine.register_get("vendor", |m: &mut MeetingHandle| m.meeting.vendor().to_string());
     let h = host.clone();
-    reg(engine, "meeting", &["vendor: String", "Meeting"], move |name: &str| -> RhaiResult<MeetingHandle> {
+    reg!(engine, "meeting", &["vendor: String", "Meeting"], move |name: &str| -> RhaiResult<MeetingHandle> {
         let vendor: Vendor = name.parse().map_err(throw)?;
         let meeting = Meeting::new(&h.client, vendor).map_err(throw)?;
         Ok(MeetingHandle { meeting, host: h.clone() })
     });
-    reg(engine, "can", &["m: Meeting", "verb: String", "bool"], |m: &mut MeetingHandle, verb: &str| {
+    reg!(engine, "can", &["m: Meeting", "verb: String", "bool"], |m: &mut MeetingHandle, verb: &str| {
         verb_arg(verb).map(|v| m.meeting.can(v))
     });
-    reg(engine, "capabilities", &["m: Meeting", "Map"], |m: &mut MeetingHandle| capabilities_map(m.meeting.vendor()));
+    reg!(engine, "capabilities", &["m: Meeting", "Map"], |m: &mut MeetingHandle| capabilities_map(m.meeting.vendor()));
 
     let room_verb = ["m: Meeting", "room: ?", "Map"];
-    reg(engine, "create_room", &["m: Meeting", "options: Map", "Map"], |m: &mut MeetingHandle, o: RhaiMap| {
+    reg!(engine, "create_room", &["m: Meeting", "options: Map", "Map"], |m: &mut MeetingHandle, o: RhaiMap| {
         let (meeting, options) = (m.meeting.clone(), options_arg(o)?);
         to_dyn(&m.run(async move { meeting.create_room(&options).await })?)
     });
-    reg(engine, "schedule", &["m: Meeting", "options: Map", "Map"], |m: &mut MeetingHandle, o: RhaiMap| {
+    reg!(engine, "schedule", &["m: Meeting", "options: Map", "Map"], |m: &mut MeetingHandle, o: RhaiMap| {
         let (meeting, options) = (m.meeting.clone(), options_arg(o)?);
         to_dyn(&m.run(async move { meeting.schedule(&options).await })?)
     });
-    reg(engine, "start", &["m: Meeting", "room: ?", "()"], |m: &mut MeetingHandle, room: Dynamic| {
+    reg!(engine, "start", &["m: Meeting", "room: ?", "()"], |m: &mut MeetingHandle, room: Dynamic| {
         let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
         m.run(async move { meeting.start(&room).await })
     });
@@ -880,34 +887,34 @@ fn register_meeting(engine: &mut Engine, host: &Arc<Host>) {
         to_dyn(&m.run(async move { meeting.invite(&room, &address, timeout).await })?)
     }
     let params = ["m: Meeting", "room: ?", "address: String", "Map"];
-    reg(engine, "invite", &params, |m: &mut MeetingHandle, room: Dynamic, address: &str| {
+    reg!(engine, "invite", &params, |m: &mut MeetingHandle, room: Dynamic, address: &str| {
         invite(m, room, address, 60.0)
     });
     let params = ["m: Meeting", "room: ?", "address: String", "timeout_secs: float", "Map"];
-    reg(engine, "invite", &params, |m: &mut MeetingHandle, room: Dynamic, address: &str, t: Dynamic| {
+    reg!(engine, "invite", &params, |m: &mut MeetingHandle, room: Dynamic, address: &str, t: Dynamic| {
         invite(m, room, address, timeout_seconds(&t, "invite timeout")?)
     });
-    reg(engine, "participants", &["m: Meeting", "room: ?", "Array"], |m: &mut MeetingHandle, room: Dynamic| {
+    reg!(engine, "participants", &["m: Meeting", "room: ?", "Array"], |m: &mut MeetingHandle, room: Dynamic| {
         let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
         to_dyn(&m.run(async move { meeting.participants(&room).await })?)
     });
     for (name, mute) in [("mute", true), ("unmute", false)] {
         let params = ["m: Meeting", "room: ?", "participant: ?", "()"];
-        reg(engine, name, &params, move |m: &mut MeetingHandle, room: Dynamic, who: Dynamic| {
+        reg!(engine, name, &params, move |m: &mut MeetingHandle, room: Dynamic, who: Dynamic| {
             let (meeting, room, who) = (m.meeting.clone(), room_arg(&room)?, participant_arg(&who)?);
             m.run(async move { meeting.set_muted(&room, &who, mute).await })
         });
     }
-    reg(engine, "start_recording", &room_verb, |m: &mut MeetingHandle, room: Dynamic| {
+    reg!(engine, "start_recording", &room_verb, |m: &mut MeetingHandle, room: Dynamic| {
         let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
         to_dyn(&m.run(async move { meeting.start_recording(&room).await })?)
     });
     let list_verb = ["m: Meeting", "room: ?", "Array"];
-    reg(engine, "stop_recording", &list_verb, |m: &mut MeetingHandle, room: Dynamic| {
+    reg!(engine, "stop_recording", &list_verb, |m: &mut MeetingHandle, room: Dynamic| {
         let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
         to_dyn(&m.run(async move { meeting.stop_recording(&room).await })?)
     });
-    reg(engine, "recordings", &list_verb, |m: &mut MeetingHandle, room: Dynamic| {
+    reg!(engine, "recordings", &list_verb, |m: &mut MeetingHandle, room: Dynamic| {
         let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
         to_dyn(&m.run(async move { meeting.recordings(&room).await })?)
     });
@@ -923,23 +930,23 @@ fn register_meeting(engine: &mut Engine, host: &Arc<Host>) {
         let done = m.run(async move { meeting.download_recordings(&room, &target, options).await })?;
         Ok(done.iter().map(|d| Dynamic::from(downloaded_map(d))).collect())
     }
-    reg(engine, "download_recordings", &list_verb, |m: &mut MeetingHandle, room: Dynamic| {
+    reg!(engine, "download_recordings", &list_verb, |m: &mut MeetingHandle, room: Dynamic| {
         download_recordings(m, room, "")
     });
     let params = ["m: Meeting", "room: ?", "subdir: String", "Array"];
-    reg(engine, "download_recordings", &params, |m: &mut MeetingHandle, room: Dynamic, dir: &str| {
+    reg!(engine, "download_recordings", &params, |m: &mut MeetingHandle, room: Dynamic, dir: &str| {
         download_recordings(m, room, dir)
     });
     let params = ["m: Meeting", "room: ?", "push_url: String", "Map"];
-    reg(engine, "start_live", &params, |m: &mut MeetingHandle, room: Dynamic, url: &str| {
+    reg!(engine, "start_live", &params, |m: &mut MeetingHandle, room: Dynamic, url: &str| {
         let (meeting, room, url) = (m.meeting.clone(), room_arg(&room)?, url.to_string());
         to_dyn(&m.run(async move { meeting.start_live(&room, &url).await })?)
     });
-    reg(engine, "stop_live", &["m: Meeting", "room: ?", "()"], |m: &mut MeetingHandle, room: Dynamic| {
+    reg!(engine, "stop_live", &["m: Meeting", "room: ?", "()"], |m: &mut MeetingHandle, room: Dynamic| {
         let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
         m.run(async move { meeting.stop_live(&room).await })
     });
-    reg(engine, "end", &["m: Meeting", "room: ?", "()"], |m: &mut MeetingHandle, room: Dynamic| {
+    reg!(engine, "end", &["m: Meeting", "room: ?", "()"], |m: &mut MeetingHandle, room: Dynamic| {
         let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
         m.run(async move { meeting.end(&room).await })
     });
