@@ -145,7 +145,7 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
         ],
         response: &[
-            rf("", Any, "Undocumented: the doc says to ignore every answer to this request (应忽略所有应答); meetkit returns what came back, or null."),
+            rf("", Any, "Undocumented: the doc says to ignore every answer to this request (应忽略所有应答)."),
         ],
     },
     EndpointSpec {
@@ -576,7 +576,7 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
         ],
         response: &[
-            rf("", Any, "An event stream (participant, presentation, layout, message, stage, service and disconnect events); the doc does not describe its framing. meetkit opens it and returns {room, subscribed: true}; read the events with wait_event/events()."),
+            rf("", Any, "An event stream (participant, presentation, layout, message, stage, service and disconnect events); the doc does not describe its framing."),
         ],
     },
     EndpointSpec {
@@ -590,7 +590,7 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
         ],
         response: &[
-            rf("", Any, "The newest presentation frame as a JPEG image (content type not stated by the doc). meetkit returns {content_type, size, data_base64}."),
+            rf("", Any, "The newest presentation frame as a JPEG image (content type not stated by the doc)."),
         ],
     },
     EndpointSpec {
