@@ -427,6 +427,20 @@ impl Endpoint {
         }
         Ok(list)
     }
+    /// The fields of a successful response body as the vendor sends it, envelope included:
+    /// dicts with `path` (`data[].download_url`; `""` for a body that is not JSON), `type`, `doc`.
+    #[getter]
+    fn response<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for f in self.spec.response {
+            let d = PyDict::new(py);
+            d.set_item("path", f.path)?;
+            d.set_item("type", f.ty.as_str())?;
+            d.set_item("doc", f.doc)?;
+            list.append(d)?;
+        }
+        Ok(list)
+    }
     fn __repr__(&self) -> String {
         format!("<meetkit.Endpoint {} {}: {}>", self.spec.vendor, self.spec.signature(), self.spec.summary)
     }

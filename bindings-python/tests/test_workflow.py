@@ -55,6 +55,20 @@ def test_endpoints_describe_the_table(client: meetkit.Client) -> None:
     assert len(eps) > 50
 
 
+def test_endpoint_response_lists_the_fields_that_come_back(client: meetkit.Client) -> None:
+    get = {e.id: e for e in client.endpoints("avd")}["room.mix_record.get"]
+    fields = {f["path"]: f for f in get.response}
+    assert fields["data[].download_url"]["type"] == "string"
+    assert "download" in fields["data[].download_url"]["doc"].lower()
+    assert list(fields)[:3] == ["ret", "msg", "data"], "envelope first, parents before their fields"
+    assert all(set(f) == {"path", "type", "doc"} for f in get.response)
+    for vendor in ("avd", "kedacom", "vmr", "netease"):
+        for e in client.endpoints(vendor):
+            assert e.response, f"{vendor} {e.id} documents no response field"
+    jpeg = {e.id: e for e in client.endpoints("vmr")}["presentation.jpeg"]
+    assert [f["path"] for f in jpeg.response] == [""], "a body that is not JSON is the body itself"
+
+
 def test_client_from_a_config_file(sim: meetkit.Simulator, tmp_path: Path) -> None:
     avd = sim.profile["avd"]
     cfg = tmp_path / "meetkit.toml"

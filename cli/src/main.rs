@@ -82,8 +82,8 @@ stderr with the vendor, endpoint, code and message.")]
 Examples:
   meetkit endpoints                 # every vendor
   meetkit endpoints avd             # one vendor
-  meetkit endpoints avd room.create # one endpoint: method, path, parameters
-  meetkit endpoints --output json   # every endpoint with its parameters, for programs
+  meetkit endpoints avd room.create # one endpoint: method, path, parameters, response fields, example
+  meetkit endpoints --output json   # every endpoint with its parameters and response fields, for programs
   meetkit endpoints --markdown > docs/endpoints.md")]
     Endpoints(EndpointsArgs),
     /// Show how each vendor does the verbs of the unified meeting API (`meeting(vendor)` in scripts).
@@ -324,7 +324,8 @@ struct CallArgs {
 struct EndpointsArgs {
     /// Only this vendor.
     vendor: Option<String>,
-    /// One endpoint of that vendor, in full: method, path, parameters.
+    /// One endpoint of that vendor, in full: method, path, parameters, response fields and the
+    /// vendor doc's example response.
     endpoint: Option<String>,
     /// Write the Markdown reference instead of the list.
     #[arg(long)]

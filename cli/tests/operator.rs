@@ -195,6 +195,27 @@ fn endpoints_and_capabilities_for_programs_and_one_endpoint_whole() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let page = text(&out.stdout);
     assert!(page.contains("GET `/room/create`") && page.contains("| `user_id` | string | required"), "{page}");
+    // The response fields and the doc's example: `download_url` without trial and error.
+    let out = meetkit(&["endpoints", "avd", "room.mix_record.get"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page = text(&out.stdout);
+    assert!(page.contains("| `data[].download_url` | string |"), "{page}");
+    assert!(page.contains("Example response (from the vendor doc)"), "{page}");
+    assert!(page.contains("\"download_url\": \"https://avd.nice2meet.cn:9610/attachment?"), "{page}");
+    let out = meetkit(&["endpoints", "avd", "room.mix_record.get", "--output", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let get: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fields = get["response"].as_array().unwrap();
+    assert!(fields.iter().any(|f| f["path"] == "data[].download_url" && f["type"] == "string"), "{get}");
+    assert_eq!(get["examples"][0]["kind"], "success");
+    assert!(get["examples"][0]["text"].as_str().unwrap().contains("download_url"), "{get}");
+    // A parsable example comes as JSON too; an endpoint without one says so.
+    let out = meetkit(&["endpoints", "avd", "room.create", "--output", "json"]);
+    let create: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(create["examples"][0]["json"]["room_id"], "12345123456");
+    let out = meetkit(&["endpoints", "netease", "account.create"]);
+    assert!(text(&out.stdout).contains("The docs give no example response."), "{}", text(&out.stdout));
+
     let out = meetkit(&["endpoints", "avd", "room.creat"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("did you mean `room.create`"), "{}", text(&out.stderr));

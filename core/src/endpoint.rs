@@ -10,6 +10,10 @@
 //! required, where it travels ([`ParamIn`]) and, for nested JSON bodies, children.
 //! Path placeholders (`/confs/{conf_id}`) are ordinary parameters whose `at` is
 //! [`ParamIn::Path`].
+//!
+//! What comes back is described by [`ResponseField`]s: every field of the response body the
+//! vendor doc describes for that endpoint, envelope included, one row per field with its
+//! dotted path (`data[].download_url`, see [`ResponseField::path`]).
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 use serde_json::{Map, Value};
@@ -42,7 +46,8 @@ impl HttpMethod {
     }
 }
 
-/// The type a parameter must have, checked before anything is sent.
+/// The type a parameter must have, checked before anything is sent; also the documented type
+/// of a [`ResponseField`] (never checked: it says what the doc promises).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParamType {
     /// A JSON string.
@@ -137,6 +142,36 @@ impl Param {
     }
 }
 
+/// One field of an endpoint's response body, as the vendor doc describes it.
+///
+/// Rows are written with [`rf`]: `rf("data[].download_url", Str, "Download URL")`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResponseField {
+    /// Where the field sits in the response body *as the vendor sends it*, envelope included
+    /// (what meetkit returns is described per vendor in `docs/endpoints.md`):
+    ///
+    /// * object members are joined with `.`: `data.room_id`, `results.mcuHost`;
+    /// * `[]` after a name stands for every element of that array: `data[].download_url` is
+    ///   the `download_url` of each element of `data`, `result[]` an element itself (an array
+    ///   of strings);
+    /// * the empty path is the body itself, for the few endpoints whose answer is not a JSON
+    ///   object (an image, an event stream, an answer the doc says to ignore).
+    ///
+    /// A parent is listed before its children (`data`, then `data[].name`). An `object` or
+    /// `array` field without rows below it is documented as a whole (its `doc` says what is
+    /// inside, e.g. keys that are data, like terminal types).
+    pub path: &'static str,
+    /// Its documented type (`any` where the doc gives none).
+    pub ty: ParamType,
+    /// One line from the vendor doc: meaning, unit, values, and where the doc contradicts itself.
+    pub doc: &'static str,
+}
+
+/// One [`ResponseField`] row: `rf("data.room_id", Str, "The room id")`.
+pub const fn rf(path: &'static str, ty: ParamType, doc: &'static str) -> ResponseField {
+    ResponseField { path, ty, doc }
+}
+
 /// One documented endpoint of one vendor.
 #[derive(Clone, Copy, Debug)]
 pub struct EndpointSpec {
@@ -150,6 +185,8 @@ pub struct EndpointSpec {
     pub path: &'static str,
     /// Parameters, excluding the ones the auth layer adds (tokens, signatures).
     pub params: &'static [Param],
+    /// The fields of a successful response body, in the doc's order, parents first.
+    pub response: &'static [ResponseField],
     /// Safe to resend after a timeout or 5xx (reads, and writes that set a state).
     pub idempotent: bool,
     /// One line from the vendor doc.
@@ -160,6 +197,11 @@ impl EndpointSpec {
     /// Look up a parameter by name.
     pub fn param(&self, name: &str) -> Option<&'static Param> {
         self.params.iter().find(|p| p.name == name)
+    }
+
+    /// Look up a response field by its path (`data[].download_url`).
+    pub fn response_field(&self, path: &str) -> Option<&'static ResponseField> {
+        self.response.iter().find(|f| f.path == path)
     }
 
     /// A one-line signature for error messages and docs:
@@ -415,6 +457,7 @@ mod tests {
         ],
         idempotent: false,
         summary: "",
+        response: &[rf("ret", Int, ""), rf("room_id", Str, "")],
     };
 
     fn err(params: Value) -> String {

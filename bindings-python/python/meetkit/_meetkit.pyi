@@ -154,6 +154,11 @@ class Endpoint:
     @property
     def params(self) -> List[Dict[str, Any]]:
         """Dicts with ``name`` (str), ``type`` (str), ``required`` (bool), ``doc`` (str)."""
+    @property
+    def response(self) -> List[Dict[str, str]]:
+        """The fields of a successful response body as the vendor sends it, envelope included:
+        dicts with ``path`` (``data[].download_url``; ``""`` for a body that is not JSON),
+        ``type`` and ``doc`` (all str)."""
 
 @final
 class Downloaded:

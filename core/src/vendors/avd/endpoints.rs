@@ -4,7 +4,7 @@
 //! `app.get_key_licence` take the profile's credentials when `access_key`/`secret_key` are omitted.
 //! Generated once from the vendor catalog and maintained by hand since; the doc wins where they differ.
 
-use crate::endpoint::{EndpointSpec, HttpMethod::*, Param, ParamType::*};
+use crate::endpoint::{rf, EndpointSpec, HttpMethod::*, Param, ParamType::*};
 use crate::Vendor::Avd;
 
 /// Every AVD endpoint, in the order of the vendor doc.
@@ -26,6 +26,11 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("resolution", Str, "Resolution (format not specified)"),
             Param::opt("enable_transcode_video", Str, "Transcode mini-program clients' VP8 video to H.264 (doc type is string although it behaves like a flag)"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("room_id", Str, "The (generated) room id"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -41,6 +46,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("user_id", Str, "User id"),
             Param::opt("enable_auto_avc", Bool, "Enable composited-video (AVC) mode"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -51,6 +60,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Delete an existing room.",
         params: &[
             Param::req("room_id", Str, "Room (meeting) id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
         ],
     },
     EndpointSpec {
@@ -63,6 +76,16 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::req("room_id", Str, "Room (meeting) id"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("data", Object, "Room settings object (not in the table; the table lists its fields as if top-level)"),
+            rf("data.enable_auto_avc", Bool, "Composited-video (AVC) mode enabled"),
+            rf("data.enable_voice_activated", Bool, "Voice activation enabled"),
+            rf("data.user_id", Str, "Unique id (room owner/creator)"),
+            rf("data.enable_auto_cloud_recording", Bool, "Auto cloud recording enabled"),
+            rf("data.topic", Str, "Room topic"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -73,6 +96,11 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Close an in-progress meeting, kicking all users out of the room, including devices and recordings.",
         params: &[
             Param::req("room_id", Str, "Room (meeting) id"),
+        ],
+        response: &[
+            rf("ret", Int, "Listed in the table, but both examples send code instead."),
+            rf("code", Int, "Sent instead of ret in both examples: 200 = success, otherwise an error code (e.g. 41005, 40004). Not in the table."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
         ],
     },
     EndpointSpec {
@@ -86,6 +114,19 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("room_id", Str, "Room (meeting) id"),
             Param::req("start_time", Int, "Start time, Unix timestamp (seconds in the example)"),
             Param::req("end_time", Int, "End time, Unix timestamp"),
+        ],
+        response: &[
+            rf("ret", Int, "Listed in the table, absent from the success example (bare counters)."),
+            rf("msg", Str, "Listed in the table, absent from the success example (bare counters)."),
+            rf("meeting_total", Int, "Total number of meetings held in the room"),
+            rf("ios_cnt", Int, "Participants using iOS"),
+            rf("pc_cnt", Int, "Participants using PC"),
+            rf("user_cnt", Int, "Total participants"),
+            rf("other_cnt", Int, "Participants on unknown client types"),
+            rf("android_cnt", Int, "Participants using Android (table spells it 'andronid_cnt'; example uses 'android_cnt')"),
+            rf("time_total", Int, "Total meeting duration (unit not specified)"),
+            rf("box_cnt", Int, "Participants on Android boxes"),
+            rf("web_cnt", Int, "Participants using web"),
         ],
     },
     EndpointSpec {
@@ -103,6 +144,27 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("value_same_as_box", Bool, "If true the response format matches the box (standalone) version; if omitted the cluster-version format is returned (cluster use)"),
             Param::opt("record_id", Str, "Recording id filter"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("record_files", Array, "Returned recording entries (doc type says string)"),
+            rf("record_files[].start_time", Str, "Recording start timestamp"),
+            rf("record_files[].end_time", Str, "Recording end timestamp"),
+            rf("record_files[].record_type", Str, "Recording type (example: 'client')"),
+            rf("record_files[].room_id", Str, "Room id"),
+            rf("record_files[].down_url", Str, "Download URL of the recording (source .tms file in the example)"),
+            rf("record_files[].file_type", Str, "File type (example: 'tms')"),
+            rf("record_files[].file_size", Str, "File size - table says 'not returned', but the example returns e.g. '20.547M'"),
+            rf("record_files[].transcode_files", Object, "Transcoded-file info: object with down_url[], play_url[], file_infos[] (doc type says string)"),
+            rf("record_files[].transcode_files.down_url", Array, "Download URLs of the transcoded files"),
+            rf("record_files[].transcode_files.play_url", Array, "Player URLs (https://host/videoPlayer/?url=<download url>)"),
+            rf("record_files[].transcode_files.file_infos", Array, "Per-file info: {duration e.g. '67.008s', file_size e.g. '0.234M', file_name}"),
+            rf("record_files[].transcode_files.file_infos[].duration", Str, "Duration, e.g. '67.008s'."),
+            rf("record_files[].transcode_files.file_infos[].file_size", Str, "File size, e.g. '0.234M'."),
+            rf("record_files[].transcode_files.file_infos[].file_name", Str, "File name."),
+            rf("record_files[].record_id", Str, "Recording id"),
+            rf("record_files[].creator_id", Str, "Creator id ('nil' in the example)"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -112,6 +174,19 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         idempotent: true,
         summary: "List all recording files saved on the server.",
         params: &[],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("data", Array, "Recording entries (doc type says string)"),
+            rf("data[].start_time", Str, "Recording start timestamp"),
+            rf("data[].end_time", Str, "Recording end timestamp"),
+            rf("data[].record_type", Str, "Recording type (example: 'server')"),
+            rf("data[].room_id", Str, "Room id"),
+            rf("data[].down_url", Str, "Download URL of the recording file"),
+            rf("data[].file_type", Str, "File type (example: 'tms')"),
+            rf("data[].file_size", Str, "File size - 'not returned' (empty string in the example)"),
+            rf("data[].transcode_files", Object, "Empty ({} in the example)"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -124,6 +199,11 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("room_id", Str, "Room (meeting) id"),
             Param::req("user_id", Str, "Unique id of the user to kick"),
         ],
+        response: &[
+            rf("ret", Int, "Listed in the table, but both examples send code instead."),
+            rf("code", Int, "Sent instead of ret in both examples: 200 = success, otherwise an error code (e.g. 41005, 40004). Not in the table."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -134,6 +214,30 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "List the users currently in a room, with their camera/microphone streams.",
         params: &[
             Param::req("room_id", Str, "Room (meeting) id"),
+        ],
+        response: &[
+            rf("ret", Int, "Listed in the table, but both examples send code instead."),
+            rf("code", Int, "Sent instead of ret in both examples: 200 = success, otherwise an error code (e.g. 41005, 40004). Not in the table."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("participates", Array, "Participant list (type column empty in doc)"),
+            rf("participates[].user_id", Str, "Unique user id"),
+            rf("participates[].user_name", Str, "User name"),
+            rf("participates[].type", Str, "Client type (web/miniprogram/android/ios/pc)"),
+            rf("participates[].status", Int, "User status (values not documented; example 1)"),
+            rf("participates[].videos", Array, "Camera info list (doc type says string)"),
+            rf("participates[].videos[].level", Int, "Camera level, distinguishes multiple cameras, currently unused"),
+            rf("participates[].videos[].status", Str, "Camera status: init = initialized, published = published"),
+            rf("participates[].videos[].id", Str, "Stream id (format '<user_id>_<hash>' in the example)"),
+            rf("participates[].videos[].type", Str, "Stream type ('video')"),
+            rf("participates[].videos[].ctype", Str, "Position type (example 'unknown')"),
+            rf("participates[].videos[].name", Str, "Device name"),
+            rf("participates[].videos[].description", Str, "Description"),
+            rf("participates[].audios", Array, "Microphone list: {type:'Audio', status:'init', name, id}"),
+            rf("participates[].audios[].type", Str, "Device type ('Audio')."),
+            rf("participates[].audios[].status", Str, "Microphone status: init = initialized, published = published."),
+            rf("participates[].audios[].name", Str, "Device name."),
+            rf("participates[].audios[].id", Str, "Stream id ('<user_id>_default' in the example)."),
+            rf("participates[].user_data", Str, "Custom extension field set by the user when joining via the SDK (not present in the example)"),
         ],
     },
     EndpointSpec {
@@ -171,6 +275,11 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("audio_samples", Int, "Output sample rate: pcm supports 8000/16000; aac supports 16000/32000/44100/48000 (2022-03-29)"),
             Param::opt("audio_data_exporter_address", JsonText, "JSON RTP/UDP audio export: {\"mixer_audio\":[{type,address,audio_codec,audio_sample,channels,ssrc,payloadtype}], \"single_audios\":[{user_id,type,address,audio_c..."),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("record_id", Str, "Recording id (32 hex chars in the example)"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -184,6 +293,20 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("stream_type", Str, "Recording type: \"audio\" = audio recording, \"video\" = video recording, \"desktop\" (unlabelled in the doc)"),
             Param::opt("record_id", Str, "Recording id; used to stop one specific recording"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("data", Array, "Produced files (doc type string, no description)"),
+            rf("data[].download_url", Str, "File download URL"),
+            rf("data[].duration", Str, "Duration, e.g. '40.005s'"),
+            rf("data[].play_url", Str, "Player URL (https://host/videoPlayer?url=<download url>)"),
+            rf("data[].file_size", Str, "File size, e.g. '3.484M'"),
+            rf("data[].start_time", Str, "Start timestamp"),
+            rf("data[].end_time", Str, "End timestamp"),
+            rf("data[].room_id", Str, "Room id"),
+            rf("data[].file_type", Str, "File type, e.g. 'mp4'"),
+            rf("data[].name", Str, "File name"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -196,6 +319,26 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("room_id", Str, "Room (meeting) id"),
             Param::opt("record_type", Int, "File type to return: 0 = audio+video files, 1 = video files, 2 = audio files"),
             Param::opt("record_id", Str, "Recording id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("data", Array, "Recording file data (doc type string)"),
+            rf("data[].start_time", Str, "Recording start timestamp"),
+            rf("data[].end_time", Str, "Recording end timestamp"),
+            rf("data[].record_type", Str, "Recording type (listed in the table, absent from the example)"),
+            rf("data[].room_id", Str, "Room id"),
+            rf("data[].download_url", Str, "Download URL of the source .tms file (generated when backup is enabled). Table calls it 'down_url'"),
+            rf("data[].file_type", Str, "File type (e.g. 'tms')"),
+            rf("data[].file_size", Str, "File size, e.g. '20.547M'"),
+            rf("data[].play_url", Str, "Player URL of the source file ('' in the example; not in the table)."),
+            rf("data[].transcode_files", Array, "Transcoded files: [{download_url, duration, file_size, play_url}] (doc type string)"),
+            rf("data[].transcode_files[].download_url", Str, "Transcoded file download URL (table: 'down_url')"),
+            rf("data[].transcode_files[].play_url", Str, "Player URL of the transcoded file (table: play_url)."),
+            rf("data[].transcode_files[].duration", Str, "Duration, e.g. '67.008s' (in the example, not in the table)."),
+            rf("data[].transcode_files[].file_size", Str, "File size, e.g. '0.234M' (in the example, not in the table)."),
+            rf("data[].name", Str, "System-generated recording name (example '20211201auto_record')"),
+            rf("data[].record_id", Str, "Recording id"),
         ],
     },
     EndpointSpec {
@@ -211,6 +354,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("videos", JsonText, "JSON array video layout, e.g."),
             Param::opt("rtmp_url", Str, "RTMP playback URL"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -223,6 +370,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("room_id", Str, "Room (meeting) id"),
             Param::opt("videos", JsonText, "JSON array video layout (required when updating the video layout); each item's zorder is also sent as order, the name the request example uses"),
             Param::opt("audio_user_ids", JsonText, "JSON array of user ids whose audio is recorded, e.g."),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
         ],
     },
     EndpointSpec {
@@ -237,6 +388,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("audio_mixer_users", JsonText, "JSON array [{\"user_id\":\"123456\",\"channel\":1}, ...]; channel 0 = both (default), 1 = left, 2 = right (2022-04-25)"),
             Param::opt("record_id", Str, "Recording id to update; may be omitted if the room has only one recording at a time (2022-04-25)"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -248,6 +403,11 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::req("record_id", Str, "Recording id"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("record_status", Int, "0 = started, 1 = recording, 2 = stopped normally, 3 = stopped abnormally, 4 = stopping. 0 and 1 are equivalent; 1 and 4 are intermediate states that some recordings skip"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -258,6 +418,11 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Stop the mixed-screen live stream of a meeting.",
         params: &[
             Param::req("room_id", Str, "Room (meeting) id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("data", Object, "Empty object {} in the example (doc type string)"),
         ],
     },
     EndpointSpec {
@@ -274,6 +439,11 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("rtmp_url", Str, "Playback URL (RTMP)"),
             Param::opt("hls_url", Str, "Playback URL (HLS)"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("data", Str, "Listed in the table with no description; absent from the example"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -284,6 +454,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Stop the live stream of an in-progress meeting.",
         params: &[
             Param::req("room_id", Str, "Room (meeting) id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
         ],
     },
     EndpointSpec {
@@ -303,6 +477,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("video_bitrate", Int, "Bitrate in bps"),
             Param::opt("video_resolution", Str, "Resolution 'width*height', e.g."),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -313,6 +491,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Stop composited-video (AVC) mode.",
         params: &[
             Param::req("room_id", Str, "Room (meeting) id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
         ],
     },
     EndpointSpec {
@@ -325,6 +507,19 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::req("room_id", Str, "Room (meeting) id"),
             Param::opt("record_id", Str, "Recording id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("data", Array, "File list (doc type string)"),
+            rf("data[].start_time", Str, "Recording start timestamp"),
+            rf("data[].end_time", Str, "Recording end timestamp"),
+            rf("data[].room_id", Str, "Room id"),
+            rf("data[].play_url", Str, "Play URL (empty)"),
+            rf("data[].download_url", Str, "Download URL"),
+            rf("data[].file_type", Str, "File type, 'mp3'"),
+            rf("data[].file_size", Str, "File size, e.g. '0.066M'"),
+            rf("data[].name", Str, "Server-generated file name"),
         ],
     },
     EndpointSpec {
@@ -340,6 +535,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("name", Str, "File name (used later by /room/desktop_record/get)"),
             Param::opt("resource_id", Str, "Video stream id (which desktop stream to record)"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -350,6 +549,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Stop recording the user's desktop.",
         params: &[
             Param::req("room_id", Str, "Room (meeting) id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
         ],
     },
     EndpointSpec {
@@ -363,6 +566,20 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("room_id", Str, "Room (meeting) id"),
             Param::req("name", Str, "File name given to /room/desktop_record/start"),
             Param::opt("record_id", Str, "Recording id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("data", Array, "File list (not in the table)"),
+            rf("data[].start_time", Str, "Recording start timestamp (table: 'srart_time' typo, type int; example: string)"),
+            rf("data[].end_time", Str, "Recording end timestamp (table type int; example string)"),
+            rf("data[].room_id", Str, "Room id"),
+            rf("data[].play_url", Str, "Play URL"),
+            rf("data[].download_url", Str, "Download URL"),
+            rf("data[].duration", Str, "Video duration, e.g. '21.985s'"),
+            rf("data[].file_type", Str, "File type, e.g. 'mp4'"),
+            rf("data[].file_size", Str, "File size, e.g. '0.901M'"),
+            rf("data[].name", Str, "Name"),
         ],
     },
     EndpointSpec {
@@ -378,6 +595,11 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("user_id", Str, "Id of the creating user"),
             Param::opt("auto_publish_mock_audio", Bool, "Whether audio is opened (published) by default"),
             Param::opt("player_out_audio_codec", Str, "Output audio codec"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("play_id", Str, "Server-generated player id (UUID in the example)"),
         ],
     },
     EndpointSpec {
@@ -395,6 +617,16 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("replay_times", Int, "0 (default) = play once, no loop; -1 = loop forever; >0 = number of plays"),
             Param::opt("enable_auto_close_stream", Bool, "Default true: automatically close the A/V transport channel after a single playback ends; false = keep it open"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("data", Object, "Media info (not in the table)"),
+            rf("data.width", Str, "Video width (string in example, e.g. \"960\")"),
+            rf("data.duration", Int, "Media duration in milliseconds"),
+            rf("data.has_video", Int, "1 = has video, 0 = no video"),
+            rf("data.height", Str, "Video height (string in example)"),
+            rf("data.has_audio", Int, "1 = has audio, 0 = no audio"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -406,6 +638,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::req("room_id", Str, "Room (meeting) id"),
             Param::req("play_id", Str, "Player id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
         ],
     },
     EndpointSpec {
@@ -419,6 +655,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("room_id", Str, "Room (meeting) id"),
             Param::req("play_id", Str, "Player id"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -430,6 +670,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::req("room_id", Str, "Room (meeting) id"),
             Param::req("play_id", Str, "Player id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
         ],
     },
     EndpointSpec {
@@ -444,6 +688,16 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("play_id", Str, "Player id"),
             Param::opt("url", Str, "File path to play"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("data", Object, "Media info (not in the table)"),
+            rf("data.width", Str, "Video width (string in example, e.g. \"960\")"),
+            rf("data.duration", Int, "Media duration in milliseconds"),
+            rf("data.has_video", Int, "1 = has video, 0 = no video"),
+            rf("data.height", Str, "Video height (string in example)"),
+            rf("data.has_audio", Int, "1 = has audio, 0 = no audio"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -456,6 +710,27 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("room_id", Str, "Room (meeting) id"),
             Param::req("play_id", Str, "Player id"),
             Param::req("url", Str, "File path"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("data", Array, "Player entries (not in the table)"),
+            rf("data[].created", Int, "Player creation time (table: string; example: Unix int)"),
+            rf("data[].room_id", Str, "Queried room id"),
+            rf("data[].play_id", Str, "Player id"),
+            rf("data[].user_id", Str, "Creator user id (table: int; example: UUID string)"),
+            rf("data[].name", Str, "Player name"),
+            rf("data[].play_files", Array, "Played files (doc type string)"),
+            rf("data[].play_files[].play_count", Int, "Times the file was played"),
+            rf("data[].play_files[].duration", Int, "File duration in ms"),
+            rf("data[].play_files[].has_audio", Int, "1 = has audio, 0 = none"),
+            rf("data[].play_files[].updated", Int, "Update time (table string; example Unix int)"),
+            rf("data[].play_files[].width", Str, "Video width"),
+            rf("data[].play_files[].url", Str, "File path"),
+            rf("data[].play_files[].has_video", Int, "1 = has video, 0 = none"),
+            rf("data[].play_files[].height", Str, "Video height"),
+            rf("data[].play_files[].created", Int, "File entry creation time"),
+            rf("data[].status", Int, "Player status (values not documented; example 2)"),
         ],
     },
     EndpointSpec {
@@ -470,6 +745,16 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("play_id", Str, "Player id"),
             Param::opt("url", Str, "File path to switch to (optional per table, though switching presumably needs it)"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("data", Object, "Media info (not in the table)"),
+            rf("data.width", Str, "Video width (string in example, e.g. \"960\")"),
+            rf("data.duration", Int, "Media duration in milliseconds"),
+            rf("data.has_video", Int, "1 = has video, 0 = no video"),
+            rf("data.height", Str, "Video height (string in example)"),
+            rf("data.has_audio", Int, "1 = has audio, 0 = no audio"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -482,6 +767,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("room_id", Str, "Room (meeting) id"),
             Param::req("record_id", Str, "Recording id (table shows the garbled name 'record_idstring'; the example uses record_id)"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -492,6 +781,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Delete all recordings of the given room.",
         params: &[
             Param::req("room_id", Str, "Room (meeting) id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
         ],
     },
     EndpointSpec {
@@ -504,6 +797,11 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::req("room_id", Str, "Room (meeting) id"),
             Param::req("record_id", Str, "Recording id (table shows 'record_idstring')"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("status", Int, "0 = not transcoded, 1 = transcoding, 2 = done, 3 = failed"),
         ],
     },
     EndpointSpec {
@@ -518,6 +816,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("videos", JsonText, "JSON array of selected videos: [{\"video_name\":\"16_video1\",\"zorder\":0,\"x\":0,\"y\":0,\"w\":1,\"h\":1}, ...]"),
             Param::opt("layout_mode", Int, "0 = manual layout, 1 = automatic layout; to define a speaker layout yourself you must use 0"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -529,6 +831,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::req("room_id", Str, "Room (meeting) id"),
             Param::req("resource_id", Str, "Video (resource) id, format '<user_id>_<64 hex>' in the example"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
         ],
     },
     EndpointSpec {
@@ -547,6 +853,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("video_bitrate", Int, "Bitrate"),
             Param::opt("video_resolution", Str, "Resolution, e.g. 1280*720"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -557,6 +867,20 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Get the composited-layout settings of a room that has AVC mode enabled.",
         params: &[
             Param::req("room_id", Str, "Room (meeting) id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("data", Object, "Layout settings (not in the table)"),
+            rf("data.view_width", Int, "Canvas width (1920)"),
+            rf("data.layoutMode", Str, "Layout mode name, e.g. 'Outgoing_View_Layout_Auto_Orato' (camelCase key)"),
+            rf("data.exporter_name", Str, "Exporter (stream) name"),
+            rf("data.view_bitrate", Bool, "true in the example (odd for a bitrate)"),
+            rf("data.view_height", Int, "Canvas height (1080)"),
+            rf("data.room_id", Str, "Room id"),
+            rf("data.view_fps", Int, "Frame rate (25)"),
+            rf("data.view_stream_id", Str, "Composited stream id (UUID)"),
+            rf("data.videos", Object, "Selected videos - TRUNCATED in the doc"),
         ],
     },
     EndpointSpec {
@@ -570,6 +894,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("room_id", Str, "Room (meeting) id"),
             Param::req("url", Str, "Server path of the recording file to delete, e.g."),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -579,6 +907,17 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         idempotent: true,
         summary: "List all meetings currently in progress and the users in each.",
         params: &[],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("rooms", Array, "In-progress meetings (not in the table)"),
+            rf("rooms[].room_id", Str, "Room id (table type 'sting')"),
+            rf("rooms[].create_time", Int, "Creation timestamp (table: string; example: int)"),
+            rf("rooms[].users", Array, "Users in the room (not in the table)"),
+            rf("rooms[].users[].node_id", Int, "Node id of the user in the meeting (table: '用户id号' user id number)"),
+            rf("rooms[].users[].user_name", Str, "User name"),
+            rf("rooms[].users[].user_id", Str, "User id"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -593,6 +932,24 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("start_time", Int, "Query start time (Unix timestamp)"),
             Param::opt("end_time", Int, "Query end time (Unix timestamp)"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("data", Array, "Chat sessions (not in the table)"),
+            rf("data[].session_id", Str, "Meeting start time used as session id (table: int; example: string '1600391149')"),
+            rf("data[].messages", Array, "Chat history list (doc type string)"),
+            rf("data[].messages[].fromId", Str, "Sender user id"),
+            rf("data[].messages[].id", Int, "Message id"),
+            rf("data[].messages[].status", Int, "Message status (0 in the example; undocumented)"),
+            rf("data[].messages[].message", Str, "Message content"),
+            rf("data[].messages[].timestamp", Int, "Send time (table: '发送消息事件', send-message event)"),
+            rf("data[].messages[].room_id", Str, "Meeting id"),
+            rf("data[].messages[].session_type", Int, "0 = to everyone (@all), 1 = private"),
+            rf("data[].messages[].message_type", Int, "0 = text"),
+            rf("data[].messages[].fromName", Str, "Sender name"),
+            rf("data[].messages[].dst", Str, "For @all: the room id; for private: target user id (table type 'sting')"),
+            rf("data[].messages[].dst_name", Str, "For @all: empty; for private: target user name"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -605,6 +962,11 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("access_key", Str, "Access key (授权认证串), obtained by the administrator from the system management backend"),
             Param::opt("secret_key", Str, "Secret key (授权安全串)"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("token", Str, "Token used for authentication on all other calls"),
+            rf("msg", Str, "Message text; the doc shows it only on failure (the success example has no msg)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -614,6 +976,12 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         idempotent: true,
         summary: "Get the application's current licence info (online users and maximum users).",
         params: &[],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("active_usernum", Int, "Number of online users"),
+            rf("max_users", Int, "Maximum users allowed by the licence"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -623,6 +991,11 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         idempotent: true,
         summary: "Get the server's encrypted system info (used to apply for a licence).",
         params: &[],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("sys_info", Str, "Encrypted server information (long hex string)"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -633,6 +1006,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Apply a file licence (permit) to the server.",
         params: &[
             Param::req("licence_cert", Str, "Licence certificate / system info (must be applied for at the licensing server); the example value is three long hex blocks separated by '$'"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
         ],
     },
     EndpointSpec {
@@ -645,6 +1022,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::req("licence_cert", Str, "Licence certificate / system info (from the licensing server)"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -655,6 +1036,13 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Get the number of online users for an access_key, broken down by terminal type.",
         params: &[
             Param::opt("access_key", Str, "Access key to query"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("usernum", Int, "Online user count"),
+            rf("detail", Object, "Terminal type -> {count}; e.g. {\"avd_record\":{\"count\":1},\"web\":{\"count\":2},\"android\":{\"count\":1}} (doc type string)"),
+            rf("info", Object, "Empty object in the example"),
         ],
     },
     EndpointSpec {
@@ -667,6 +1055,13 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::req("name", Str, "SIP gateway name"),
             Param::req("url", Str, "SIP gateway address, host:port (e.g. 121.41.102.126:50601)"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("url", Str, "Gateway address"),
+            rf("name", Str, "Gateway name"),
+            rf("gate_id", Int, "Unique gateway id"),
         ],
     },
     EndpointSpec {
@@ -681,6 +1076,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("name", Str, "SIP gateway name"),
             Param::req("url", Str, "SIP gateway address"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -691,6 +1090,13 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Get a SIP gateway's info by id.",
         params: &[
             Param::req("sip_gate_id", Int, "SIP gateway id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("id", Int, "Unique gateway id (named 'id' here, 'gate_id' elsewhere)"),
+            rf("name", Str, "Gateway name"),
+            rf("url", Str, "SIP gateway address"),
         ],
     },
     EndpointSpec {
@@ -703,6 +1109,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::req("sip_gate_id", Int, "SIP gateway id"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -712,6 +1122,14 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         idempotent: true,
         summary: "List all SIP gateways in this environment.",
         params: &[],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("sip_gates", Array, "Gateway list (the doc's broken table calls it 'sip_gares')"),
+            rf("sip_gates[].url", Str, "SIP gateway address"),
+            rf("sip_gates[].name", Str, "Gateway name"),
+            rf("sip_gates[].gate_id", Int, "Unique gateway id"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -725,6 +1143,13 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("password", Str, "SIP account password"),
             Param::req("number", Str, "SIP account number (phone number), must be unique"),
             Param::req("sip_gate_id", Int, "SIP gateway id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("account_id", Int, "Unique SIP account id"),
+            rf("name", Str, "Account name"),
+            rf("sip_gate_id", Int, "SIP gateway id"),
         ],
     },
     EndpointSpec {
@@ -740,6 +1165,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("password", Str, "SIP account password"),
             Param::req("number", Str, "SIP account number, unique"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -752,6 +1181,20 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("account_id", Int, "SIP account id"),
             Param::req("sip_gate_id", Int, "SIP gateway id"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("recv_audio_codec", Str, "Receive audio codec (e.g. PCMU)"),
+            rf("phone_name", Str, "Phone name (for PSTN); same as name if absent"),
+            rf("gate_id", Int, "Gateway id"),
+            rf("account_id", Int, "Account id"),
+            rf("password", Str, "Account password (returned in clear text)"),
+            rf("send_audio_codec", Str, "Send audio codec (e.g. PCMU)"),
+            rf("phone_number", Str, "Account number"),
+            rf("recv_video_codec", Str, "Receive video codec (e.g. H264)"),
+            rf("name", Str, "Name (table says 'the gateway name you chose', but it is the account name)"),
+            rf("send_video_codec", Str, "Send video codec (e.g. H264)"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -762,6 +1205,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Delete an unused SIP account by account_id.",
         params: &[
             Param::req("account_id", Int, "SIP account id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
         ],
     },
     EndpointSpec {
@@ -782,6 +1229,12 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("voice_multiple", Int, "Audio amplification factor"),
             Param::opt("call_from", Str, "Caller-side definition"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("call_id", Str, "Call id generated by the server (use with /device/get_invite_status)"),
+            rf("user_id", Str, "User id assigned to the device in the room (use with kick/video/audio calls)"),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -793,6 +1246,12 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::req("room_id", Str, "Meeting id"),
             Param::req("user_id", Str, "Device user id (as returned by /device/call)"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("call_id", Str, "Call id of the device"),
+            rf("user_id", Str, "Device user id"),
         ],
     },
     EndpointSpec {
@@ -806,6 +1265,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("room_id", Str, "Meeting id"),
             Param::req("user_id", Str, "Device user id"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -817,6 +1280,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::req("room_id", Str, "Meeting id"),
             Param::req("user_id", Str, "Device user id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
         ],
     },
     EndpointSpec {
@@ -830,6 +1297,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("room_id", Str, "Meeting id"),
             Param::req("user_id", Str, "Device user id"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -841,6 +1312,12 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::req("room_id", Str, "Meeting id"),
             Param::req("user_id", Str, "Device user id"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("call_id", Str, "Listed in the table, absent from the success example"),
+            rf("user_id", Str, "Listed in the table, absent from the success example"),
         ],
     },
     EndpointSpec {
@@ -854,6 +1331,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("room_id", Str, "Meeting id"),
             Param::req("user_id", Str, "Device user id"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -866,6 +1347,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("room_id", Str, "Meeting id"),
             Param::req("user_id", Str, "Device user id"),
         ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+        ],
     },
     EndpointSpec {
         vendor: Avd,
@@ -876,6 +1361,11 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Get the status of a device call by call_id.",
         params: &[
             Param::req("call_id", Str, "call_id returned by /device/call"),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success; anything else is an error code (doc appendix A)."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("invite_status", Int, "Device status in the meeting: 0 = inviting, 1 = in call, 2 = hung up, 3 = invite failed (table type string; example int)"),
         ],
     },
     EndpointSpec {
@@ -889,6 +1379,11 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("file", File, "Local file to upload (the doc's multipart `file` field)."),
             Param::opt("path", Str, "Absolute storage path on the server; default /opt/3tee/resources."),
             Param::opt("storage_only_cluster", Bool, "true = store only on the cluster, not on the box; omit by default (cluster deployments only)."),
+        ],
+        response: &[
+            rf("ret", Int, "Result code: 0 = success, 1091x on failure."),
+            rf("msg", Str, "Message text: 'success', or what went wrong (the tables type it int; it is text)."),
+            rf("download_url", Str, "URL of the stored file, https://host:port/attachment?file=<server path>"),
         ],
     },
 ];

@@ -7,7 +7,7 @@
 //! `display_name` default to the profile's credentials.
 //! Generated once from the vendor catalog and maintained by hand since; the doc wins where they differ.
 
-use crate::endpoint::{EndpointSpec, HttpMethod::*, Param, ParamIn::*, ParamType::*};
+use crate::endpoint::{rf, EndpointSpec, HttpMethod::*, Param, ParamIn::*, ParamType::*};
 use crate::Vendor::Vmr;
 
 /// Which host an endpoint is sent to.
@@ -58,6 +58,23 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("joinPwd", Str, "Join authentication password; ignored for point-to-point calls (点对点呼叫时,此参数无效).").at(Body),
             Param::opt("participantName", Str, "Display name after joining (入会后显示姓名).").at(Body),
         ],
+        response: &[
+            rf("code", Str, "\"200\" (a string) on success; failures are undocumented."),
+            rf("timeStamp", Str, "Server time, format \"yyyy-MM-dd HH:mm:ss\" (example \"2017-05-24 15:41:30\")."),
+            rf("results", Object, "The join information (note the plural: results)."),
+            rf("results.isDot", Bool, "Whether this is a point-to-point call: true / false."),
+            rf("results.sipkey", Str, "Short number of the meeting room / user / endpoint (会议室/用户入网/终端入网短号)."),
+            rf("results.alias", Str, "Communication address, email format (e.g. xxx@xxx.com)."),
+            rf("results.password", Str, "Authentication password; empty string for point-to-point calls."),
+            rf("results.participantName", Str, "Participant display name."),
+            rf("results.roleType", Str, "Participant role type: host (主持人) or guest (访客); empty string for point-to-point calls."),
+            rf("results.mcuHost", Str, "Resource-pool request address (资源池请求地址): the meeting node host to use for all later room API requests (example \"xxx.xxx.cn\")."),
+            rf("results.companyId", Int, "Owning enterprise ID."),
+            rf("results.isRecord", Bool, "Whether recording permission is enabled; false for point-to-point calls."),
+            rf("results.isLive", Bool, "Whether live-streaming permission is enabled; false for point-to-point calls."),
+            rf("results.conferenceName", Str, "Meeting room name / user name / endpoint registered name. Listed in the table but absent from the example."),
+            rf("results.allowGuest", Str, "Whether guests are allowed: yes / no, default yes. Listed in the table but absent from the example."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -72,6 +89,32 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("display_name", Str, "Participant name (example value Jiang / jiang). The doc does not state whether it is required.").at(Body),
             Param::opt("hideme", Str, "\"yes\": hide this participant — it is not shown in the participant list; \"no\": do not hide. Added in doc version 2.1.7 (2018/08/30). Default not sta...").at(Body),
         ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Object, "The command's result."),
+            rf("result.token", Str, "Token used to authenticate subsequent requests. Opaque; the example value is percent-encoded (contains %2B, %3D) and contains a stray space (extraction artefact)."),
+            rf("result.expires", Str, "Token lifetime in seconds; example \"120\" (a string). refresh_session must be called before it expires."),
+            rf("result.participant_uuid", Str, "Newly generated uuid that uniquely identifies this participant on the platform."),
+            rf("result.version", Object, "Version of the meeting node connected to; example {\"pseudo_version\": \"22112.0.0\", \"version_id\": \"3\"}."),
+            rf("result.version.pseudo_version", Str, "Version string, e.g. \"22112.0.0\"."),
+            rf("result.version.version_id", Str, "Version id, e.g. \"3\"."),
+            rf("result.role", Str, "This participant's join identity: \"HOST\" (host) or \"GUEST\" (guest). Upper-case, unlike chair/guest elsewhere."),
+            rf("result.chat_enabled", Bool, "Whether text chat is allowed in the meeting."),
+            rf("result.service_type", Str, "Service type of this call: \"conference\" multipoint meeting; \"gateway\" point-to-point call."),
+            rf("result.stun", Any, "STUN server(s) designated by the platform for WebRTC/SIP firewall traversal. Listed in the table but absent from the example; structure not given."),
+            rf("result.display_name", Str, "Participant's name in the meeting."),
+            rf("result.analytics_enabled", Bool, "Whether audio/video statistics are sent automatically."),
+            rf("result.current_service_type", Str, "Service currently connected: 'conference' in meeting; 'gateway' in point-to-point; 'waiting_room' meeting locked, waiting for host authorisation; 'ivr' waiting for PIN entry."),
+            rf("result.allow_1080p", Bool, "Whether 1080p is allowed (doc: 'Ture or false 是否运行 1080P', typos)."),
+            rf("result.bandwidth_in", Int, "Call bandwidth (呼叫带宽; presumably inbound); example 512. Unit not stated."),
+            rf("result.bandwidth_out", Int, "Outbound bandwidth (呼出带宽); example 512. Unit not stated."),
+            rf("result.call_type", Str, "Call type; example \"video\"."),
+            rf("result.fecc_enabled", Bool, "No description in the doc (example true)."),
+            rf("result.guests_can_present", Bool, "Whether guests may send the second (presentation) stream."),
+            rf("result.owner", Str, "IP address of the MCU actually used by WebRTC; example \"120.132.87.97\"."),
+            rf("result.rtmp_enabled", Bool, "Whether RTMP is enabled."),
+            rf("result.rtsp_enabled", Bool, "Whether RTSP is enabled."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -83,6 +126,13 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
         ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Object, "The command's result."),
+            rf("result.token", Str, "New token for subsequent communication."),
+            rf("result.expires", Str, "Lifetime of the new token in seconds; example \"120\" (string)."),
+            rf("result.role", Str, "Role (table row 'Role'; absent from the example; value set not stated, presumably HOST/GUEST as in new_session)."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -93,6 +143,9 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Releases the token obtained from the platform, effectively disconnecting from the room.",
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
+        ],
+        response: &[
+            rf("", Any, "Undocumented: the doc says to ignore every answer to this request (应忽略所有应答)."),
         ],
     },
     EndpointSpec {
@@ -116,6 +169,11 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("keep_conference_alive", Str, "Whether the conference continues when all other non-ADP (non-automatically-dialled) participants have left: keep_conference_alive = conference cont...").at(Body),
             Param::opt("remote_display_name", Str, "(Optional) Name of this participant as shown in the participant list.").at(Body),
         ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Array, "uuids of the newly created participant(s); normally exactly one, more only if fork calling is configured on the platform."),
+            rf("result[]", Str, "uuid of a new participant."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -126,6 +184,17 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Returns the room's conference status (locked, guests_muted, and further fields listed in the table).",
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
+        ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Object, "The command's result."),
+            rf("result.guests_muted", Bool, "Whether guests are muted."),
+            rf("result.locked", Bool, "Whether the conference is locked (table spells it 'Locked')."),
+            rf("result.started", Any, "No description in the doc (presumably whether the conference has been started — cf. start_service)."),
+            rf("result.whiteboard", Bool, "Whether the whiteboard is on (true/false)."),
+            rf("result.wb_url", Str, "Returned when whiteboard is true (presumably the whiteboard URL). Cloud cells left blank in the doc."),
+            rf("result.live_status", Any, "Table row 'Live_status', no description, private cloud only. Exact key casing and value set unknown."),
+            rf("result.record_status", Any, "Table row 'Record_status', no description, private cloud only. Exact key casing and value set unknown."),
         ],
     },
     EndpointSpec {
@@ -138,6 +207,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
         ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -148,6 +221,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Unlocks the conference so that new participants can join without host approval.",
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
+        ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
         ],
     },
     EndpointSpec {
@@ -160,6 +237,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
         ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -170,6 +251,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Mutes all guests in the conference.",
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
+        ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
         ],
     },
     EndpointSpec {
@@ -182,6 +267,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
         ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -192,6 +281,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Ends the conference by disconnecting all participants, including the caller.",
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
+        ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
         ],
     },
     EndpointSpec {
@@ -206,6 +299,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("type", Str, "MIME type of the text, e.g. text/plain (table spells the field 'Type'). The doc marks neither field optional; both appear in the example.").at(Body),
             Param::req("payload", Str, "Text content to broadcast (table spells the field 'Payload'). The doc marks neither field optional; both appear in the example.").at(Body),
         ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -216,6 +313,33 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Returns the list of all participants in the conference.",
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
+        ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Array, "All participants; each element has the fields of the participant_create event (uuid, display_name, role, service_type, is_muted, spotlight, rx_presentation_policy, ...)."),
+            rf("result[].api_url", Str, "Relative URL of the participant, e.g. \"/participants/<uuid>\". Example only (not in the field table)."),
+            rf("result[].call_direction", Str, "\"in\": dialled in; \"out\": dialled out (table writes \" out\" with a leading space)."),
+            rf("result[].display_name", Str, "Participant display name."),
+            rf("result[].encryption", Str, "Whether the participant's media is encrypted: table says on/off, example \"On\"."),
+            rf("result[].has_media", Bool, "Whether the participant has audio/video media capability (false for API/control participants, per the example)."),
+            rf("result[].is_audio_only_call", Str, "YES if the participant is audio only."),
+            rf("result[].is_external", Bool, "Whether it is an external participant, e.g. from Lync."),
+            rf("result[].is_muted", Str, "YES if muted."),
+            rf("result[].is_presenting", Str, "YES if currently presenting (sending the second stream)."),
+            rf("result[].is_streaming_conference", Bool, "Whether it is a streaming (recording/broadcast) participant."),
+            rf("result[].is_video_call", Str, "YES if the participant has video capability."),
+            rf("result[].local_alias", Str, "Example only (\"meet.alice\"); no description."),
+            rf("result[].overlay_text", Str, "Example only (\"Alice\"); no description."),
+            rf("result[].presentation_supported", Str, "Example only (\"NO\"); no description."),
+            rf("result[].protocol", Str, "Protocol the participant joined with (example \"api\" — an API/control session)."),
+            rf("result[].role", Str, "chair (host) or guest (table: 'guest(f)', typo)."),
+            rf("result[].rx_presentation_policy", Str, "Whether receiving the presentation stream is allowed."),
+            rf("result[].service_type", Str, "connecting = being dialled out; waiting_room = waiting for host approval (locked); ivr = waiting for PIN entry; conference = joined; gateway = point-to-point call."),
+            rf("result[].spotlight", Int, "If spotlighted, the time it was spotlighted (UNIX seconds); example 0."),
+            rf("result[].start_time", Int, "Join time (UNIX seconds)."),
+            rf("result[].uri", Str, "Participant address."),
+            rf("result[].uuid", Str, "Participant's unique uuid."),
+            rf("result[].vendor", Str, "Vendor/user-agent string of the endpoint or browser."),
         ],
     },
     EndpointSpec {
@@ -229,6 +353,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
             Param::req("layouts", Array, "One entry per audience (the example sends two: hosts and guests).").at(Body).with(&[Param::req("audience", Str, "\"hosts\": host layout; \"\" (empty string): guest layout. Corrected from 'host' to 'hosts' in doc version 2.1.6."), Param::req("actors", Array, "Participant uuids to show on screen; [] means everybody may be shown."), Param::req("vad_backfill", Bool, "Participants in 'actors' are shown first in actors order; when some leave, gaps appear — whether the remaining participants fill the gaps by voice-..."), Param::req("layout", Str, "Layout type."), Param::req("plus_n", Str, "\"off\" when actors is non-empty; \"auto\" otherwise."), Param::req("actors_overlay_text", Str, "Set to \"auto\".")]),
         ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Array, "The doc says it returns the participant list (see participant_create) — apparently copy-pasted from the participants command; real response content is uncertain."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -240,6 +368,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
             Param::req("uuid", Str, "Participant uuid").at(Path),
+        ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
         ],
     },
     EndpointSpec {
@@ -253,6 +385,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
             Param::req("uuid", Str, "Participant uuid").at(Path),
         ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -264,6 +400,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
             Param::req("uuid", Str, "Participant uuid").at(Path),
+        ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
         ],
     },
     EndpointSpec {
@@ -277,6 +417,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
             Param::req("uuid", Str, "Participant uuid").at(Path),
         ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -288,6 +432,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
             Param::req("uuid", Str, "Participant uuid").at(Path),
+        ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
         ],
     },
     EndpointSpec {
@@ -301,6 +449,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
             Param::req("uuid", Str, "Participant uuid").at(Path),
         ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -313,6 +465,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
             Param::req("uuid", Str, "Participant uuid").at(Path),
         ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -324,6 +480,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
             Param::req("uuid", Str, "Participant uuid").at(Path),
+        ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
         ],
     },
     EndpointSpec {
@@ -338,6 +498,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("uuid", Str, "Participant uuid").at(Path),
             // The doc has only a summary row for dtmf, no body: `digits` is our decision (Pexip-style name).
             Param::opt("digits", Str, "DTMF digits to send (field name undocumented; see the module docs)").at(Body),
+        ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal). Presumably: the doc gives no response for dtmf (one row in its summary table)."),
+            rf("result", Bool, "Presumably true on success, as the other participant commands (undocumented for dtmf)."),
         ],
     },
     EndpointSpec {
@@ -356,6 +520,14 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("streaming", Bool, "true/false: whether this call is handled as streaming media. Applies to RTMP. Not marked optional.").at(Body),
             Param::opt("bandwidth", Number, "Optional. Maximum bandwidth of the new channel. Applies to RTMP. Unit not stated.").at(Body),
         ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Object, "The command's result."),
+            rf("result.call_uuid", Str, "ID uniquely identifying this call (sub-call); usable for later control of the call. Both call types."),
+            rf("result.sdp", Str, "WebRTC only: SDP answer."),
+            rf("result.url", Str, "RTMP only: RTMP URL for audio/video."),
+            rf("result.secure_url", Str, "RTMP only: RTMPS (encrypted) URL."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -368,6 +540,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
             Param::req("uuid", Str, "Participant uuid").at(Path),
             Param::req("role", Str, "chair: host; guest: guest.").at(Body),
+        ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
         ],
     },
     EndpointSpec {
@@ -384,6 +560,10 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("conference_alias", Str, "Target room address or short number.").at(Body),
             Param::opt("pin", Str, "Join password of the target room for that role (example \"1234\").").at(Body),
         ],
+        response: &[
+            rf("status", Str, "Call status: \"success\"; any other value is a failure (the doc shows no failure literal)."),
+            rf("result", Bool, "true on success, false otherwise (doc); the examples write the text \"true\" (meetkit accepts both and raises false as an error)."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -394,6 +574,9 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Subscribes to the room's event stream (participant, presentation, layout, message, stage, service and disconnect events).",
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
+        ],
+        response: &[
+            rf("", Any, "An event stream (participant, presentation, layout, message, stage, service and disconnect events); the doc does not describe its framing."),
         ],
     },
     EndpointSpec {
@@ -406,6 +589,9 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::opt("room", Str, "Room address (name@domain) or numeric id; defaults to the profile's account").at(Path),
         ],
+        response: &[
+            rf("", Any, "The newest presentation frame as a JPEG image (content type not stated by the doc)."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -417,6 +603,13 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::req("conferenceKey", Str, "Meeting short number (doc: '会议是短号', a typo for 会议短号).").at(Body),
         ],
+        response: &[
+            rf("code", Str, "\"200\" on success (a string); otherwise a status code: 400/403/500 or 200001-200008 (doc 002)."),
+            rf("data", Object, "The result."),
+            rf("data.recordId", Str, "Unique ID of this recording (example is a 36-char UUID)."),
+            rf("message", Str, "Error message; null on success."),
+            rf("state", Int, "1 = success, 0 = failure."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -427,6 +620,13 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Stops the recording of a meeting (identified by its short number) and returns the recordId.",
         params: &[
             Param::req("conferenceKey", Str, "Meeting short number (doc: '会议是短号', a typo for 会议短号).").at(Body),
+        ],
+        response: &[
+            rf("code", Str, "\"200\" on success (a string); otherwise a status code: 400/403/500 or 200001-200008 (doc 002)."),
+            rf("data", Object, "The result."),
+            rf("data.recordId", Str, "Unique ID of this recording."),
+            rf("message", Str, "Error message; null on success."),
+            rf("state", Int, "1 = success, 0 = failure."),
         ],
     },
     EndpointSpec {
@@ -440,6 +640,20 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
             Param::req("recordId", Str, "Unique ID produced by the recording. Declared length 15, although example IDs are 32 hex chars and openRecord returns a 36-char UUID.").at(Body),
             Param::opt("origin", Str, "Description column says only 'https://apiServer'; meaning unclear (perhaps the base/origin URL for download links).").at(Body),
         ],
+        response: &[
+            rf("code", Str, "\"200\" on success (a string); otherwise a status code: 400/403/500 or 200001-200008 (doc 002)."),
+            rf("data", Array, "The example returns an array (the table reads as if it were one object)."),
+            rf("data[].recordId", Str, "Unique ID of the recording."),
+            rf("data[].conferenceKey", Str, "Meeting number."),
+            rf("data[].entId", Int, "Enterprise ID or tenant ID."),
+            rf("data[].startTime", Str, "Recording start time, format 2019-05-31 01:43:09 (type written 'varcharvarchar')."),
+            rf("data[].fileSize", Number, "File size in bytes (examples are integers)."),
+            rf("data[].stopTime", Str, "Recording stop time, same format (the doc's description says '录制的开始时间' = start time, a copy-paste error)."),
+            rf("data[].downUrl", Str, "Download URL of the recording file (examples are signed http:// URLs on *.cossh.myqcloud.com)."),
+            rf("data[].cid", Str, "Appears only in the second example element (a UUID); not in the table, meaning unknown."),
+            rf("message", Str, "Error message; null on success."),
+            rf("state", Int, "1 = success, 0 = failure."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -450,6 +664,13 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Deletes the recording file(s) of a recordId.",
         params: &[
             Param::req("recordId", Str, "Unique ID produced by the recording.").at(Body),
+        ],
+        response: &[
+            rf("code", Str, "\"200\" on success (a string); otherwise a status code: 400/403/500 or 200001-200008 (doc 002)."),
+            rf("data", Object, "The result."),
+            rf("data.recordId", Str, "Unique ID of the recording."),
+            rf("message", Str, "Error message; null on success."),
+            rf("state", Int, "1 = success, 0 = failure."),
         ],
     },
     EndpointSpec {
@@ -462,6 +683,13 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         params: &[
             Param::req("conferenceKey", Str, "Meeting short number (doc: '会议是短号', a typo for 会议短号).").at(Body),
         ],
+        response: &[
+            rf("code", Str, "\"200\" on success (a string); otherwise a status code: 400/403/500 or 200001-200008 (doc 002)."),
+            rf("data", Object, "The result."),
+            rf("data.liveurl", Str, "Live viewing URL (key is all lower-case 'liveurl'); example https://vapi.myvmr.cn/live/xxxx."),
+            rf("message", Str, "Error message; null on success."),
+            rf("state", Int, "1 = success, 0 = failure."),
+        ],
     },
     EndpointSpec {
         vendor: Vmr,
@@ -472,6 +700,11 @@ pub static ENDPOINTS: &[EndpointSpec] = &[
         summary: "Stops live streaming of a meeting.",
         params: &[
             Param::req("conferenceKey", Str, "Meeting short number (doc: '会议是短号', a typo for 会议短号).").at(Body),
+        ],
+        response: &[
+            rf("code", Str, "\"200\" on success (a string); otherwise a status code: 400/403/500 or 200001-200008 (doc 002)."),
+            rf("message", Str, "Error message; null on success."),
+            rf("state", Int, "1 = success, 0 = failure."),
         ],
     },
 
