@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
+use tracing::Instrument;
 
 use crate::capture::Capture;
 use crate::config::Profile;
@@ -230,12 +231,12 @@ impl Client {
         };
         let api = self.api(vendor)?;
         let span = tracing::debug_span!("call", %vendor, endpoint = spec.id);
-        let _enter = span.enter();
-        let Some(journal) = &self.journal else { return api.call(spec, params).await };
+        let Some(journal) = &self.journal else { return api.call(spec, params).instrument(span).await };
         // Recorded before the result reaches the caller: a run killed right after a call
         // still knows what the call started.
         let (started, clock) = (std::time::SystemTime::now(), std::time::Instant::now());
-        let result = api.call(spec, params.clone()).await;
+        let result = api.call(spec, params.clone()).instrument(span.clone()).await;
+        let _in_call = span.enter(); // no await while entered
         journal.call(vendor, spec, &params, &result, started, clock.elapsed());
         journal.sessions(vendor, &api.open_sessions());
         result

@@ -614,3 +614,33 @@ async fn replayed_roster_is_not_a_join() {
     assert_eq!(result["joined"], result["dialled"], "{result}");
     client.close().await.unwrap();
 }
+
+/// `parallel` branches waiting on different vendors' events do not wait for each other: one
+/// branch waits for a vmr join while the other first waits on another vendor (which has no
+/// events and fails at once) and then dials the device that joins. With one lock for every
+/// vendor's subscription, the second wait queued behind the first, the dial never happened
+/// and the first branch timed out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_waits_on_different_vendors_do_not_serialise() {
+    let sim = Sim::start().await;
+    let client = sim.client();
+    let source = r#"
+        let vmr = vendor("vmr");
+        // Subscribe first, so the join below cannot happen before anyone listens.
+        try { wait_event("vmr", "no_such_event", 0.2); } catch (e) {}
+        let rs = parallel([
+            || wait_event("vmr", "participant_create", 20),
+            || {
+                try { wait_event("avd", "anything", 20); } catch (e) {}
+                vmr.call("conference.dial", #{ role: "guest", destination: "sip:5@10.0.0.9", protocol: "sip" })
+            },
+        ]);
+        #{ waited: rs[0], dialled: rs[1] }
+    "#;
+    let (c, dir) = (client.clone(), tempfile::tempdir().unwrap());
+    let out = dir.path().to_path_buf();
+    let result = tokio::task::spawn_blocking(move || run_script(&c, source, &out)).await.unwrap().unwrap();
+    assert_eq!(result["waited"]["ok"], true, "{result}");
+    assert_eq!(result["waited"]["value"]["data"]["uuid"], result["dialled"]["value"][0], "{result}");
+    client.close().await.unwrap();
+}

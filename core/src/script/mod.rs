@@ -153,7 +153,7 @@ pub(crate) struct Host {
     stop_seen_at: std::sync::atomic::AtomicU64,
     /// Event subscriptions opened by `wait_event`, per vendor, with the events that
     /// arrived but were not waited for yet.
-    pub events: Mutex<std::collections::HashMap<crate::Vendor, stdlib::EventBuffer>>,
+    pub events: Mutex<std::collections::HashMap<crate::Vendor, Arc<tokio::sync::Mutex<stdlib::EventBuffer>>>>,
     /// `on_exit` blocks, in registration order, each with the line that registered it.
     pub on_exit: Mutex<Vec<(FnPtr, Position)>>,
     /// The run's memory budget, charged on the script thread and its `parallel` branches.

@@ -564,8 +564,9 @@ fn parallel(host: &Host, ctx: &NativeCallContext, blocks: Array) -> RhaiResult<A
         .into_iter()
         .enumerate()
         .map(|(i, b)| {
-            b.try_cast_result::<FnPtr>()
-                .map_err(|b| format!("parallel: item {i} is a {}, not a closure", b.type_name()))
+            b.try_cast_result::<FnPtr>().map_err(|b| {
+                throw_script("invalid_argument", format!("parallel: item {i} is a {}, not a closure", b.type_name()))
+            })
         })
         .collect::<Result<_, _>>()?;
     // A closure's captured variables are shared (locked) values: branches that use the same
@@ -620,9 +621,12 @@ fn parallel(host: &Host, ctx: &NativeCallContext, blocks: Array) -> RhaiResult<A
     Ok(results)
 }
 
-/// One vendor's event subscription and the events not consumed yet.
+/// One vendor's event subscription (opened on the first `wait_event`) and the events that
+/// arrived but were not waited for yet. Each vendor has its own, behind its own lock: a
+/// `parallel` branch waiting on one vendor never holds up a wait on another.
+#[derive(Default)]
 pub(crate) struct EventBuffer {
-    stream: crate::events::EventStream,
+    stream: Option<crate::events::EventStream>,
     pending: std::collections::VecDeque<crate::events::Event>,
 }
 
@@ -630,34 +634,36 @@ fn wait_event(host: &Host, vendor: &str, kind: &str, timeout: f64) -> RhaiResult
     use futures::StreamExt;
     let vendor: Vendor = vendor.parse().map_err(throw)?;
     let matches = |e: &crate::events::Event| kind == "*" || e.kind == kind;
-    let mut subscriptions = host.events.lock().unwrap_or_else(|p| p.into_inner());
-    if !subscriptions.contains_key(&vendor) {
-        let client = host.client.clone();
-        let stream = host.block_on_call(async move { client.events(vendor, Value::Null).await }).map_err(throw)?;
-        subscriptions.insert(vendor, EventBuffer { stream, pending: Default::default() });
-    }
-    let buffer = subscriptions.get_mut(&vendor).expect("inserted above");
-    if let Some(i) = buffer.pending.iter().position(matches) {
-        return Ok(event_map(&buffer.pending.remove(i).expect("position is valid")));
-    }
+    let slot = host.events.lock().unwrap_or_else(|p| p.into_inner()).entry(vendor).or_default().clone();
     let deadline = tokio::time::Instant::now() + Duration::from_secs_f64(timeout);
+    let timed_out =
+        || Error::Timeout { vendor, endpoint: format!("wait_event({kind})"), after: Duration::from_secs_f64(timeout) };
     loop {
+        // A vendor's stream has one reader at a time; the lock is given up after each event,
+        // so another wait on the same vendor finds what this one put aside.
+        let mut buffer = host
+            .block_on(async {
+                tokio::time::timeout_at(deadline, slot.clone().lock_owned()).await.map_err(|_| timed_out())
+            })
+            .map_err(throw)?;
+        if let Some(i) = buffer.pending.iter().position(matches) {
+            return Ok(event_map(&buffer.pending.remove(i).expect("position is valid")));
+        }
+        if buffer.stream.is_none() {
+            let client = host.client.clone();
+            let stream = host.block_on_call(async move { client.events(vendor, Value::Null).await }).map_err(throw)?;
+            buffer.stream = Some(stream);
+        }
         let next = host.block_on(async {
-            match tokio::time::timeout_at(deadline, buffer.stream.next()).await {
-                Ok(item) => Ok(item),
-                Err(_) => Err(Error::Timeout {
-                    vendor,
-                    endpoint: format!("wait_event({kind})"),
-                    after: Duration::from_secs_f64(timeout),
-                }),
-            }
+            let stream = buffer.stream.as_mut().expect("opened above");
+            tokio::time::timeout_at(deadline, stream.next()).await.map_err(|_| timed_out())
         });
         match next.map_err(throw)? {
             Some(Ok(event)) if matches(&event) => return Ok(event_map(&event)),
             Some(Ok(event)) => buffer.pending.push_back(event),
             Some(Err(e)) => return Err(throw(e)),
             None => {
-                subscriptions.remove(&vendor);
+                buffer.stream = None;
                 return Err(throw(Error::Transport {
                     vendor,
                     endpoint: format!("wait_event({kind})"),
