@@ -63,7 +63,7 @@ pub static FUNCTIONS: &[FnDoc] = &[
 }, 30, 0.5);"#,
     },
     FnDoc {
-        signature: "wait_event(vendor, type, timeout_secs) -> #{vendor, type, data}",
+        signature: "wait_event(vendor, type, timeout_secs) -> #{vendor, type, data, received_at_ms}",
         summary: "The next event of `type` (`\"*\"` for any) from a vendor with events (vmr's event stream, NetEase \
                   callbacks). Subscribes on first use; events of other types are kept for later waits. Throws a \
                   `timeout` error map when none arrives in time.",
@@ -676,11 +676,8 @@ fn wait_event(host: &Host, vendor: &str, kind: &str, timeout: f64) -> RhaiResult
 }
 
 fn event_map(e: &crate::events::Event) -> RhaiMap {
-    let mut m = RhaiMap::new();
-    m.insert("vendor".into(), e.vendor.to_string().into());
-    m.insert("type".into(), e.kind.clone().into());
-    m.insert("data".into(), rhai::serde::to_dynamic(&e.data).unwrap_or(Dynamic::UNIT));
-    m
+    // The one serialised form of an event (see `Event`'s `Serialize`).
+    rhai::serde::to_dynamic(e).ok().and_then(|d| d.try_cast::<RhaiMap>()).unwrap_or_default()
 }
 
 /// The directory a download into `dir` writes to: checked to be inside `--out` (symlinks
