@@ -3,7 +3,7 @@
 #   PREFIX/include/meetkit.h             (declaring what this build has: MEETKIT_FEATURE_* defined)
 #   PREFIX/lib/libmeetkit.so.X.Y.Z       with the SONAME link libmeetkit.so.0.Y (X from 1.0 on)
 #                                        and the link libmeetkit.so
-#   PREFIX/lib/libmeetkit.a
+#   PREFIX/lib/libmeetkit.a              (without debug info in the dist profile)
 #   PREFIX/lib/pkgconfig/meetkit.pc
 #   PREFIX/lib/cmake/meetkit/meetkitConfig.cmake (+ ConfigVersion): targets meetkit::meetkit
 #     (shared) and meetkit::meetkit_static
@@ -40,7 +40,7 @@ while (($#)); do
     --profile) (($# >= 2)) || usage; profile=$2; shift 2 ;;
     --profile=*) profile=${1#--profile=}; shift ;;
     --link) link=1; shift ;;
-    -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h | --help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     -*) echo "unknown option $1" >&2; usage ;;
     *) [[ -z $prefix_arg ]] || usage; prefix_arg=$1; shift ;;
     esac
@@ -127,6 +127,11 @@ if [[ $link == 1 ]]; then
 else
     install -m 755 "$build/libmeetkit.so" "$prefix/lib/$real"
     install -m 644 "$build/libmeetkit.a" "$prefix/lib/libmeetkit.a"
+fi
+# The dist profile strips the shared library's symbols; the static one keeps them (a program
+# links against them) but its debug info (the Rust standard library's) goes.
+if [[ $profile == dist && $link == 0 ]] && command -v strip >/dev/null; then
+    strip --strip-debug "$prefix/lib/libmeetkit.a"
 fi
 [[ $soname == "$real" ]] || ln -s "$real" "$prefix/lib/$soname"
 ln -s "$soname" "$prefix/lib/libmeetkit.so"

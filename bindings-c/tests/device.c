@@ -18,48 +18,15 @@
 
 #include <meetkit.h>
 
+#include "harness.h"
+
 /* The installed header of a default build declares no optional function. */
 #if defined(MEETKIT_FEATURE_SIM) || defined(MEETKIT_FEATURE_SCRIPT) || defined(MEETKIT_FEATURE_WEBHOOK) || \
     defined(MEETKIT_FEATURE_JOURNAL)
 #error "the installed header of the default build defines a MEETKIT_FEATURE_* macro"
 #endif
 
-static int g_failed_checks, g_passed, g_failed;
 static const char *g_profile, *g_scratch;
-
-#define CHECK(cond)                                                                     \
-    do {                                                                                \
-        if (!(cond)) {                                                                  \
-            fprintf(stderr, "  %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            g_failed_checks++;                                                          \
-        }                                                                               \
-    } while (0)
-
-static void run(const char *name, void (*test)(void)) {
-    int before = g_failed_checks;
-    test();
-    if (g_failed_checks == before) {
-        g_passed++;
-        printf("PASS %s\n", name);
-    } else {
-        g_failed++;
-        printf("FAIL %s\n", name);
-    }
-    fflush(stdout);
-}
-
-/* Checks `status == want`, printing the error's message when not; frees `err`. Use as
- * `st = call(..., &err); CHECK(expect(st, ...))`: `err` is read after the call has set it. */
-static int expect(meetkit_status status, meetkit_status want, meetkit_error *err, const char *what) {
-    if (status != want) {
-        char *message = meetkit_error_message(err);
-        fprintf(stderr, "  %s: status %d, expected %d (%s)\n", what, (int)status, (int)want,
-                message ? message : "no error");
-        meetkit_string_free(message);
-    }
-    meetkit_error_free(err);
-    return status == want;
-}
 
 /* True when the meetkit string `s` (freed here) contains every one of `a` and `b`. */
 static int contains2(char *s, const char *a, const char *b) {
