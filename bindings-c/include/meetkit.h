@@ -14,6 +14,8 @@
  *   for a subscription); a freed or unknown handle is
  *   reported as MEETKIT_INVALID_HANDLE, never undefined behaviour.
  * - Blocking calls take `uint32_t timeout_ms` (0: no limit) and are thread-safe.
+ * - Functions of an optional feature of the library (simulators, scripts) are declared only
+ *   under `#if defined(MEETKIT_FEATURE_<NAME>)`: see the block below.
  */
 
 #ifndef MEETKIT_H
@@ -21,6 +23,12 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+
+/*
+ * Library features: MEETKIT_FEATURE_SIM (meetkit_sim_*), MEETKIT_FEATURE_SCRIPT
+ * (meetkit_run_script*), MEETKIT_FEATURE_WEBHOOK (NetEase events), MEETKIT_FEATURE_JOURNAL
+ * (the "journal" client option). An installed header defines those its library has, here.
+ */
 
 /**
  * What a function did. `MEETKIT_OK` (0) is success; every other value is a failure, and
@@ -157,12 +165,14 @@ typedef struct meetkit_error meetkit_error;
  */
 typedef struct meetkit_meeting meetkit_meeting;
 
+#if defined(MEETKIT_FEATURE_SIM)
 /**
  * A running set of simulated vendor servers on loopback (opaque): the same simulators as
  * `meetkit sim`. Created by `meetkit_sim_start`, owned by the caller, stopped and freed
  * with `meetkit_sim_free`.
  */
 typedef struct meetkit_sim meetkit_sim;
+#endif
 
 /**
  * A live event subscription (opaque). Created by `meetkit_events_subscribe`, owned by the
@@ -224,7 +234,8 @@ enum meetkit_status meetkit_client_new(const char *profile_json,
  * * `"journal": "runs.db"` — record this client's calls, what each started (rooms,
  *   recordings, device calls, sessions, ...) and whether it was stopped, and its downloads,
  *   in that run journal (SQLite), as one run ended by `meetkit_client_free`; if the process
- *   dies, `meetkit runs cleanup ID` stops what it left running.
+ *   dies, `meetkit runs cleanup ID` stops what it left running. Only in a library built
+ *   with the `journal` feature (`MEETKIT_FEATURE_JOURNAL`); elsewhere it is `MEETKIT_CONFIG`.
  * * `"allow_secrets": true` — results (and scripts run with this client) keep their secret
  *   fields as the server sent them: AVD's `app.get_token` token, vmr's session token and
  *   `meet.check_join` host PIN, NetEase's `accountToken`, Kedacom conference passwords, ...
@@ -310,6 +321,7 @@ enum meetkit_status meetkit_call(const struct meetkit_client *client,
                                  char **result_json,
                                  struct meetkit_error **err);
 
+#if defined(MEETKIT_FEATURE_SCRIPT)
 /**
  * Runs a Rhai workflow script file (the language of `meetkit run`) with this client.
  * `vars_json` is a JSON object of script variables (NULL: none), like `--set`; `out_dir`
@@ -337,7 +349,9 @@ enum meetkit_status meetkit_run_script(const struct meetkit_client *client,
                                        uint32_t timeout_ms,
                                        char **result_json,
                                        struct meetkit_error **err);
+#endif
 
+#if defined(MEETKIT_FEATURE_SCRIPT)
 /**
  * `meetkit_run_script` with its options as a JSON object (NULL or `"null"`: defaults):
  * `"vars"` (an object of script variables), `"out_dir"` (default `./recordings`),
@@ -358,6 +372,7 @@ enum meetkit_status meetkit_run_script_with_options(const struct meetkit_client 
                                                     const char *options_json,
                                                     char **result_json,
                                                     struct meetkit_error **err);
+#endif
 
 /**
  * Downloads `url` into the directory `dir` (created if missing): streamed to a temporary
@@ -441,8 +456,10 @@ enum meetkit_status meetkit_error_free(struct meetkit_error *err);
  *
  * On success `*out` receives the subscription, owned by the caller (end it with
  * `meetkit_events_unsubscribe`). Errors: `MEETKIT_CONFIG` for a vendor that sends no
- * events (`avd`, `kedacom`) or has no connection in the profile, the vendor's own errors,
- * and the argument errors (`callback` NULL: `MEETKIT_NULL_ARGUMENT`).
+ * events (`avd`, `kedacom`) or has no connection in the profile, and for `netease` in a
+ * library built without the `webhook` feature (`MEETKIT_FEATURE_WEBHOOK`: NetEase's events
+ * arrive as HTTP callbacks, which need its callback receiver); the vendor's own errors, and
+ * the argument errors (`callback` NULL: `MEETKIT_NULL_ARGUMENT`).
  *
  * # Safety
  * String arguments are NULL or NUL-terminated; `callback` is safe to call with `userdata`
@@ -757,6 +774,7 @@ enum meetkit_status meetkit_meeting_end(const struct meetkit_meeting *meeting,
                                         uint32_t timeout_ms,
                                         struct meetkit_error **err);
 
+#if defined(MEETKIT_FEATURE_SIM)
 /**
  * Starts the simulators on the library's runtime. `options_json` (NULL, `"null"` or `"{}"`:
  * defaults) is a JSON object with any of: `host` (default `"127.0.0.1"`), `port_base`
@@ -775,7 +793,9 @@ enum meetkit_status meetkit_meeting_end(const struct meetkit_meeting *meeting,
 enum meetkit_status meetkit_sim_start(const char *options_json,
                                       struct meetkit_sim **out,
                                       struct meetkit_error **err);
+#endif
 
+#if defined(MEETKIT_FEATURE_SIM)
 /**
  * The profile that connects a client to this simulator, as JSON text (the line
  * `meetkit sim` prints; pass it to `meetkit_client_new`). The caller owns the returned
@@ -783,13 +803,16 @@ enum meetkit_status meetkit_sim_start(const char *options_json,
  * unknown.
  */
 char *meetkit_sim_profile(const struct meetkit_sim *sim);
+#endif
 
+#if defined(MEETKIT_FEATURE_SIM)
 /**
  * Stops the simulators (open connections get up to 2 s to finish) and frees `sim`. NULL
  * is accepted (`MEETKIT_OK`); a freed or unknown handle returns `MEETKIT_INVALID_HANDLE`.
  * Free the clients that use it first, or their next calls fail with `MEETKIT_TRANSPORT`.
  */
 enum meetkit_status meetkit_sim_free(struct meetkit_sim *sim);
+#endif
 
 /**
  * Frees a string returned by meetkit (a `char *` out-argument or return value).

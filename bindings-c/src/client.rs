@@ -7,6 +7,7 @@ use std::sync::Arc;
 use meetkit::client::ClientOptions;
 use meetkit::config::Profile;
 use meetkit::download::{DownloadOptions, Progress};
+#[cfg(feature = "script")]
 use meetkit::script::ScriptOptions;
 use meetkit::{Client, Error, Vendor};
 use serde_json::Value;
@@ -15,7 +16,9 @@ use crate::boundary::{guard, out_arg, Failure};
 use crate::error::meetkit_error;
 use crate::handles::{self, Object};
 use crate::meetkit_status;
-use crate::runtime::{block_on, blocking};
+use crate::runtime::block_on;
+#[cfg(feature = "script")]
+use crate::runtime::blocking;
 use crate::strings::{arg, json_arg, opt_arg, to_c};
 
 /// A connection to every vendor of one profile (opaque). Thread-safe: any number of threads
@@ -60,10 +63,21 @@ fn register_journaled(
     journal: Option<PathBuf>,
     allow_secrets: bool,
 ) -> Result<*mut meetkit_client, Failure> {
+    #[cfg_attr(not(feature = "journal"), allow(unused_mut))]
     let mut client = Client::from_profile_with(profile, options)?.with_secrets(allow_secrets);
     if let Some(path) = journal {
-        let run = meetkit::journal::Journal::open(&path)?.begin_run("C client", client.profile_name(), "c")?;
-        client = client.with_journal(run);
+        #[cfg(feature = "journal")]
+        {
+            let run = meetkit::journal::Journal::open(&path)?.begin_run("C client", client.profile_name(), "c")?;
+            client = client.with_journal(run);
+        }
+        #[cfg(not(feature = "journal"))]
+        return Err(Error::config(format!(
+            "options_json: \"journal\": {}: this libmeetkit was built without the run journal (SQLite); rebuild it \
+             with `bindings-c/install.sh PREFIX --features journal`, or leave the option out",
+            Value::String(path.display().to_string())
+        ))
+        .into());
     }
     Ok(handles::insert(Object::Client(Arc::new(ClientObject { client }))) as *mut meetkit_client)
 }
@@ -132,7 +146,8 @@ pub unsafe extern "C" fn meetkit_client_new(
 /// * `"journal": "runs.db"` — record this client's calls, what each started (rooms,
 ///   recordings, device calls, sessions, ...) and whether it was stopped, and its downloads,
 ///   in that run journal (SQLite), as one run ended by `meetkit_client_free`; if the process
-///   dies, `meetkit runs cleanup ID` stops what it left running.
+///   dies, `meetkit runs cleanup ID` stops what it left running. Only in a library built
+///   with the `journal` feature (`MEETKIT_FEATURE_JOURNAL`); elsewhere it is `MEETKIT_CONFIG`.
 /// * `"allow_secrets": true` — results (and scripts run with this client) keep their secret
 ///   fields as the server sent them: AVD's `app.get_token` token, vmr's session token and
 ///   `meet.check_join` host PIN, NetEase's `accountToken`, Kedacom conference passwords, ...
@@ -213,6 +228,7 @@ pub extern "C" fn meetkit_client_free(client: *mut meetkit_client) -> meetkit_st
                 // The handle is gone either way: an error here (a server already down) is not
                 // the caller's to handle, and the server expires what was not ended.
                 let _ = block_on(FREE_CLOSE_TIMEOUT_MS, on_timeout, async move { client.close().await });
+                #[cfg(feature = "journal")]
                 if let Some(run) = object.client.journal() {
                     run.finish(None);
                 }
@@ -298,6 +314,7 @@ pub unsafe extern "C" fn meetkit_call(
 /// # Safety
 /// String arguments are NULL or NUL-terminated; `result_json` and `err` are NULL or valid
 /// for writing one pointer.
+#[cfg(feature = "script")]
 #[no_mangle]
 pub unsafe extern "C" fn meetkit_run_script(
     client: *const meetkit_client,
@@ -328,6 +345,7 @@ pub unsafe extern "C" fn meetkit_run_script(
 ///
 /// # Safety
 /// `result_json` is valid for writing one pointer (checked with `out_arg` by the caller).
+#[cfg(feature = "script")]
 unsafe fn run_script_into(
     client: &Client,
     path: &Path,
@@ -340,6 +358,7 @@ unsafe fn run_script_into(
 }
 
 /// The options of `meetkit_run_script_with_options`.
+#[cfg(feature = "script")]
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RunOptions {
@@ -354,6 +373,7 @@ struct RunOptions {
 }
 
 /// `options_json` → the script options it describes.
+#[cfg(feature = "script")]
 fn run_options(value: Value) -> Result<ScriptOptions, Failure> {
     let value = Value::Object(object_or_null(value, "options_json")?);
     let known = "known: vars, out_dir, timeout_ms, max_memory, env_allow";
@@ -393,6 +413,7 @@ fn run_options(value: Value) -> Result<ScriptOptions, Failure> {
 /// # Safety
 /// String arguments are NULL or NUL-terminated; `result_json` and `err` are NULL or valid
 /// for writing one pointer.
+#[cfg(feature = "script")]
 #[no_mangle]
 pub unsafe extern "C" fn meetkit_run_script_with_options(
     client: *const meetkit_client,

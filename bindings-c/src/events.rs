@@ -52,8 +52,10 @@ const TYPE: &str = "meetkit_subscription";
 ///
 /// On success `*out` receives the subscription, owned by the caller (end it with
 /// `meetkit_events_unsubscribe`). Errors: `MEETKIT_CONFIG` for a vendor that sends no
-/// events (`avd`, `kedacom`) or has no connection in the profile, the vendor's own errors,
-/// and the argument errors (`callback` NULL: `MEETKIT_NULL_ARGUMENT`).
+/// events (`avd`, `kedacom`) or has no connection in the profile, and for `netease` in a
+/// library built without the `webhook` feature (`MEETKIT_FEATURE_WEBHOOK`: NetEase's events
+/// arrive as HTTP callbacks, which need its callback receiver); the vendor's own errors, and
+/// the argument errors (`callback` NULL: `MEETKIT_NULL_ARGUMENT`).
 ///
 /// # Safety
 /// String arguments are NULL or NUL-terminated; `callback` is safe to call with `userdata`

@@ -23,6 +23,7 @@ const STEP: usize = 16;
 #[derive(Clone)]
 pub(crate) enum Object {
     Client(Arc<crate::client::ClientObject>),
+    #[cfg(feature = "sim")]
     Sim(Arc<crate::sim::SimObject>),
     Subscription(Arc<crate::events::SubscriptionObject>),
     Meeting(Arc<crate::meeting::MeetingObject>),
@@ -33,6 +34,7 @@ impl Object {
     fn type_name(&self) -> &'static str {
         match self {
             Object::Client(_) => "meetkit_client",
+            #[cfg(feature = "sim")]
             Object::Sim(_) => "meetkit_sim",
             Object::Subscription(_) => "meetkit_subscription",
             Object::Meeting(_) => "meetkit_meeting",

@@ -8,12 +8,19 @@
 //! The header `include/meetkit.h` is generated from this crate by cbindgen (the `///`
 //! comments below become its documentation); `tests/header.rs` checks it is up to date.
 //! Conventions (ownership, errors, threads, callbacks) are in the crate's README.
+//!
+//! Cargo features add functions (see Cargo.toml): `sim` (`meetkit_sim_*`), `script`
+//! (`meetkit_run_script*`), `webhook` (NetEase events), `journal` (the `journal` client option).
+//! A function of a feature that is off is not in the library, and the header declares it only
+//! under `#if defined(MEETKIT_FEATURE_<NAME>)` (cbindgen.toml's `[defines]`).
 
 #![allow(non_camel_case_types)]
 
 mod boundary;
 
-/// Counts each script run's allocations, for the scripts' memory budget.
+/// Counts each script run's allocations, for the scripts' memory budget (without scripts the
+/// program's allocator is left alone).
+#[cfg(feature = "script")]
 #[global_allocator]
 static ALLOC: meetkit::memory::CountingAlloc = meetkit::memory::CountingAlloc;
 mod client;
@@ -22,6 +29,7 @@ mod events;
 mod handles;
 mod meeting;
 mod runtime;
+#[cfg(feature = "sim")]
 mod sim;
 mod strings;
 
@@ -29,6 +37,7 @@ pub use client::*;
 pub use error::*;
 pub use events::*;
 pub use meeting::*;
+#[cfg(feature = "sim")]
 pub use sim::*;
 pub use strings::*;
 

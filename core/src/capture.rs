@@ -610,6 +610,7 @@ impl Drop for DownloadRecord {
     }
 }
 
+#[cfg(feature = "webhook")]
 impl Capture {
     /// `router` with every request it answers recorded (the NetEase callback receiver).
     pub(crate) fn record_incoming(self: &Arc<Self>, router: axum::Router) -> axum::Router {
@@ -618,8 +619,10 @@ impl Capture {
 }
 
 /// Largest incoming body the recording layer reads (as axum's default body limit).
+#[cfg(feature = "webhook")]
 const MAX_INCOMING_BYTES: usize = 2 << 20;
 
+#[cfg(feature = "webhook")]
 async fn incoming(
     axum::extract::State(capture): axum::extract::State<Arc<Capture>>,
     request: axum::extract::Request,

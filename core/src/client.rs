@@ -15,6 +15,7 @@ use crate::capture::Capture;
 use crate::config::Profile;
 use crate::download::{DownloadOptions, Downloaded};
 use crate::endpoint::{self, EndpointSpec};
+#[cfg(feature = "journal")]
 use crate::journal::RunJournal;
 use crate::transport::Transport;
 use crate::vendors::{self, VendorApi};
@@ -34,6 +35,7 @@ use crate::{Error, Result, Vendor};
 pub struct Client {
     inner: Arc<Inner>,
     /// The run journal every call and download of this handle is recorded in, if any.
+    #[cfg(feature = "journal")]
     journal: Option<RunJournal>,
     /// Whether results keep their secret fields ([`Client::with_secrets`]).
     secrets: bool,
@@ -75,7 +77,12 @@ pub struct WeakClient(std::sync::Weak<Inner>);
 impl WeakClient {
     /// The client, if any clone of it is still alive.
     pub fn upgrade(&self) -> Option<Client> {
-        self.0.upgrade().map(|inner| Client { inner, journal: None, secrets: true })
+        self.0.upgrade().map(|inner| Client {
+            inner,
+            #[cfg(feature = "journal")]
+            journal: None,
+            secrets: true,
+        })
     }
 
     /// Whether any clone of the client is still alive.
@@ -147,11 +154,17 @@ impl Client {
             tracing::warn!(profile = %profile.name, %vendor, "calls to {vendor} will fail: {e}");
         }
         let inner = Arc::new(Inner { profile: profile.name.clone(), transport, capture, apis, invalid });
-        Ok(Client { inner, journal: None, secrets: true })
+        Ok(Client {
+            inner,
+            #[cfg(feature = "journal")]
+            journal: None,
+            secrets: true,
+        })
     }
 
     /// This client, recording every call, what each starts and stops, and every download in
     /// `journal` (see [`crate::journal`]). Sessions and tokens stay shared with `self`.
+    #[cfg(feature = "journal")]
     pub fn with_journal(&self, journal: RunJournal) -> Client {
         Client { inner: self.inner.clone(), journal: Some(journal), secrets: self.secrets }
     }
@@ -160,7 +173,12 @@ impl Client {
     /// (see [`crate::secret::redact_result`]). Sessions, tokens and the journal stay shared
     /// with `self`; meetkit's own auth always uses the real values.
     pub fn with_secrets(&self, allowed: bool) -> Client {
-        Client { inner: self.inner.clone(), journal: self.journal.clone(), secrets: allowed }
+        Client {
+            inner: self.inner.clone(),
+            #[cfg(feature = "journal")]
+            journal: self.journal.clone(),
+            secrets: allowed,
+        }
     }
 
     /// Whether this handle's results keep their secret fields ([`Client::with_secrets`]).
@@ -169,6 +187,7 @@ impl Client {
     }
 
     /// The run journal this client records in, if any.
+    #[cfg(feature = "journal")]
     pub fn journal(&self) -> Option<&RunJournal> {
         self.journal.as_ref()
     }
@@ -231,15 +250,18 @@ impl Client {
         };
         let api = self.api(vendor)?;
         let span = tracing::debug_span!("call", %vendor, endpoint = spec.id);
-        let Some(journal) = &self.journal else { return api.call(spec, params).instrument(span).await };
-        // Recorded before the result reaches the caller: a run killed right after a call
-        // still knows what the call started.
-        let (started, clock) = (std::time::SystemTime::now(), std::time::Instant::now());
-        let result = api.call(spec, params.clone()).instrument(span.clone()).await;
-        let _in_call = span.enter(); // no await while entered
-        journal.call(vendor, spec, &params, &result, started, clock.elapsed());
-        journal.sessions(vendor, &api.open_sessions());
-        result
+        #[cfg(feature = "journal")]
+        if let Some(journal) = &self.journal {
+            // Recorded before the result reaches the caller: a run killed right after a call
+            // still knows what the call started.
+            let (started, clock) = (std::time::SystemTime::now(), std::time::Instant::now());
+            let result = api.call(spec, params.clone()).instrument(span.clone()).await;
+            let _in_call = span.enter(); // no await while entered
+            journal.call(vendor, spec, &params, &result, started, clock.elapsed());
+            journal.sessions(vendor, &api.open_sessions());
+            return result;
+        }
+        api.call(spec, params).instrument(span).await
     }
 
     /// Subscribe to a vendor's events (see [`crate::events`]); `params` select the source,
@@ -247,11 +269,13 @@ impl Client {
     /// (`dedup_journal`, unless `params` name another file).
     pub async fn events(&self, vendor: impl IntoVendor, params: Value) -> Result<crate::events::EventStream> {
         let vendor = vendor.into_vendor()?;
+        #[cfg_attr(not(feature = "journal"), allow(unused_mut))]
         let mut params = match params {
             Value::Object(m) => m,
             _ => Map::new(),
         };
         // A run journal also keeps the NetEase callback receiver's de-duplication across restarts.
+        #[cfg(feature = "journal")]
         if let (Some(journal), Vendor::Netease, false) = (&self.journal, vendor, params.contains_key("dedup_journal")) {
             let path = journal.journal().path().display().to_string();
             params.insert("dedup_journal".into(), Value::String(path));
@@ -269,9 +293,12 @@ impl Client {
                 // Only sessions known to be ended are marked so: after a failed close the
                 // journal keeps them as possibly open, for a cleanup.
                 Ok(()) => {
+                    #[cfg(feature = "journal")]
                     if let Some(journal) = &self.journal {
                         journal.sessions(vendor, &api.open_sessions());
                     }
+                    #[cfg(not(feature = "journal"))]
+                    let _ = vendor;
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "closing a vendor session failed");
@@ -288,6 +315,7 @@ impl Client {
     pub async fn download(&self, url: &str, dir: &Path, options: DownloadOptions) -> Result<Downloaded> {
         let download = crate::download::download(self.inner.transport.http(), url, dir, options);
         let done = crate::capture::scope(self.inner.capture.clone(), download).await?;
+        #[cfg(feature = "journal")]
         if let Some(journal) = &self.journal {
             journal.file(&done.path, done.bytes, Some(done.md5.as_str()).filter(|m| !m.is_empty()));
         }

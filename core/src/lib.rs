@@ -8,6 +8,11 @@
 //! ([`endpoint::EndpointSpec`]); the row drives parameter validation, the HTTP
 //! request, the Rhai/Python/C surfaces, the CLI and the generated reference.
 //!
+//! Cargo features (all on by default): `script` (Rhai workflows, [`script`]), `webhook` (the
+//! NetEase callback receiver, [`vendors::netease::webhook`]) and `journal` (the run journal,
+//! [`journal`]). Without them the client still calls every endpoint, runs the meeting API,
+//! streams events (NetEase's need `webhook`) and downloads.
+//!
 //! ```no_run
 //! # async fn demo() -> meetkit::Result<()> {
 //! use serde_json::json;
@@ -25,12 +30,14 @@ pub mod download;
 pub mod endpoint;
 pub mod error;
 pub mod events;
+#[cfg(feature = "journal")]
 pub mod journal;
 pub mod json;
 pub mod lifecycle;
 pub mod meeting;
 pub mod memory;
 pub mod reference;
+#[cfg(feature = "script")]
 pub mod script;
 pub mod secret;
 pub mod transport;

@@ -1,5 +1,6 @@
 //! `docs/scripting.md`'s reference section is generated from the runtime; this fails when it
 //! is stale. Regenerate with `MEETKIT_UPDATE_DOCS=1 cargo test -p meetkit-core --test scripting_docs`.
+#![cfg(feature = "script")]
 
 use std::path::Path;
 

@@ -11,7 +11,9 @@
 //!   server sent no `Date` to tell.
 //! * Callbacks: see [`webhook`]; [`crate::Client::events`] starts the receiver on the profile's
 //!   `callback_listen` and streams verified, deduplicated events (kinds are the doc's msgType
-//!   names, `MEETING_ROOM_START` ... `MEETING_RECORDING`; data is the callback body).
+//!   names, `MEETING_ROOM_START` ... `MEETING_RECORDING`; data is the callback body). The
+//!   receiver is an HTTP server, built only with the crate's `webhook` feature (on by default);
+//!   without it the callback settings are still checked, and events are a config error.
 //! * Meeting states: [`model::MeetingStatus`]; typed callbacks: [`model::CallbackEvent`].
 
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -35,10 +37,12 @@ pub mod envelope;
 pub mod lifecycle;
 pub mod model;
 pub mod sign;
+#[cfg(feature = "webhook")]
 pub mod webhook;
 
 pub use endpoints::ENDPOINTS;
 pub use model::{CallbackEvent, MeetingStatus};
+#[cfg(feature = "webhook")]
 pub use webhook::{CallbackClock, CallbackConfig, CallbackReceiver, RunningReceiver, ServeLimits};
 
 /// The doc: "if CurTime differs from the server's time by more than 1 minute, the signature expires".
@@ -89,8 +93,13 @@ fn default_callback_path() -> String {
 /// The largest `callback_max_age_secs`: 30 days (the doc's resends end after about 2 hours).
 const MAX_CALLBACK_MAX_AGE_SECS: u64 = 30 * 86_400;
 
+/// The default callback window: 3 h covers the doc's resend schedule (2 s, 4 s, 6 s, 1 h, 1 h:
+/// the last resend comes 2 h 0 m 12 s after the first attempt) even when a resend carries the
+/// first attempt's `CurTime`. (Also `webhook::DEFAULT_CALLBACK_MAX_AGE`.)
+pub const DEFAULT_CALLBACK_MAX_AGE: Duration = Duration::from_secs(3 * 3600);
+
 fn default_callback_max_age() -> u64 {
-    webhook::DEFAULT_CALLBACK_MAX_AGE.as_secs()
+    DEFAULT_CALLBACK_MAX_AGE.as_secs()
 }
 
 /// The documented meaning of a NetEase error code (the doc's 59-row error table).
@@ -116,7 +125,9 @@ pub struct NeteaseClient {
     config: NeteaseConfig,
     base: String,
     transport: Arc<Transport>,
+    #[cfg(feature = "webhook")]
     receiver: CallbackReceiver,
+    #[cfg(feature = "webhook")]
     running: tokio::sync::Mutex<Option<RunningReceiver>>,
 }
 
@@ -134,29 +145,43 @@ impl NeteaseClient {
         if config.app_key.is_empty() || config.app_secret.is_empty() {
             return Err(Error::config("netease.app_key and netease.app_secret must not be empty"));
         }
-        let mut cb = CallbackConfig::new(config.app_key.clone(), config.app_secret.clone());
+        // Checked with or without the receiver (the `webhook` feature): a profile is valid
+        // or not whichever build reads it.
         if !(1..=MAX_CALLBACK_MAX_AGE_SECS).contains(&config.callback_max_age_secs) {
             return Err(Error::config(format!(
                 "netease.callback_max_age_secs = {}: expected 1 to {MAX_CALLBACK_MAX_AGE_SECS} seconds (default 10800, 3 hours)",
                 config.callback_max_age_secs
             )));
         }
-        cb.max_age = Duration::from_secs(config.callback_max_age_secs);
-        cb.dedup_window = cb.dedup_window.max(cb.max_age);
-        if let Some(n) = config.callback_max_connections {
-            cb.max_connections = n;
-        }
-        if let Some(s) = config.callback_header_timeout_secs {
-            cb.header_read_timeout = receiver_secs("netease.callback_header_timeout_secs", s)?;
-        }
-        if let Some(s) = config.callback_body_timeout_secs {
-            cb.body_read_timeout = receiver_secs("netease.callback_body_timeout_secs", s)?;
-        }
+        let header_timeout = config
+            .callback_header_timeout_secs
+            .map(|s| receiver_secs("netease.callback_header_timeout_secs", s))
+            .transpose()?;
+        let body_timeout = config
+            .callback_body_timeout_secs
+            .map(|s| receiver_secs("netease.callback_body_timeout_secs", s))
+            .transpose()?;
+        #[cfg(feature = "webhook")]
+        let receiver = {
+            let mut cb = CallbackConfig::new(config.app_key.clone(), config.app_secret.clone());
+            cb.max_age = Duration::from_secs(config.callback_max_age_secs);
+            cb.dedup_window = cb.dedup_window.max(cb.max_age);
+            if let Some(n) = config.callback_max_connections {
+                cb.max_connections = n;
+            }
+            cb.header_read_timeout = header_timeout.unwrap_or(cb.header_read_timeout);
+            cb.body_read_timeout = body_timeout.unwrap_or(cb.body_read_timeout);
+            CallbackReceiver::new(cb)
+        };
+        #[cfg(not(feature = "webhook"))]
+        let _ = (header_timeout, body_timeout);
         Ok(NeteaseClient {
-            receiver: CallbackReceiver::new(cb),
+            #[cfg(feature = "webhook")]
+            receiver,
             config,
             base,
             transport,
+            #[cfg(feature = "webhook")]
             running: tokio::sync::Mutex::new(None),
         })
     }
@@ -168,6 +193,7 @@ impl NeteaseClient {
 
     /// The callback receiver (buffering since this client was built); mount its router yourself
     /// or let [`crate::Client::events`] serve it on `callback_listen`.
+    #[cfg(feature = "webhook")]
     pub fn callback_receiver(&self) -> &CallbackReceiver {
         &self.receiver
     }
@@ -227,6 +253,17 @@ impl NeteaseClient {
         envelope::decode(spec, &resp)
     }
 
+    /// Without the callback receiver there is nothing to receive NetEase's events with.
+    #[cfg(not(feature = "webhook"))]
+    async fn subscribe(&self, _params: Map<String, Value>) -> Result<EventStream> {
+        Err(Error::config(
+            "netease events: this build of meetkit has no callback receiver (NetEase sends its events as HTTP \
+             callbacks): rebuild with the `webhook` feature (the C library: bindings-c/install.sh PREFIX --features \
+             webhook; Rust: meetkit-core's `webhook` feature, on by default)",
+        ))
+    }
+
+    #[cfg(feature = "webhook")]
     async fn subscribe(&self, params: Map<String, Value>) -> Result<EventStream> {
         let listen = match params.get("listen") {
             Some(Value::String(s)) => Some(s.clone()),
@@ -247,9 +284,18 @@ impl NeteaseClient {
         };
         match params.get("dedup_journal") {
             None | Some(Value::Null) => {}
+            #[cfg(feature = "journal")]
             Some(Value::String(path)) => {
                 let journal = crate::journal::Journal::open(std::path::Path::new(path))?;
                 self.receiver.set_dedup_journal(Some(journal));
+            }
+            #[cfg(not(feature = "journal"))]
+            Some(Value::String(path)) => {
+                return Err(Error::config(format!(
+                    "netease events: `dedup_journal` = {path:?}: this build of meetkit has no run journal (SQLite); \
+                     rebuild with the `journal` feature (the C library: bindings-c/install.sh PREFIX --features \
+                     webhook,journal), or leave `dedup_journal` out to de-duplicate in memory"
+                )))
             }
             Some(other) => {
                 return Err(Error::config(format!("netease events: `dedup_journal` must be a file path, got {other}")))
@@ -291,6 +337,7 @@ fn receiver_secs(field: &str, secs: f64) -> Result<Duration> {
 }
 
 /// An optional seconds parameter of `events("netease", ...)`.
+#[cfg(feature = "webhook")]
 fn param_secs(params: &Map<String, Value>, name: &str) -> Result<Option<Duration>> {
     match params.get(name) {
         None | Some(Value::Null) => Ok(None),

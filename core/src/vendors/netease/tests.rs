@@ -243,6 +243,7 @@ async fn api_errors_are_typed_with_request_id() {
     }
 }
 
+#[cfg(feature = "webhook")]
 #[tokio::test]
 async fn events_need_a_listen_address_then_stream_verified_callbacks() {
     let (client, _) = fake(|_| (json!({"code": 200}), None)).await;
@@ -278,6 +279,7 @@ async fn events_need_a_listen_address_then_stream_verified_callbacks() {
 /// A signed callback whose `CurTime` is the smallest or largest i64 overflowed the age
 /// arithmetic (a panic in the handler, the connection dropped); it is now refused as stale or
 /// ahead with 401. A `max_age` beyond i64 milliseconds no longer wraps to "everything stale".
+#[cfg(feature = "webhook")]
 #[tokio::test]
 async fn extreme_cur_times_and_windows_are_refused_or_accepted_without_overflow() {
     let body = r#"{"msgType":1,"msgBody":{"meetingUniqueId":3,"meetingId":"123456789","time":1}}"#;

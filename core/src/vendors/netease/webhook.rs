@@ -29,8 +29,9 @@
 //!   backlog until one closes);
 //! * the body must arrive within `body_read_timeout` (default 30 s; **408** otherwise) and be at
 //!   most [`MAX_CALLBACK_BODY`] bytes (**413**), in [`router`](CallbackReceiver::router) too;
-//! * with a journal attached ([`CallbackReceiver::set_dedup_journal`]; `meetkit webhook` and
-//!   `meetkit run` use the run journal's file) delivered events are remembered in its SQLite
+//! * with a journal attached ([`CallbackReceiver::set_dedup_journal`], with the crate's `journal`
+//!   feature; `meetkit webhook` and `meetkit run` use the run journal's file) delivered events
+//!   are remembered in its SQLite
 //!   table `callback_dedup` for the whole window, so a resend or replay after a restart is not
 //!   delivered again;
 //! * refused requests (401) are logged at most once per `warn_interval` (default 10 s), each
@@ -40,7 +41,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+#[cfg(feature = "journal")]
+use std::sync::RwLock;
+use std::sync::{Arc, Mutex, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -56,14 +59,12 @@ use tokio_util::sync::CancellationToken;
 use super::model::{kind_of, CallbackEvent};
 use super::sign;
 use crate::events::{Event, EventStream};
+#[cfg(feature = "journal")]
 use crate::journal::Journal;
 use crate::secret::Secret;
 use crate::{Error, Result, Vendor};
 
-/// The default callback window: 3 h covers the doc's resend schedule (2 s, 4 s, 6 s, 1 h, 1 h:
-/// the last resend comes 2 h 0 m 12 s after the first attempt) even when a resend carries the
-/// first attempt's `CurTime`.
-pub const DEFAULT_CALLBACK_MAX_AGE: Duration = Duration::from_secs(3 * 3600);
+pub use super::DEFAULT_CALLBACK_MAX_AGE;
 
 /// How far ahead of the receiver's clock a `CurTime` may be (clock skew between NetEase and
 /// this machine); capped by `max_age`.
@@ -205,6 +206,7 @@ struct Shared {
     rx: Mutex<Option<mpsc::Receiver<Event>>>,
     dedup: Mutex<Dedup>,
     /// Where delivered events are also remembered, across restarts.
+    #[cfg(feature = "journal")]
     store: RwLock<Option<Arc<Journal>>>,
     warnings: Mutex<WarnGate>,
     delivered: AtomicU64,
@@ -260,10 +262,12 @@ impl Shared {
     }
 
     /// The dedup scope in the journal: one per AppKey.
+    #[cfg(feature = "journal")]
     fn scope(&self) -> String {
         format!("netease:{}", self.config.app_key)
     }
 
+    #[cfg(feature = "journal")]
     fn journal(&self) -> Option<Arc<Journal>> {
         self.store.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -302,6 +306,7 @@ impl CallbackReceiver {
                 tx,
                 rx: Mutex::new(Some(rx)),
                 dedup: Mutex::default(),
+                #[cfg(feature = "journal")]
                 store: RwLock::new(None),
                 warnings: Mutex::default(),
                 delivered: AtomicU64::new(0),
@@ -316,11 +321,13 @@ impl CallbackReceiver {
     /// Remember delivered events in `journal` too (its `callback_dedup` table), so a resend
     /// or a replay arriving after a restart, within the window, is answered 200 and not
     /// delivered again. `None`: in memory only.
+    #[cfg(feature = "journal")]
     pub fn set_dedup_journal(&self, journal: Option<Arc<Journal>>) {
         *self.shared.store.write().unwrap_or_else(|e| e.into_inner()) = journal;
     }
 
     /// The journal delivered events are remembered in, if any.
+    #[cfg(feature = "journal")]
     pub fn dedup_journal(&self) -> Option<Arc<Journal>> {
         self.shared.journal()
     }
@@ -622,9 +629,12 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> (StatusC
     }
 
     let key = dedup_key(&parsed);
+    #[cfg(feature = "journal")]
     let window_ms = config.effective_dedup_window().as_millis() as i64;
+    #[cfg(feature = "journal")]
     let journal = shared.journal();
     // Delivered before this receiver started (or by another one on the same journal)?
+    #[cfg(feature = "journal")]
     let stored = match &journal {
         Some(j) => j.callback_seen(&shared.scope(), &key, now_ms.saturating_sub(window_ms)).unwrap_or_else(|e| {
             tracing::warn!(error = %e, "netease callback dedup journal unreadable; delivering");
@@ -632,6 +642,8 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> (StatusC
         }),
         None => false,
     };
+    #[cfg(not(feature = "journal"))]
+    let stored = false;
     {
         let mut dedup = shared.dedup.lock().unwrap_or_else(|e| e.into_inner());
         dedup.prune(now_ms, config.effective_dedup_window());
@@ -653,6 +665,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> (StatusC
     match sent {
         Ok(Ok(())) => {
             let now = config.clock.now_ms();
+            #[cfg(feature = "journal")]
             if let Some(j) = &journal {
                 if let Err(e) = j.callback_delivered(&shared.scope(), &key, now, now.saturating_sub(window_ms)) {
                     tracing::warn!(
@@ -929,6 +942,7 @@ mod tests {
         assert_eq!(waiting.await.unwrap(), 200);
     }
 
+    #[cfg(feature = "journal")]
     #[tokio::test]
     async fn a_replay_after_a_restart_is_not_delivered_again_with_a_journal() {
         let dir = tempfile::tempdir().unwrap();
@@ -960,6 +974,7 @@ mod tests {
         assert_eq!(forgetful.stats().delivered, 1);
     }
 
+    #[cfg(feature = "journal")]
     #[test]
     fn the_journal_forgets_callbacks_outside_the_window() {
         let dir = tempfile::tempdir().unwrap();

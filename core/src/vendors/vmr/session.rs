@@ -166,7 +166,8 @@ fn spec(id: &str) -> &'static EndpointSpec {
 }
 
 impl Inner {
-    /// The sessions open now: `(room, participant uuid)`.
+    /// The sessions open now: `(room, participant uuid)` (for the run journal).
+    #[cfg_attr(not(feature = "journal"), allow(dead_code))]
     pub(super) fn open_sessions(&self) -> Vec<(String, String)> {
         let map = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         map.values()
