@@ -53,6 +53,7 @@
 
 mod avd;
 mod common;
+mod json_options;
 mod kedacom;
 mod netease;
 mod vmr;
@@ -68,6 +69,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use common::Clock;
+pub use json_options::WiredOptions;
 
 /// Options for [`Simulator::start`].
 #[derive(Debug, Clone)]
@@ -109,6 +111,18 @@ impl Default for SimOptions {
             strict: true,
             tls: false,
         }
+    }
+}
+
+impl SimOptions {
+    /// The defaults of a simulator wired to a meetkit client ([`Simulator::start_wired`], what
+    /// `meetkit --sim`, `meetkit sim start`, Python's `meetkit.Simulator` and C's
+    /// `meetkit_sim_start` use): [`SimOptions::default`], but NetEase recordings appear 3 s
+    /// (virtual time) after a meeting ends instead of a minute.
+    pub fn wired() -> SimOptions {
+        let mut o = SimOptions::default();
+        o.netease.record_delay = Duration::from_secs(3);
+        o
     }
 }
 
@@ -524,12 +538,13 @@ impl Simulator {
         })
     }
 
-    /// Start the simulators wired to a meetkit client the way `meetkit run --sim` uses them:
-    /// NetEase callbacks go to `http://<netease_listen>/netease/callback` (a free loopback
-    /// port when `None`), and recordings appear 3 s after a NetEase meeting ends instead of a
-    /// minute. Returns the simulator and its profile, whose `netease` section names the
-    /// receiver (`callback_listen`, `callback_path`), so `wait_event("netease", ...)` gets
-    /// the simulator's callbacks.
+    /// Start the simulators wired to a meetkit client, the one start every surface shares
+    /// (`meetkit --sim`, `meetkit sim start`, Python's `meetkit.Simulator`, C's
+    /// `meetkit_sim_start`): NetEase callbacks go to `http://<netease_listen>/netease/callback`
+    /// (a free loopback port when `None`). Returns the simulator and its profile, whose
+    /// `netease` section names the receiver (`callback_listen`, `callback_path`), so
+    /// `wait_event("netease", ...)` gets the simulator's callbacks. Pass
+    /// [`SimOptions::wired`] (or [`WiredOptions::from_json`]'s options) for the wired defaults.
     pub async fn start_wired(
         mut opts: SimOptions,
         netease_listen: Option<String>,
@@ -545,7 +560,6 @@ impl Simulator {
             _ => listen.clone(),
         };
         opts.netease.callback_url = Some(format!("http://{reach}{callback_path}"));
-        opts.netease.record_delay = Duration::from_secs(3);
         let sim = Simulator::start(opts).await?;
         let mut profile = sim.profile();
         if let Some(netease) = profile.get_mut("netease").and_then(Value::as_object_mut) {
