@@ -553,18 +553,12 @@ impl Simulator {
             Some(l) => l,
             None => std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.to_string(),
         };
-        let callback_path = "/netease/callback";
-        let reach = match listen.rsplit_once(':') {
-            Some(("0.0.0.0", port)) => format!("127.0.0.1:{port}"),
-            Some(("[::]", port)) => format!("[::1]:{port}"),
-            _ => listen.clone(),
-        };
-        opts.netease.callback_url = Some(format!("http://{reach}{callback_path}"));
+        opts.netease.callback_url = Some(netease_callback_url(&listen));
         let sim = Simulator::start(opts).await?;
         let mut profile = sim.profile();
         if let Some(netease) = profile.get_mut("netease").and_then(Value::as_object_mut) {
             netease.insert("callback_listen".into(), Value::String(listen));
-            netease.insert("callback_path".into(), Value::String(callback_path.into()));
+            netease.insert("callback_path".into(), Value::String(NETEASE_CALLBACK_PATH.into()));
         }
         Ok((sim, profile))
     }
@@ -671,6 +665,21 @@ impl Drop for Simulator {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// The path a wired simulator POSTs NetEase callbacks to on the client's receiver.
+pub const NETEASE_CALLBACK_PATH: &str = "/netease/callback";
+
+/// The URL a wired simulator POSTs NetEase callbacks to for a receiver listening on `listen`
+/// (`host:port`; an unspecified address is reached through loopback):
+/// `http://127.0.0.1:8788/netease/callback`.
+pub fn netease_callback_url(listen: &str) -> String {
+    let reach = match listen.rsplit_once(':') {
+        Some(("0.0.0.0", port)) => format!("127.0.0.1:{port}"),
+        Some(("[::]", port)) => format!("[::1]:{port}"),
+        _ => listen.to_owned(),
+    };
+    format!("http://{reach}{NETEASE_CALLBACK_PATH}")
 }
 
 /// Write the CA's PEM into a new folder under the temporary directory; (file, folder).
