@@ -244,7 +244,8 @@ fn remove_state(dir: &Path, state: Option<&State>) {
     let _ = std::fs::remove_file(dir.join(STATE));
     let _ = std::fs::remove_file(dir.join(PROFILE));
     let ca_dir = state.and_then(|s| s.ca_cert.as_deref()).and_then(Path::parent);
-    if let Some(ca_dir) = ca_dir.filter(|d| d.file_name().is_some_and(|n| n.to_string_lossy().starts_with("meetkit-sim-")))
+    if let Some(ca_dir) =
+        ca_dir.filter(|d| d.file_name().is_some_and(|n| n.to_string_lossy().starts_with("meetkit-sim-")))
     {
         let _ = std::fs::remove_dir_all(ca_dir);
     }
@@ -253,6 +254,14 @@ fn remove_state(dir: &Path, state: Option<&State>) {
 fn remove_stale(dir: &Path, state: Option<State>) -> Option<u32> {
     remove_state(dir, state.as_ref());
     state.map(|s| s.pid)
+}
+
+/// What a folder without a running simulator needs: a dead one's state removed (its pid).
+fn clear_stale(dir: &Path, found: Found) -> Option<u32> {
+    match found {
+        Found::Stale(s) => remove_stale(dir, s),
+        _ => None,
+    }
 }
 
 fn now() -> f64 {
@@ -374,12 +383,8 @@ async fn health(state: &State) -> Result<(), String> {
 async fn set_callback_url(state: &State, url: &str) -> meetkit::Result<()> {
     let admin = format!("{}/_sim/netease/callback_url", state.url("netease"));
     let sent = async {
-        let answer = admin_client(state)?
-            .post(&admin)
-            .json(&json!({ "url": url }))
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
+        let answer =
+            admin_client(state)?.post(&admin).json(&json!({ "url": url })).send().await.map_err(|e| e.to_string())?;
         match answer.status().is_success() {
             true => Ok(()),
             false => Err(format!("HTTP {}", answer.status())),
@@ -440,7 +445,8 @@ async fn start(dir: &Path, serve: &ServeArgs, output: Output, verbose: u8) -> me
     let err_log = log.try_clone().map_err(|e| io_error(&log_path, e))?;
     command.stdin(std::process::Stdio::null()).stdout(log).stderr(err_log);
     os::detach(&mut command);
-    let mut child = command.spawn().map_err(|e| Error::config(format!("cannot start the background simulator: {e}")))?;
+    let mut child =
+        command.spawn().map_err(|e| Error::config(format!("cannot start the background simulator: {e}")))?;
     let deadline = Instant::now() + START_TIMEOUT;
     let state = loop {
         if let Ok(Some(status)) = child.try_wait() {
@@ -477,10 +483,7 @@ async fn stop(dir: &Path, timeout: Duration, output: Output) -> meetkit::Result<
     let state = match settle(dir).await? {
         Found::Running(s) => s,
         found => {
-            let stale = match found {
-                Found::Stale(s) => remove_stale(dir, s),
-                _ => None,
-            };
+            let stale = clear_stale(dir, found);
             let note = stale.map(|pid| format!("; removed the state left by pid {pid}")).unwrap_or_default();
             say(
                 output,
@@ -501,7 +504,8 @@ async fn stop(dir: &Path, timeout: Duration, output: Output) -> meetkit::Result<
             lock.display()
         )));
     }
-    os::signal(state.pid, os::Kill::Term).map_err(|e| Error::config(format!("cannot signal pid {}: {e}", state.pid)))?;
+    os::signal(state.pid, os::Kill::Term)
+        .map_err(|e| Error::config(format!("cannot signal pid {}: {e}", state.pid)))?;
     let graceful = released(&lock, timeout).await;
     if !graceful {
         os::signal(state.pid, os::Kill::Kill)
@@ -555,11 +559,9 @@ async fn status(dir: &Path, output: Output) -> meetkit::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         found => {
-            let stale = match found {
-                Found::Stale(s) => remove_stale(dir, s),
-                _ => None,
-            };
-            let note = stale.map(|pid| format!(" (removed the state left by pid {pid}, which is gone)")).unwrap_or_default();
+            let stale = clear_stale(dir, found);
+            let note =
+                stale.map(|pid| format!(" (removed the state left by pid {pid}, which is gone)")).unwrap_or_default();
             say(
                 output,
                 &format!("not running: no simulator from `meetkit sim start` in {}{note}", dir.display()),
@@ -605,7 +607,7 @@ fn print_running(dir: &Path, s: &State, answering: bool, output: Output) {
 /// The simulator a `--sim` command uses.
 pub(crate) enum SimInUse {
     /// Started in-process for this command; gone with it.
-    Fresh(Simulator),
+    Fresh(Box<Simulator>),
     /// The one `meetkit sim start` runs from `dir`.
     Background {
         dir: PathBuf,
@@ -691,7 +693,7 @@ pub(crate) async fn for_target(netease_listen: Option<String>) -> meetkit::Resul
         "--sim: no simulator from `meetkit sim start` is running; a fresh one, gone when this command ends"
     );
     let (sim, profile) = Simulator::start_wired(SimOptions::wired(), netease_listen).await.map_err(cannot_start)?;
-    Ok((profile, SimInUse::Fresh(sim)))
+    Ok((profile, SimInUse::Fresh(Box::new(sim))))
 }
 
 #[cfg(unix)]
