@@ -776,15 +776,38 @@ enum meetkit_status meetkit_meeting_end(const struct meetkit_meeting *meeting,
 
 #if defined(MEETKIT_FEATURE_SIM)
 /**
- * Starts the simulators on the library's runtime. `options_json` (NULL, `"null"` or `"{}"`:
- * defaults) is a JSON object with any of: `host` (default `"127.0.0.1"`), `port_base`
- * (default: ephemeral ports; else AVD on `port_base`, later vendors on the next ports),
- * `avd`: {`access_key`, `secret_key`, `token_ttl_secs`, `invite_delay_ms` (how long a
- * called device takes to connect, default 1000), `record_bytes_per_second`}.
+ * Starts the simulators on the library's runtime, wired to a client as `meetkit --sim` wires
+ * them: NetEase callbacks go to the receiver the profile names (`netease.callback_listen`, a
+ * free loopback port unless `netease.callback_listen` is given), so a client made from
+ * `meetkit_sim_profile` gets them with `meetkit_events_subscribe(client, "netease", ...)`,
+ * and NetEase recordings appear 3 s (virtual time) after a meeting ends.
+ *
+ * `options_json` (NULL, `"null"` or `"{}"`: defaults) is a JSON object, every key optional:
+ * - `host` (default `"127.0.0.1"`), `port_base` (default: ephemeral ports; else AVD on
+ *   `port_base`, the other servers on the next five ports), `strict` (default true: accept
+ *   only the reading of each ambiguous vendor doc line that meetkit sends), `tls` (default
+ *   false; true: HTTPS with a CA generated at start, named in the profile's
+ *   `transport.ca_cert`; NetEase callbacks stay plain HTTP)
+ * - `avd`: {`access_key`, `secret_key`, `token_ttl_secs`, `invite_delay_ms` (how long a
+ *   called device takes to connect, default 1000), `record_bytes_per_second`,
+ *   `attachment_base`}
+ * - `netease`: {`app_key`, `app_secret`, `callback_listen` (`"host:port"` of the client's
+ *   receiver), `callback_schedule_secs` (resend waits, default [2, 4, 6, 3600, 3600]),
+ *   `callback_time_scale`, `resign_resends`, `record_delay_secs` (default 3),
+ *   `max_meeting_duration_secs`, `record_bytes_per_second`}
+ * - `vmr`: {`auth_key`, `token_ttl_secs`, `refresh_grace_secs`, `keepalive_interval_secs`,
+ *   `dial_answer_delay_ms`, `record_bytes_per_second`, `record_segment_secs`, `rooms`
+ *   (replaces the seeded rooms: [{`alias`, `id`, `host_pin`, `name`, `guest_pin`,
+ *   `allow_guest`, `allow_record`, `allow_live`, `auth`, `company_id`, `node` (0 or 1)}])}
+ * - `kedacom`: {`consumer_key`, `consumer_secret`, `username`, `password`,
+ *   `guest_username`, `guest_password`, `token_idle_timeout_secs`, `api_level`,
+ *   `resources_per_size`, `platform_rtc`, `token_path`, `login_path`, `heartbeat_path`,
+ *   `expiry_code`}
  *
  * On success `*out` receives the simulator, owned by the caller (stop and free it with
  * `meetkit_sim_free`). Errors: `MEETKIT_INVALID_UTF8`, `MEETKIT_INVALID_JSON`,
- * `MEETKIT_CONFIG` (unknown option, or a port cannot be bound).
+ * `MEETKIT_CONFIG` (an unknown option, a wrong type or an impossible value, named in the
+ * message, e.g. `avd.token_ttl_secs = 0`; or a port cannot be bound).
  *
  * # Safety
  * `options_json` is NULL or NUL-terminated; `out` and `err` are NULL or valid for writing

@@ -1,13 +1,11 @@
 //! `meetkit_sim`: the vendor simulators, served from the library's runtime.
 
 use std::ffi::c_char;
-use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ::meetkit_sim::{SimOptions, Simulator};
+use ::meetkit_sim::{Simulator, WiredOptions};
 use meetkit::Error;
-use serde::Deserialize;
 
 use crate::boundary::{guard, guard_or, out_arg, Failure};
 use crate::error::meetkit_error;
@@ -31,52 +29,38 @@ pub(crate) struct SimObject {
 
 const TYPE: &str = "meetkit_sim";
 
-/// The options `meetkit_sim_start` accepts (a subset of `meetkit_sim::SimOptions`).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SimConfig {
-    host: Option<IpAddr>,
-    port_base: Option<u16>,
-    #[serde(default)]
-    avd: AvdConfig,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AvdConfig {
-    access_key: Option<String>,
-    secret_key: Option<String>,
-    token_ttl_secs: Option<u64>,
-    invite_delay_ms: Option<u64>,
-    record_bytes_per_second: Option<u64>,
-}
-
-impl SimConfig {
-    fn options(self) -> SimOptions {
-        let mut o = SimOptions::default();
-        if let Some(h) = self.host {
-            o.host = h;
-        }
-        o.port_base = self.port_base;
-        let a = self.avd;
-        o.avd.access_key = a.access_key.unwrap_or(o.avd.access_key);
-        o.avd.secret_key = a.secret_key.unwrap_or(o.avd.secret_key);
-        o.avd.token_ttl = a.token_ttl_secs.map_or(o.avd.token_ttl, Duration::from_secs);
-        o.avd.invite_delay = a.invite_delay_ms.map_or(o.avd.invite_delay, Duration::from_millis);
-        o.avd.record_bytes_per_second = a.record_bytes_per_second.unwrap_or(o.avd.record_bytes_per_second);
-        o
-    }
-}
-
-/// Starts the simulators on the library's runtime. `options_json` (NULL, `"null"` or `"{}"`:
-/// defaults) is a JSON object with any of: `host` (default `"127.0.0.1"`), `port_base`
-/// (default: ephemeral ports; else AVD on `port_base`, later vendors on the next ports),
-/// `avd`: {`access_key`, `secret_key`, `token_ttl_secs`, `invite_delay_ms` (how long a
-/// called device takes to connect, default 1000), `record_bytes_per_second`}.
+/// Starts the simulators on the library's runtime, wired to a client as `meetkit --sim` wires
+/// them: NetEase callbacks go to the receiver the profile names (`netease.callback_listen`, a
+/// free loopback port unless `netease.callback_listen` is given), so a client made from
+/// `meetkit_sim_profile` gets them with `meetkit_events_subscribe(client, "netease", ...)`,
+/// and NetEase recordings appear 3 s (virtual time) after a meeting ends.
+///
+/// `options_json` (NULL, `"null"` or `"{}"`: defaults) is a JSON object, every key optional:
+/// - `host` (default `"127.0.0.1"`), `port_base` (default: ephemeral ports; else AVD on
+///   `port_base`, the other servers on the next five ports), `strict` (default true: accept
+///   only the reading of each ambiguous vendor doc line that meetkit sends), `tls` (default
+///   false; true: HTTPS with a CA generated at start, named in the profile's
+///   `transport.ca_cert`; NetEase callbacks stay plain HTTP)
+/// - `avd`: {`access_key`, `secret_key`, `token_ttl_secs`, `invite_delay_ms` (how long a
+///   called device takes to connect, default 1000), `record_bytes_per_second`,
+///   `attachment_base`}
+/// - `netease`: {`app_key`, `app_secret`, `callback_listen` (`"host:port"` of the client's
+///   receiver), `callback_schedule_secs` (resend waits, default [2, 4, 6, 3600, 3600]),
+///   `callback_time_scale`, `resign_resends`, `record_delay_secs` (default 3),
+///   `max_meeting_duration_secs`, `record_bytes_per_second`}
+/// - `vmr`: {`auth_key`, `token_ttl_secs`, `refresh_grace_secs`, `keepalive_interval_secs`,
+///   `dial_answer_delay_ms`, `record_bytes_per_second`, `record_segment_secs`, `rooms`
+///   (replaces the seeded rooms: [{`alias`, `id`, `host_pin`, `name`, `guest_pin`,
+///   `allow_guest`, `allow_record`, `allow_live`, `auth`, `company_id`, `node` (0 or 1)}])}
+/// - `kedacom`: {`consumer_key`, `consumer_secret`, `username`, `password`,
+///   `guest_username`, `guest_password`, `token_idle_timeout_secs`, `api_level`,
+///   `resources_per_size`, `platform_rtc`, `token_path`, `login_path`, `heartbeat_path`,
+///   `expiry_code`}
 ///
 /// On success `*out` receives the simulator, owned by the caller (stop and free it with
 /// `meetkit_sim_free`). Errors: `MEETKIT_INVALID_UTF8`, `MEETKIT_INVALID_JSON`,
-/// `MEETKIT_CONFIG` (unknown option, or a port cannot be bound).
+/// `MEETKIT_CONFIG` (an unknown option, a wrong type or an impossible value, named in the
+/// message, e.g. `avd.token_ttl_secs = 0`; or a port cannot be bound).
 ///
 /// # Safety
 /// `options_json` is NULL or NUL-terminated; `out` and `err` are NULL or valid for writing
@@ -90,21 +74,14 @@ pub unsafe extern "C" fn meetkit_sim_start(
     guard(err, || {
         out_arg(out, "out")?;
         let value = json_arg(options_json, "options_json", true)?;
-        let config: SimConfig = if value.is_null() {
-            SimConfig::default()
-        } else {
-            serde_json::from_value(value).map_err(|e| Error::config(format!("simulator options: {e}")))?
-        };
-        if config.avd.token_ttl_secs == Some(0) {
-            return Err(Error::config("simulator options: avd.token_ttl_secs = 0: expected at least 1 second").into());
-        }
-        let options = config.options();
+        let wired = WiredOptions::from_json(&value).map_err(|e| Error::config(format!("simulator options: {e}")))?;
         let start = async move {
-            Simulator::start(options).await.map_err(|e| Error::config(format!("cannot start the simulator: {e}")))
+            Simulator::start_wired(wired.options, wired.netease_listen)
+                .await
+                .map_err(|e| Error::config(format!("cannot start the simulator: {e}")))
         };
-        let sim = block_on(0, |_| unreachable!("no timeout"), start)?;
-        let profile = sim.profile().to_string();
-        let object = SimObject { sim: Mutex::new(Some(sim)), profile };
+        let (sim, profile) = block_on(0, |_| unreachable!("no timeout"), start)?;
+        let object = SimObject { sim: Mutex::new(Some(sim)), profile: profile.to_string() };
         *out = handles::insert(Object::Sim(Arc::new(object))) as *mut meetkit_sim;
         Ok(())
     })

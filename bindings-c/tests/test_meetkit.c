@@ -1041,10 +1041,11 @@ static void test_events_many_threads(void) {
 
 /* ---- capture and closing on free ---------------------------------------------------- */
 
-/* GET `path` from `base_url` (`http://127.0.0.1:PORT`); the body, malloc'd (caller frees), or NULL. */
-static char *http_get(const char *base_url, const char *path) {
+/* `method` `path` on `base_url` (`http://127.0.0.1:PORT`) with a JSON `body` (or NULL); the
+ * answer's body, malloc'd (caller frees), or NULL. */
+static char *http_request(const char *method, const char *base_url, const char *path, const char *body) {
     struct sockaddr_in addr;
-    char request[512], *buf, *body;
+    char request[1024], *buf, *answer;
     size_t len = 0, cap = 1 << 16;
     ssize_t n;
     int port = 0, fd;
@@ -1062,7 +1063,9 @@ static char *http_get(const char *base_url, const char *path) {
         }
         return NULL;
     }
-    snprintf(request, sizeof request, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+    snprintf(request, sizeof request,
+             "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+             method, path, body ? strlen(body) : 0, body ? body : "");
     if (write(fd, request, strlen(request)) < 0) {
         close(fd);
         return NULL;
@@ -1086,13 +1089,18 @@ static char *http_get(const char *base_url, const char *path) {
         return NULL;
     }
     buf[len] = '\0';
-    body = strstr(buf, "\r\n\r\n");
-    if (body == NULL) {
+    answer = strstr(buf, "\r\n\r\n");
+    if (answer == NULL) {
         free(buf);
         return NULL;
     }
-    memmove(buf, body + 4, strlen(body + 4) + 1);
+    memmove(buf, answer + 4, strlen(answer + 4) + 1);
     return buf;
+}
+
+/* GET `path` from `base_url`; the body, malloc'd (caller frees), or NULL. */
+static char *http_get(const char *base_url, const char *path) {
+    return http_request("GET", base_url, path, NULL);
 }
 
 /* The whole file, malloc'd (caller frees), or NULL. */
@@ -1226,6 +1234,121 @@ static void test_allow_secrets(void) {
     meetkit_string_free(profile);
 }
 
+/* ---- the simulator's options and its NetEase callbacks ------------------------------ */
+
+/* A loopback port that is free now, or 0. */
+static int free_port(void) {
+    struct sockaddr_in addr;
+    socklen_t size = sizeof addr;
+    int port = 0, fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+        getsockname(fd, (struct sockaddr *)&addr, &size) == 0) {
+        port = ntohs(addr.sin_port);
+    }
+    if (fd >= 0) {
+        close(fd);
+    }
+    return port;
+}
+
+/* What the NetEase callback saw; guarded by g_events_lock. */
+struct netease_log {
+    char want[32];
+    int started;
+};
+
+static void on_netease(const char *event_json, void *userdata) {
+    struct netease_log *log = (struct netease_log *)userdata;
+    char uid[32];
+    pthread_mutex_lock(&g_events_lock);
+    if (strstr(event_json, "\"type\":\"MEETING_ROOM_START\"") != NULL) {
+        json_value(event_json, "meetingUniqueId", uid, sizeof uid);
+        log->started += strcmp(uid, log->want) == 0;
+    }
+    pthread_cond_broadcast(&g_events_cond);
+    pthread_mutex_unlock(&g_events_lock);
+}
+
+/* A simulator started with NetEase, vmr and Kedacom options: its callbacks go to the receiver
+ * named in the options, where a subscription of a client made from its profile gets them. */
+static void test_sim_options_and_netease_callbacks(void) {
+    meetkit_sim *sim = NULL;
+    meetkit_client *client = NULL;
+    meetkit_subscription *sub = NULL;
+    meetkit_error *err = NULL;
+    struct netease_log *log = calloc(1, sizeof *log);
+    char options[512], listen[64], base[256], path[128], account[64], params[512], *profile, *result = NULL,
+        *answer;
+    struct timespec deadline;
+    int port = free_port();
+    CHECK(port > 0);
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+    snprintf(options, sizeof options,
+             "{\"strict\": true, \"netease\": {\"callback_listen\": \"%s\", \"record_delay_secs\": 1}, "
+             "\"vmr\": {\"dial_answer_delay_ms\": 100}, \"kedacom\": {\"api_level\": 3}}",
+             listen);
+    if (!expect(meetkit_sim_start(options, &sim, &err), MEETKIT_OK, err, "sim_start with options")) {
+        CHECK(0);
+        free(log);
+        return;
+    }
+    profile = meetkit_sim_profile(sim);
+    CHECK(profile != NULL && strstr(profile, listen) != NULL); /* netease.callback_listen */
+    json_value(strstr(profile, "\"netease\""), "base_url", base, sizeof base);
+    CHECK(expect(meetkit_client_new(profile, &client, &err), MEETKIT_OK, err, "client_new"));
+    meetkit_string_free(profile);
+    CHECK(expect(meetkit_events_subscribe(client, "netease", NULL, on_netease, log, 10000, &sub, &err), MEETKIT_OK,
+                 err, "netease events_subscribe"));
+
+    CHECK(expect(meetkit_call(client, "netease", "account.create", "{}", 10000, &result, &err), MEETKIT_OK, err,
+                 "account.create"));
+    json_value(result, "accountId", account, sizeof account);
+    meetkit_string_free(result);
+    result = NULL;
+    snprintf(params, sizeof params,
+             "{\"host\": \"%s\", \"type\": 3, \"subject\": \"c callbacks\", \"startTime\": %lld000, "
+             "\"endTime\": %lld000}",
+             account, (long long)time(NULL) + 3600, (long long)time(NULL) + 7200);
+    CHECK(expect(meetkit_call(client, "netease", "meeting.create", params, 10000, &result, &err), MEETKIT_OK, err,
+                 "meeting.create"));
+    pthread_mutex_lock(&g_events_lock);
+    json_value(result, "meetingUniqueId", log->want, sizeof log->want);
+    pthread_mutex_unlock(&g_events_lock);
+    meetkit_string_free(result);
+    CHECK(log->want[0] != '\0');
+
+    /* Open the AV room now: the simulator calls back MEETING_ROOM_START. */
+    snprintf(path, sizeof path, "/_sim/netease/meetings/%s/start", log->want);
+    answer = http_request("POST", base, path, "{}");
+    CHECK(answer != NULL && strstr(answer, "\"ok\":true") != NULL);
+    free(answer);
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&g_events_lock);
+    while (log->started == 0 && pthread_cond_timedwait(&g_events_cond, &g_events_lock, &deadline) == 0) {
+    }
+    CHECK(log->started == 1);
+    pthread_mutex_unlock(&g_events_lock);
+
+    CHECK(meetkit_events_unsubscribe(sub) == MEETKIT_OK);
+    CHECK(meetkit_client_free(client) == MEETKIT_OK);
+    CHECK(meetkit_sim_free(sim) == MEETKIT_OK);
+    free(log);
+
+    /* Options of every vendor are checked, the message naming the key. */
+    sim = NULL;
+    CHECK(meetkit_sim_start("{\"netease\": {\"record_delay_secs\": -1}}", &sim, &err) == MEETKIT_CONFIG);
+    CHECK(sim == NULL);
+    CHECK(contains(meetkit_error_message(err), "netease.record_delay_secs"));
+    meetkit_error_free(err);
+    CHECK(meetkit_sim_start("{\"kedacom\": {\"api_levl\": 2}}", &sim, &err) == MEETKIT_CONFIG);
+    CHECK(contains(meetkit_error_message(err), "api_levl"));
+    meetkit_error_free(err);
+}
+
 /* Last: frees the shared fixtures and checks that nothing meetkit handed out is still live. */
 /* A JSON number for a string parameter is sent as its decimal text (the table types room_id as string). */
 static void test_number_for_string_param(void) {
@@ -1299,6 +1422,7 @@ int main(int argc, char **argv) {
     run("number_for_string_param", test_number_for_string_param);
     run("capture_and_free_ends_the_vmr_session", test_capture_and_free_ends_the_vmr_session);
     run("allow_secrets", test_allow_secrets);
+    run("sim_options_and_netease_callbacks", test_sim_options_and_netease_callbacks);
 
     run("nothing_left_live", test_nothing_left_live);
     printf("test_meetkit: %d passed, %d failed\n", g_passed, g_failed);

@@ -2,29 +2,17 @@
 
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use pyo3::exceptions::{PyOSError, PyRuntimeError};
 use pyo3::prelude::*;
 use serde_json::Value;
 
 use meetkit::config::Profile;
+use meetkit::Error;
 
 use crate::client::Client;
-use crate::convert::to_py;
+use crate::convert::{from_py, to_py};
 use crate::wait;
-
-/// Where the simulator POSTs NetEase callbacks on the client's receiver (as `meetkit --sim`).
-const CALLBACK_PATH: &str = "/netease/callback";
-
-/// `127.0.0.1:<a port the OS says is free>` for the NetEase callback receiver (it could be
-/// taken again before the receiver binds it; `events("netease")` then reports the address in use).
-fn free_loopback_port() -> PyResult<String> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| PyOSError::new_err(format!("cannot find a free port for the netease callback receiver: {e}")))?;
-    let addr = listener.local_addr().map_err(|e| PyOSError::new_err(format!("netease callback receiver: {e}")))?;
-    Ok(addr.to_string())
-}
 
 /// Simulated servers of all four vendors on 127.0.0.1 (ephemeral ports), for notebooks and
 /// tests with no vendor account. Stops on `close()`, at the end of a `with` block, or when
@@ -45,22 +33,44 @@ impl Simulator {
 #[pymethods]
 impl Simulator {
     /// Start the simulators, wired as `meetkit --sim` wires them: NetEase callbacks go to a
-    /// free loopback port that the profile's `netease.callback_listen` names (so
-    /// `client.events("netease")` receives them), and NetEase recordings appear 3 s after a
-    /// meeting ends.
+    /// free loopback port (or `netease={"callback_listen": "host:port"}`) that the profile's
+    /// `netease.callback_listen` names, so `client.events("netease")` receives them, and
+    /// NetEase recordings appear 3 s after a meeting ends.
+    ///
+    /// Keywords: `strict` (default True: accept only the reading of each ambiguous vendor doc
+    /// line that meetkit sends), `tls` (HTTPS with a CA generated at start; the profile's
+    /// `transport.ca_cert` names it), `host` (default "127.0.0.1"), `port_base` (AVD on it,
+    /// the other servers on the next five ports; default: free ports), and one dict per
+    /// vendor with the keys of C's `meetkit_sim_start` (e.g. `avd={"invite_delay_ms": 300}`,
+    /// `netease={"record_delay_secs": 1}`, `vmr={"dial_answer_delay_ms": 100}`,
+    /// `kedacom={"api_level": 2}`). A wrong option raises `meetkit.ConfigError` naming it.
     #[new]
-    fn new(py: Python<'_>) -> PyResult<Simulator> {
-        let listen = free_loopback_port()?;
-        let mut options = meetkit_sim::SimOptions::default();
-        options.netease.callback_url = Some(format!("http://{listen}{CALLBACK_PATH}"));
-        options.netease.record_delay = Duration::from_secs(3);
-        let sim = wait(py, meetkit_sim::Simulator::start(options))?
-            .map_err(|e| PyOSError::new_err(format!("cannot start the simulator: {e}")))?;
-        let mut profile = sim.profile();
-        if let Some(netease) = profile.get_mut("netease").and_then(Value::as_object_mut) {
-            netease.insert("callback_listen".into(), Value::String(listen));
-            netease.insert("callback_path".into(), Value::String(CALLBACK_PATH.into()));
+    #[pyo3(signature = (*, strict=true, tls=false, host=None, port_base=None, avd=None, netease=None, vmr=None, kedacom=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        strict: bool,
+        tls: bool,
+        host: Option<String>,
+        port_base: Option<u16>,
+        avd: Option<&Bound<'_, PyAny>>,
+        netease: Option<&Bound<'_, PyAny>>,
+        vmr: Option<&Bound<'_, PyAny>>,
+        kedacom: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Simulator> {
+        let mut options = serde_json::json!({ "strict": strict, "tls": tls, "port_base": port_base });
+        if let Some(host) = host {
+            options["host"] = Value::String(host);
         }
+        for (name, section) in [("avd", avd), ("netease", netease), ("vmr", vmr), ("kedacom", kedacom)] {
+            if let Some(section) = section {
+                options[name] = from_py(section, name)?;
+            }
+        }
+        let config = |e: String| crate::errors::py_err(py, Error::config(format!("meetkit.Simulator: {e}")));
+        let wired = meetkit_sim::WiredOptions::from_json(&options).map_err(config)?;
+        let (sim, profile) = wait(py, meetkit_sim::Simulator::start_wired(wired.options, wired.netease_listen))?
+            .map_err(|e| PyOSError::new_err(format!("cannot start the simulator: {e}")))?;
         let urls = vec![
             ("avd", sim.avd_base_url()),
             ("kedacom", sim.kedacom_base_url()),

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 use tokio_util::sync::CancellationToken;
 
 mod profile;
+mod sim;
 
 const AFTER_HELP: &str = "\
 Exit codes: 0 ok, 2 usage or invalid parameters, 3 the vendor answered with an error,
@@ -102,16 +103,25 @@ Examples:
   meetkit script-api --markdown            # the function reference of docs/scripting.md"
     )]
     ScriptApi(ScriptApiArgs),
-    /// Serve the vendor simulators on loopback until interrupted.
+    /// Serve the vendor simulators on loopback until interrupted, or in the background
+    /// (`start`, `stop`, `status`) for `--sim` commands to share.
     #[command(after_help = "\
-Prints one JSON line first: per vendor its base_url and the credentials it accepts, in the
-shape of a profile, e.g. {\"avd\": {\"base_url\": \"http://127.0.0.1:8100\", \"access_key\": ...}}.
+`meetkit sim` (foreground) prints one JSON line first: per vendor its base_url and the
+credentials it accepts, in the shape of a profile, e.g.
+{\"avd\": {\"base_url\": \"http://127.0.0.1:8100\", \"access_key\": ...}}.
 Save it and use it with `meetkit call --profile-json FILE` or in a meetkit.toml profile.
 Admin and fault injection: POST <base_url>/_sim/faults, /_sim/clock/advance, ...
 
-Example:
-  meetkit sim --port-base 8100")]
-    Sim(SimArgs),
+`meetkit sim start` runs the simulators in the background instead; every `--sim` command then
+uses them, so consecutive commands share rooms, meetings and recordings. Its state (pid, ports,
+profile.json, sim.log) is in $MEETKIT_SIM_DIR, else $XDG_STATE_HOME/meetkit/sim, else
+~/.local/state/meetkit/sim.
+
+Examples:
+  meetkit sim --port-base 8100
+  meetkit sim start && meetkit sim status
+  meetkit sim stop")]
+    Sim(sim::SimArgs),
     /// Receive a vendor's callbacks (NetEase) and print each verified event as one JSON line.
     #[command(after_help = "\
 Each verified, deduplicated callback is printed to stdout as one JSON line:
@@ -233,7 +243,9 @@ enum Output {
 
 #[derive(Args, Debug)]
 struct Target {
-    /// Use the built-in simulators (started in-process); no account needed.
+    /// Use the built-in simulators; no account needed. Uses the simulator started by
+    /// `meetkit sim start` if one is running (so consecutive commands share its state), else a
+    /// fresh one in-process that forgets everything when the command ends (-v says which).
     #[arg(long, conflicts_with_all = ["profile", "profile_json"])]
     sim: bool,
     /// Profile name in the config file.
@@ -352,24 +364,6 @@ struct ScriptApiArgs {
 }
 
 #[derive(Args, Debug)]
-struct SimArgs {
-    /// First port to bind (avd on N); default: free ports chosen by the OS.
-    #[arg(long, value_name = "N")]
-    port_base: Option<u16>,
-    /// Accept only the one reading of each ambiguous vendor doc line that meetkit's client
-    /// sends (docs/assumptions.md lists them) — what meetkit's own tests and `--sim` use.
-    /// Without it the simulator is lenient and accepts every plausible reading, for pointing
-    /// your own code at it.
-    #[arg(long)]
-    strict: bool,
-    /// Serve HTTPS with a certificate from a CA generated at start; the profile line then
-    /// names the CA's PEM file as transport.ca_cert (removed when the simulator stops).
-    /// NetEase callbacks to your receiver stay plain HTTP.
-    #[arg(long)]
-    tls: bool,
-}
-
-#[derive(Args, Debug)]
 struct WebhookArgs {
     /// Vendor id; only netease sends callbacks.
     vendor: String,
@@ -418,11 +412,11 @@ fn main() -> ExitCode {
         }
     };
     let output = cli.output;
-    let result = runtime.block_on(dispatch(cli.command, output));
+    let result = runtime.block_on(dispatch(cli.command, output, cli.verbose));
     // Scripts may leave blocking threads sleeping; do not wait for them.
     runtime.shutdown_timeout(Duration::from_millis(100));
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             report(&e, output);
             ExitCode::from(exit_code(&e))
@@ -430,15 +424,18 @@ fn main() -> ExitCode {
     }
 }
 
-async fn dispatch(command: Command, output: Output) -> meetkit::Result<()> {
+async fn dispatch(command: Command, output: Output, verbose: u8) -> meetkit::Result<ExitCode> {
     Signal::install();
-    match command {
+    if let Command::Sim(args) = command {
+        return sim::sim(args, output, verbose).await;
+    }
+    let done = match command {
         Command::Run(args) => run(args, output).await,
         Command::Call(args) => call(args).await,
         Command::Endpoints(args) => endpoints(args, output),
         Command::Capabilities(args) => capabilities(args, output),
         Command::ScriptApi(args) => script_api(args),
-        Command::Sim(args) => sim(args).await,
+        Command::Sim(_) => unreachable!("handled above"),
         Command::Webhook(args) => webhook(args).await,
         Command::Runs(args) => runs(args, output).await,
         Command::Profile(args) => profile::profile(args, output),
@@ -451,36 +448,37 @@ async fn dispatch(command: Command, output: Output) -> meetkit::Result<()> {
             let _ = std::io::stdout().lock().write_all(&script);
             Ok(())
         }
-    }
+    };
+    done.map(|()| ExitCode::SUCCESS)
 }
 
-/// A client for the chosen target; with --sim, the simulator that must outlive it.
-async fn connect(target: &Target) -> meetkit::Result<(Client, Option<meetkit_sim::Simulator>)> {
+/// A client for the chosen target; with --sim, the simulator it uses (an in-process one must
+/// outlive the client).
+async fn connect(target: &Target) -> meetkit::Result<(Client, Option<sim::SimInUse>)> {
     connect_with(target, None).await
 }
 
 /// [`connect`], choosing where NetEase callbacks are received (`host:port`). With --sim the
 /// receiver address (a free loopback port unless given) becomes the profile's
 /// `netease.callback_listen` and the simulator's callback URL, so `wait_event("netease", ...)`
-/// and `meetkit webhook --sim` get the simulator's callbacks. For other targets a given address
+/// and `meetkit webhook --sim` get the simulator's callbacks (a background simulator is
+/// pointed there until [`sim::SimInUse::release`]). For other targets a given address
 /// overrides the profile's `callback_listen`.
 async fn connect_with(
     target: &Target,
     netease_listen: Option<String>,
-) -> meetkit::Result<(Client, Option<meetkit_sim::Simulator>)> {
+) -> meetkit::Result<(Client, Option<sim::SimInUse>)> {
     let (profile, sim) = target_profile(target, netease_listen).await?;
     Ok((Client::from_profile_with(&profile, target.client_options())?, sim))
 }
 
-/// The profile `target` names (with --sim: the simulator's, the simulator started).
+/// The profile `target` names (with --sim: the background simulator's, else a fresh one's).
 async fn target_profile(
     target: &Target,
     netease_listen: Option<String>,
-) -> meetkit::Result<(Profile, Option<meetkit_sim::Simulator>)> {
+) -> meetkit::Result<(Profile, Option<sim::SimInUse>)> {
     if target.sim {
-        let (sim, value) = meetkit_sim::Simulator::start_wired(meetkit_sim::SimOptions::default(), netease_listen)
-            .await
-            .map_err(|e| Error::config(format!("cannot start the simulator: {e}")))?;
+        let (value, sim) = sim::for_target(netease_listen).await?;
         return Ok((Profile::from_json("sim", &value)?, Some(sim)));
     }
     let profile = match &target.profile_json {
@@ -801,30 +799,6 @@ fn script_api(args: ScriptApiArgs) -> meetkit::Result<()> {
     Ok(())
 }
 
-async fn sim(args: SimArgs) -> meetkit::Result<()> {
-    let options =
-        meetkit_sim::SimOptions { port_base: args.port_base, strict: args.strict, tls: args.tls, ..Default::default() };
-    let sim = meetkit_sim::Simulator::start(options)
-        .await
-        .map_err(|e| Error::config(format!("cannot start the simulator: {e}")))?;
-    {
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{}", sim.profile());
-        let _ = out.flush();
-    }
-    eprintln!(
-        "meetkit sim: avd {}, kedacom {}, vmr {} (mcuHost {}), netease {} — admin API under <url>/_sim/; Ctrl-C to stop",
-        sim.avd_base_url(),
-        sim.kedacom_base_url(),
-        sim.vmr_base_url(),
-        sim.vmr_mcu_base_url(),
-        sim.netease_base_url()
-    );
-    let _ = Signal::next().await;
-    sim.shutdown().await;
-    Ok(())
-}
-
 async fn webhook(args: WebhookArgs) -> meetkit::Result<()> {
     use futures::StreamExt;
     let vendor: Vendor = args.vendor.parse()?;
@@ -846,12 +820,7 @@ async fn webhook(args: WebhookArgs) -> meetkit::Result<()> {
     });
     let mut events = client.events(vendor, params).await?;
     if let Some(sim) = &sim {
-        eprintln!(
-            "meetkit webhook: simulator at {} (admin: {}/_sim/netease/...); profile: {}",
-            sim.netease_base_url(),
-            sim.netease_base_url(),
-            sim.profile()
-        );
+        eprintln!("meetkit webhook: {}", sim.describe());
     }
     eprintln!("meetkit webhook: receiving netease callbacks on {listen} — Ctrl-C to stop");
     let outcome = loop {
@@ -878,6 +847,9 @@ async fn webhook(args: WebhookArgs) -> meetkit::Result<()> {
     };
     drop(events);
     close(&client).await;
+    if let Some(sim) = sim {
+        sim.release().await;
+    }
     outcome
 }
 
@@ -900,12 +872,12 @@ async fn run(args: RunArgs, output: Output) -> meetkit::Result<()> {
         true => None,
         false => Some(open_journal(args.journal.as_deref())?),
     };
-    let (client, _sim) = connect(&args.target).await?;
+    let (client, sim) = connect(&args.target).await?;
     let run_journal = match &journal {
         Some(j) => Some(j.begin_run(
             &args.script.display().to_string(),
             client.profile_name(),
-            &profile_source(&args.target),
+            &profile_source(&args.target, sim.as_ref()),
         )?),
         None => None,
     };
@@ -1011,10 +983,11 @@ fn open_journal(path: Option<&std::path::Path>) -> meetkit::Result<Arc<meetkit::
 }
 
 /// Where a target's profile comes from, as the journal records it (never a secret):
-/// `sim`, `json:<absolute file>`, or `config`.
-fn profile_source(target: &Target) -> String {
-    if target.sim {
-        return "sim".into();
+/// `sim` (a fresh simulator), `sim:<dir>` (the one `meetkit sim start` runs from dir),
+/// `json:<absolute file>`, or `config`.
+fn profile_source(target: &Target, sim: Option<&sim::SimInUse>) -> String {
+    if let Some(sim) = sim {
+        return sim.journal_source();
     }
     match &target.profile_json {
         Some(p) => format!("json:{}", std::path::absolute(p).unwrap_or_else(|_| p.clone()).display()),
@@ -1155,9 +1128,13 @@ async fn runs(args: RunsArgs, output: Output) -> meetkit::Result<()> {
 /// A client for the servers a journaled run used: the given target, else the run's profile.
 async fn cleanup_client(run: &meetkit::journal::RunSummary, target: &Target) -> meetkit::Result<Client> {
     if target.sim {
-        return Err(Error::config(
-            "--sim starts a new, empty simulator: give the profile the run used (or none: its own is used)",
-        ));
+        if sim::background(&sim::sim_dir()).await?.is_none() {
+            return Err(Error::config(
+                "--sim: no simulator from `meetkit sim start` is running, and a fresh one is empty: give the \
+                 profile the run used (or none: its own is used)",
+            ));
+        }
+        return Ok(connect(target).await?.0);
     }
     if target.profile.is_some() || target.profile_json.is_some() || target.config.is_some() {
         return Ok(connect(target).await?.0);
@@ -1167,6 +1144,20 @@ async fn cleanup_client(run: &meetkit::journal::RunSummary, target: &Target) -> 
             "run {} used the in-process simulator (--sim), which ended with it: nothing is left running",
             run.id
         ))),
+        source if source.starts_with("sim:") => {
+            let dir = PathBuf::from(&source["sim:".len()..]);
+            match sim::background(&dir).await? {
+                Some((_, profile)) => {
+                    Ok(Client::from_profile_with(&Profile::from_json("sim", &profile)?, target.client_options())?)
+                }
+                None => Err(Error::config(format!(
+                    "run {} used the simulator of `meetkit sim start` in {}, which is no longer running: \
+                     nothing it started is left",
+                    run.id,
+                    dir.display()
+                ))),
+            }
+        }
         source => {
             let target = Target {
                 sim: false,

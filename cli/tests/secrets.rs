@@ -85,7 +85,7 @@ impl World {
     fn start() -> World {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let (sim, mut profile) =
-            runtime.block_on(Simulator::start_wired(SimOptions::default(), None)).expect("simulator starts");
+            runtime.block_on(Simulator::start_wired(SimOptions::wired(), None)).expect("simulator starts");
         let seen = Seen::default();
         let rewrites = Arc::new(Mutex::new(Vec::new()));
         let upstreams = [

@@ -148,7 +148,8 @@ pub struct RunSummary {
     pub script: String,
     /// The profile's name.
     pub profile: String,
-    /// Where the profile came from: `config`, `json:<file>`, `env` or `sim`.
+    /// Where the profile came from: `config`, `json:<file>`, `env`, `sim` (a fresh in-process
+    /// simulator) or `sim:<dir>` (the simulator `meetkit sim start` runs from that folder).
     pub profile_source: String,
     /// The process that ran it.
     pub pid: u32,
@@ -230,6 +231,17 @@ pub struct RunDetail {
     pub files: Vec<FileRecord>,
 }
 
+/// meetkit's folder for state that outlives a process: `$XDG_STATE_HOME/meetkit`, else
+/// `~/.local/state/meetkit` (the run journal's default folder, and `meetkit sim start`'s).
+pub fn state_dir() -> PathBuf {
+    std::env::var_os("XDG_STATE_HOME")
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("meetkit")
+}
+
 fn now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
@@ -245,12 +257,7 @@ impl Journal {
         if let Some(p) = std::env::var_os("MEETKIT_JOURNAL").filter(|p| !p.is_empty()) {
             return PathBuf::from(p);
         }
-        let state = std::env::var_os("XDG_STATE_HOME")
-            .filter(|p| !p.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
-            .unwrap_or_else(|| PathBuf::from("."));
-        state.join("meetkit").join("runs.db")
+        state_dir().join("runs.db")
     }
 
     /// Open (or create) the journal at `path`, creating its folder.
@@ -309,7 +316,7 @@ impl Journal {
     }
 
     /// Start journaling a run of `script` with the profile `profile` (its name) that came
-    /// from `profile_source` (`config`, `json:<file>`, `env`, `sim`).
+    /// from `profile_source` (`config`, `json:<file>`, `env`, `sim`, `sim:<dir>`).
     pub fn begin_run(self: &Arc<Self>, script: &str, profile: &str, profile_source: &str) -> Result<RunJournal> {
         let pid = std::process::id();
         let pid_start = process_start(pid);

@@ -53,6 +53,7 @@
 
 mod avd;
 mod common;
+mod json_options;
 mod kedacom;
 mod netease;
 mod vmr;
@@ -68,6 +69,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use common::Clock;
+pub use json_options::WiredOptions;
 
 /// Options for [`Simulator::start`].
 #[derive(Debug, Clone)]
@@ -109,6 +111,18 @@ impl Default for SimOptions {
             strict: true,
             tls: false,
         }
+    }
+}
+
+impl SimOptions {
+    /// The defaults of a simulator wired to a meetkit client ([`Simulator::start_wired`], what
+    /// `meetkit --sim`, `meetkit sim start`, Python's `meetkit.Simulator` and C's
+    /// `meetkit_sim_start` use): [`SimOptions::default`], but NetEase recordings appear 3 s
+    /// (virtual time) after a meeting ends instead of a minute.
+    pub fn wired() -> SimOptions {
+        let mut o = SimOptions::default();
+        o.netease.record_delay = Duration::from_secs(3);
+        o
     }
 }
 
@@ -524,12 +538,13 @@ impl Simulator {
         })
     }
 
-    /// Start the simulators wired to a meetkit client the way `meetkit run --sim` uses them:
-    /// NetEase callbacks go to `http://<netease_listen>/netease/callback` (a free loopback
-    /// port when `None`), and recordings appear 3 s after a NetEase meeting ends instead of a
-    /// minute. Returns the simulator and its profile, whose `netease` section names the
-    /// receiver (`callback_listen`, `callback_path`), so `wait_event("netease", ...)` gets
-    /// the simulator's callbacks.
+    /// Start the simulators wired to a meetkit client, the one start every surface shares
+    /// (`meetkit --sim`, `meetkit sim start`, Python's `meetkit.Simulator`, C's
+    /// `meetkit_sim_start`): NetEase callbacks go to `http://<netease_listen>/netease/callback`
+    /// (a free loopback port when `None`). Returns the simulator and its profile, whose
+    /// `netease` section names the receiver (`callback_listen`, `callback_path`), so
+    /// `wait_event("netease", ...)` gets the simulator's callbacks. Pass
+    /// [`SimOptions::wired`] (or [`WiredOptions::from_json`]'s options) for the wired defaults.
     pub async fn start_wired(
         mut opts: SimOptions,
         netease_listen: Option<String>,
@@ -538,19 +553,12 @@ impl Simulator {
             Some(l) => l,
             None => std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?.local_addr()?.to_string(),
         };
-        let callback_path = "/netease/callback";
-        let reach = match listen.rsplit_once(':') {
-            Some(("0.0.0.0", port)) => format!("127.0.0.1:{port}"),
-            Some(("[::]", port)) => format!("[::1]:{port}"),
-            _ => listen.clone(),
-        };
-        opts.netease.callback_url = Some(format!("http://{reach}{callback_path}"));
-        opts.netease.record_delay = Duration::from_secs(3);
+        opts.netease.callback_url = Some(netease_callback_url(&listen));
         let sim = Simulator::start(opts).await?;
         let mut profile = sim.profile();
         if let Some(netease) = profile.get_mut("netease").and_then(Value::as_object_mut) {
             netease.insert("callback_listen".into(), Value::String(listen));
-            netease.insert("callback_path".into(), Value::String(callback_path.into()));
+            netease.insert("callback_path".into(), Value::String(NETEASE_CALLBACK_PATH.into()));
         }
         Ok((sim, profile))
     }
@@ -657,6 +665,21 @@ impl Drop for Simulator {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
+}
+
+/// The path a wired simulator POSTs NetEase callbacks to on the client's receiver.
+pub const NETEASE_CALLBACK_PATH: &str = "/netease/callback";
+
+/// The URL a wired simulator POSTs NetEase callbacks to for a receiver listening on `listen`
+/// (`host:port`; an unspecified address is reached through loopback):
+/// `http://127.0.0.1:8788/netease/callback`.
+pub fn netease_callback_url(listen: &str) -> String {
+    let reach = match listen.rsplit_once(':') {
+        Some(("0.0.0.0", port)) => format!("127.0.0.1:{port}"),
+        Some(("[::]", port)) => format!("[::1]:{port}"),
+        _ => listen.to_owned(),
+    };
+    format!("http://{reach}{NETEASE_CALLBACK_PATH}")
 }
 
 /// Write the CA's PEM into a new folder under the temporary directory; (file, folder).

@@ -316,9 +316,36 @@ class Recording:
 
 @final
 class Simulator:
-    """All four vendor simulators in-process on 127.0.0.1, for use without a vendor account."""
+    """All four vendor simulators in-process on 127.0.0.1, for use without a vendor account.
 
-    def __new__(cls) -> "Simulator": ...
+    Wired as ``meetkit --sim`` wires them: NetEase callbacks go to the receiver the profile's
+    ``netease.callback_listen`` names (a free loopback port), so ``client.events("netease")``
+    gets them, and NetEase recordings appear 3 s after a meeting ends.
+
+    * ``strict``: accept only the reading of each ambiguous vendor doc line that meetkit
+      sends (default); ``False`` accepts every plausible reading.
+    * ``tls``: serve HTTPS with a CA generated at start (the profile's ``transport.ca_cert``).
+    * ``host`` (default ``"127.0.0.1"``), ``port_base``: AVD on it, the other servers on the
+      next five ports (default: free ports).
+    * ``avd``, ``netease``, ``vmr``, ``kedacom``: one dict of options per vendor, e.g.
+      ``avd={"invite_delay_ms": 300}``, ``netease={"record_delay_secs": 1,
+      "callback_listen": "127.0.0.1:8788"}``, ``vmr={"dial_answer_delay_ms": 100}``,
+      ``kedacom={"api_level": 2}`` (the keys of C's ``meetkit_sim_start``, listed in
+      ``meetkit.h``). A wrong key or value raises :class:`meetkit.ConfigError` naming it.
+    """
+
+    def __new__(
+        cls,
+        *,
+        strict: bool = True,
+        tls: bool = False,
+        host: Optional[str] = None,
+        port_base: Optional[int] = None,
+        avd: Optional[Mapping[str, Any]] = None,
+        netease: Optional[Mapping[str, Any]] = None,
+        vmr: Optional[Mapping[str, Any]] = None,
+        kedacom: Optional[Mapping[str, Any]] = None,
+    ) -> "Simulator": ...
     @property
     def profile(self) -> ProfileDict: ...
     def client(self, *, capture: Optional[_StrPath] = None, allow_secrets: bool = False) -> Client:

@@ -22,7 +22,7 @@ impl Sim {
     pub fn start() -> Sim {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let (sim, profile_json) =
-            runtime.block_on(Simulator::start_wired(SimOptions::default(), None)).expect("simulator starts");
+            runtime.block_on(Simulator::start_wired(SimOptions::wired(), None)).expect("simulator starts");
         let dir = tempfile::tempdir().unwrap();
         let profile = dir.path().join("profile.json");
         std::fs::write(&profile, profile_json.to_string()).unwrap();
