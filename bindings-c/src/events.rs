@@ -3,7 +3,6 @@
 use std::ffi::{c_char, c_void, CString};
 use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, ThreadId};
-use std::time::UNIX_EPOCH;
 
 use futures::StreamExt;
 use meetkit::events::{Event, EventStream};
@@ -182,8 +181,7 @@ fn dispatch(
 }
 
 fn event_json(event: &Event) -> serde_json::Value {
-    let ms = event.received_at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
-    json!({"vendor": event.vendor.as_str(), "type": event.kind, "data": event.data, "received_at_ms": ms})
+    serde_json::to_value(event).unwrap_or_default()
 }
 
 #[cfg(test)]

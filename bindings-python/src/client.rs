@@ -573,10 +573,20 @@ impl Event {
     fn vendor(&self) -> &'static str {
         self.event.vendor.as_str()
     }
-    /// The vendor's event type.
+    /// The vendor's event type (`participant_create`, `MEETING_ROOM_START`, ...): the `type`
+    /// of every other surface (scripts, `meetkit webhook`, C, ``to_dict()``).
+    #[getter(r#type)]
+    fn event_type(&self) -> &str {
+        &self.event.kind
+    }
+    /// The same as ``type`` (the name before meetkit used one name on every surface).
     #[getter]
     fn kind(&self) -> &str {
         &self.event.kind
+    }
+    /// The event as every surface shows it: ``{"vendor", "type", "data", "received_at_ms"}``.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        to_py(py, &serde_json::to_value(&self.event).unwrap_or_default())
     }
     /// The payload as plain Python data.
     #[getter]

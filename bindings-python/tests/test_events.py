@@ -43,8 +43,8 @@ class Pump:
                 raise AssertionError(f"the stream ended before {kind}; saw {seen}")
             if isinstance(item, BaseException):
                 raise item
-            seen.append(item.kind)
-            if item.kind == kind and match(item):
+            seen.append(item.type)
+            if item.type == kind and match(item):
                 return item
 
     def close(self) -> None:
@@ -77,6 +77,11 @@ def test_vmr_dialled_device_produces_participant_create(
     uuid = dialled[0]
     created = events.wait_for("participant_create", lambda e: e.data.get("uuid") == uuid, timeout=10)
     assert created.vendor == "vmr" and created.received_at > 0
+    # One shape on every surface: the same keys as a script's wait_event map and C's callback.
+    as_dict = created.to_dict()
+    assert set(as_dict) == {"vendor", "type", "data", "received_at_ms"}
+    assert (as_dict["type"], created.kind) == ("participant_create", "participant_create")
+    assert as_dict["received_at_ms"] == int(created.received_at * 1000)
     client.call("vmr", "participant.disconnect", {"uuid": uuid})
 
 

@@ -833,14 +833,7 @@ async fn webhook(args: WebhookArgs) -> meetkit::Result<()> {
             Ok(event) => event,
             Err(e) => break Err(e),
         };
-        let received_at_ms =
-            event.received_at.duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or_default();
-        let line = serde_json::json!({
-            "vendor": event.vendor.as_str(),
-            "type": event.kind,
-            "data": event.data,
-            "received_at_ms": received_at_ms,
-        });
+        let line = serde_json::to_value(&event).unwrap_or_default();
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
         let _ = out.flush();

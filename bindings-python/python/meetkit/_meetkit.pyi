@@ -193,11 +193,17 @@ class Event:
     @property
     def vendor(self) -> str: ...
     @property
-    def kind(self) -> str: ...
+    def type(self) -> str:
+        """The vendor's event type (``participant_create``, ``MEETING_ROOM_START``, ...)."""
+    @property
+    def kind(self) -> str:
+        """The same as ``type``."""
     @property
     def data(self) -> Any: ...
     @property
     def received_at(self) -> float: ...
+    def to_dict(self) -> Dict[str, Any]:
+        """``{"vendor", "type", "data", "received_at_ms"}``, as scripts, C and ``meetkit webhook`` show it."""
 
 @final
 class EventStream:
