@@ -81,7 +81,7 @@ def test_vmr_dialled_device_produces_participant_create(
     as_dict = created.to_dict()
     assert set(as_dict) == {"vendor", "type", "data", "received_at_ms"}
     assert (as_dict["type"], created.kind) == ("participant_create", "participant_create")
-    assert as_dict["received_at_ms"] == int(created.received_at * 1000)
+    assert abs(as_dict["received_at_ms"] - created.received_at * 1000) < 2
     client.call("vmr", "participant.disconnect", {"uuid": uuid})
 
 
