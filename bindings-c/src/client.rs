@@ -17,8 +17,6 @@ use crate::error::meetkit_error;
 use crate::handles::{self, Object};
 use crate::meetkit_status;
 use crate::runtime::block_on;
-#[cfg(feature = "script")]
-use crate::runtime::blocking;
 use crate::strings::{arg, json_arg, opt_arg, to_c};
 
 /// A connection to every vendor of one profile (opaque). Thread-safe: any number of threads
@@ -352,7 +350,10 @@ unsafe fn run_script_into(
     options: ScriptOptions,
     result_json: *mut *mut c_char,
 ) -> Result<(), Failure> {
-    let value = blocking(|rt| meetkit::script::run_file(path, client, rt.handle().clone(), options))??;
+    let rt = crate::runtime::runtime()?;
+    let run =
+        meetkit::blocking::ScriptRun::start_file(path.to_path_buf(), client.clone(), rt.handle().clone(), options)?;
+    let value = run.wait()?;
     *result_json = to_c(value.to_string());
     Ok(())
 }

@@ -14,7 +14,6 @@
 
 use std::future::Future;
 use std::sync::mpsc;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
@@ -30,17 +29,9 @@ mod sim;
 /// How often a blocking wait wakes up to check for Ctrl-C.
 const TICK: Duration = Duration::from_millis(100);
 
-static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
-
-/// The module's one tokio runtime (multi-thread, built on first use).
+/// The process's one tokio runtime (`meetkit::blocking::runtime`, built on first use).
 pub(crate) fn runtime() -> &'static tokio::runtime::Runtime {
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .thread_name("meetkit")
-            .build()
-            .expect("meetkit: cannot start the tokio runtime")
-    })
+    meetkit::blocking::runtime().expect("meetkit: cannot start the tokio runtime")
 }
 
 /// Aborts a spawned task when dropped: an interrupted wait cancels its work.

@@ -1,10 +1,9 @@
 //! `meetkit.run_script`: a Rhai workflow on a plain thread, cancellable with Ctrl-C.
 
 use std::path::PathBuf;
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::Duration;
 
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
 
@@ -118,33 +117,18 @@ pub(crate) fn run_script(
         allow_secrets,
         ..ScriptOptions::default()
     };
-    let cancel = options.cancel.clone();
-    let handle = runtime().handle().clone();
-    let (tx, rx) = mpsc::sync_channel(1);
-    std::thread::Builder::new()
-        .name("meetkit-script".into())
-        .spawn(move || {
-            let _ = tx.send(meetkit::script::run_file(&path, &client, handle, options));
-        })
-        .map_err(|e| PyRuntimeError::new_err(format!("cannot start the script thread: {e}")))?;
-    let mut rx = rx;
+    let script = meetkit::blocking::ScriptRun::start_file(path, client, runtime().handle().clone(), options)
+        .map_err(|e| errors::py_err(py, e))?;
     let mut interrupted: Option<PyErr> = None;
     let result = loop {
-        let (got, back) = py.detach(move || (rx.recv_timeout(TICK), rx));
-        rx = back;
-        match got {
-            Ok(r) => break r,
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                if interrupted.is_none() {
-                    if let Err(e) = py.check_signals() {
-                        // Cancel, then keep waiting: on_exit blocks clean up (bounded by their limit).
-                        cancel.cancel();
-                        interrupted = Some(e);
-                    }
-                }
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                return Err(PyRuntimeError::new_err("meetkit: the script thread failed (panic); see stderr"))
+        if let Some(result) = py.detach(|| script.wait_for(TICK)) {
+            break result;
+        }
+        if interrupted.is_none() {
+            if let Err(e) = py.check_signals() {
+                // Cancel, then keep waiting: on_exit blocks clean up (bounded by their limit).
+                script.cancel();
+                interrupted = Some(e);
             }
         }
     };

@@ -895,8 +895,8 @@ async fn run(args: RunArgs, output: Output) -> meetkit::Result<()> {
     let runtime = tokio::runtime::Handle::current();
     let script = args.script.clone();
     let script_client = client.clone();
-    let task =
-        tokio::task::spawn_blocking(move || meetkit::script::run_file(&script, &script_client, runtime, options));
+    let script_run = meetkit::blocking::ScriptRun::start_file(script, script_client, runtime, options)?;
+    let task = tokio::task::spawn_blocking(move || script_run.wait());
     tokio::pin!(task);
     let mut signalled = None;
     let outcome = tokio::select! {

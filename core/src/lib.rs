@@ -22,6 +22,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod blocking;
 pub mod capture;
 pub mod client;
 pub mod config;
