@@ -180,10 +180,10 @@ pub extern "C" fn meetkit_meeting_capabilities(meeting: *const meetkit_meeting) 
     })
 }
 
-/// Creates a room usable now. `options_json` is a JSON object: `name` (required) and, per
-/// vendor, `id` (avd room id), `minutes` (kedacom, netease), `invite` / `record` / `live`
-/// (kedacom: devices to call, recording and live streaming, fixed at creation), `host`
-/// (netease accountId); an option the vendor does not take is `MEETKIT_INVALID_PARAMS`.
+/// Creates a room usable now. `options_json` is a JSON object with the options every vendor
+/// takes: `name` (required), `id`, `minutes`, `invite`, `record`, `live`, `host`. One the
+/// vendor cannot use is ignored with one warning per process (the capability table's
+/// `ignored` says which and why); any other key is `MEETKIT_INVALID_PARAMS`.
 /// Blocking; `timeout_ms` limits the whole call (0: no limit).
 ///
 /// On success `*room_json` receives the room as JSON text,
@@ -213,8 +213,8 @@ pub unsafe extern "C" fn meetkit_meeting_create_room(
     })
 }
 
-/// Books a meeting for later. `options_json`: `name`, `start` (Unix seconds), `minutes`, and
-/// the vendor's `create_room` options. Blocking; `timeout_ms` limits it (0: no limit).
+/// Books a meeting for later. `options_json`: `start` (Unix seconds, required) and the
+/// options of `meetkit_meeting_create_room`, ignored the same way. Blocking; `timeout_ms` limits it (0: no limit).
 /// On success `*room_json` receives the room as JSON text, as `meetkit_meeting_create_room`
 /// (caller-owned; free it with `meetkit_string_free`). Errors: `MEETKIT_UNSUPPORTED` where
 /// the vendor cannot book (the message says what to use instead), and any other status.
@@ -490,7 +490,9 @@ pub unsafe extern "C" fn meetkit_meeting_recordings(
 /// them). `progress` (may be NULL) receives `userdata` and the progress of the file being
 /// downloaded (it restarts at 0 for each file), on the calling thread; returning false
 /// cancels (`MEETKIT_CANCELLED`; files already complete stay). Blocking; `timeout_ms` limits
-/// the whole call (0: no limit).
+/// the whole call (0: no limit). On NetEase, which publishes recordings only after the meeting
+/// ends, it first waits for them (at most 300 s); none by then is `MEETKIT_TIMEOUT` with a
+/// message naming the room and what is missing.
 ///
 /// On success `*paths_json` receives a JSON array of the downloaded files' paths
 /// (`["/dir/a.mp4", ...]`, `[]` when there are no recordings), owned by the caller (free it
@@ -580,8 +582,9 @@ pub unsafe extern "C" fn meetkit_meeting_stop_live(
     room_verb(meeting, room_handle, Verb::StopLive, timeout_ms, err, |m, room| async move { m.stop_live(&room).await })
 }
 
-/// Ends the meeting (everyone is disconnected). Blocking; `timeout_ms` limits it (0: no
-/// limit). Errors: `MEETKIT_CONFIG` (bad room handle), and any other status.
+/// Ends the meeting (everyone is disconnected). Ending a meeting that has already ended
+/// succeeds, on every vendor. Blocking; `timeout_ms` limits it (0: no limit). Errors:
+/// `MEETKIT_CONFIG` (bad room handle), and any other status.
 ///
 /// # Safety
 /// `room_handle` is NULL or NUL-terminated; `err` is NULL or valid for writing one pointer.

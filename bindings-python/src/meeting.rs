@@ -401,8 +401,10 @@ impl Meeting {
         awaitable(py, self.recordings_fut(room_of(py, room)?))
     }
 
-    /// Download every recording into `dir` (size/MD5-checked where the vendor gives them).
-    #[pyo3(signature = (room, dir, *, progress=ProgressArg::Flag(true), overwrite=true))]
+    /// Download every recording into `dir` (size/MD5-checked where the vendor gives them). On
+    /// NetEase, which publishes recordings only after the meeting ends, it first waits for them
+    /// at most `timeout` seconds (default 300) and raises `meetkit.TimeoutError` if none come.
+    #[pyo3(signature = (room, dir, *, progress=ProgressArg::Flag(true), overwrite=true, timeout=core::RECORDINGS_TIMEOUT.as_secs_f64()))]
     fn download_recordings(
         &self,
         py: Python<'_>,
@@ -410,8 +412,11 @@ impl Meeting {
         dir: PathBuf,
         progress: ProgressArg<'_>,
         overwrite: bool,
+        timeout: f64,
     ) -> PyResult<Vec<Downloaded>> {
         let room = room_of(py, room)?;
+        let timeout = Duration::try_from_secs_f64(timeout)
+            .map_err(|_| PyValueError::new_err(format!("timeout must be a number of seconds > 0, got {timeout}")))?;
         let sink = ProgressSink::new(py, progress)?;
         let options = DownloadOptions {
             overwrite,
@@ -419,7 +424,7 @@ impl Meeting {
             ..DownloadOptions::default()
         };
         let m = self.inner.clone();
-        let result = wait(py, async move { m.download_recordings(&room, &dir, options).await });
+        let result = wait(py, async move { m.download_recordings_within(&room, &dir, options, timeout).await });
         if let Some(sink) = &sink {
             sink.finish(py)?;
         }

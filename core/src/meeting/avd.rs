@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use super::{items, text, text_of, Capability, Meeting, Participant, Recording, Room, Verb};
+use super::{items, text_of, Capability, Meeting, Participant, Recording, Room, RoomOptions, Verb};
 use crate::{Error, Result};
 use Capability::{Supported as S, Unsupported as U};
 
@@ -44,8 +44,18 @@ pub(super) const TABLE: &[(Verb, Capability)] = &[
     (Verb::End, S { endpoints: &["room.close"], note: "hangs up devices and stops recordings" }),
 ];
 
-pub(super) async fn create_room(m: &Meeting, name: String, options: &Map<String, Value>) -> Result<Room> {
-    let id = text(options, "id").unwrap_or_else(|| slug(&name));
+/// The portable options AVD cannot use, with why.
+pub(super) const IGNORES: &[(&str, &str)] = &[
+    ("minutes", "an AVD room has no length: it stays usable until it is ended (room.close)"),
+    ("invite", "AVD calls devices into an existing room: use invite (device.call) after create_room"),
+    ("record", "AVD records on request: use start_recording (room.mix_record.start) once the meeting is open"),
+    ("live", "AVD streams on request: use start_live (room.mix_live.start) with a push URL"),
+    ("host", "an AVD room has no host account (room.create's user_id is meetkit's own)"),
+];
+
+pub(super) async fn create_room(m: &Meeting, options: &RoomOptions) -> Result<Room> {
+    let name = options.name.clone();
+    let id = options.id.clone().unwrap_or_else(|| slug(&name));
     let raw = m.call("room.create", json!({"room_id": id, "user_id": "meetkit", "topic": name})).await?;
     let id = raw["room_id"].as_str().map(str::to_string).unwrap_or(id);
     Ok(Room::new(m.vendor, id, None, Some(name), raw))
@@ -90,6 +100,24 @@ pub(super) async fn participants(m: &Meeting, room: &Room) -> Result<Vec<Partici
 pub(super) async fn stop_recording(m: &Meeting, room: &Room) -> Result<Vec<Recording>> {
     let raw = m.call("room.mix_record.stop", json!({"room_id": room.id})).await?;
     Ok(items(&raw["data"]).filter_map(recording).collect())
+}
+
+/// Close the room. A room that is not open answers 40004 (no such room), 40009 (not open or
+/// no such room) or — the doc's own failure example of room.close — 41005 "room not found or
+/// opened": already ended, so ending it again succeeds. 41005 is also the appendix's generic
+/// "internal error", so only with that message.
+pub(super) async fn end(m: &Meeting, room: &Room) -> Result<()> {
+    match m.call("room.close", json!({"room_id": room.id})).await {
+        Err(Error::Api { code, message, .. })
+            if code == "40004"
+                || code == "40009"
+                || (code == "41005" && message.to_ascii_lowercase().contains("not found")) =>
+        {
+            tracing::debug!(vendor = "avd", room = room.handle.as_str(), "already ended: {code} {message}");
+            Ok(())
+        }
+        other => other.map(drop),
+    }
 }
 
 /// Each recording's transcoded files where there are some, else the recording itself.

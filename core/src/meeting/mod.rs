@@ -28,7 +28,11 @@ use crate::{Client, Error, Result, Vendor};
 mod avd;
 mod kedacom;
 mod netease;
+mod options;
 mod vmr;
+
+use options::RoomOptions;
+pub use options::{room_option_names, ROOM_OPTIONS};
 
 /// The verbs of the unified API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -145,6 +149,67 @@ impl Capability {
     }
 }
 
+/// One row of a vendor's capability table as every surface shows it — `meetkit capabilities
+/// --output json`, Rhai `m.capabilities()`, Python `meetkit.capabilities()`, C
+/// `meetkit_meeting_capabilities` — all through [`capabilities_json`], so the field names are
+/// the same everywhere: `supported`, `endpoints` (the endpoint ids the verb calls, in order),
+/// `note` (what differs on this vendor), `hint` (null when supported: what to use instead),
+/// `options` (the portable options the verb uses) and `ignored` (option → why, for those it
+/// ignores).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CapabilityRow {
+    /// The verb (the key of the row in [`capabilities_json`], not a field).
+    #[serde(skip)]
+    pub verb: Verb,
+    /// Whether the vendor can do the verb.
+    pub supported: bool,
+    /// Endpoint ids the verb calls, in order (empty when unsupported).
+    pub endpoints: &'static [&'static str],
+    /// What differs on this vendor (empty when nothing, or unsupported).
+    pub note: &'static str,
+    /// What to do instead, naming the nearest endpoint (`None` when supported).
+    pub hint: Option<&'static str>,
+    /// The portable options the verb uses on this vendor ([`used_options`]).
+    pub options: Vec<&'static str>,
+    /// The portable options it ignores, with why ([`ignored_options`]); a JSON object.
+    #[serde(serialize_with = "pairs_as_map")]
+    pub ignored: &'static [(&'static str, &'static str)],
+}
+
+impl CapabilityRow {
+    /// The row of `verb` in `vendor`'s table.
+    pub fn of(vendor: Vendor, verb: Verb) -> CapabilityRow {
+        let (supported, endpoints, note, hint) = match capability(vendor, verb) {
+            Capability::Supported { endpoints, note } => (true, endpoints, note, None),
+            Capability::Unsupported { hint } => (false, &[][..], "", Some(hint)),
+        };
+        let (options, ignored) = (used_options(vendor, verb), ignored_options(vendor, verb));
+        CapabilityRow { verb, supported, endpoints, note, hint, options, ignored }
+    }
+}
+
+fn pairs_as_map<S: serde::Serializer>(pairs: &&[(&str, &str)], s: S) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(pairs.len()))?;
+    for (k, v) in pairs.iter() {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
+}
+
+/// `vendor`'s capability table as one JSON object, a [`CapabilityRow`] per verb keyed by the
+/// verb's name, in documentation order: the one shape every surface shows.
+pub fn capabilities_json(vendor: Vendor) -> Value {
+    Value::Object(
+        Verb::ALL
+            .iter()
+            .map(|verb| {
+                (verb.as_str().to_string(), serde_json::to_value(CapabilityRow::of(vendor, *verb)).unwrap_or_default())
+            })
+            .collect(),
+    )
+}
+
 /// The capability of `vendor` for `verb`.
 pub fn capability(vendor: Vendor, verb: Verb) -> Capability {
     capabilities(vendor).iter().find(|(v, _)| *v == verb).map(|(_, c)| *c).unwrap_or(Capability::Unsupported {
@@ -160,6 +225,31 @@ pub fn capabilities(vendor: Vendor) -> &'static [(Verb, Capability)] {
         Vendor::Vmr => vmr::TABLE,
         Vendor::Netease => netease::TABLE,
     }
+}
+
+/// The portable options (of [`ROOM_OPTIONS`]) that `vendor` ignores for `verb`, each with why:
+/// given, they are dropped with one warning per process. Empty for a verb the vendor cannot
+/// do and for verbs without options.
+pub fn ignored_options(vendor: Vendor, verb: Verb) -> &'static [(&'static str, &'static str)] {
+    if !matches!(verb, Verb::CreateRoom | Verb::Schedule) || !capability(vendor, verb).is_supported() {
+        return &[];
+    }
+    match vendor {
+        Vendor::Avd => avd::IGNORES,
+        Vendor::Kedacom => kedacom::IGNORES,
+        Vendor::Vmr => vmr::IGNORES,
+        Vendor::Netease => netease::IGNORES,
+    }
+}
+
+/// The portable options `vendor` uses for `verb`: those of the verb it does not ignore. Empty
+/// for a verb the vendor cannot do and for verbs without options.
+pub fn used_options(vendor: Vendor, verb: Verb) -> Vec<&'static str> {
+    if !matches!(verb, Verb::CreateRoom | Verb::Schedule) || !capability(vendor, verb).is_supported() {
+        return Vec::new();
+    }
+    let ignored = ignored_options(vendor, verb);
+    room_option_names(verb).into_iter().filter(|o| !ignored.iter().any(|(i, _)| i == o)).collect()
 }
 
 /// Characters escaped in a handle's parts: `%` and `:` (the separator), plus controls.
@@ -337,27 +427,6 @@ impl Meeting {
         Ok(())
     }
 
-    /// Options a vendor does not use are refused rather than ignored.
-    fn known_options(&self, verb: Verb, options: &Map<String, Value>) -> Result<()> {
-        let known: &[&str] = match (self.vendor, verb) {
-            (Vendor::Avd, _) => &["name", "id"],
-            (Vendor::Kedacom, Verb::Schedule) => &["name", "start", "minutes", "invite", "record", "live"],
-            (Vendor::Kedacom, _) => &["name", "minutes", "invite", "record", "live"],
-            (Vendor::Vmr, _) => &["name"],
-            (Vendor::Netease, Verb::Schedule) => &["name", "start", "minutes", "host"],
-            (Vendor::Netease, _) => &["name", "minutes", "host"],
-        };
-        match options.keys().find(|k| !known.contains(&k.as_str())) {
-            Some(k) => Err(invalid(
-                self.vendor,
-                verb,
-                k,
-                &format!("not an option of {} {verb}; it takes {}", self.vendor, known.join(", ")),
-            )),
-            None => Ok(()),
-        }
-    }
-
     async fn call(&self, id: &str, params: Value) -> Result<Value> {
         self.client.call(self.vendor, id, params).await
     }
@@ -372,42 +441,31 @@ impl Meeting {
         ids.get(&room.handle).cloned().unwrap_or_default()
     }
 
-    /// Create a room usable now. `options`: `name` (required) and, per vendor, `id` (avd room
-    /// id), `minutes` (kedacom, netease), `invite` / `record` / `live` (kedacom: devices to call
-    /// and recording or live streaming, fixed at creation), `host` (netease accountId).
+    /// Create a room usable now. `options` are the portable ones of [`ROOM_OPTIONS`] but
+    /// `start`: `name` (required), `id`, `minutes`, `invite`, `record`, `live`, `host`. One this
+    /// vendor cannot use is ignored with one warning per process (see [`ignored_options`]); a
+    /// key that is no portable option is an error naming the valid ones.
     pub async fn create_room(&self, options: &Map<String, Value>) -> Result<Room> {
         self.check(Verb::CreateRoom)?;
-        self.known_options(Verb::CreateRoom, options)?;
-        let name = text(options, "name").ok_or_else(|| invalid(self.vendor, Verb::CreateRoom, "name", "required"))?;
+        let options =
+            RoomOptions::parse(self.vendor, Verb::CreateRoom, options, ignored_options(self.vendor, Verb::CreateRoom))?;
         match self.vendor {
-            Vendor::Avd => avd::create_room(self, name, options).await,
-            Vendor::Kedacom => kedacom::create_room(self, name, options).await,
-            Vendor::Vmr => vmr::create_room(self, name).await,
-            Vendor::Netease => netease::create_room(self, name, options).await,
+            Vendor::Avd => avd::create_room(self, &options).await,
+            Vendor::Kedacom => kedacom::create_room(self, &options).await,
+            Vendor::Vmr => vmr::create_room(self, &options).await,
+            Vendor::Netease => netease::create_room(self, &options).await,
         }
     }
 
-    /// Book a meeting for later. `options`: `name`, `start` (Unix seconds), `minutes`, and the
-    /// vendor's `create_room` options.
+    /// Book a meeting for later: the options of [`Meeting::create_room`] plus `start` (Unix
+    /// seconds, required).
     pub async fn schedule(&self, options: &Map<String, Value>) -> Result<Room> {
         self.check(Verb::Schedule)?;
-        self.known_options(Verb::Schedule, options)?;
-        let name = text(options, "name").ok_or_else(|| invalid(self.vendor, Verb::Schedule, "name", "required"))?;
-        let start = options
-            .get("start")
-            .and_then(Value::as_f64)
-            .ok_or_else(|| invalid(self.vendor, Verb::Schedule, "start", "required: Unix seconds"))?;
-        if !(0.0..=MAX_UNIX_SECS).contains(&start) {
-            return Err(invalid(
-                self.vendor,
-                Verb::Schedule,
-                "start",
-                "Unix seconds between 0 and 253402300799 (9999)",
-            ));
-        }
+        let options =
+            RoomOptions::parse(self.vendor, Verb::Schedule, options, ignored_options(self.vendor, Verb::Schedule))?;
         match self.vendor {
-            Vendor::Kedacom => kedacom::schedule(self, name, start, options).await,
-            Vendor::Netease => netease::schedule(self, name, start, options).await,
+            Vendor::Kedacom => kedacom::schedule(self, &options).await,
+            Vendor::Netease => netease::schedule(self, &options).await,
             Vendor::Avd | Vendor::Vmr => Err(self.refuse(Verb::Schedule)),
         }
     }
@@ -426,10 +484,7 @@ impl Meeting {
     /// wait until it is connected (at most `timeout`).
     pub async fn invite(&self, room: &Room, address: &str, timeout: Duration) -> Result<Participant> {
         self.check_room(Verb::Invite, room)?;
-        if timeout.is_zero() || timeout > Duration::from_secs(86_400) {
-            let why = format!("greater than 0 and at most 86400 seconds, got {}s", timeout.as_secs_f64());
-            return Err(invalid(self.vendor, Verb::Invite, "timeout", &why));
-        }
+        check_timeout(self.vendor, Verb::Invite, timeout)?;
         match self.vendor {
             Vendor::Avd => avd::invite(self, room, address, timeout).await,
             Vendor::Vmr => vmr::invite(self, room, address, timeout).await,
@@ -501,16 +556,38 @@ impl Meeting {
         }
     }
 
-    /// Download every recording into `dir`, checking size and checksum where the vendor gives them.
+    /// Download every recording into `dir`, checking size and checksum where the vendor gives
+    /// them. On NetEase, which publishes recordings only after a meeting ends, this waits for
+    /// them at most [`RECORDINGS_TIMEOUT`] (see [`Meeting::download_recordings_within`]).
     pub async fn download_recordings(
         &self,
         room: &Room,
         dir: &Path,
         options: DownloadOptions,
     ) -> Result<Vec<Downloaded>> {
+        self.download_recordings_within(room, dir, options, RECORDINGS_TIMEOUT).await
+    }
+
+    /// [`Meeting::download_recordings`], waiting at most `timeout` (more than 0, at most a day)
+    /// for the recordings a vendor publishes later: on NetEase until `meeting.record_list` lists
+    /// the meeting's files and the list stops growing, else [`Error::NotReady`] naming the room
+    /// and what is missing — never an empty list for recordings still to come. Other vendors
+    /// list their recordings at once and do not wait.
+    pub async fn download_recordings_within(
+        &self,
+        room: &Room,
+        dir: &Path,
+        options: DownloadOptions,
+        timeout: Duration,
+    ) -> Result<Vec<Downloaded>> {
         self.check_room(Verb::DownloadRecordings, room)?;
+        check_timeout(self.vendor, Verb::DownloadRecordings, timeout)?;
+        let files = match self.vendor {
+            Vendor::Netease => netease::announced_recordings(self, room, timeout).await?,
+            _ => self.recordings(room).await?,
+        };
         let mut done = Vec::new();
-        for r in self.recordings(room).await? {
+        for r in files {
             let opts = DownloadOptions {
                 file_name: Some(r.file_name.clone()),
                 expected_size: r.size,
@@ -545,12 +622,14 @@ impl Meeting {
         }
     }
 
-    /// End the meeting (everyone is disconnected).
+    /// End the meeting (everyone is disconnected). Idempotent: a meeting that has already
+    /// ended (or that the vendor no longer knows, where its docs say that is what an ended
+    /// one answers) is not an error — see docs/assumptions.md (`*.end_idempotent`).
     pub async fn end(&self, room: &Room) -> Result<()> {
         self.check_room(Verb::End, room)?;
         match self.vendor {
-            Vendor::Avd => self.call("room.close", serde_json::json!({"room_id": room.id})).await.map(drop),
-            Vendor::Kedacom => self.call("confs.end", obj([("conf_id", room.id.clone().into())])).await.map(drop),
+            Vendor::Avd => avd::end(self, room).await,
+            Vendor::Kedacom => kedacom::end(self, room).await,
             Vendor::Vmr => vmr::end(self, room).await,
             Vendor::Netease => netease::end(self, room).await,
         }
@@ -571,48 +650,16 @@ fn items(v: &Value) -> impl Iterator<Item = &Value> {
     v.as_array().into_iter().flatten()
 }
 
-fn text(m: &Map<String, Value>, key: &str) -> Option<String> {
-    m.get(key).filter(|v| !v.is_null()).map(text_of)
-}
+/// How long [`Meeting::download_recordings`] waits for recordings a vendor publishes later.
+pub const RECORDINGS_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// The last second of the year 9999, the latest `start` a schedule accepts.
-const MAX_UNIX_SECS: f64 = 253_402_300_799.0;
-
-/// The longest meeting `minutes` may ask for: a year.
-const MAX_MINUTES: f64 = 366.0 * 24.0 * 60.0;
-
-/// `options.minutes` as whole minutes (default `default`), at least 1 and at most a year.
-fn minutes(vendor: Vendor, verb: Verb, options: &Map<String, Value>, default: u64) -> Result<u64> {
-    match options.get("minutes") {
-        None | Some(Value::Null) => Ok(default),
-        Some(v) => v
-            .as_f64()
-            .filter(|m| (1.0..=MAX_MINUTES).contains(m))
-            .map(|m| m.round() as u64)
-            .ok_or_else(|| invalid(vendor, verb, "minutes", "a number of minutes, at least 1 and at most 527040")),
+/// A wait of a verb: more than 0 and at most a day.
+fn check_timeout(vendor: Vendor, verb: Verb, timeout: Duration) -> Result<()> {
+    if timeout.is_zero() || timeout > Duration::from_secs(86_400) {
+        let why = format!("greater than 0 and at most 86400 seconds, got {}s", timeout.as_secs_f64());
+        return Err(invalid(vendor, verb, "timeout", &why));
     }
-}
-
-/// `options[key]` as a list of strings: one string, or an array of strings.
-fn strings(vendor: Vendor, verb: Verb, options: &Map<String, Value>, key: &str) -> Result<Vec<String>> {
-    match options.get(key) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(vec![s.clone()]),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| invalid(vendor, verb, key, "a list of strings")))
-            .collect(),
-        Some(_) => Err(invalid(vendor, verb, key, "a string or a list of strings")),
-    }
-}
-
-/// `options[key]` as a flag (`true`/`false`), default false.
-fn flag(vendor: Vendor, verb: Verb, options: &Map<String, Value>, key: &str) -> Result<bool> {
-    match options.get(key) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(invalid(vendor, verb, key, "true or false")),
-    }
+    Ok(())
 }
 
 /// Seconds since the Unix epoch.
@@ -631,15 +678,7 @@ pub fn capabilities_markdown() -> String {
 
 /// Markdown table of verbs × the given vendors, generated from the capability tables.
 pub fn capabilities_markdown_for(vendors: &[Vendor]) -> String {
-    let mut out = String::from("| verb |");
-    for v in vendors {
-        out.push_str(&format!(" {v} |"));
-    }
-    out.push_str("\n|---|");
-    for _ in vendors {
-        out.push_str("---|");
-    }
-    out.push('\n');
+    let mut out = table_head("verb", vendors);
     for verb in Verb::ALL {
         out.push_str(&format!("| `{verb}` |"));
         for v in vendors {
@@ -653,6 +692,39 @@ pub fn capabilities_markdown_for(vendors: &[Vendor]) -> String {
                     }
                 }
                 Capability::Unsupported { hint } => format!("✗ {hint}"),
+            };
+            out.push_str(&format!(" {} |", cell.replace('|', "\\|")));
+        }
+        out.push('\n');
+    }
+    out.push_str(&options_markdown_for(vendors));
+    out
+}
+
+/// The head of a Markdown table: `first`, then a column per vendor.
+fn table_head(first: &str, vendors: &[Vendor]) -> String {
+    let names: Vec<&str> = vendors.iter().map(|v| v.as_str()).collect();
+    format!("| {first} | {} |\n|---|{}\n", names.join(" | "), "---|".repeat(vendors.len()))
+}
+
+/// Markdown table of the portable options of `create_room`/`schedule` × the given vendors:
+/// `✓` where the vendor uses the option, else why it ignores it.
+fn options_markdown_for(vendors: &[Vendor]) -> String {
+    let mut out = String::from(
+        "\nOptions of `create_room` and `schedule` (an ignored one is dropped with one warning per process; \
+         any other key is an error):\n\n",
+    );
+    out.push_str(&table_head("option", vendors));
+    for (option, _) in ROOM_OPTIONS {
+        out.push_str(&format!("| `{option}` |"));
+        for v in vendors {
+            let verbs = [Verb::CreateRoom, Verb::Schedule];
+            let used = verbs.iter().any(|verb| used_options(*v, *verb).contains(option));
+            let why = verbs.iter().flat_map(|verb| ignored_options(*v, *verb)).find(|(o, _)| o == option);
+            let cell = match (used, why) {
+                (true, _) => "✓".to_string(),
+                (false, Some((_, why))) => format!("ignored: {why}"),
+                (false, None) => "— (no `schedule`)".to_string(),
             };
             out.push_str(&format!(" {} |", cell.replace('|', "\\|")));
         }
@@ -786,7 +858,7 @@ mod tests {
     #[test]
     fn markdown_has_a_row_per_verb_and_a_column_per_vendor() {
         let md = capabilities_markdown();
-        assert_eq!(md.lines().count(), 2 + Verb::ALL.len());
+        assert_eq!(md.lines().count(), 2 + Verb::ALL.len() + 5 + ROOM_OPTIONS.len());
         assert!(md.starts_with("| verb | avd | kedacom | vmr | netease |"));
         assert!(capabilities_markdown_for(&[Vendor::Vmr]).starts_with("| verb | vmr |\n|---|---|\n"));
     }

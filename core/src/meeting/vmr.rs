@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use super::{items, obj, text_of, Capability, Meeting, Participant, Recording, Room, Verb};
+use super::{items, obj, text_of, Capability, Meeting, Participant, Recording, Room, RoomOptions, Verb};
 use crate::{Error, Result};
 use Capability::{Supported as S, Unsupported as U};
 
@@ -93,7 +93,17 @@ fn with_room(room: &Room, params: Value) -> Result<Value> {
     }
 }
 
-pub(super) async fn create_room(m: &Meeting, name: String) -> Result<Room> {
+/// The portable options vmr cannot use, with why.
+pub(super) const IGNORES: &[(&str, &str)] = &[
+    ("id", "the vmr room is the profile's provisioned room (meet.check_join): it cannot be chosen"),
+    ("minutes", "a vmr room is provisioned, not created: it has no length"),
+    ("invite", "vmr calls devices into the open room: use invite (conference.dial) after create_room"),
+    ("record", "vmr records on request: use start_recording (record.open)"),
+    ("live", "vmr streams on request: use start_live (conference.dial to the push URL)"),
+    ("host", "the vmr host is the profile's account (its host PIN)"),
+];
+
+pub(super) async fn create_room(m: &Meeting, options: &RoomOptions) -> Result<Room> {
     let raw = m.call("meet.check_join", json!({})).await?;
     let results = &raw["results"];
     let field = |key: &str| {
@@ -103,7 +113,7 @@ pub(super) async fn create_room(m: &Meeting, name: String) -> Result<Room> {
             message: format!("the answer has no results.{key}"),
         })
     };
-    Ok(Room::new(m.vendor, field("sipkey")?, Some(field("alias")?), Some(name), raw.clone()))
+    Ok(Room::new(m.vendor, field("sipkey")?, Some(field("alias")?), Some(options.name.clone()), raw.clone()))
 }
 
 /// The dial protocol an address asks for (the doc's `protocol` values).
