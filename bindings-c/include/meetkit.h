@@ -504,11 +504,13 @@ bool meetkit_meeting_can(const struct meetkit_meeting *meeting, const char *verb
 
 /**
  * The vendor's capability table as a JSON object, one member per verb:
- * `{"invite": {"supported": false, "endpoints": [], "note": "", "hint": "use ..."}, ...}`;
- * `endpoints` are the endpoint ids a supported verb calls, `note` what differs on this
- * vendor, `hint` (null when supported) what to use instead. The caller owns the returned
- * string: free it with `meetkit_string_free`. Returns NULL for a NULL, freed or unknown
- * handle.
+ * `{"invite": {"supported": false, "endpoints": [], "note": "", "hint": "use ...",
+ * "options": [], "ignored": {}}, ...}`; `endpoints` are the endpoint ids a supported verb
+ * calls, `note` what differs on this vendor, `hint` (null when supported) what to use
+ * instead, `options` the portable options `create_room`/`schedule` use on this vendor and
+ * `ignored` those it ignores (option -> why). The same shape as the CLI's `meetkit
+ * capabilities --output json`. The caller owns the returned string: free it with
+ * `meetkit_string_free`. Returns NULL for a NULL, freed or unknown handle.
  */
 char *meetkit_meeting_capabilities(const struct meetkit_meeting *meeting);
 

@@ -13,10 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use meetkit::download::{DownloadOptions, Progress};
-use meetkit::meeting::{capability, Capability, Meeting, Room, Verb};
+use meetkit::meeting::{capabilities_json, Meeting, Room, Verb};
 use meetkit::{Error, Vendor};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::boundary::{guard, guard_or, out_arg, Failure};
 use crate::client::{client_of, meetkit_client, meetkit_progress_callback, UserData};
@@ -153,30 +153,18 @@ pub unsafe extern "C" fn meetkit_meeting_can(meeting: *const meetkit_meeting, ve
 }
 
 /// The vendor's capability table as a JSON object, one member per verb:
-/// `{"invite": {"supported": false, "endpoints": [], "note": "", "hint": "use ..."}, ...}`;
-/// `endpoints` are the endpoint ids a supported verb calls, `note` what differs on this
-/// vendor, `hint` (null when supported) what to use instead. The caller owns the returned
-/// string: free it with `meetkit_string_free`. Returns NULL for a NULL, freed or unknown
-/// handle.
+/// `{"invite": {"supported": false, "endpoints": [], "note": "", "hint": "use ...",
+/// "options": [], "ignored": {}}, ...}`; `endpoints` are the endpoint ids a supported verb
+/// calls, `note` what differs on this vendor, `hint` (null when supported) what to use
+/// instead, `options` the portable options `create_room`/`schedule` use on this vendor and
+/// `ignored` those it ignores (option -> why). The same shape as the CLI's `meetkit
+/// capabilities --output json`. The caller owns the returned string: free it with
+/// `meetkit_string_free`. Returns NULL for a NULL, freed or unknown handle.
 #[no_mangle]
 pub extern "C" fn meetkit_meeting_capabilities(meeting: *const meetkit_meeting) -> *mut c_char {
     guard_or(std::ptr::null_mut(), || {
         let Ok(meeting) = lookup(meeting) else { return std::ptr::null_mut() };
-        let table: Map<String, Value> = Verb::ALL
-            .into_iter()
-            .map(|verb| {
-                let row = match capability(meeting.vendor(), verb) {
-                    Capability::Supported { endpoints, note } => {
-                        json!({"supported": true, "endpoints": endpoints, "note": note, "hint": null})
-                    }
-                    Capability::Unsupported { hint } => {
-                        json!({"supported": false, "endpoints": [], "note": "", "hint": hint})
-                    }
-                };
-                (verb.as_str().to_string(), row)
-            })
-            .collect();
-        to_c(Value::Object(table).to_string())
+        to_c(capabilities_json(meeting.vendor()).to_string())
     })
 }
 

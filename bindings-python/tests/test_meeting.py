@@ -155,6 +155,9 @@ def test_handles_and_capabilities(client: meetkit.Client) -> None:
     assert list(caps)[:3] == ["create_room", "schedule", "start"] and len(caps) == 14
     assert caps["invite"]["supported"] is True and "conference.dial" in caps["invite"]["endpoints"]
     assert caps["schedule"]["supported"] is False and caps["schedule"]["hint"]
+    # The same row shape as `meetkit capabilities --output json`, options included.
+    assert caps["create_room"]["options"] == ["name"] and "no length" in caps["create_room"]["ignored"]["minutes"]
+    assert caps["end"] == {**caps["end"], "options": [], "ignored": {}, "hint": None}
     with pytest.raises(meetkit.ConfigError, match="start_recording"):
         client.meeting("avd").can("record")
     with pytest.raises(meetkit.ConfigError):

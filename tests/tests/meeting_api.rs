@@ -345,7 +345,8 @@ async fn scripts_catch_unsupported_verbs_with_the_hint_and_take_handles() {
         let people = k.participants(room.handle);
         k.end(room);
         #{ kind: caught.kind, hint: caught.hint, can: m.can("recordings"), cannot: m.can("mute"),
-           caps: m.capabilities().invite.supported, people: people.len() }
+           caps: m.capabilities().invite.supported, people: people.len(),
+           uses: m.capabilities().create_room.options, ignores: m.capabilities().create_room.ignored.invite }
     "#;
     clear_stats(&sim).await;
     let (result, printed) = run_script(&client, source, out.path(), json!({})).await;
@@ -357,6 +358,9 @@ async fn scripts_catch_unsupported_verbs_with_the_hint_and_take_handles() {
         (Some(true), Some(false), Some(false))
     );
     assert_eq!(result["people"], 1);
+    // The one capability row shape (as `meetkit capabilities --output json`), options included.
+    assert_eq!(result["uses"], json!(["name", "minutes", "host"]));
+    assert!(result["ignores"].as_str().unwrap().contains("cannot call devices"), "{result}");
     // An out-of-sandbox subdir is refused for download_recordings too.
     let (r, _) =
         run_script(&client, r#"meeting("avd").download_recordings("avd:x", "../up")"#, out.path(), json!({})).await;

@@ -35,12 +35,16 @@ _RoomArg = Union["Room", str]
 _ParticipantArg = Union["Participant", str]
 
 class _Capability(TypedDict):
-    """One row of a capability table: ``endpoints`` and ``note`` when supported, else ``hint``."""
+    """One row of a capability table: ``endpoints`` and ``note`` when supported, else ``hint``;
+    for ``create_room``/``schedule`` the portable ``options`` it uses and those it ``ignored``
+    (option -> why)."""
 
     supported: bool
     endpoints: List[str]
     note: str
     hint: Optional[str]
+    options: List[str]
+    ignored: Dict[str, str]
 
 @final
 class Client:

@@ -807,23 +807,10 @@ fn verb_arg(verb: &str) -> RhaiResult<Verb> {
     verb.parse().map_err(throw)
 }
 
-/// The capability table of a vendor as a script map.
-fn capabilities_map(vendor: Vendor) -> RhaiMap {
-    let mut out = RhaiMap::new();
-    for verb in Verb::ALL {
-        let mut m = RhaiMap::new();
-        let (supported, endpoints, note, hint) = match crate::meeting::capability(vendor, verb) {
-            Capability::Supported { endpoints, note } => (true, endpoints, note, ""),
-            Capability::Unsupported { hint } => (false, &[][..], "", hint),
-        };
-        m.insert("supported".into(), supported.into());
-        let endpoints: Array = endpoints.iter().map(|e| Dynamic::from(e.to_string())).collect();
-        m.insert("endpoints".into(), endpoints.into());
-        m.insert("note".into(), note.into());
-        m.insert("hint".into(), if hint.is_empty() { Dynamic::UNIT } else { hint.into() });
-        out.insert(verb.as_str().into(), m.into());
-    }
-    out
+/// The capability table of a vendor as a script map (the one shape of
+/// [`crate::meeting::capabilities_json`]; `hint` is `()` when supported).
+fn capabilities_map(vendor: Vendor) -> RhaiResult<Dynamic> {
+    to_dyn(&crate::meeting::capabilities_json(vendor))
 }
 
 /// `meeting(vendor)` and the methods of its handle.
