@@ -5,11 +5,12 @@
 
 use serde_json::{json, Map, Value};
 
+use super::api::{Fut, VendorMeeting};
 use super::{items, text_of, Capability, Meeting, Participant, Room, RoomOptions, Verb};
-use crate::{Error, Result};
+use crate::{Error, Result, Vendor};
 use Capability::{Supported as S, Unsupported as U};
 
-pub(super) const TABLE: &[(Verb, Capability)] = &[
+const TABLE: &[(Verb, Capability)] = &[
     (
         Verb::CreateRoom,
         S {
@@ -85,7 +86,7 @@ pub(super) const TABLE: &[(Verb, Capability)] = &[
 ];
 
 /// The portable options Kedacom cannot use, with why.
-pub(super) const IGNORES: &[(&str, &str)] = &[
+const IGNORES: &[(&str, &str)] = &[
     ("id", "Kedacom numbers conferences itself (the conf_id and meeting_id confs.create answers)"),
     (
         "host",
@@ -94,14 +95,48 @@ pub(super) const IGNORES: &[(&str, &str)] = &[
     ),
 ];
 
-pub(super) async fn create_room(m: &Meeting, options: &RoomOptions) -> Result<Room> {
+/// Kedacom's implementation of the meeting API.
+#[derive(Debug)]
+pub(super) struct Kedacom;
+
+impl VendorMeeting for Kedacom {
+    fn vendor(&self) -> Vendor {
+        Vendor::Kedacom
+    }
+    fn table(&self) -> &'static [(Verb, Capability)] {
+        TABLE
+    }
+    fn ignores(&self) -> &'static [(&'static str, &'static str)] {
+        IGNORES
+    }
+    fn handle_format(&self) -> (usize, &'static str) {
+        (2, "kedacom:<conf_id>:<meeting_id>")
+    }
+    fn create_room<'a>(&'a self, m: &'a Meeting, options: &'a RoomOptions) -> Fut<'a, Room> {
+        Box::pin(create_room(m, options))
+    }
+    fn schedule<'a>(&'a self, m: &'a Meeting, options: &'a RoomOptions) -> Fut<'a, Room> {
+        Box::pin(schedule(m, options))
+    }
+    fn start<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, ()> {
+        Box::pin(start(m, room))
+    }
+    fn participants<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, Vec<Participant>> {
+        Box::pin(participants(m, room))
+    }
+    fn end<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, ()> {
+        Box::pin(end(m, room))
+    }
+}
+
+async fn create_room(m: &Meeting, options: &RoomOptions) -> Result<Room> {
     let mut params = settings(options);
     params.insert("create_type".into(), 1.into());
     let raw = m.call("confs.create", Value::Object(params)).await?;
     room(m, &raw, options.name.clone())
 }
 
-pub(super) async fn schedule(m: &Meeting, options: &RoomOptions) -> Result<Room> {
+async fn schedule(m: &Meeting, options: &RoomOptions) -> Result<Room> {
     let mut params = settings(options);
     params.insert("start_time".into(), iso_utc(options.start.unwrap_or_default() as i64).into());
     let raw = m.call("booked_confs.create", Value::Object(params)).await?;
@@ -110,7 +145,7 @@ pub(super) async fn schedule(m: &Meeting, options: &RoomOptions) -> Result<Room>
 
 /// Start a booked conference early. Doc: create_type 5's template_id is "the booked conference
 /// id" without saying which; the conf_id is what booked_confs.* are keyed by.
-pub(super) async fn start(m: &Meeting, room: &Room) -> Result<()> {
+async fn start(m: &Meeting, room: &Room) -> Result<()> {
     let raw = m.call("confs.create", json!({"create_type": 5, "template_id": room.id})).await?;
     let same = |key: &str, expected: &str| raw[key].as_str().is_none_or(|got| got == expected);
     if !same("conf_id", &room.id) || !same("meeting_id", room.secondary()?) {
@@ -128,7 +163,7 @@ pub(super) async fn start(m: &Meeting, room: &Room) -> Result<()> {
 
 /// End the conference. Doc 001 has no error codes, so a refused `confs.end` is read by the
 /// meeting's state: 3 (ended) means it had already ended, and ending it again succeeds.
-pub(super) async fn end(m: &Meeting, room: &Room) -> Result<()> {
+async fn end(m: &Meeting, room: &Room) -> Result<()> {
     let refused = match m.call("confs.end", json!({"conf_id": room.id})).await {
         Ok(_) => return Ok(()),
         Err(e @ Error::Api { .. }) => e,
@@ -145,7 +180,7 @@ pub(super) async fn end(m: &Meeting, room: &Room) -> Result<()> {
 /// `meetings.get` state 3: the meeting has ended.
 const ENDED: i64 = 3;
 
-pub(super) async fn participants(m: &Meeting, room: &Room) -> Result<Vec<Participant>> {
+async fn participants(m: &Meeting, room: &Room) -> Result<Vec<Participant>> {
     let raw = m.call("meetings.get", json!({"meeting_id": room.secondary()?})).await?;
     Ok(items(&raw["members"])
         .map(|p| Participant { id: text_of(&p["account"]), name: text_of(&p["name"]), muted: None, raw: p.clone() })

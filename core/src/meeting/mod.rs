@@ -7,8 +7,11 @@
 //! handles (`avd:weekly`, ...) that round-trip: a handle printed by one run can be used by
 //! the next.
 //!
-//! Each vendor's mapping lives in its own file (`avd.rs`, `kedacom.rs`, `vmr.rs`,
-//! `netease.rs`): its capability table and the code of every verb it supports.
+//! Each vendor implements the API once, as the trait of [`api`] in its own file (`avd.rs`,
+//! `kedacom.rs`, `vmr.rs`, `netease.rs`): its capability table, the portable options it
+//! ignores, its handle format and the code of every verb it supports; a verb it cannot do keeps
+//! the trait's default, which refuses with the table's hint. [`Meeting`] checks and dispatches
+//! without knowing any vendor.
 
 use crate::json::text as text_of;
 use std::collections::HashMap;
@@ -25,6 +28,7 @@ use serde_json::{Map, Value};
 use crate::download::{DownloadOptions, Downloaded};
 use crate::{Client, Error, Result, Vendor};
 
+mod api;
 mod avd;
 mod kedacom;
 mod netease;
@@ -219,12 +223,7 @@ pub fn capability(vendor: Vendor, verb: Verb) -> Capability {
 
 /// The capability table of one vendor, one row per verb.
 pub fn capabilities(vendor: Vendor) -> &'static [(Verb, Capability)] {
-    match vendor {
-        Vendor::Avd => avd::TABLE,
-        Vendor::Kedacom => kedacom::TABLE,
-        Vendor::Vmr => vmr::TABLE,
-        Vendor::Netease => netease::TABLE,
-    }
+    api::of(vendor).map_or(&[], |v| v.table())
 }
 
 /// The portable options (of [`ROOM_OPTIONS`]) that `vendor` ignores for `verb`, each with why:
@@ -234,12 +233,7 @@ pub fn ignored_options(vendor: Vendor, verb: Verb) -> &'static [(&'static str, &
     if !matches!(verb, Verb::CreateRoom | Verb::Schedule) || !capability(vendor, verb).is_supported() {
         return &[];
     }
-    match vendor {
-        Vendor::Avd => avd::IGNORES,
-        Vendor::Kedacom => kedacom::IGNORES,
-        Vendor::Vmr => vmr::IGNORES,
-        Vendor::Netease => netease::IGNORES,
-    }
+    api::of(vendor).map_or(&[], |v| v.ignores())
 }
 
 /// The portable options `vendor` uses for `verb`: those of the verb it does not ignore. Empty
@@ -255,14 +249,9 @@ pub fn used_options(vendor: Vendor, verb: Verb) -> Vec<&'static str> {
 /// Characters escaped in a handle's parts: `%` and `:` (the separator), plus controls.
 const HANDLE_PART: &AsciiSet = &CONTROLS.add(b'%').add(b':');
 
-/// How many id parts a vendor's handle carries after `<vendor>:`.
+/// How many id parts a vendor's handle carries after `<vendor>:`, and its format.
 fn handle_parts(vendor: Vendor) -> (usize, &'static str) {
-    match vendor {
-        Vendor::Avd => (1, "avd:<room_id>"),
-        Vendor::Kedacom => (2, "kedacom:<conf_id>:<meeting_id>"),
-        Vendor::Vmr => (2, "vmr:<conferenceKey>:<room>"),
-        Vendor::Netease => (2, "netease:<meetingUniqueId>:<meetingId>"),
-    }
+    api::of(vendor).map_or((1, "<vendor>:<id>"), |v| v.handle_format())
 }
 
 /// A meeting room, by handle.
@@ -377,6 +366,8 @@ impl Recording {
 pub struct Meeting {
     client: Client,
     vendor: Vendor,
+    /// The vendor's implementation.
+    api: &'static dyn api::VendorMeeting,
     /// Recording ids started through this value, per room handle (vmr lists files by them).
     record_ids: Arc<Mutex<HashMap<String, Vec<String>>>>,
 }
@@ -385,7 +376,9 @@ impl Meeting {
     /// The unified API for `vendor`; fails if the client has no connection for it.
     pub fn new(client: &Client, vendor: Vendor) -> Result<Meeting> {
         client.require(vendor)?;
-        Ok(Meeting { client: client.clone(), vendor, record_ids: Arc::default() })
+        let api = api::of(vendor)
+            .ok_or_else(|| Error::config(format!("{vendor} has no implementation of the unified meeting API")))?;
+        Ok(Meeting { client: client.clone(), vendor, api, record_ids: Arc::default() })
     }
 
     /// The vendor.
@@ -402,17 +395,8 @@ impl Meeting {
     fn check(&self, verb: Verb) -> Result<()> {
         match capability(self.vendor, verb) {
             Capability::Supported { .. } => Ok(()),
-            Capability::Unsupported { .. } => Err(self.refuse(verb)),
+            Capability::Unsupported { .. } => Err(api::unsupported(self.vendor, verb)),
         }
-    }
-
-    /// The [`Error::Unsupported`] of `verb` on this vendor.
-    fn refuse(&self, verb: Verb) -> Error {
-        let hint = match capability(self.vendor, verb) {
-            Capability::Unsupported { hint } => hint,
-            Capability::Supported { .. } => "the capability table and the mapping disagree; please report this",
-        };
-        Error::Unsupported { vendor: self.vendor, verb: verb.as_str(), hint: hint.to_string() }
     }
 
     /// Check the verb, then that `room` is this vendor's.
@@ -447,37 +431,22 @@ impl Meeting {
     /// key that is no portable option is an error naming the valid ones.
     pub async fn create_room(&self, options: &Map<String, Value>) -> Result<Room> {
         self.check(Verb::CreateRoom)?;
-        let options =
-            RoomOptions::parse(self.vendor, Verb::CreateRoom, options, ignored_options(self.vendor, Verb::CreateRoom))?;
-        match self.vendor {
-            Vendor::Avd => avd::create_room(self, &options).await,
-            Vendor::Kedacom => kedacom::create_room(self, &options).await,
-            Vendor::Vmr => vmr::create_room(self, &options).await,
-            Vendor::Netease => netease::create_room(self, &options).await,
-        }
+        let options = RoomOptions::parse(self.vendor, Verb::CreateRoom, options, self.api.ignores())?;
+        self.api.create_room(self, &options).await
     }
 
     /// Book a meeting for later: the options of [`Meeting::create_room`] plus `start` (Unix
     /// seconds, required).
     pub async fn schedule(&self, options: &Map<String, Value>) -> Result<Room> {
         self.check(Verb::Schedule)?;
-        let options =
-            RoomOptions::parse(self.vendor, Verb::Schedule, options, ignored_options(self.vendor, Verb::Schedule))?;
-        match self.vendor {
-            Vendor::Kedacom => kedacom::schedule(self, &options).await,
-            Vendor::Netease => netease::schedule(self, &options).await,
-            Vendor::Avd | Vendor::Vmr => Err(self.refuse(Verb::Schedule)),
-        }
+        let options = RoomOptions::parse(self.vendor, Verb::Schedule, options, self.api.ignores())?;
+        self.api.schedule(self, &options).await
     }
 
     /// Start a created or booked meeting.
     pub async fn start(&self, room: &Room) -> Result<()> {
         self.check_room(Verb::Start, room)?;
-        match self.vendor {
-            Vendor::Kedacom => kedacom::start(self, room).await,
-            Vendor::Vmr => self.call("conference.start", vmr::on(room, Map::new())?).await.map(drop),
-            Vendor::Avd | Vendor::Netease => Err(self.refuse(Verb::Start)),
-        }
+        self.api.start(self, room).await
     }
 
     /// Call a device (a SIP/H.323 address such as `sip:1001@10.0.0.5`) into the meeting and
@@ -485,75 +454,38 @@ impl Meeting {
     pub async fn invite(&self, room: &Room, address: &str, timeout: Duration) -> Result<Participant> {
         self.check_room(Verb::Invite, room)?;
         check_timeout(self.vendor, Verb::Invite, timeout)?;
-        match self.vendor {
-            Vendor::Avd => avd::invite(self, room, address, timeout).await,
-            Vendor::Vmr => vmr::invite(self, room, address, timeout).await,
-            Vendor::Kedacom | Vendor::Netease => Err(self.refuse(Verb::Invite)),
-        }
+        self.api.invite(self, room, address, timeout).await
     }
 
     /// Who is in the meeting.
     pub async fn participants(&self, room: &Room) -> Result<Vec<Participant>> {
         self.check_room(Verb::Participants, room)?;
-        match self.vendor {
-            Vendor::Avd => avd::participants(self, room).await,
-            Vendor::Kedacom => kedacom::participants(self, room).await,
-            Vendor::Vmr => vmr::participants(self, room).await,
-            Vendor::Netease => Err(self.refuse(Verb::Participants)),
-        }
+        self.api.participants(self, room).await
     }
 
     /// Mute (or, with `mute = false`, unmute) one participant's audio.
     pub async fn set_muted(&self, room: &Room, participant_id: &str, mute: bool) -> Result<()> {
-        let verb = if mute { Verb::Mute } else { Verb::Unmute };
-        self.check_room(verb, room)?;
-        match self.vendor {
-            Vendor::Avd => {
-                let id = if mute { "device.audio.mute" } else { "device.audio.unmute" };
-                self.call(id, serde_json::json!({"room_id": room.id, "user_id": participant_id})).await.map(drop)
-            }
-            Vendor::Vmr => {
-                let id = if mute { "participant.mute" } else { "participant.unmute" };
-                let params = vmr::on(room, obj_map([("uuid", participant_id.into())]))?;
-                self.call(id, params).await.map(drop)
-            }
-            Vendor::Kedacom | Vendor::Netease => Err(self.refuse(verb)),
-        }
+        self.check_room(if mute { Verb::Mute } else { Verb::Unmute }, room)?;
+        self.api.set_muted(self, room, participant_id, mute).await
     }
 
     /// Start recording; returns the vendor's answer (its recording id, where it has one).
     pub async fn start_recording(&self, room: &Room) -> Result<Value> {
         self.check_room(Verb::StartRecording, room)?;
-        match self.vendor {
-            Vendor::Avd => self.call("room.mix_record.start", serde_json::json!({"room_id": room.id})).await,
-            Vendor::Vmr => vmr::start_recording(self, room).await,
-            Vendor::Kedacom | Vendor::Netease => Err(self.refuse(Verb::StartRecording)),
-        }
+        self.api.start_recording(self, room).await
     }
 
     /// Stop recording; returns the files it produced where the vendor says at once (AVD),
     /// else an empty list (call [`Meeting::recordings`] once they are published).
     pub async fn stop_recording(&self, room: &Room) -> Result<Vec<Recording>> {
         self.check_room(Verb::StopRecording, room)?;
-        match self.vendor {
-            Vendor::Avd => avd::stop_recording(self, room).await,
-            Vendor::Vmr => {
-                self.call("record.close", obj([("conferenceKey", room.id.clone().into())])).await?;
-                Ok(Vec::new())
-            }
-            Vendor::Kedacom | Vendor::Netease => Err(self.refuse(Verb::StopRecording)),
-        }
+        self.api.stop_recording(self, room).await
     }
 
     /// The meeting's recordings (empty while the vendor has not published them yet).
     pub async fn recordings(&self, room: &Room) -> Result<Vec<Recording>> {
         self.check_room(Verb::Recordings, room)?;
-        match self.vendor {
-            Vendor::Avd => avd::recordings(self, room).await,
-            Vendor::Vmr => vmr::recordings(self, room).await,
-            Vendor::Netease => netease::recordings(self, room).await,
-            Vendor::Kedacom => Err(self.refuse(Verb::Recordings)),
-        }
+        self.api.recordings(self, room).await
     }
 
     /// Download every recording into `dir`, checking size and checksum where the vendor gives
@@ -582,12 +514,8 @@ impl Meeting {
     ) -> Result<Vec<Downloaded>> {
         self.check_room(Verb::DownloadRecordings, room)?;
         check_timeout(self.vendor, Verb::DownloadRecordings, timeout)?;
-        let files = match self.vendor {
-            Vendor::Netease => netease::announced_recordings(self, room, timeout).await?,
-            _ => self.recordings(room).await?,
-        };
         let mut done = Vec::new();
-        for r in files {
+        for r in self.api.recordings_to_download(self, room, timeout).await? {
             let opts = DownloadOptions {
                 file_name: Some(r.file_name.clone()),
                 expected_size: r.size,
@@ -603,23 +531,13 @@ impl Meeting {
     /// Start a live stream to `push_url` (rtmp://...).
     pub async fn start_live(&self, room: &Room, push_url: &str) -> Result<Value> {
         self.check_room(Verb::StartLive, room)?;
-        match self.vendor {
-            Vendor::Avd => {
-                self.call("room.mix_live.start", serde_json::json!({"room_id": room.id, "push_url": push_url})).await
-            }
-            Vendor::Vmr => vmr::start_live(self, room, push_url).await,
-            Vendor::Kedacom | Vendor::Netease => Err(self.refuse(Verb::StartLive)),
-        }
+        self.api.start_live(self, room, push_url).await
     }
 
     /// Stop the live stream.
     pub async fn stop_live(&self, room: &Room) -> Result<()> {
         self.check_room(Verb::StopLive, room)?;
-        match self.vendor {
-            Vendor::Avd => self.call("room.mix_live.stop", serde_json::json!({"room_id": room.id})).await.map(drop),
-            Vendor::Vmr => vmr::stop_live(self, room).await,
-            Vendor::Kedacom | Vendor::Netease => Err(self.refuse(Verb::StopLive)),
-        }
+        self.api.stop_live(self, room).await
     }
 
     /// End the meeting (everyone is disconnected). Idempotent: a meeting that has already
@@ -627,12 +545,7 @@ impl Meeting {
     /// one answers) is not an error — see docs/assumptions.md (`*.end_idempotent`).
     pub async fn end(&self, room: &Room) -> Result<()> {
         self.check_room(Verb::End, room)?;
-        match self.vendor {
-            Vendor::Avd => avd::end(self, room).await,
-            Vendor::Kedacom => kedacom::end(self, room).await,
-            Vendor::Vmr => vmr::end(self, room).await,
-            Vendor::Netease => netease::end(self, room).await,
-        }
+        self.api.end(self, room).await
     }
 }
 

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use super::api::{Fut, VendorMeeting};
 use super::{items, now_secs, text_of, Capability, Meeting, Recording, Room, RoomOptions, Verb};
-use crate::{Error, Result};
+use crate::{Error, Result, Vendor};
 use Capability::{Supported as S, Unsupported as U};
 
-pub(super) const TABLE: &[(Verb, Capability)] = &[
+const TABLE: &[(Verb, Capability)] = &[
     (
         Verb::CreateRoom,
         S {
@@ -106,7 +107,7 @@ pub(super) const TABLE: &[(Verb, Capability)] = &[
 ];
 
 /// The portable options NetEase cannot use, with why.
-pub(super) const IGNORES: &[(&str, &str)] = &[
+const IGNORES: &[(&str, &str)] = &[
     ("id", "NetEase numbers meetings itself (the meetingUniqueId and meetingId meeting.create answers)"),
     (
         "invite",
@@ -116,11 +117,50 @@ pub(super) const IGNORES: &[(&str, &str)] = &[
     ("live", "the NetEase server API has no live streaming"),
 ];
 
-pub(super) async fn create_room(m: &Meeting, options: &RoomOptions) -> Result<Room> {
+/// NetEase's implementation of the meeting API.
+#[derive(Debug)]
+pub(super) struct Netease;
+
+impl VendorMeeting for Netease {
+    fn vendor(&self) -> Vendor {
+        Vendor::Netease
+    }
+    fn table(&self) -> &'static [(Verb, Capability)] {
+        TABLE
+    }
+    fn ignores(&self) -> &'static [(&'static str, &'static str)] {
+        IGNORES
+    }
+    fn handle_format(&self) -> (usize, &'static str) {
+        (2, "netease:<meetingUniqueId>:<meetingId>")
+    }
+    fn create_room<'a>(&'a self, m: &'a Meeting, options: &'a RoomOptions) -> Fut<'a, Room> {
+        Box::pin(create_room(m, options))
+    }
+    fn schedule<'a>(&'a self, m: &'a Meeting, options: &'a RoomOptions) -> Fut<'a, Room> {
+        Box::pin(schedule(m, options))
+    }
+    fn recordings<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, Vec<Recording>> {
+        Box::pin(recordings(m, room))
+    }
+    fn recordings_to_download<'a>(
+        &'a self,
+        m: &'a Meeting,
+        room: &'a Room,
+        timeout: Duration,
+    ) -> Fut<'a, Vec<Recording>> {
+        Box::pin(announced_recordings(m, room, timeout))
+    }
+    fn end<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, ()> {
+        Box::pin(end(m, room))
+    }
+}
+
+async fn create_room(m: &Meeting, options: &RoomOptions) -> Result<Room> {
     schedule_at(m, now_secs(), options).await
 }
 
-pub(super) async fn schedule(m: &Meeting, options: &RoomOptions) -> Result<Room> {
+async fn schedule(m: &Meeting, options: &RoomOptions) -> Result<Room> {
     schedule_at(m, options.start.unwrap_or_default(), options).await
 }
 
@@ -167,7 +207,7 @@ fn unique_id(m: &Meeting, room: &Room) -> Result<Value> {
     })
 }
 
-pub(super) async fn recordings(m: &Meeting, room: &Room) -> Result<Vec<Recording>> {
+async fn recordings(m: &Meeting, room: &Room) -> Result<Vec<Recording>> {
     let raw = m.call("meeting.record_list", json!({"meetingUniqueId": unique_id(m, room)?})).await?;
     let mut out = Vec::new();
     for item in items(&raw) {
@@ -188,7 +228,7 @@ pub(super) async fn recordings(m: &Meeting, room: &Room) -> Result<Vec<Recording
 /// End the meeting. 2021 (会议已结束, already ended) and 2000 (no such meeting: cancelled and
 /// recycled meetings disappear) mean there is nothing left to end — the `gone_codes` of the
 /// NetEase lifecycle table, which `meetkit runs cleanup` reads the same way.
-pub(super) async fn end(m: &Meeting, room: &Room) -> Result<()> {
+async fn end(m: &Meeting, room: &Room) -> Result<()> {
     let endpoint = "meeting.end_by_unique_id";
     match m.call(endpoint, json!({"meetingUniqueId": unique_id(m, room)?})).await {
         Err(e) if crate::lifecycle::says_gone(m.vendor, endpoint, &e) => {
@@ -212,7 +252,7 @@ const POLL_MAX: Duration = Duration::from_secs(10);
 /// `meeting.record_list` is polled with backoff until it lists files and the next look lists
 /// the same ones (docs/assumptions.md `netease.recordings_ready`). None by the deadline is
 /// [`Error::NotReady`] naming the room and the meeting's state.
-pub(super) async fn announced_recordings(m: &Meeting, room: &Room, timeout: Duration) -> Result<Vec<Recording>> {
+async fn announced_recordings(m: &Meeting, room: &Room, timeout: Duration) -> Result<Vec<Recording>> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut pause = POLL_FIRST;
     let mut seen: Vec<Recording> = Vec::new();
