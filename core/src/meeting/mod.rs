@@ -7,11 +7,11 @@
 //! handles (`avd:weekly`, ...) that round-trip: a handle printed by one run can be used by
 //! the next.
 //!
-//! Each vendor implements the API once, as the trait of [`api`] in its own file (`avd.rs`,
-//! `kedacom.rs`, `vmr.rs`, `netease.rs`): its capability table, the portable options it
-//! ignores, its handle format and the code of every verb it supports; a verb it cannot do keeps
-//! the trait's default, which refuses with the table's hint. [`Meeting`] checks and dispatches
-//! without knowing any vendor.
+//! Each vendor implements the API once — the `VendorMeeting` trait of `api.rs` — in its own
+//! file (`avd.rs`, `kedacom.rs`, `vmr.rs`, `netease.rs`): its capability table, the portable
+//! options it ignores, its handle format and the code of every verb it supports; a verb it
+//! cannot do keeps the trait's default, which refuses with the table's hint. [`Meeting`]
+//! checks and dispatches without knowing any vendor.
 
 use crate::json::text as text_of;
 use std::collections::HashMap;
