@@ -13,10 +13,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use meetkit::download::{DownloadOptions, Progress};
-use meetkit::meeting::{capability, Capability, Meeting, Room, Verb};
+use meetkit::meeting::{capabilities_json, Meeting, Room, Verb};
 use meetkit::{Error, Vendor};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::boundary::{guard, guard_or, out_arg, Failure};
 use crate::client::{client_of, meetkit_client, meetkit_progress_callback, UserData};
@@ -153,37 +153,25 @@ pub unsafe extern "C" fn meetkit_meeting_can(meeting: *const meetkit_meeting, ve
 }
 
 /// The vendor's capability table as a JSON object, one member per verb:
-/// `{"invite": {"supported": false, "endpoints": [], "note": "", "hint": "use ..."}, ...}`;
-/// `endpoints` are the endpoint ids a supported verb calls, `note` what differs on this
-/// vendor, `hint` (null when supported) what to use instead. The caller owns the returned
-/// string: free it with `meetkit_string_free`. Returns NULL for a NULL, freed or unknown
-/// handle.
+/// `{"invite": {"supported": false, "endpoints": [], "note": "", "hint": "use ...",
+/// "options": [], "ignored": {}}, ...}`; `endpoints` are the endpoint ids a supported verb
+/// calls, `note` what differs on this vendor, `hint` (null when supported) what to use
+/// instead, `options` the portable options `create_room`/`schedule` use on this vendor and
+/// `ignored` those it ignores (option -> why). The same shape as the CLI's `meetkit
+/// capabilities --output json`. The caller owns the returned string: free it with
+/// `meetkit_string_free`. Returns NULL for a NULL, freed or unknown handle.
 #[no_mangle]
 pub extern "C" fn meetkit_meeting_capabilities(meeting: *const meetkit_meeting) -> *mut c_char {
     guard_or(std::ptr::null_mut(), || {
         let Ok(meeting) = lookup(meeting) else { return std::ptr::null_mut() };
-        let table: Map<String, Value> = Verb::ALL
-            .into_iter()
-            .map(|verb| {
-                let row = match capability(meeting.vendor(), verb) {
-                    Capability::Supported { endpoints, note } => {
-                        json!({"supported": true, "endpoints": endpoints, "note": note, "hint": null})
-                    }
-                    Capability::Unsupported { hint } => {
-                        json!({"supported": false, "endpoints": [], "note": "", "hint": hint})
-                    }
-                };
-                (verb.as_str().to_string(), row)
-            })
-            .collect();
-        to_c(Value::Object(table).to_string())
+        to_c(capabilities_json(meeting.vendor()).to_string())
     })
 }
 
-/// Creates a room usable now. `options_json` is a JSON object: `name` (required) and, per
-/// vendor, `id` (avd room id), `minutes` (kedacom, netease), `invite` / `record` / `live`
-/// (kedacom: devices to call, recording and live streaming, fixed at creation), `host`
-/// (netease accountId); an option the vendor does not take is `MEETKIT_INVALID_PARAMS`.
+/// Creates a room usable now. `options_json` is a JSON object with the options every vendor
+/// takes: `name` (required), `id`, `minutes`, `invite`, `record`, `live`, `host`. One the
+/// vendor cannot use is ignored with one warning per process (the capability table's
+/// `ignored` says which and why); any other key is `MEETKIT_INVALID_PARAMS`.
 /// Blocking; `timeout_ms` limits the whole call (0: no limit).
 ///
 /// On success `*room_json` receives the room as JSON text,
@@ -213,8 +201,8 @@ pub unsafe extern "C" fn meetkit_meeting_create_room(
     })
 }
 
-/// Books a meeting for later. `options_json`: `name`, `start` (Unix seconds), `minutes`, and
-/// the vendor's `create_room` options. Blocking; `timeout_ms` limits it (0: no limit).
+/// Books a meeting for later. `options_json`: `start` (Unix seconds, required) and the
+/// options of `meetkit_meeting_create_room`, ignored the same way. Blocking; `timeout_ms` limits it (0: no limit).
 /// On success `*room_json` receives the room as JSON text, as `meetkit_meeting_create_room`
 /// (caller-owned; free it with `meetkit_string_free`). Errors: `MEETKIT_UNSUPPORTED` where
 /// the vendor cannot book (the message says what to use instead), and any other status.
@@ -490,7 +478,9 @@ pub unsafe extern "C" fn meetkit_meeting_recordings(
 /// them). `progress` (may be NULL) receives `userdata` and the progress of the file being
 /// downloaded (it restarts at 0 for each file), on the calling thread; returning false
 /// cancels (`MEETKIT_CANCELLED`; files already complete stay). Blocking; `timeout_ms` limits
-/// the whole call (0: no limit).
+/// the whole call (0: no limit). On NetEase, which publishes recordings only after the meeting
+/// ends, it first waits for them (at most 300 s); none by then is `MEETKIT_TIMEOUT` with a
+/// message naming the room and what is missing.
 ///
 /// On success `*paths_json` receives a JSON array of the downloaded files' paths
 /// (`["/dir/a.mp4", ...]`, `[]` when there are no recordings), owned by the caller (free it
@@ -580,8 +570,9 @@ pub unsafe extern "C" fn meetkit_meeting_stop_live(
     room_verb(meeting, room_handle, Verb::StopLive, timeout_ms, err, |m, room| async move { m.stop_live(&room).await })
 }
 
-/// Ends the meeting (everyone is disconnected). Blocking; `timeout_ms` limits it (0: no
-/// limit). Errors: `MEETKIT_CONFIG` (bad room handle), and any other status.
+/// Ends the meeting (everyone is disconnected). Ending a meeting that has already ended
+/// succeeds, on every vendor. Blocking; `timeout_ms` limits it (0: no limit). Errors:
+/// `MEETKIT_CONFIG` (bad room handle), and any other status.
 ///
 /// # Safety
 /// `room_handle` is NULL or NUL-terminated; `err` is NULL or valid for writing one pointer.

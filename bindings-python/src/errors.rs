@@ -80,6 +80,11 @@ fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
             attrs.set_item("after", after.as_secs_f64())?;
             "TimeoutError"
         }
+        Error::NotReady { after, waiting_for, .. } => {
+            attrs.set_item("after", after.as_secs_f64())?;
+            attrs.set_item("message", waiting_for)?;
+            "TimeoutError"
+        }
         Error::Http { status, body, .. } => {
             attrs.set_item("status", *status)?;
             attrs.set_item("code", status.to_string())?;

@@ -16,7 +16,7 @@ use pyo3::types::{PyDict, PyFloat, PyInt, PyString};
 use serde_json::{Map, Value};
 
 use meetkit::download::DownloadOptions;
-use meetkit::meeting::{self as core, Capability, Verb};
+use meetkit::meeting::{self as core, Verb};
 use meetkit::Vendor;
 
 use crate::client::{quote, vendor_of, Downloaded, ProgressArg, ProgressSink};
@@ -125,28 +125,13 @@ fn verb_of(py: Python<'_>, verb: &str) -> PyResult<Verb> {
     verb.parse::<Verb>().map_err(|e| py_err(py, e))
 }
 
-/// The capability table of `vendor` as `{verb: {"supported", "endpoints", "note", "hint"}}`.
+/// `Meeting.download_recordings`'s default `timeout` (300.0) is the core's.
+const _: () = assert!(core::RECORDINGS_TIMEOUT.as_secs() == 300);
+
+/// The capability table of `vendor` as `{verb: {"supported", "endpoints", "note", "hint",
+/// "options", "ignored"}}` (the one shape of `meetkit::meeting::capabilities_json`).
 fn capabilities_dict(py: Python<'_>, vendor: Vendor) -> PyResult<Bound<'_, PyDict>> {
-    let table = PyDict::new(py);
-    for verb in Verb::ALL {
-        let row = PyDict::new(py);
-        match core::capability(vendor, verb) {
-            Capability::Supported { endpoints, note } => {
-                row.set_item("supported", true)?;
-                row.set_item("endpoints", endpoints.to_vec())?;
-                row.set_item("note", note)?;
-                row.set_item("hint", py.None())?;
-            }
-            Capability::Unsupported { hint } => {
-                row.set_item("supported", false)?;
-                row.set_item("endpoints", Vec::<&str>::new())?;
-                row.set_item("note", "")?;
-                row.set_item("hint", hint)?;
-            }
-        }
-        table.set_item(verb.as_str(), row)?;
-    }
-    Ok(table)
+    Ok(to_py(py, &core::capabilities_json(vendor))?.cast_into::<PyDict>()?)
 }
 
 /// `meetkit.capabilities(vendor)`: how `vendor` does each verb of the meeting API.
@@ -254,7 +239,8 @@ impl Meeting {
         Ok(self.inner.can(verb_of(py, verb)?))
     }
 
-    /// How this vendor does each verb: `{verb: {"supported", "endpoints", "note", "hint"}}`.
+    /// How this vendor does each verb: `{verb: {"supported", "endpoints", "note", "hint",
+    /// "options", "ignored"}}`.
     fn capabilities<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         capabilities_dict(py, self.inner.vendor())
     }
@@ -401,8 +387,12 @@ impl Meeting {
         awaitable(py, self.recordings_fut(room_of(py, room)?))
     }
 
-    /// Download every recording into `dir` (size/MD5-checked where the vendor gives them).
-    #[pyo3(signature = (room, dir, *, progress=ProgressArg::Flag(true), overwrite=true))]
+    /// Download every recording into `dir` (size/MD5-checked where the vendor gives them). On
+    /// NetEase, which publishes recordings only after the meeting ends, it first waits for them
+    /// at most `timeout` seconds (default 300) and raises `meetkit.TimeoutError` if none come.
+    // The default `timeout` is the core's RECORDINGS_TIMEOUT, written out so that Python's
+    // signature shows it (checked below).
+    #[pyo3(signature = (room, dir, *, progress=ProgressArg::Flag(true), overwrite=true, timeout=300.0))]
     fn download_recordings(
         &self,
         py: Python<'_>,
@@ -410,8 +400,11 @@ impl Meeting {
         dir: PathBuf,
         progress: ProgressArg<'_>,
         overwrite: bool,
+        timeout: f64,
     ) -> PyResult<Vec<Downloaded>> {
         let room = room_of(py, room)?;
+        let timeout = Duration::try_from_secs_f64(timeout)
+            .map_err(|_| PyValueError::new_err(format!("timeout must be a number of seconds > 0, got {timeout}")))?;
         let sink = ProgressSink::new(py, progress)?;
         let options = DownloadOptions {
             overwrite,
@@ -419,7 +412,7 @@ impl Meeting {
             ..DownloadOptions::default()
         };
         let m = self.inner.clone();
-        let result = wait(py, async move { m.download_recordings(&room, &dir, options).await });
+        let result = wait(py, async move { m.download_recordings_within(&room, &dir, options, timeout).await });
         if let Some(sink) = &sink {
             sink.finish(py)?;
         }

@@ -132,9 +132,13 @@ def test_netease_schedule_takes_a_datetime_and_kedacom_options(client: meetkit.C
     room = kd.create_room("instant", invite=[DEVICE], record=True)
     assert [p.id for p in kd.participants(room.handle)] == ["1001@10.0.0.5"]
     kd.end(room)
+    # A portable option Kedacom cannot use is ignored; a key that is no option is refused.
+    hosted = kd.create_room("hosted", host="h")
+    kd.end(hosted)
+    kd.end(hosted)  # ending twice is not an error
     with pytest.raises(meetkit.InvalidParams) as info:
-        kd.create_room("x", host="h")
-    assert info.value.param == "host"
+        kd.create_room("x", hots="h")
+    assert info.value.param == "hots" and "did you mean `host`?" in info.value.reason
     with pytest.raises(TypeError):
         kd.create_room("x", name="y")
     with pytest.raises(TypeError):
@@ -151,6 +155,9 @@ def test_handles_and_capabilities(client: meetkit.Client) -> None:
     assert list(caps)[:3] == ["create_room", "schedule", "start"] and len(caps) == 14
     assert caps["invite"]["supported"] is True and "conference.dial" in caps["invite"]["endpoints"]
     assert caps["schedule"]["supported"] is False and caps["schedule"]["hint"]
+    # The same row shape as `meetkit capabilities --output json`, options included.
+    assert caps["create_room"]["options"] == ["name"] and "no length" in caps["create_room"]["ignored"]["minutes"]
+    assert caps["end"] == {**caps["end"], "options": [], "ignored": {}, "hint": None}
     with pytest.raises(meetkit.ConfigError, match="start_recording"):
         client.meeting("avd").can("record")
     with pytest.raises(meetkit.ConfigError):

@@ -734,7 +734,7 @@ fn endpoints(args: EndpointsArgs, output: Output) -> meetkit::Result<()> {
 }
 
 fn capabilities(args: CapabilitiesArgs, output: Output) -> meetkit::Result<()> {
-    use meetkit::meeting::{capabilities_markdown_for, capability, Capability, Verb};
+    use meetkit::meeting::{capabilities_json, capabilities_markdown_for, CapabilityRow, Verb};
     let vendors: Vec<Vendor> = match &args.vendor {
         Some(v) => vec![v.parse()?],
         None => Vendor::ALL.to_vec(),
@@ -745,42 +745,32 @@ fn capabilities(args: CapabilitiesArgs, output: Output) -> meetkit::Result<()> {
         return Ok(());
     }
     if output == Output::Json {
-        let all: serde_json::Map<String, Value> = vendors
-            .iter()
-            .map(|v| {
-                let verbs: serde_json::Map<String, Value> = Verb::ALL
-                    .iter()
-                    .map(|verb| {
-                        let c = match capability(*v, *verb) {
-                            Capability::Supported { endpoints, note } => {
-                                serde_json::json!({"supported": true, "endpoints": endpoints, "note": note})
-                            }
-                            Capability::Unsupported { hint } => serde_json::json!({"supported": false, "hint": hint}),
-                        };
-                        (verb.as_str().to_string(), c)
-                    })
-                    .collect();
-                (v.as_str().to_string(), Value::Object(verbs))
-            })
-            .collect();
+        let all: serde_json::Map<String, Value> =
+            vendors.iter().map(|v| (v.as_str().to_string(), capabilities_json(*v))).collect();
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&all).unwrap_or_default());
         return Ok(());
     }
     let width = Verb::ALL.iter().map(|v| v.as_str().len()).max().unwrap_or(0);
+    let pad = " ".repeat(width + 2);
     for (i, v) in vendors.into_iter().enumerate() {
         if i > 0 {
             let _ = writeln!(out);
         }
         let _ = writeln!(out, "# {v}: {}", v.title());
         for verb in Verb::ALL {
-            let line = match capability(v, verb) {
-                Capability::Supported { endpoints, note: "" } => {
-                    format!("yes  {}", endpoints.join(" -> "))
-                }
-                Capability::Supported { endpoints, note } => format!("yes  {} — {note}", endpoints.join(" -> ")),
-                Capability::Unsupported { hint } => format!("no   {hint}"),
+            let row = CapabilityRow::of(v, verb);
+            let line = match (row.hint, row.note) {
+                (Some(hint), _) => format!("no   {hint}"),
+                (None, "") => format!("yes  {}", row.endpoints.join(" -> ")),
+                (None, note) => format!("yes  {} — {note}", row.endpoints.join(" -> ")),
             };
             let _ = writeln!(out, "{:width$}  {line}", verb.as_str());
+            if !row.options.is_empty() {
+                let _ = writeln!(out, "{pad}     options: {}", row.options.join(", "));
+            }
+            for (option, why) in row.ignored {
+                let _ = writeln!(out, "{pad}     ignores {option}: {why}");
+            }
         }
     }
     Ok(())

@@ -89,6 +89,21 @@ pub enum Error {
         after: Duration,
     },
 
+    /// Something a vendor publishes later did not appear within the time allowed (NetEase's
+    /// recordings, listed only after a meeting ends, which `download_recordings` waits for).
+    /// Nothing was downloaded. Its [`Error::code`] is `timeout`.
+    #[error("{vendor} {endpoint}: timed out after {} waiting for {waiting_for}", humantime(*.after))]
+    NotReady {
+        /// The vendor.
+        vendor: Vendor,
+        /// The endpoint that was polled.
+        endpoint: String,
+        /// The limit that was hit.
+        after: Duration,
+        /// What was still missing, for which room, and what to do.
+        waiting_for: String,
+    },
+
     /// The server answered with an HTTP status that carries no vendor envelope.
     #[error("{vendor} {endpoint}: HTTP {status}{}", body_suffix(.body))]
     Http {
@@ -391,7 +406,7 @@ impl Error {
             Error::UnknownEndpoint { .. } => "unknown_endpoint",
             Error::InvalidParams { .. } => "invalid_params",
             Error::Transport { .. } => "transport",
-            Error::Timeout { .. } => "timeout",
+            Error::Timeout { .. } | Error::NotReady { .. } => "timeout",
             Error::OutcomeUnknown { .. } => "outcome_unknown",
             Error::Http { .. } => "http",
             Error::Api { .. } => "api",
@@ -435,7 +450,7 @@ impl Error {
     /// [`crate::transport::RetryPolicy`]).
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Transport { .. } | Error::Timeout { .. } => true,
+            Error::Transport { .. } | Error::Timeout { .. } | Error::NotReady { .. } => true,
             Error::Http { status, .. } => *status >= 500 || *status == 429 || *status == 408,
             // Vendors' passing server-side failures (busy, rate limited, internal errors).
             Error::Api { vendor, code, .. } => crate::vendors::is_retryable_code(*vendor, code),
@@ -453,6 +468,7 @@ impl Error {
             | Error::InvalidParams { vendor, .. }
             | Error::Transport { vendor, .. }
             | Error::Timeout { vendor, .. }
+            | Error::NotReady { vendor, .. }
             | Error::OutcomeUnknown { vendor, .. }
             | Error::Http { vendor, .. }
             | Error::Api { vendor, .. }
@@ -472,6 +488,7 @@ impl Error {
             | Error::InvalidParams { endpoint, .. }
             | Error::Transport { endpoint, .. }
             | Error::Timeout { endpoint, .. }
+            | Error::NotReady { endpoint, .. }
             | Error::OutcomeUnknown { endpoint, .. }
             | Error::Http { endpoint, .. }
             | Error::Api { endpoint, .. }

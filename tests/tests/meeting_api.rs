@@ -135,9 +135,13 @@ async fn kedacom_creates_with_devices_books_starts_and_ends() {
     m.end(&booked).await.unwrap();
     assert_eq!(state(&booked).await, 3, "ended");
 
-    // Options Kedacom does not take are refused, not ignored.
-    let e = m.create_room(&options(json!({"name": "x", "host": "h"}))).await.unwrap_err();
-    assert!(matches!(&e, Error::InvalidParams { param, .. } if param == "host"), "{e}");
+    // A portable option Kedacom cannot use is ignored (the room is made without it); a key that
+    // is no option at all is refused, naming it and the valid ones.
+    let hosted = m.create_room(&options(json!({"name": "hosted", "host": "h"}))).await.unwrap();
+    m.end(&hosted).await.unwrap();
+    let e = m.create_room(&options(json!({"name": "x", "hots": "h"}))).await.unwrap_err();
+    assert!(matches!(&e, Error::InvalidParams { param, .. } if param == "hots"), "{e}");
+    assert!(e.to_string().contains("did you mean `host`?"), "{e}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -341,7 +345,8 @@ async fn scripts_catch_unsupported_verbs_with_the_hint_and_take_handles() {
         let people = k.participants(room.handle);
         k.end(room);
         #{ kind: caught.kind, hint: caught.hint, can: m.can("recordings"), cannot: m.can("mute"),
-           caps: m.capabilities().invite.supported, people: people.len() }
+           caps: m.capabilities().invite.supported, people: people.len(),
+           uses: m.capabilities().create_room.options, ignores: m.capabilities().create_room.ignored.invite }
     "#;
     clear_stats(&sim).await;
     let (result, printed) = run_script(&client, source, out.path(), json!({})).await;
@@ -353,8 +358,179 @@ async fn scripts_catch_unsupported_verbs_with_the_hint_and_take_handles() {
         (Some(true), Some(false), Some(false))
     );
     assert_eq!(result["people"], 1);
+    // The one capability row shape (as `meetkit capabilities --output json`), options included.
+    assert_eq!(result["uses"], json!(["name", "minutes", "host"]));
+    assert!(result["ignores"].as_str().unwrap().contains("cannot call devices"), "{result}");
     // An out-of-sandbox subdir is refused for download_recordings too.
     let (r, _) =
         run_script(&client, r#"meeting("avd").download_recordings("avd:x", "../up")"#, out.path(), json!({})).await;
     assert!(r.unwrap_err().to_string().contains("relative to the run's out directory"));
+}
+
+/// Advance the simulator's virtual clock (all vendors share it).
+async fn advance(sim: &Simulator, seconds: f64) {
+    let url = format!("{}/_sim/clock/advance", sim.netease_base_url());
+    let resp = reqwest::Client::new().post(url).json(&json!({ "seconds": seconds })).send().await.unwrap();
+    assert!(resp.status().is_success());
+}
+
+/// A room of `vendor` that is running: AVD's opens when a device joins.
+async fn running_room(m: &Meeting) -> Room {
+    let room = m.create_room(&options(json!({"name": "end twice"}))).await.unwrap();
+    if m.vendor() == Vendor::Avd {
+        m.invite(&room, DEVICE, Duration::from_secs(10)).await.unwrap();
+    }
+    room
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn end_twice_succeeds_on_every_vendor_and_the_meeting_stays_ended() {
+    let (sim, client) = sim().await;
+    for vendor in Vendor::ALL {
+        let m = Meeting::new(&client, vendor).unwrap();
+        let room = running_room(&m).await;
+        m.end(&room).await.unwrap_or_else(|e| panic!("{vendor}: first end: {e}"));
+        // Through a handle parsed from text too, as a later run would.
+        let again = Room::from_handle(&room.handle).unwrap();
+        m.end(&again).await.unwrap_or_else(|e| panic!("{vendor}: second end: {e}"));
+        m.end(&again).await.unwrap_or_else(|e| panic!("{vendor}: third end: {e}"));
+        match vendor {
+            Vendor::Avd => {
+                let state: Value =
+                    reqwest::get(format!("{}/_sim/state", sim.avd_base_url())).await.unwrap().json().await.unwrap();
+                let state = state.get("avd").unwrap_or(&state);
+                let rooms = state["rooms"].as_array().unwrap();
+                let r = rooms.iter().find(|r| r["room_id"] == room.id.as_str()).unwrap();
+                assert_eq!(r["open"], false, "{r}");
+            }
+            Vendor::Kedacom => {
+                let meeting =
+                    client.call("kedacom", "meetings.get", json!({"meeting_id": room.secondary_id})).await.unwrap();
+                assert_eq!(meeting["state"], 3, "{meeting}");
+            }
+            Vendor::Netease => {
+                let id = room.id.parse::<u64>().unwrap();
+                let meeting = client.call("netease", "meeting.get", json!({"meetingUniqueId": id})).await.unwrap();
+                assert_eq!(meeting["status"], 3, "{meeting}");
+            }
+            Vendor::Vmr => {
+                // Only the control session `participants` itself opened is there.
+                let people = m.participants(&again).await.unwrap();
+                assert!(people.iter().all(|p| p.raw["protocol"] == "api"), "everyone was disconnected: {people:?}");
+            }
+        }
+    }
+    // Ending is idempotent, not blind: a Kedacom conference that never existed is still an error.
+    let m = Meeting::new(&client, Vendor::Kedacom).unwrap();
+    let e = m.end(&Room::from_handle("kedacom:9999999:99999999").unwrap()).await.unwrap_err();
+    assert!(matches!(&e, Error::Api { endpoint, .. } if endpoint == "confs.end"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn portable_options_are_ignored_where_unusable_and_typos_are_refused() {
+    let (sim, client) = sim().await;
+    // minutes (and the other portable options) on vendors that cannot use them: a room, not an error.
+    let avd = Meeting::new(&client, Vendor::Avd).unwrap();
+    let all = json!({"name": "Portable", "minutes": 30, "invite": DEVICE, "record": true, "live": false, "host": "h"});
+    let room = avd.create_room(&options(all.clone())).await.unwrap();
+    assert_eq!(room.handle, "avd:portable");
+    let vmr = Meeting::new(&client, Vendor::Vmr).unwrap();
+    let room = vmr.create_room(&options(json!({"name": "lab", "minutes": 30, "id": "other"}))).await.unwrap();
+    assert!(room.handle.starts_with("vmr:"), "{}", room.handle);
+    // An ignored option is not sent: AVD's room.create got only what AVD uses.
+    clear_stats(&sim).await;
+    avd.create_room(&options(json!({"name": "Second", "minutes": 5}))).await.unwrap();
+    assert_eq!(request_count(&sim).await, 1);
+
+    for vendor in Vendor::ALL {
+        let m = Meeting::new(&client, vendor).unwrap();
+        clear_stats(&sim).await;
+        let e = m.create_room(&options(json!({"nmae": "typo"}))).await.unwrap_err();
+        match &e {
+            Error::InvalidParams { param, reason, .. } => {
+                assert_eq!(param, "nmae", "{vendor}");
+                assert!(reason.contains("did you mean `name`?"), "{vendor}: {reason}");
+                assert!(reason.contains("name, id, minutes, invite, record, live, host"), "{vendor}: {reason}");
+            }
+            other => panic!("{vendor}: {other:?}"),
+        }
+        // `start` belongs to schedule; a wrong value fails the same on every vendor.
+        let e = m.create_room(&options(json!({"name": "x", "start": 2_000_000_000}))).await.unwrap_err();
+        assert!(e.to_string().contains("book one for later with schedule"), "{vendor}: {e}");
+        let e = m.create_room(&options(json!({"name": "x", "minutes": 0}))).await.unwrap_err();
+        assert!(matches!(&e, Error::InvalidParams { param, .. } if param == "minutes"), "{vendor}: {e}");
+        let e = m.create_room(&options(json!({"name": "x", "record": "yes"}))).await.unwrap_err();
+        assert!(matches!(&e, Error::InvalidParams { param, .. } if param == "record"), "{vendor}: {e}");
+        assert_eq!(request_count(&sim).await, 0, "{vendor}: a refused option sent a request");
+    }
+}
+
+/// A simulator whose NetEase publishes recordings `delay` (virtual time) after a meeting ends,
+/// and the meeting API on it.
+async fn netease_with_record_delay(delay: Duration) -> (Simulator, Meeting) {
+    let mut sim_options = SimOptions::default();
+    sim_options.netease.record_delay = delay;
+    let sim = Simulator::start(sim_options).await.unwrap();
+    let client = Client::from_profile(&Profile::from_json("sim", &sim.profile()).unwrap()).unwrap();
+    (sim, Meeting::new(&client, Vendor::Netease).unwrap())
+}
+
+/// NetEase publishes recordings a while (virtual time) after the end: `download_recordings`
+/// right after `end` waits for them instead of returning nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn netease_download_right_after_end_waits_for_the_recordings() {
+    let (sim, m) = netease_with_record_delay(Duration::from_secs(60)).await;
+    let room = m.create_room(&options(json!({"name": "wait for files"}))).await.unwrap();
+    m.end(&room).await.unwrap();
+    assert!(m.recordings(&room).await.unwrap().is_empty(), "nothing is published at the end");
+
+    let dir = tempfile::tempdir().unwrap();
+    let download = {
+        let (m, room, dir) = (m.clone(), room.clone(), dir.path().to_path_buf());
+        tokio::spawn(async move {
+            m.download_recordings_within(&room, &dir, DownloadOptions::default(), Duration::from_secs(120)).await
+        })
+    };
+    // The recording delay passes on the simulator's clock while the download waits.
+    advance(&sim, 61.0).await;
+    let done = download.await.unwrap().unwrap();
+    assert_eq!(done.len(), 2, "mixed mp4 + aac: {done:?}");
+    assert_on_disk(&done, dir.path());
+    let files = m.recordings(&room).await.unwrap();
+    for (d, f) in done.iter().zip(&files) {
+        assert_eq!((Some(d.bytes), Some(&d.md5)), (f.size, f.md5.as_ref()));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn netease_download_times_out_naming_the_room_when_nothing_is_published() {
+    let (_sim, m) = netease_with_record_delay(Duration::from_secs(3600)).await;
+    let room = m.create_room(&options(json!({"name": "never published"}))).await.unwrap();
+    m.end(&room).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let e = m
+        .download_recordings_within(&room, dir.path(), DownloadOptions::default(), Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    match &e {
+        Error::NotReady { vendor, endpoint, after, waiting_for } => {
+            assert_eq!(
+                (*vendor, endpoint.as_str(), *after),
+                (Vendor::Netease, "meeting.record_list", Duration::from_secs(1))
+            );
+            assert!(waiting_for.contains(&room.handle), "{waiting_for}");
+            assert!(waiting_for.contains("the meeting has ended"), "{waiting_for}");
+        }
+        other => panic!("expected NotReady, got {other:?}"),
+    }
+    assert_eq!(e.code(), "timeout");
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "nothing was downloaded");
+    // A meeting still running says to end it first.
+    let running = m.create_room(&options(json!({"name": "still running"}))).await.unwrap();
+    let e = m
+        .download_recordings_within(&running, dir.path(), DownloadOptions::default(), Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("end it first"), "{e}");
+    m.end(&running).await.unwrap();
 }

@@ -35,12 +35,16 @@ _RoomArg = Union["Room", str]
 _ParticipantArg = Union["Participant", str]
 
 class _Capability(TypedDict):
-    """One row of a capability table: ``endpoints`` and ``note`` when supported, else ``hint``."""
+    """One row of a capability table: ``endpoints`` and ``note`` when supported, else ``hint``;
+    for ``create_room``/``schedule`` the portable ``options`` it uses and those it ``ignored``
+    (option -> why)."""
 
     supported: bool
     endpoints: List[str]
     note: str
     hint: Optional[str]
+    options: List[str]
+    ignored: Dict[str, str]
 
 @final
 class Client:
@@ -263,6 +267,7 @@ class Meeting:
         *,
         progress: _ProgressArg = ...,  # True
         overwrite: bool = True,
+        timeout: float = 300.0,
     ) -> List[Downloaded]: ...
     def start_live(self, room: _RoomArg, push_url: str) -> Any: ...
     def astart_live(self, room: _RoomArg, push_url: str) -> Awaitable[Any]: ...

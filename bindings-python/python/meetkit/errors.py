@@ -121,6 +121,10 @@ class TimeoutError(MeetkitError, builtins.TimeoutError):
     #: The limit that was hit, in seconds.
     after: float = 0.0
 
+    #: What was still missing when the wait was for something a vendor publishes later
+    #: (``Meeting.download_recordings`` waiting for NetEase's recordings); empty otherwise.
+    message: str = ""
+
 
 class OutcomeUnknownError(MeetkitError):
     """A request that changes something was sent but its answer was lost: the server may have

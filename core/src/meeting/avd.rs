@@ -3,13 +3,14 @@
 
 use std::time::Duration;
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
-use super::{items, text, text_of, Capability, Meeting, Participant, Recording, Room, Verb};
-use crate::{Error, Result};
+use super::api::{Fut, VendorMeeting};
+use super::{items, text_of, Capability, Meeting, Participant, Recording, Room, RoomOptions, Verb};
+use crate::{Error, Result, Vendor};
 use Capability::{Supported as S, Unsupported as U};
 
-pub(super) const TABLE: &[(Verb, Capability)] = &[
+const TABLE: &[(Verb, Capability)] = &[
     (
         Verb::CreateRoom,
         S { endpoints: &["room.create"], note: "the room id is the name, made URL-safe, unless `id` is given" },
@@ -44,14 +45,83 @@ pub(super) const TABLE: &[(Verb, Capability)] = &[
     (Verb::End, S { endpoints: &["room.close"], note: "hangs up devices and stops recordings" }),
 ];
 
-pub(super) async fn create_room(m: &Meeting, name: String, options: &Map<String, Value>) -> Result<Room> {
-    let id = text(options, "id").unwrap_or_else(|| slug(&name));
+/// The portable options AVD cannot use, with why.
+const IGNORES: &[(&str, &str)] = &[
+    ("minutes", "an AVD room has no length: it stays usable until it is ended (room.close)"),
+    ("invite", "AVD calls devices into an existing room: use invite (device.call) after create_room"),
+    ("record", "AVD records on request: use start_recording (room.mix_record.start) once the meeting is open"),
+    ("live", "AVD streams on request: use start_live (room.mix_live.start) with a push URL"),
+    ("host", "an AVD room has no host account (room.create's user_id is meetkit's own)"),
+];
+
+/// 3tee AVD's implementation of the meeting API.
+#[derive(Debug)]
+pub(super) struct Avd;
+
+impl VendorMeeting for Avd {
+    fn vendor(&self) -> Vendor {
+        Vendor::Avd
+    }
+    fn table(&self) -> &'static [(Verb, Capability)] {
+        TABLE
+    }
+    fn ignores(&self) -> &'static [(&'static str, &'static str)] {
+        IGNORES
+    }
+    fn handle_format(&self) -> (usize, &'static str) {
+        (1, "avd:<room_id>")
+    }
+    fn create_room<'a>(&'a self, m: &'a Meeting, options: &'a RoomOptions) -> Fut<'a, Room> {
+        Box::pin(create_room(m, options))
+    }
+    fn invite<'a>(
+        &'a self,
+        m: &'a Meeting,
+        room: &'a Room,
+        address: &'a str,
+        timeout: Duration,
+    ) -> Fut<'a, Participant> {
+        Box::pin(invite(m, room, address, timeout))
+    }
+    fn participants<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, Vec<Participant>> {
+        Box::pin(participants(m, room))
+    }
+    fn set_muted<'a>(&'a self, m: &'a Meeting, room: &'a Room, participant: &'a str, mute: bool) -> Fut<'a, ()> {
+        let id = if mute { "device.audio.mute" } else { "device.audio.unmute" };
+        Box::pin(async move { m.call(id, json!({"room_id": room.id, "user_id": participant})).await.map(drop) })
+    }
+    fn start_recording<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, Value> {
+        Box::pin(m.call("room.mix_record.start", json!({"room_id": room.id})))
+    }
+    fn stop_recording<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, Vec<Recording>> {
+        Box::pin(stop_recording(m, room))
+    }
+    fn recordings<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, Vec<Recording>> {
+        Box::pin(recordings(m, room))
+    }
+    fn recordings_to_download<'a>(&'a self, m: &'a Meeting, room: &'a Room, _: Duration) -> Fut<'a, Vec<Recording>> {
+        Box::pin(recordings(m, room))
+    }
+    fn start_live<'a>(&'a self, m: &'a Meeting, room: &'a Room, push_url: &'a str) -> Fut<'a, Value> {
+        Box::pin(m.call("room.mix_live.start", json!({"room_id": room.id, "push_url": push_url})))
+    }
+    fn stop_live<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, ()> {
+        Box::pin(async move { m.call("room.mix_live.stop", json!({"room_id": room.id})).await.map(drop) })
+    }
+    fn end<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, ()> {
+        Box::pin(end(m, room))
+    }
+}
+
+async fn create_room(m: &Meeting, options: &RoomOptions) -> Result<Room> {
+    let name = options.name.clone();
+    let id = options.id.clone().unwrap_or_else(|| slug(&name));
     let raw = m.call("room.create", json!({"room_id": id, "user_id": "meetkit", "topic": name})).await?;
     let id = raw["room_id"].as_str().map(str::to_string).unwrap_or(id);
     Ok(Room::new(m.vendor, id, None, Some(name), raw))
 }
 
-pub(super) async fn invite(m: &Meeting, room: &Room, address: &str, timeout: Duration) -> Result<Participant> {
+async fn invite(m: &Meeting, room: &Room, address: &str, timeout: Duration) -> Result<Participant> {
     let call = m.call("device.call", json!({"room_id": room.id, "name": address, "url": address})).await?;
     let call_id = call["call_id"].clone();
     let deadline = tokio::time::Instant::now() + timeout;
@@ -75,7 +145,7 @@ pub(super) async fn invite(m: &Meeting, room: &Room, address: &str, timeout: Dur
     Ok(Participant { id: text_of(&call["user_id"]), name: address.to_string(), muted: Some(false), raw: call })
 }
 
-pub(super) async fn participants(m: &Meeting, room: &Room) -> Result<Vec<Participant>> {
+async fn participants(m: &Meeting, room: &Room) -> Result<Vec<Participant>> {
     let raw = m.call("room.participate.list", json!({"room_id": room.id})).await?;
     Ok(items(&raw["participates"])
         .map(|p| Participant {
@@ -87,13 +157,31 @@ pub(super) async fn participants(m: &Meeting, room: &Room) -> Result<Vec<Partici
         .collect())
 }
 
-pub(super) async fn stop_recording(m: &Meeting, room: &Room) -> Result<Vec<Recording>> {
+async fn stop_recording(m: &Meeting, room: &Room) -> Result<Vec<Recording>> {
     let raw = m.call("room.mix_record.stop", json!({"room_id": room.id})).await?;
     Ok(items(&raw["data"]).filter_map(recording).collect())
 }
 
+/// Close the room. A room that is not open answers 40004 (no such room), 40009 (not open or
+/// no such room) or — the doc's own failure example of room.close — 41005 "room not found or
+/// opened": already ended, so ending it again succeeds. 41005 is also the appendix's generic
+/// "internal error", so only with that message.
+async fn end(m: &Meeting, room: &Room) -> Result<()> {
+    match m.call("room.close", json!({"room_id": room.id})).await {
+        Err(Error::Api { code, message, .. })
+            if code == "40004"
+                || code == "40009"
+                || (code == "41005" && message.to_ascii_lowercase().contains("not found")) =>
+        {
+            tracing::debug!(vendor = "avd", room = room.handle.as_str(), "already ended: {code} {message}");
+            Ok(())
+        }
+        other => other.map(drop),
+    }
+}
+
 /// Each recording's transcoded files where there are some, else the recording itself.
-pub(super) async fn recordings(m: &Meeting, room: &Room) -> Result<Vec<Recording>> {
+async fn recordings(m: &Meeting, room: &Room) -> Result<Vec<Recording>> {
     let raw = m.call("room.mix_record.get", json!({"room_id": room.id})).await?;
     let mut out = Vec::new();
     for item in items(&raw["data"]) {

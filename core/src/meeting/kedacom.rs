@@ -5,11 +5,12 @@
 
 use serde_json::{json, Map, Value};
 
-use super::{flag, items, minutes, strings, text_of, Capability, Meeting, Participant, Room, Verb};
-use crate::{Error, Result};
+use super::api::{Fut, VendorMeeting};
+use super::{items, text_of, Capability, Meeting, Participant, Room, RoomOptions, Verb};
+use crate::{Error, Result, Vendor};
 use Capability::{Supported as S, Unsupported as U};
 
-pub(super) const TABLE: &[(Verb, Capability)] = &[
+const TABLE: &[(Verb, Capability)] = &[
     (
         Verb::CreateRoom,
         S {
@@ -84,23 +85,67 @@ pub(super) const TABLE: &[(Verb, Capability)] = &[
     (Verb::End, S { endpoints: &["confs.end"], note: "" }),
 ];
 
-pub(super) async fn create_room(m: &Meeting, name: String, options: &Map<String, Value>) -> Result<Room> {
-    let mut params = settings(m, Verb::CreateRoom, &name, options)?;
-    params.insert("create_type".into(), 1.into());
-    let raw = m.call("confs.create", Value::Object(params)).await?;
-    room(m, &raw, name)
+/// The portable options Kedacom cannot use, with why.
+const IGNORES: &[(&str, &str)] = &[
+    ("id", "Kedacom numbers conferences itself (the conf_id and meeting_id confs.create answers)"),
+    (
+        "host",
+        "a Kedacom conference belongs to the logged-in account and has no host account (its chairman is a \
+         terminal, set with confs.create directly)",
+    ),
+];
+
+/// Kedacom's implementation of the meeting API.
+#[derive(Debug)]
+pub(super) struct Kedacom;
+
+impl VendorMeeting for Kedacom {
+    fn vendor(&self) -> Vendor {
+        Vendor::Kedacom
+    }
+    fn table(&self) -> &'static [(Verb, Capability)] {
+        TABLE
+    }
+    fn ignores(&self) -> &'static [(&'static str, &'static str)] {
+        IGNORES
+    }
+    fn handle_format(&self) -> (usize, &'static str) {
+        (2, "kedacom:<conf_id>:<meeting_id>")
+    }
+    fn create_room<'a>(&'a self, m: &'a Meeting, options: &'a RoomOptions) -> Fut<'a, Room> {
+        Box::pin(create_room(m, options))
+    }
+    fn schedule<'a>(&'a self, m: &'a Meeting, options: &'a RoomOptions) -> Fut<'a, Room> {
+        Box::pin(schedule(m, options))
+    }
+    fn start<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, ()> {
+        Box::pin(start(m, room))
+    }
+    fn participants<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, Vec<Participant>> {
+        Box::pin(participants(m, room))
+    }
+    fn end<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, ()> {
+        Box::pin(end(m, room))
+    }
 }
 
-pub(super) async fn schedule(m: &Meeting, name: String, start: f64, options: &Map<String, Value>) -> Result<Room> {
-    let mut params = settings(m, Verb::Schedule, &name, options)?;
-    params.insert("start_time".into(), iso_utc(start as i64).into());
+async fn create_room(m: &Meeting, options: &RoomOptions) -> Result<Room> {
+    let mut params = settings(options);
+    params.insert("create_type".into(), 1.into());
+    let raw = m.call("confs.create", Value::Object(params)).await?;
+    room(m, &raw, options.name.clone())
+}
+
+async fn schedule(m: &Meeting, options: &RoomOptions) -> Result<Room> {
+    let mut params = settings(options);
+    params.insert("start_time".into(), iso_utc(options.start.unwrap_or_default() as i64).into());
     let raw = m.call("booked_confs.create", Value::Object(params)).await?;
-    room(m, &raw, name)
+    room(m, &raw, options.name.clone())
 }
 
 /// Start a booked conference early. Doc: create_type 5's template_id is "the booked conference
 /// id" without saying which; the conf_id is what booked_confs.* are keyed by.
-pub(super) async fn start(m: &Meeting, room: &Room) -> Result<()> {
+async fn start(m: &Meeting, room: &Room) -> Result<()> {
     let raw = m.call("confs.create", json!({"create_type": 5, "template_id": room.id})).await?;
     let same = |key: &str, expected: &str| raw[key].as_str().is_none_or(|got| got == expected);
     if !same("conf_id", &room.id) || !same("meeting_id", room.secondary()?) {
@@ -116,7 +161,26 @@ pub(super) async fn start(m: &Meeting, room: &Room) -> Result<()> {
     Ok(())
 }
 
-pub(super) async fn participants(m: &Meeting, room: &Room) -> Result<Vec<Participant>> {
+/// End the conference. Doc 001 has no error codes, so a refused `confs.end` is read by the
+/// meeting's state: 3 (ended) means it had already ended, and ending it again succeeds.
+async fn end(m: &Meeting, room: &Room) -> Result<()> {
+    let refused = match m.call("confs.end", json!({"conf_id": room.id})).await {
+        Ok(_) => return Ok(()),
+        Err(e @ Error::Api { .. }) => e,
+        Err(e) => return Err(e),
+    };
+    let meeting = m.call("meetings.get", json!({"meeting_id": room.secondary()?})).await;
+    if meeting.is_ok_and(|v| v["state"] == ENDED) {
+        tracing::debug!(vendor = "kedacom", conf_id = room.id.as_str(), "already ended: {refused}");
+        return Ok(());
+    }
+    Err(refused)
+}
+
+/// `meetings.get` state 3: the meeting has ended.
+const ENDED: i64 = 3;
+
+async fn participants(m: &Meeting, room: &Room) -> Result<Vec<Participant>> {
     let raw = m.call("meetings.get", json!({"meeting_id": room.secondary()?})).await?;
     Ok(items(&raw["members"])
         .map(|p| Participant { id: text_of(&p["account"]), name: text_of(&p["name"]), muted: None, raw: p.clone() })
@@ -139,10 +203,10 @@ const BITRATE: i64 = 2048;
 /// Every field confs.create (create_type 1) and booked_confs.create mark required, with
 /// plain defaults (one 720p H.264 format, automatic calling, nothing encrypted or cascaded),
 /// plus the devices and recording the options ask for.
-fn settings(m: &Meeting, verb: Verb, name: &str, options: &Map<String, Value>) -> Result<Map<String, Value>> {
-    let duration = minutes(m.vendor, verb, options, 60)?;
-    let members: Vec<Value> = strings(m.vendor, verb, options, "invite")?.iter().map(|a| member(a)).collect();
-    let (record, live) = (flag(m.vendor, verb, options, "record")?, flag(m.vendor, verb, options, "live")?);
+fn settings(options: &RoomOptions) -> Map<String, Value> {
+    let (name, duration) = (&options.name, options.minutes.unwrap_or(60));
+    let members: Vec<Value> = options.invite.iter().map(|a| member(a)).collect();
+    let (record, live) = (options.record, options.live);
     let mut p = json!({
         "name": name, "duration": duration, "bitrate": BITRATE,
         "closed_conf": 0, "safe_conf": 0, "encrypted_type": 0, "encrypted_key": "", "conf_type": 0,
@@ -161,7 +225,7 @@ fn settings(m: &Meeting, verb: Verb, name: &str, options: &Map<String, Value>) -
         p["recorder"] = json!({"recorder_mode": mode, "publish_mode": 0, "dual_stream": 0, "anonymous": 0});
     }
     match p {
-        Value::Object(map) => Ok(map),
+        Value::Object(map) => map,
         _ => unreachable!("a JSON object literal"),
     }
 }

@@ -7,8 +7,11 @@
 //! handles (`avd:weekly`, ...) that round-trip: a handle printed by one run can be used by
 //! the next.
 //!
-//! Each vendor's mapping lives in its own file (`avd.rs`, `kedacom.rs`, `vmr.rs`,
-//! `netease.rs`): its capability table and the code of every verb it supports.
+//! Each vendor implements the API once — the `VendorMeeting` trait of `api.rs` — in its own
+//! file (`avd.rs`, `kedacom.rs`, `vmr.rs`, `netease.rs`): its capability table, the portable
+//! options it ignores, its handle format and the code of every verb it supports; a verb it
+//! cannot do keeps the trait's default, which refuses with the table's hint. [`Meeting`]
+//! checks and dispatches without knowing any vendor.
 
 use crate::json::text as text_of;
 use std::collections::HashMap;
@@ -25,10 +28,15 @@ use serde_json::{Map, Value};
 use crate::download::{DownloadOptions, Downloaded};
 use crate::{Client, Error, Result, Vendor};
 
+mod api;
 mod avd;
 mod kedacom;
 mod netease;
+mod options;
 mod vmr;
+
+use options::RoomOptions;
+pub use options::{room_option_names, ROOM_OPTIONS};
 
 /// The verbs of the unified API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -145,6 +153,67 @@ impl Capability {
     }
 }
 
+/// One row of a vendor's capability table as every surface shows it — `meetkit capabilities
+/// --output json`, Rhai `m.capabilities()`, Python `meetkit.capabilities()`, C
+/// `meetkit_meeting_capabilities` — all through [`capabilities_json`], so the field names are
+/// the same everywhere: `supported`, `endpoints` (the endpoint ids the verb calls, in order),
+/// `note` (what differs on this vendor), `hint` (null when supported: what to use instead),
+/// `options` (the portable options the verb uses) and `ignored` (option → why, for those it
+/// ignores).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CapabilityRow {
+    /// The verb (the key of the row in [`capabilities_json`], not a field).
+    #[serde(skip)]
+    pub verb: Verb,
+    /// Whether the vendor can do the verb.
+    pub supported: bool,
+    /// Endpoint ids the verb calls, in order (empty when unsupported).
+    pub endpoints: &'static [&'static str],
+    /// What differs on this vendor (empty when nothing, or unsupported).
+    pub note: &'static str,
+    /// What to do instead, naming the nearest endpoint (`None` when supported).
+    pub hint: Option<&'static str>,
+    /// The portable options the verb uses on this vendor ([`used_options`]).
+    pub options: Vec<&'static str>,
+    /// The portable options it ignores, with why ([`ignored_options`]); a JSON object.
+    #[serde(serialize_with = "pairs_as_map")]
+    pub ignored: &'static [(&'static str, &'static str)],
+}
+
+impl CapabilityRow {
+    /// The row of `verb` in `vendor`'s table.
+    pub fn of(vendor: Vendor, verb: Verb) -> CapabilityRow {
+        let (supported, endpoints, note, hint) = match capability(vendor, verb) {
+            Capability::Supported { endpoints, note } => (true, endpoints, note, None),
+            Capability::Unsupported { hint } => (false, &[][..], "", Some(hint)),
+        };
+        let (options, ignored) = (used_options(vendor, verb), ignored_options(vendor, verb));
+        CapabilityRow { verb, supported, endpoints, note, hint, options, ignored }
+    }
+}
+
+fn pairs_as_map<S: serde::Serializer>(pairs: &&[(&str, &str)], s: S) -> std::result::Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(pairs.len()))?;
+    for (k, v) in pairs.iter() {
+        map.serialize_entry(k, v)?;
+    }
+    map.end()
+}
+
+/// `vendor`'s capability table as one JSON object, a [`CapabilityRow`] per verb keyed by the
+/// verb's name, in documentation order: the one shape every surface shows.
+pub fn capabilities_json(vendor: Vendor) -> Value {
+    Value::Object(
+        Verb::ALL
+            .iter()
+            .map(|verb| {
+                (verb.as_str().to_string(), serde_json::to_value(CapabilityRow::of(vendor, *verb)).unwrap_or_default())
+            })
+            .collect(),
+    )
+}
+
 /// The capability of `vendor` for `verb`.
 pub fn capability(vendor: Vendor, verb: Verb) -> Capability {
     capabilities(vendor).iter().find(|(v, _)| *v == verb).map(|(_, c)| *c).unwrap_or(Capability::Unsupported {
@@ -154,25 +223,35 @@ pub fn capability(vendor: Vendor, verb: Verb) -> Capability {
 
 /// The capability table of one vendor, one row per verb.
 pub fn capabilities(vendor: Vendor) -> &'static [(Verb, Capability)] {
-    match vendor {
-        Vendor::Avd => avd::TABLE,
-        Vendor::Kedacom => kedacom::TABLE,
-        Vendor::Vmr => vmr::TABLE,
-        Vendor::Netease => netease::TABLE,
+    api::of(vendor).map_or(&[], |v| v.table())
+}
+
+/// The portable options (of [`ROOM_OPTIONS`]) that `vendor` ignores for `verb`, each with why:
+/// given, they are dropped with one warning per process. Empty for a verb the vendor cannot
+/// do and for verbs without options.
+pub fn ignored_options(vendor: Vendor, verb: Verb) -> &'static [(&'static str, &'static str)] {
+    if !matches!(verb, Verb::CreateRoom | Verb::Schedule) || !capability(vendor, verb).is_supported() {
+        return &[];
     }
+    api::of(vendor).map_or(&[], |v| v.ignores())
+}
+
+/// The portable options `vendor` uses for `verb`: those of the verb it does not ignore. Empty
+/// for a verb the vendor cannot do and for verbs without options.
+pub fn used_options(vendor: Vendor, verb: Verb) -> Vec<&'static str> {
+    if !matches!(verb, Verb::CreateRoom | Verb::Schedule) || !capability(vendor, verb).is_supported() {
+        return Vec::new();
+    }
+    let ignored = ignored_options(vendor, verb);
+    room_option_names(verb).into_iter().filter(|o| !ignored.iter().any(|(i, _)| i == o)).collect()
 }
 
 /// Characters escaped in a handle's parts: `%` and `:` (the separator), plus controls.
 const HANDLE_PART: &AsciiSet = &CONTROLS.add(b'%').add(b':');
 
-/// How many id parts a vendor's handle carries after `<vendor>:`.
+/// How many id parts a vendor's handle carries after `<vendor>:`, and its format.
 fn handle_parts(vendor: Vendor) -> (usize, &'static str) {
-    match vendor {
-        Vendor::Avd => (1, "avd:<room_id>"),
-        Vendor::Kedacom => (2, "kedacom:<conf_id>:<meeting_id>"),
-        Vendor::Vmr => (2, "vmr:<conferenceKey>:<room>"),
-        Vendor::Netease => (2, "netease:<meetingUniqueId>:<meetingId>"),
-    }
+    api::of(vendor).map_or((1, "<vendor>:<id>"), |v| v.handle_format())
 }
 
 /// A meeting room, by handle.
@@ -287,6 +366,8 @@ impl Recording {
 pub struct Meeting {
     client: Client,
     vendor: Vendor,
+    /// The vendor's implementation.
+    api: &'static dyn api::VendorMeeting,
     /// Recording ids started through this value, per room handle (vmr lists files by them).
     record_ids: Arc<Mutex<HashMap<String, Vec<String>>>>,
 }
@@ -295,7 +376,9 @@ impl Meeting {
     /// The unified API for `vendor`; fails if the client has no connection for it.
     pub fn new(client: &Client, vendor: Vendor) -> Result<Meeting> {
         client.require(vendor)?;
-        Ok(Meeting { client: client.clone(), vendor, record_ids: Arc::default() })
+        let api = api::of(vendor)
+            .ok_or_else(|| Error::config(format!("{vendor} has no implementation of the unified meeting API")))?;
+        Ok(Meeting { client: client.clone(), vendor, api, record_ids: Arc::default() })
     }
 
     /// The vendor.
@@ -312,17 +395,8 @@ impl Meeting {
     fn check(&self, verb: Verb) -> Result<()> {
         match capability(self.vendor, verb) {
             Capability::Supported { .. } => Ok(()),
-            Capability::Unsupported { .. } => Err(self.refuse(verb)),
+            Capability::Unsupported { .. } => Err(api::unsupported(self.vendor, verb)),
         }
-    }
-
-    /// The [`Error::Unsupported`] of `verb` on this vendor.
-    fn refuse(&self, verb: Verb) -> Error {
-        let hint = match capability(self.vendor, verb) {
-            Capability::Unsupported { hint } => hint,
-            Capability::Supported { .. } => "the capability table and the mapping disagree; please report this",
-        };
-        Error::Unsupported { vendor: self.vendor, verb: verb.as_str(), hint: hint.to_string() }
     }
 
     /// Check the verb, then that `room` is this vendor's.
@@ -335,27 +409,6 @@ impl Meeting {
             )));
         }
         Ok(())
-    }
-
-    /// Options a vendor does not use are refused rather than ignored.
-    fn known_options(&self, verb: Verb, options: &Map<String, Value>) -> Result<()> {
-        let known: &[&str] = match (self.vendor, verb) {
-            (Vendor::Avd, _) => &["name", "id"],
-            (Vendor::Kedacom, Verb::Schedule) => &["name", "start", "minutes", "invite", "record", "live"],
-            (Vendor::Kedacom, _) => &["name", "minutes", "invite", "record", "live"],
-            (Vendor::Vmr, _) => &["name"],
-            (Vendor::Netease, Verb::Schedule) => &["name", "start", "minutes", "host"],
-            (Vendor::Netease, _) => &["name", "minutes", "host"],
-        };
-        match options.keys().find(|k| !known.contains(&k.as_str())) {
-            Some(k) => Err(invalid(
-                self.vendor,
-                verb,
-                k,
-                &format!("not an option of {} {verb}; it takes {}", self.vendor, known.join(", ")),
-            )),
-            None => Ok(()),
-        }
     }
 
     async fn call(&self, id: &str, params: Value) -> Result<Value> {
@@ -372,145 +425,97 @@ impl Meeting {
         ids.get(&room.handle).cloned().unwrap_or_default()
     }
 
-    /// Create a room usable now. `options`: `name` (required) and, per vendor, `id` (avd room
-    /// id), `minutes` (kedacom, netease), `invite` / `record` / `live` (kedacom: devices to call
-    /// and recording or live streaming, fixed at creation), `host` (netease accountId).
+    /// Create a room usable now. `options` are the portable ones of [`ROOM_OPTIONS`] but
+    /// `start`: `name` (required), `id`, `minutes`, `invite`, `record`, `live`, `host`. One this
+    /// vendor cannot use is ignored with one warning per process (see [`ignored_options`]); a
+    /// key that is no portable option is an error naming the valid ones.
     pub async fn create_room(&self, options: &Map<String, Value>) -> Result<Room> {
         self.check(Verb::CreateRoom)?;
-        self.known_options(Verb::CreateRoom, options)?;
-        let name = text(options, "name").ok_or_else(|| invalid(self.vendor, Verb::CreateRoom, "name", "required"))?;
-        match self.vendor {
-            Vendor::Avd => avd::create_room(self, name, options).await,
-            Vendor::Kedacom => kedacom::create_room(self, name, options).await,
-            Vendor::Vmr => vmr::create_room(self, name).await,
-            Vendor::Netease => netease::create_room(self, name, options).await,
-        }
+        let options = RoomOptions::parse(self.vendor, Verb::CreateRoom, options, self.api.ignores())?;
+        self.api.create_room(self, &options).await
     }
 
-    /// Book a meeting for later. `options`: `name`, `start` (Unix seconds), `minutes`, and the
-    /// vendor's `create_room` options.
+    /// Book a meeting for later: the options of [`Meeting::create_room`] plus `start` (Unix
+    /// seconds, required).
     pub async fn schedule(&self, options: &Map<String, Value>) -> Result<Room> {
         self.check(Verb::Schedule)?;
-        self.known_options(Verb::Schedule, options)?;
-        let name = text(options, "name").ok_or_else(|| invalid(self.vendor, Verb::Schedule, "name", "required"))?;
-        let start = options
-            .get("start")
-            .and_then(Value::as_f64)
-            .ok_or_else(|| invalid(self.vendor, Verb::Schedule, "start", "required: Unix seconds"))?;
-        if !(0.0..=MAX_UNIX_SECS).contains(&start) {
-            return Err(invalid(
-                self.vendor,
-                Verb::Schedule,
-                "start",
-                "Unix seconds between 0 and 253402300799 (9999)",
-            ));
-        }
-        match self.vendor {
-            Vendor::Kedacom => kedacom::schedule(self, name, start, options).await,
-            Vendor::Netease => netease::schedule(self, name, start, options).await,
-            Vendor::Avd | Vendor::Vmr => Err(self.refuse(Verb::Schedule)),
-        }
+        let options = RoomOptions::parse(self.vendor, Verb::Schedule, options, self.api.ignores())?;
+        self.api.schedule(self, &options).await
     }
 
     /// Start a created or booked meeting.
     pub async fn start(&self, room: &Room) -> Result<()> {
         self.check_room(Verb::Start, room)?;
-        match self.vendor {
-            Vendor::Kedacom => kedacom::start(self, room).await,
-            Vendor::Vmr => self.call("conference.start", vmr::on(room, Map::new())?).await.map(drop),
-            Vendor::Avd | Vendor::Netease => Err(self.refuse(Verb::Start)),
-        }
+        self.api.start(self, room).await
     }
 
     /// Call a device (a SIP/H.323 address such as `sip:1001@10.0.0.5`) into the meeting and
     /// wait until it is connected (at most `timeout`).
     pub async fn invite(&self, room: &Room, address: &str, timeout: Duration) -> Result<Participant> {
         self.check_room(Verb::Invite, room)?;
-        if timeout.is_zero() || timeout > Duration::from_secs(86_400) {
-            let why = format!("greater than 0 and at most 86400 seconds, got {}s", timeout.as_secs_f64());
-            return Err(invalid(self.vendor, Verb::Invite, "timeout", &why));
-        }
-        match self.vendor {
-            Vendor::Avd => avd::invite(self, room, address, timeout).await,
-            Vendor::Vmr => vmr::invite(self, room, address, timeout).await,
-            Vendor::Kedacom | Vendor::Netease => Err(self.refuse(Verb::Invite)),
-        }
+        check_timeout(self.vendor, Verb::Invite, timeout)?;
+        self.api.invite(self, room, address, timeout).await
     }
 
     /// Who is in the meeting.
     pub async fn participants(&self, room: &Room) -> Result<Vec<Participant>> {
         self.check_room(Verb::Participants, room)?;
-        match self.vendor {
-            Vendor::Avd => avd::participants(self, room).await,
-            Vendor::Kedacom => kedacom::participants(self, room).await,
-            Vendor::Vmr => vmr::participants(self, room).await,
-            Vendor::Netease => Err(self.refuse(Verb::Participants)),
-        }
+        self.api.participants(self, room).await
     }
 
     /// Mute (or, with `mute = false`, unmute) one participant's audio.
     pub async fn set_muted(&self, room: &Room, participant_id: &str, mute: bool) -> Result<()> {
-        let verb = if mute { Verb::Mute } else { Verb::Unmute };
-        self.check_room(verb, room)?;
-        match self.vendor {
-            Vendor::Avd => {
-                let id = if mute { "device.audio.mute" } else { "device.audio.unmute" };
-                self.call(id, serde_json::json!({"room_id": room.id, "user_id": participant_id})).await.map(drop)
-            }
-            Vendor::Vmr => {
-                let id = if mute { "participant.mute" } else { "participant.unmute" };
-                let params = vmr::on(room, obj_map([("uuid", participant_id.into())]))?;
-                self.call(id, params).await.map(drop)
-            }
-            Vendor::Kedacom | Vendor::Netease => Err(self.refuse(verb)),
-        }
+        self.check_room(if mute { Verb::Mute } else { Verb::Unmute }, room)?;
+        self.api.set_muted(self, room, participant_id, mute).await
     }
 
     /// Start recording; returns the vendor's answer (its recording id, where it has one).
     pub async fn start_recording(&self, room: &Room) -> Result<Value> {
         self.check_room(Verb::StartRecording, room)?;
-        match self.vendor {
-            Vendor::Avd => self.call("room.mix_record.start", serde_json::json!({"room_id": room.id})).await,
-            Vendor::Vmr => vmr::start_recording(self, room).await,
-            Vendor::Kedacom | Vendor::Netease => Err(self.refuse(Verb::StartRecording)),
-        }
+        self.api.start_recording(self, room).await
     }
 
     /// Stop recording; returns the files it produced where the vendor says at once (AVD),
     /// else an empty list (call [`Meeting::recordings`] once they are published).
     pub async fn stop_recording(&self, room: &Room) -> Result<Vec<Recording>> {
         self.check_room(Verb::StopRecording, room)?;
-        match self.vendor {
-            Vendor::Avd => avd::stop_recording(self, room).await,
-            Vendor::Vmr => {
-                self.call("record.close", obj([("conferenceKey", room.id.clone().into())])).await?;
-                Ok(Vec::new())
-            }
-            Vendor::Kedacom | Vendor::Netease => Err(self.refuse(Verb::StopRecording)),
-        }
+        self.api.stop_recording(self, room).await
     }
 
     /// The meeting's recordings (empty while the vendor has not published them yet).
     pub async fn recordings(&self, room: &Room) -> Result<Vec<Recording>> {
         self.check_room(Verb::Recordings, room)?;
-        match self.vendor {
-            Vendor::Avd => avd::recordings(self, room).await,
-            Vendor::Vmr => vmr::recordings(self, room).await,
-            Vendor::Netease => netease::recordings(self, room).await,
-            Vendor::Kedacom => Err(self.refuse(Verb::Recordings)),
-        }
+        self.api.recordings(self, room).await
     }
 
-    /// Download every recording into `dir`, checking size and checksum where the vendor gives them.
+    /// Download every recording into `dir`, checking size and checksum where the vendor gives
+    /// them. On NetEase, which publishes recordings only after a meeting ends, this waits for
+    /// them at most [`RECORDINGS_TIMEOUT`] (see [`Meeting::download_recordings_within`]).
     pub async fn download_recordings(
         &self,
         room: &Room,
         dir: &Path,
         options: DownloadOptions,
     ) -> Result<Vec<Downloaded>> {
+        self.download_recordings_within(room, dir, options, RECORDINGS_TIMEOUT).await
+    }
+
+    /// [`Meeting::download_recordings`], waiting at most `timeout` (more than 0, at most a day)
+    /// for the recordings a vendor publishes later: on NetEase until `meeting.record_list` lists
+    /// the meeting's files and the list stops growing, else [`Error::NotReady`] naming the room
+    /// and what is missing — never an empty list for recordings still to come. Other vendors
+    /// list their recordings at once and do not wait.
+    pub async fn download_recordings_within(
+        &self,
+        room: &Room,
+        dir: &Path,
+        options: DownloadOptions,
+        timeout: Duration,
+    ) -> Result<Vec<Downloaded>> {
         self.check_room(Verb::DownloadRecordings, room)?;
+        check_timeout(self.vendor, Verb::DownloadRecordings, timeout)?;
         let mut done = Vec::new();
-        for r in self.recordings(room).await? {
+        for r in self.api.recordings_to_download(self, room, timeout).await? {
             let opts = DownloadOptions {
                 file_name: Some(r.file_name.clone()),
                 expected_size: r.size,
@@ -526,34 +531,21 @@ impl Meeting {
     /// Start a live stream to `push_url` (rtmp://...).
     pub async fn start_live(&self, room: &Room, push_url: &str) -> Result<Value> {
         self.check_room(Verb::StartLive, room)?;
-        match self.vendor {
-            Vendor::Avd => {
-                self.call("room.mix_live.start", serde_json::json!({"room_id": room.id, "push_url": push_url})).await
-            }
-            Vendor::Vmr => vmr::start_live(self, room, push_url).await,
-            Vendor::Kedacom | Vendor::Netease => Err(self.refuse(Verb::StartLive)),
-        }
+        self.api.start_live(self, room, push_url).await
     }
 
     /// Stop the live stream.
     pub async fn stop_live(&self, room: &Room) -> Result<()> {
         self.check_room(Verb::StopLive, room)?;
-        match self.vendor {
-            Vendor::Avd => self.call("room.mix_live.stop", serde_json::json!({"room_id": room.id})).await.map(drop),
-            Vendor::Vmr => vmr::stop_live(self, room).await,
-            Vendor::Kedacom | Vendor::Netease => Err(self.refuse(Verb::StopLive)),
-        }
+        self.api.stop_live(self, room).await
     }
 
-    /// End the meeting (everyone is disconnected).
+    /// End the meeting (everyone is disconnected). Idempotent: a meeting that has already
+    /// ended (or that the vendor no longer knows, where its docs say that is what an ended
+    /// one answers) is not an error — see docs/assumptions.md (`*.end_idempotent`).
     pub async fn end(&self, room: &Room) -> Result<()> {
         self.check_room(Verb::End, room)?;
-        match self.vendor {
-            Vendor::Avd => self.call("room.close", serde_json::json!({"room_id": room.id})).await.map(drop),
-            Vendor::Kedacom => self.call("confs.end", obj([("conf_id", room.id.clone().into())])).await.map(drop),
-            Vendor::Vmr => vmr::end(self, room).await,
-            Vendor::Netease => netease::end(self, room).await,
-        }
+        self.api.end(self, room).await
     }
 }
 
@@ -571,48 +563,16 @@ fn items(v: &Value) -> impl Iterator<Item = &Value> {
     v.as_array().into_iter().flatten()
 }
 
-fn text(m: &Map<String, Value>, key: &str) -> Option<String> {
-    m.get(key).filter(|v| !v.is_null()).map(text_of)
-}
+/// How long [`Meeting::download_recordings`] waits for recordings a vendor publishes later.
+pub const RECORDINGS_TIMEOUT: Duration = Duration::from_secs(300);
 
-/// The last second of the year 9999, the latest `start` a schedule accepts.
-const MAX_UNIX_SECS: f64 = 253_402_300_799.0;
-
-/// The longest meeting `minutes` may ask for: a year.
-const MAX_MINUTES: f64 = 366.0 * 24.0 * 60.0;
-
-/// `options.minutes` as whole minutes (default `default`), at least 1 and at most a year.
-fn minutes(vendor: Vendor, verb: Verb, options: &Map<String, Value>, default: u64) -> Result<u64> {
-    match options.get("minutes") {
-        None | Some(Value::Null) => Ok(default),
-        Some(v) => v
-            .as_f64()
-            .filter(|m| (1.0..=MAX_MINUTES).contains(m))
-            .map(|m| m.round() as u64)
-            .ok_or_else(|| invalid(vendor, verb, "minutes", "a number of minutes, at least 1 and at most 527040")),
+/// A wait of a verb: more than 0 and at most a day.
+fn check_timeout(vendor: Vendor, verb: Verb, timeout: Duration) -> Result<()> {
+    if timeout.is_zero() || timeout > Duration::from_secs(86_400) {
+        let why = format!("greater than 0 and at most 86400 seconds, got {}s", timeout.as_secs_f64());
+        return Err(invalid(vendor, verb, "timeout", &why));
     }
-}
-
-/// `options[key]` as a list of strings: one string, or an array of strings.
-fn strings(vendor: Vendor, verb: Verb, options: &Map<String, Value>, key: &str) -> Result<Vec<String>> {
-    match options.get(key) {
-        None | Some(Value::Null) => Ok(Vec::new()),
-        Some(Value::String(s)) => Ok(vec![s.clone()]),
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| invalid(vendor, verb, key, "a list of strings")))
-            .collect(),
-        Some(_) => Err(invalid(vendor, verb, key, "a string or a list of strings")),
-    }
-}
-
-/// `options[key]` as a flag (`true`/`false`), default false.
-fn flag(vendor: Vendor, verb: Verb, options: &Map<String, Value>, key: &str) -> Result<bool> {
-    match options.get(key) {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(_) => Err(invalid(vendor, verb, key, "true or false")),
-    }
+    Ok(())
 }
 
 /// Seconds since the Unix epoch.
@@ -631,15 +591,7 @@ pub fn capabilities_markdown() -> String {
 
 /// Markdown table of verbs × the given vendors, generated from the capability tables.
 pub fn capabilities_markdown_for(vendors: &[Vendor]) -> String {
-    let mut out = String::from("| verb |");
-    for v in vendors {
-        out.push_str(&format!(" {v} |"));
-    }
-    out.push_str("\n|---|");
-    for _ in vendors {
-        out.push_str("---|");
-    }
-    out.push('\n');
+    let mut out = table_head("verb", vendors);
     for verb in Verb::ALL {
         out.push_str(&format!("| `{verb}` |"));
         for v in vendors {
@@ -653,6 +605,39 @@ pub fn capabilities_markdown_for(vendors: &[Vendor]) -> String {
                     }
                 }
                 Capability::Unsupported { hint } => format!("✗ {hint}"),
+            };
+            out.push_str(&format!(" {} |", cell.replace('|', "\\|")));
+        }
+        out.push('\n');
+    }
+    out.push_str(&options_markdown_for(vendors));
+    out
+}
+
+/// The head of a Markdown table: `first`, then a column per vendor.
+fn table_head(first: &str, vendors: &[Vendor]) -> String {
+    let names: Vec<&str> = vendors.iter().map(|v| v.as_str()).collect();
+    format!("| {first} | {} |\n|---|{}\n", names.join(" | "), "---|".repeat(vendors.len()))
+}
+
+/// Markdown table of the portable options of `create_room`/`schedule` × the given vendors:
+/// `✓` where the vendor uses the option, else why it ignores it.
+fn options_markdown_for(vendors: &[Vendor]) -> String {
+    let mut out = String::from(
+        "\nOptions of `create_room` and `schedule` (an ignored one is dropped with one warning per process; \
+         any other key is an error):\n\n",
+    );
+    out.push_str(&table_head("option", vendors));
+    for (option, _) in ROOM_OPTIONS {
+        out.push_str(&format!("| `{option}` |"));
+        for v in vendors {
+            let verbs = [Verb::CreateRoom, Verb::Schedule];
+            let used = verbs.iter().any(|verb| used_options(*v, *verb).contains(option));
+            let why = verbs.iter().flat_map(|verb| ignored_options(*v, *verb)).find(|(o, _)| o == option);
+            let cell = match (used, why) {
+                (true, _) => "✓".to_string(),
+                (false, Some((_, why))) => format!("ignored: {why}"),
+                (false, None) => "— (no `schedule`)".to_string(),
             };
             out.push_str(&format!(" {} |", cell.replace('|', "\\|")));
         }
@@ -786,7 +771,7 @@ mod tests {
     #[test]
     fn markdown_has_a_row_per_verb_and_a_column_per_vendor() {
         let md = capabilities_markdown();
-        assert_eq!(md.lines().count(), 2 + Verb::ALL.len());
+        assert_eq!(md.lines().count(), 2 + Verb::ALL.len() + 5 + ROOM_OPTIONS.len());
         assert!(md.starts_with("| verb | avd | kedacom | vmr | netease |"));
         assert!(capabilities_markdown_for(&[Vendor::Vmr]).starts_with("| verb | vmr |\n|---|---|\n"));
     }

@@ -6,11 +6,12 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use super::{items, obj, text_of, Capability, Meeting, Participant, Recording, Room, Verb};
-use crate::{Error, Result};
+use super::api::{Fut, VendorMeeting};
+use super::{items, obj, obj_map, text_of, Capability, Meeting, Participant, Recording, Room, RoomOptions, Verb};
+use crate::{Error, Result, Vendor};
 use Capability::{Supported as S, Unsupported as U};
 
-pub(super) const TABLE: &[(Verb, Capability)] = &[
+const TABLE: &[(Verb, Capability)] = &[
     (
         Verb::CreateRoom,
         S {
@@ -80,7 +81,7 @@ pub(super) const TABLE: &[(Verb, Capability)] = &[
 ];
 
 /// `params` with `room` set to the room's address (the `{room}` of room calls).
-pub(super) fn on(room: &Room, params: Map<String, Value>) -> Result<Value> {
+fn on(room: &Room, params: Map<String, Value>) -> Result<Value> {
     let mut params = params;
     params.insert("room".into(), room.secondary()?.into());
     Ok(Value::Object(params))
@@ -93,7 +94,82 @@ fn with_room(room: &Room, params: Value) -> Result<Value> {
     }
 }
 
-pub(super) async fn create_room(m: &Meeting, name: String) -> Result<Room> {
+/// The portable options vmr cannot use, with why.
+const IGNORES: &[(&str, &str)] = &[
+    ("id", "the vmr room is the profile's provisioned room (meet.check_join): it cannot be chosen"),
+    ("minutes", "a vmr room is provisioned, not created: it has no length"),
+    ("invite", "vmr calls devices into the open room: use invite (conference.dial) after create_room"),
+    ("record", "vmr records on request: use start_recording (record.open)"),
+    ("live", "vmr streams on request: use start_live (conference.dial to the push URL)"),
+    ("host", "the vmr host is the profile's account (its host PIN)"),
+];
+
+/// vmr's implementation of the meeting API.
+#[derive(Debug)]
+pub(super) struct Vmr;
+
+impl VendorMeeting for Vmr {
+    fn vendor(&self) -> Vendor {
+        Vendor::Vmr
+    }
+    fn table(&self) -> &'static [(Verb, Capability)] {
+        TABLE
+    }
+    fn ignores(&self) -> &'static [(&'static str, &'static str)] {
+        IGNORES
+    }
+    fn handle_format(&self) -> (usize, &'static str) {
+        (2, "vmr:<conferenceKey>:<room>")
+    }
+    fn create_room<'a>(&'a self, m: &'a Meeting, options: &'a RoomOptions) -> Fut<'a, Room> {
+        Box::pin(create_room(m, options))
+    }
+    fn start<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, ()> {
+        Box::pin(async move { m.call("conference.start", on(room, Map::new())?).await.map(drop) })
+    }
+    fn invite<'a>(
+        &'a self,
+        m: &'a Meeting,
+        room: &'a Room,
+        address: &'a str,
+        timeout: Duration,
+    ) -> Fut<'a, Participant> {
+        Box::pin(invite(m, room, address, timeout))
+    }
+    fn participants<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, Vec<Participant>> {
+        Box::pin(participants(m, room))
+    }
+    fn set_muted<'a>(&'a self, m: &'a Meeting, room: &'a Room, participant: &'a str, mute: bool) -> Fut<'a, ()> {
+        let id = if mute { "participant.mute" } else { "participant.unmute" };
+        Box::pin(async move { m.call(id, on(room, obj_map([("uuid", participant.into())]))?).await.map(drop) })
+    }
+    fn start_recording<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, Value> {
+        Box::pin(start_recording(m, room))
+    }
+    fn stop_recording<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, Vec<Recording>> {
+        Box::pin(async move {
+            m.call("record.close", obj([("conferenceKey", room.id.clone().into())])).await?;
+            Ok(Vec::new())
+        })
+    }
+    fn recordings<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, Vec<Recording>> {
+        Box::pin(recordings(m, room))
+    }
+    fn recordings_to_download<'a>(&'a self, m: &'a Meeting, room: &'a Room, _: Duration) -> Fut<'a, Vec<Recording>> {
+        Box::pin(recordings(m, room))
+    }
+    fn start_live<'a>(&'a self, m: &'a Meeting, room: &'a Room, push_url: &'a str) -> Fut<'a, Value> {
+        Box::pin(start_live(m, room, push_url))
+    }
+    fn stop_live<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, ()> {
+        Box::pin(stop_live(m, room))
+    }
+    fn end<'a>(&'a self, m: &'a Meeting, room: &'a Room) -> Fut<'a, ()> {
+        Box::pin(end(m, room))
+    }
+}
+
+async fn create_room(m: &Meeting, options: &RoomOptions) -> Result<Room> {
     let raw = m.call("meet.check_join", json!({})).await?;
     let results = &raw["results"];
     let field = |key: &str| {
@@ -103,7 +179,7 @@ pub(super) async fn create_room(m: &Meeting, name: String) -> Result<Room> {
             message: format!("the answer has no results.{key}"),
         })
     };
-    Ok(Room::new(m.vendor, field("sipkey")?, Some(field("alias")?), Some(name), raw.clone()))
+    Ok(Room::new(m.vendor, field("sipkey")?, Some(field("alias")?), Some(options.name.clone()), raw.clone()))
 }
 
 /// The dial protocol an address asks for (the doc's `protocol` values).
@@ -124,7 +200,7 @@ fn protocol(address: &str) -> &'static str {
 
 /// Dial, then poll the participant list: a dialled participant appears as `connecting`, turns
 /// `conference` when it answers, and is removed when it rejects or does not answer (doc).
-pub(super) async fn invite(m: &Meeting, room: &Room, address: &str, timeout: Duration) -> Result<Participant> {
+async fn invite(m: &Meeting, room: &Room, address: &str, timeout: Duration) -> Result<Participant> {
     let dial = json!({"role": "guest", "destination": address, "protocol": protocol(address)});
     let dialled = m.call("conference.dial", with_room(room, dial)?).await?;
     let uuid = dialled.as_array().and_then(|a| a.first()).map(text_of).filter(|u| !u.is_empty()).ok_or_else(|| {
@@ -153,7 +229,7 @@ pub(super) async fn invite(m: &Meeting, room: &Room, address: &str, timeout: Dur
     }
 }
 
-pub(super) async fn participants(m: &Meeting, room: &Room) -> Result<Vec<Participant>> {
+async fn participants(m: &Meeting, room: &Room) -> Result<Vec<Participant>> {
     let raw = m.call("conference.participants", on(room, Map::new())?).await?;
     Ok(items(&raw)
         .map(|p| Participant {
@@ -165,7 +241,7 @@ pub(super) async fn participants(m: &Meeting, room: &Room) -> Result<Vec<Partici
         .collect())
 }
 
-pub(super) async fn start_recording(m: &Meeting, room: &Room) -> Result<Value> {
+async fn start_recording(m: &Meeting, room: &Room) -> Result<Value> {
     let raw = m.call("record.open", obj([("conferenceKey", room.id.clone().into())])).await?;
     let id = raw["recordId"].as_str().filter(|s| !s.is_empty()).ok_or_else(|| Error::Decode {
         vendor: m.vendor,
@@ -176,7 +252,7 @@ pub(super) async fn start_recording(m: &Meeting, room: &Room) -> Result<Value> {
     Ok(raw)
 }
 
-pub(super) async fn recordings(m: &Meeting, room: &Room) -> Result<Vec<Recording>> {
+async fn recordings(m: &Meeting, room: &Room) -> Result<Vec<Recording>> {
     let ids = m.recordings_started(room);
     if ids.is_empty() {
         return Err(Error::config(format!(
@@ -199,12 +275,12 @@ pub(super) async fn recordings(m: &Meeting, room: &Room) -> Result<Vec<Recording
     Ok(out)
 }
 
-pub(super) async fn start_live(m: &Meeting, room: &Room, push_url: &str) -> Result<Value> {
+async fn start_live(m: &Meeting, room: &Room, push_url: &str) -> Result<Value> {
     let dial = json!({"role": "guest", "destination": push_url, "protocol": "rtmp", "streaming": "yes"});
     m.call("conference.dial", with_room(room, dial)?).await
 }
 
-pub(super) async fn stop_live(m: &Meeting, room: &Room) -> Result<()> {
+async fn stop_live(m: &Meeting, room: &Room) -> Result<()> {
     let streams: Vec<Participant> = participants(m, room)
         .await?
         .into_iter()
@@ -224,7 +300,7 @@ pub(super) async fn stop_live(m: &Meeting, room: &Room) -> Result<()> {
     Ok(())
 }
 
-pub(super) async fn end(m: &Meeting, room: &Room) -> Result<()> {
+async fn end(m: &Meeting, room: &Room) -> Result<()> {
     m.call("conference.disconnect", on(room, Map::new())?).await?;
     m.call("session.end", on(room, Map::new())?).await.map(drop)
 }

@@ -133,22 +133,26 @@ print(m.vendor);"#,
 if !m.can("invite") { print(m.capabilities().invite.hint); }"#,
     },
     FnDoc {
-        signature: "m.capabilities() -> #{verb: #{supported, endpoints, note, hint}}",
+        signature: "m.capabilities() -> #{verb: #{supported, endpoints, note, hint, options, ignored}}",
         summary: "The vendor's capability table: for each verb whether it is supported, the endpoint ids it calls and \
-                  what differs (`note`), or what to do instead (`hint`).",
+                  what differs (`note`), or what to do instead (`hint`); for create_room and schedule the portable \
+                  options it uses (`options`) and those it ignores, with why (`ignored`, option -> reason).",
         example: r#"for verb in meeting("kedacom").capabilities().keys() { print(verb); }"#,
     },
     FnDoc {
         signature: "m.create_room(#{name, ...}) -> room",
-        summary: "Create a room usable now. `name` is required; per vendor: `id` (avd), `minutes` (kedacom, netease), \
-                  `invite: [addresses]`, `record: true`, `live: true` (kedacom, which fixes these at creation), \
-                  `host` (netease accountId).",
+        summary: "Create a room usable now. The options are the same on every vendor: `name` (required), `id`, \
+                  `minutes`, `invite: [addresses]`, `record: true`, `live: true`, `host`. One the vendor cannot use \
+                  is ignored with one warning per process (`m.capabilities().create_room.ignored` says which and \
+                  why: e.g. only avd takes `id`, only kedacom fixes `invite`/`record`/`live` at creation, only \
+                  netease takes `host`); any other key is an error naming the valid ones.",
         example: r#"let room = meeting("avd").create_room(#{ name: "Weekly sync" });
 print(room.handle);"#,
     },
     FnDoc {
         signature: "m.schedule(#{name, start, minutes, ...}) -> room",
-        summary: "Book a meeting: `start` in Unix seconds, `minutes` long, plus the vendor's create_room options.",
+        summary: "Book a meeting: `start` in Unix seconds (required), `minutes` long, plus the options of \
+                  create_room (ignored the same way where the vendor cannot use them).",
         example: r#"let room = meeting("kedacom").schedule(#{ name: "Review", start: now() + 3600, minutes: 30 });"#,
     },
     FnDoc {
@@ -195,10 +199,12 @@ for p in m.participants(room) { m.mute(room, p); }"#,
 let files = wait_until(|| { let r = m.recordings(room); if r.len() > 0 { r } }, 120, 1.0);"#,
     },
     FnDoc {
-        signature: "m.download_recordings(room[, subdir]) -> [#{path, file_name, bytes, md5}]",
+        signature: "m.download_recordings(room[, subdir[, timeout_secs]]) -> [#{path, file_name, bytes, md5}]",
         summary: "Download every recording into the run's `--out` directory (or a relative sub-directory), with \
-                  the same checks and sandbox as `download`, plus the vendor's size and MD5 where it gives them.",
-        example: r#"for f in meeting("avd").download_recordings(room, "weekly") { print(f.path); }"#,
+                  the same checks and sandbox as `download`, plus the vendor's size and MD5 where it gives them. \
+                  On netease, which publishes recordings only after the meeting ends, it first waits for them \
+                  (default 300 s) and throws a `timeout` error naming the room if none come.",
+        example: r#"for f in meeting("netease").download_recordings(room, "weekly", 600) { print(f.path); }"#,
     },
     FnDoc {
         signature: "m.start_live(room, push_url) -> map / m.stop_live(room)",
@@ -209,7 +215,8 @@ m.stop_live(room);"#,
     },
     FnDoc {
         signature: "m.end(room)",
-        summary: "End the meeting (everyone is disconnected).",
+        summary: "End the meeting (everyone is disconnected). Ending a meeting that has already ended is not an \
+                  error, on every vendor.",
         example: r#"meeting("avd").end(room);"#,
     },
     FnDoc {
@@ -837,23 +844,10 @@ fn verb_arg(verb: &str) -> RhaiResult<Verb> {
     verb.parse().map_err(throw)
 }
 
-/// The capability table of a vendor as a script map.
-fn capabilities_map(vendor: Vendor) -> RhaiMap {
-    let mut out = RhaiMap::new();
-    for verb in Verb::ALL {
-        let mut m = RhaiMap::new();
-        let (supported, endpoints, note, hint) = match crate::meeting::capability(vendor, verb) {
-            Capability::Supported { endpoints, note } => (true, endpoints, note, ""),
-            Capability::Unsupported { hint } => (false, &[][..], "", hint),
-        };
-        m.insert("supported".into(), supported.into());
-        let endpoints: Array = endpoints.iter().map(|e| Dynamic::from(e.to_string())).collect();
-        m.insert("endpoints".into(), endpoints.into());
-        m.insert("note".into(), note.into());
-        m.insert("hint".into(), if hint.is_empty() { Dynamic::UNIT } else { hint.into() });
-        out.insert(verb.as_str().into(), m.into());
-    }
-    out
+/// The capability table of a vendor as a script map (the one shape of
+/// [`crate::meeting::capabilities_json`]; `hint` is `()` when supported).
+fn capabilities_map(vendor: Vendor) -> RhaiResult<Dynamic> {
+    to_dyn(&crate::meeting::capabilities_json(vendor))
 }
 
 /// `meeting(vendor)` and the methods of its handle.
@@ -921,7 +915,7 @@ fn register_meeting(engine: &mut Engine, host: &Arc<Host>) {
         let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
         to_dyn(&m.run(async move { meeting.recordings(&room).await })?)
     });
-    fn download_recordings(m: &mut MeetingHandle, room: Dynamic, dir: &str) -> RhaiResult<Array> {
+    fn download_recordings(m: &mut MeetingHandle, room: Dynamic, dir: &str, timeout: f64) -> RhaiResult<Array> {
         let (meeting, room) = (m.meeting.clone(), room_arg(&room)?);
         // Refuse an unsupported verb before touching the out directory.
         if let Capability::Unsupported { hint } = crate::meeting::capability(meeting.vendor(), Verb::DownloadRecordings)
@@ -930,15 +924,20 @@ fn register_meeting(engine: &mut Engine, host: &Arc<Host>) {
             return Err(throw_meeting(Error::Unsupported { vendor: meeting.vendor(), verb, hint: hint.to_string() }));
         }
         let (target, options) = (download_dir(&m.host, dir, Some(meeting.vendor()))?, download_options(&m.host));
-        let done = m.run(async move { meeting.download_recordings(&room, &target, options).await })?;
+        let timeout = Duration::from_secs_f64(timeout);
+        let done = m.run(async move { meeting.download_recordings_within(&room, &target, options, timeout).await })?;
         Ok(done.iter().map(|d| Dynamic::from(downloaded_map(d))).collect())
     }
     reg!(engine, "download_recordings", &list_verb, |m: &mut MeetingHandle, room: Dynamic| {
-        download_recordings(m, room, "")
+        download_recordings(m, room, "", crate::meeting::RECORDINGS_TIMEOUT.as_secs_f64())
     });
     let params = ["m: Meeting", "room: ?", "subdir: String", "Array"];
     reg!(engine, "download_recordings", &params, |m: &mut MeetingHandle, room: Dynamic, dir: &str| {
-        download_recordings(m, room, dir)
+        download_recordings(m, room, dir, crate::meeting::RECORDINGS_TIMEOUT.as_secs_f64())
+    });
+    let params = ["m: Meeting", "room: ?", "subdir: String", "timeout_secs: float", "Array"];
+    reg!(engine, "download_recordings", &params, |m: &mut MeetingHandle, room: Dynamic, dir: &str, t: Dynamic| {
+        download_recordings(m, room, dir, timeout_seconds(&t, "download_recordings timeout")?)
     });
     let params = ["m: Meeting", "room: ?", "push_url: String", "Map"];
     reg!(engine, "start_live", &params, |m: &mut MeetingHandle, room: Dynamic, url: &str| {
