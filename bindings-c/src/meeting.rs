@@ -42,10 +42,6 @@ pub(crate) struct MeetingObject {
 
 const TYPE: &str = "meetkit_meeting";
 
-/// How long `meetkit_meeting_invite` waits for the device when `timeout_ms` is 0 (the
-/// scripts' default).
-const DEFAULT_INVITE_WAIT: Duration = Duration::from_secs(60);
-
 fn lookup(meeting: *const meetkit_meeting) -> Result<Meeting, Failure> {
     match handles::get(meeting as usize, TYPE)? {
         Object::Meeting(m) => Ok(m.meeting.clone()),
@@ -319,7 +315,8 @@ pub unsafe extern "C" fn meetkit_meeting_invite(
         let meeting = lookup(meeting)?;
         let room = room_arg(room_handle)?;
         let address = arg(address, "address")?.to_string();
-        let wait = if timeout_ms == 0 { DEFAULT_INVITE_WAIT } else { Duration::from_millis(timeout_ms.into()) };
+        let wait =
+            if timeout_ms == 0 { meetkit::meeting::INVITE_TIMEOUT } else { Duration::from_millis(timeout_ms.into()) };
         let m = meeting.clone();
         let device = run(&meeting, Verb::Invite, timeout_ms, async move { m.invite(&room, &address, wait).await })?;
         put_json(participant_json, &device)

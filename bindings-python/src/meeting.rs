@@ -173,10 +173,13 @@ impl Meeting {
         &self,
         room: core::Room,
         address: String,
-        timeout: f64,
+        timeout: Option<f64>,
     ) -> PyResult<impl Future<Output = meetkit::Result<Participant>>> {
-        let timeout = Duration::try_from_secs_f64(timeout)
-            .map_err(|_| PyValueError::new_err(format!("timeout must be a number of seconds >= 0, got {timeout}")))?;
+        let timeout = match timeout {
+            None => meetkit::meeting::INVITE_TIMEOUT,
+            Some(t) => Duration::try_from_secs_f64(t)
+                .map_err(|_| PyValueError::new_err(format!("timeout must be a number of seconds >= 0, got {t}")))?,
+        };
         let m = self.inner.clone();
         Ok(async move { m.invite(&room, &address, timeout).await.map(Participant::from) })
     }
@@ -299,20 +302,27 @@ impl Meeting {
         awaitable(py, self.start_fut(room_of(py, room)?))
     }
 
-    /// Call a device (`sip:1001@10.0.0.5`) in and wait until it is connected (at most `timeout` s).
-    #[pyo3(signature = (room, address, timeout=30.0))]
-    fn invite(&self, py: Python<'_>, room: &Bound<'_, PyAny>, address: String, timeout: f64) -> PyResult<Participant> {
+    /// Call a device (`sip:1001@10.0.0.5`) in and wait until it is connected (at most `timeout`
+    /// s; default 60, as in scripts and C).
+    #[pyo3(signature = (room, address, timeout=None))]
+    fn invite(
+        &self,
+        py: Python<'_>,
+        room: &Bound<'_, PyAny>,
+        address: String,
+        timeout: Option<f64>,
+    ) -> PyResult<Participant> {
         block(py, self.invite_fut(room_of(py, room)?, address, timeout)?)
     }
 
     /// `invite` as an awaitable.
-    #[pyo3(signature = (room, address, timeout=30.0))]
+    #[pyo3(signature = (room, address, timeout=None))]
     fn ainvite<'py>(
         &self,
         py: Python<'py>,
         room: &Bound<'py, PyAny>,
         address: String,
-        timeout: f64,
+        timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         awaitable(py, self.invite_fut(room_of(py, room)?, address, timeout)?)
     }

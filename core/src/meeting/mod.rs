@@ -566,6 +566,11 @@ fn items(v: &Value) -> impl Iterator<Item = &Value> {
 /// How long [`Meeting::download_recordings`] waits for recordings a vendor publishes later.
 pub const RECORDINGS_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// How long `invite` waits for a device to answer when the caller gives no timeout — the
+/// same on every surface (Rhai `m.invite(room, address)`, Python `invite(room, address)`, C
+/// `timeout_ms = 0`).
+pub const INVITE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// A wait of a verb: more than 0 and at most a day.
 fn check_timeout(vendor: Vendor, verb: Verb, timeout: Duration) -> Result<()> {
     if timeout.is_zero() || timeout > Duration::from_secs(86_400) {

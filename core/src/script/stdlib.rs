@@ -885,7 +885,7 @@ fn register_meeting(engine: &mut Engine, host: &Arc<Host>) {
     }
     let params = ["m: Meeting", "room: ?", "address: String", "Map"];
     reg!(engine, "invite", &params, |m: &mut MeetingHandle, room: Dynamic, address: &str| {
-        invite(m, room, address, 60.0)
+        invite(m, room, address, crate::meeting::INVITE_TIMEOUT.as_secs_f64())
     });
     let params = ["m: Meeting", "room: ?", "address: String", "timeout_secs: float", "Map"];
     reg!(engine, "invite", &params, |m: &mut MeetingHandle, room: Dynamic, address: &str, t: Dynamic| {
