@@ -402,3 +402,12 @@ def test_the_worker_refuses_a_missing_profile_file(server: DevServer, tmp_path: 
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert r.returncode == 7 and "missing.json" in r.stderr, r.stderr
+
+
+def test_mypy_strict_on_the_package(tmp_path: Path) -> None:
+    pytest.importorskip("mypy")
+    r = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / "cache"), "-p", "meetkit.temporal"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stdout + r.stderr

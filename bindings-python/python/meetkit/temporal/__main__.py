@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import os
 import signal
 import sys
 import uuid
@@ -69,7 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--sticky-timeout",
         type=float,
-        help="seconds a workflow task waits for this worker before another worker takes it (Temporal default 5)",
+        default=10.0,
+        help="seconds a workflow task waits for this worker before another worker takes it over (default 10)",
     )
 
     r = sub.add_parser(
@@ -118,7 +120,7 @@ async def _worker(args: argparse.Namespace) -> int:
         temporal = await _connect(args)
     except Exception as e:  # the SDK raises RuntimeError for an unreachable server
         return _fail(EXIT_NETWORK, f"cannot reach Temporal at {args.address}: {e} (is the server running? --address)")
-    sticky = None if args.sticky_timeout is None else timedelta(seconds=args.sticky_timeout)
+    sticky = timedelta(seconds=args.sticky_timeout)
     worker = new_worker(
         temporal,
         client,
@@ -182,10 +184,10 @@ async def _record(args: argparse.Namespace) -> int:
     try:
         result: RecordMeetingResult = await handle.result()
     except WorkflowFailureError as e:
-        cause = e.cause
-        while getattr(cause, "cause", None) is not None:
-            cause = cause.cause
-        return _fail(EXIT_FAILED, f"workflow {workflow_id} failed: {cause or e}")
+        cause: BaseException = e.cause
+        while isinstance(getattr(cause, "cause", None), BaseException):
+            cause = getattr(cause, "cause")
+        return _fail(EXIT_FAILED, f"workflow {workflow_id} failed: {cause}")
     print(json.dumps(_plain(result)), flush=True)
     return 0
 
@@ -199,4 +201,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # temporalio's client threads can crash CPython's finalization (SIGABRT/SIGSEGV,
+    # temporalio/sdk-python#300): everything is done and closed here, so skip it.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

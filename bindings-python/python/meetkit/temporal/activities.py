@@ -173,7 +173,7 @@ class MeetkitActivities:
 
     def _dir(self, subdir: str) -> Path:
         """``out/<subdir>`` (default: the workflow id, made safe), never outside ``out``."""
-        name = safe_key(subdir or activity.info().workflow_id)
+        name = safe_key(subdir or activity.info().workflow_id or activity.info().activity_id)
         return self.out / name
 
     @staticmethod
@@ -246,7 +246,7 @@ class MeetkitActivities:
         previous = _previous("handle")
         if isinstance(previous, str):
             return previous
-        key = input.key or activity.info().workflow_id
+        key = input.key or activity.info().workflow_id or activity.info().activity_id
         options = dict(input.options)
         if input.vendor == "avd" and "id" not in options:
             options["id"] = safe_key(key)
@@ -529,7 +529,7 @@ class MeetkitActivities:
                     type="StopFailed",
                 )
         self.state.mkdir(parents=True, exist_ok=True)
-        name = f"{safe_key(info.workflow_id)}-{safe_key(info.activity_id)}-{info.attempt}"
+        name = f"{safe_key(info.workflow_id or 'standalone')}-{safe_key(info.activity_id)}-{info.attempt}"
         journal = self.state / f"{name}.db"
         if input.source:
             script = self.state / f"{name}.rhai"
@@ -549,7 +549,8 @@ class MeetkitActivities:
             max_memory=input.max_memory,
         )
         task = asyncio.ensure_future(work)
-        run_id, open_now = "", []
+        run_id = ""
+        open_now: List[Dict[str, Any]] = []
         while True:
             done, _ = await asyncio.wait({task}, timeout=self.heartbeat_every)
             run_id, open_now = await asyncio.to_thread(self._open_resources, journal)

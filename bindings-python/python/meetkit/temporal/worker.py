@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
-from typing import Optional, Union
+from typing import Union
 
 from temporalio.client import Client as TemporalClient
 from temporalio.worker import Worker
@@ -29,19 +29,18 @@ def new_worker(
     state: Union[str, Path, None] = None,
     max_concurrent_activities: int = 200,
     max_concurrent_workflow_tasks: int = 100,
-    sticky_queue_timeout: Optional[timedelta] = None,
+    sticky_queue_timeout: timedelta = timedelta(seconds=10),
 ) -> Worker:
     """A worker of ``task_queue`` running ``RecordMeeting``, ``RunScript`` and every meetkit
     activity over ``client`` (shared by all of them); files go under ``out``.
 
     meetkit (a native module) is passed through the workflow sandbox rather than re-imported;
     the workflows themselves make no vendor request. ``sticky_queue_timeout``: how long a
-    workflow task waits for this worker before another worker may take it (Temporal's
-    default, 5 s, unless given).
+    workflow task waits for this worker before another worker may take it (the SDK's
+    default, 10 s): after a crash, the workflows this worker had cached move on that much later.
     """
     activities = MeetkitActivities(client, out, state=state)
     restrictions = SandboxRestrictions.default.with_passthrough_modules("meetkit")
-    extra = {} if sticky_queue_timeout is None else {"sticky_queue_schedule_to_start_timeout": sticky_queue_timeout}
     return Worker(
         temporal,
         task_queue=task_queue,
@@ -50,5 +49,5 @@ def new_worker(
         workflow_runner=SandboxedWorkflowRunner(restrictions=restrictions),
         max_concurrent_activities=max_concurrent_activities,
         max_concurrent_workflow_tasks=max_concurrent_workflow_tasks,
-        **extra,
+        sticky_queue_schedule_to_start_timeout=sticky_queue_timeout,
     )

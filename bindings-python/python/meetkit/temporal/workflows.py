@@ -189,7 +189,7 @@ class RunScript:
         """Run the script; returns its value and journal."""
         timeout = timedelta(seconds=input.timeout) + timedelta(minutes=5) if input.timeout else timedelta(hours=6)
         try:
-            return await workflow.execute_activity(
+            result: RunScriptResult = await workflow.execute_activity(
                 "meetkit.run_script",
                 input,
                 start_to_close_timeout=timeout,
@@ -197,6 +197,7 @@ class RunScript:
                 retry_policy=RETRY_POLICY,
                 result_type=RunScriptResult,
             )
+            return result
         except (ActivityError, asyncio.CancelledError) as e:
             left = _left_running(e)
             if left:
