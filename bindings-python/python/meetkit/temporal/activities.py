@@ -188,6 +188,20 @@ class MeetkitActivities:
             and meetkit.stop_says_gone(error.vendor, error.endpoint, code)
         )
 
+    async def _room_verb(
+        self, handle: str, verb: str, *args: Any, gone_is_done: bool = False, idempotent: bool = True
+    ) -> Any:
+        """The async form of meeting verb ``verb`` on the room ``handle``, meetkit's errors as
+        application errors; ``gone_is_done``: a stop answered "nothing to stop" returns None."""
+        room = meetkit.Room.from_handle(handle)
+        method = getattr(self._meeting(room.vendor), "a" + verb)
+        try:
+            return await method(room, *args)
+        except MeetkitError as e:
+            if gone_is_done and self._gone(e):
+                return None
+            raise application_error(e, idempotent=idempotent) from e
+
     # -- calls -----------------------------------------------------------------------------
 
     @activity.defn(name="meetkit.call")
@@ -279,21 +293,12 @@ class MeetkitActivities:
     @activity.defn(name="meetkit.start")
     async def start(self, input: RoomInput) -> None:
         """Start a booked room (safe to repeat: starting a started room changes nothing)."""
-        room = meetkit.Room.from_handle(input.handle)
-        try:
-            await self._meeting(room.vendor).astart(room)
-        except MeetkitError as e:
-            raise application_error(e) from e
+        await self._room_verb(input.handle, "start")
 
     @activity.defn(name="meetkit.end")
     async def end(self, input: RoomInput) -> None:
         """End a room; a room already ended (the vendor says so) is done."""
-        room = meetkit.Room.from_handle(input.handle)
-        try:
-            await self._meeting(room.vendor).aend(room)
-        except MeetkitError as e:
-            if not self._gone(e):
-                raise application_error(e) from e
+        await self._room_verb(input.handle, "end", gone_is_done=True)
 
     # -- participants ----------------------------------------------------------------------
 
@@ -316,29 +321,17 @@ class MeetkitActivities:
     @activity.defn(name="meetkit.participants")
     async def participants(self, input: RoomInput) -> List[Dict[str, Any]]:
         """The room's participants as dicts (``id``, ``name``, ``muted``)."""
-        room = meetkit.Room.from_handle(input.handle)
-        try:
-            return [_participant(p) for p in await self._meeting(room.vendor).aparticipants(room)]
-        except MeetkitError as e:
-            raise application_error(e) from e
+        return [_participant(p) for p in await self._room_verb(input.handle, "participants")]
 
     @activity.defn(name="meetkit.mute")
     async def mute(self, input: ParticipantInput) -> None:
         """Mute one participant (safe to repeat)."""
-        room = meetkit.Room.from_handle(input.handle)
-        try:
-            await self._meeting(room.vendor).amute(room, input.participant_id)
-        except MeetkitError as e:
-            raise application_error(e) from e
+        await self._room_verb(input.handle, "mute", input.participant_id)
 
     @activity.defn(name="meetkit.unmute")
     async def unmute(self, input: ParticipantInput) -> None:
         """Unmute one participant (safe to repeat)."""
-        room = meetkit.Room.from_handle(input.handle)
-        try:
-            await self._meeting(room.vendor).aunmute(room, input.participant_id)
-        except MeetkitError as e:
-            raise application_error(e) from e
+        await self._room_verb(input.handle, "unmute", input.participant_id)
 
     # -- recordings ------------------------------------------------------------------------
 
@@ -366,22 +359,13 @@ class MeetkitActivities:
     async def stop_recording(self, input: RoomInput) -> List[Dict[str, Any]]:
         """Stop recording; returns the files the vendor reports (``url``, ``file_name``,
         ``size``, ``md5``). A recording already stopped is done (no files reported)."""
-        room = meetkit.Room.from_handle(input.handle)
-        try:
-            return [_recording(r) for r in await self._meeting(room.vendor).astop_recording(room)]
-        except MeetkitError as e:
-            if self._gone(e):
-                return []
-            raise application_error(e) from e
+        stopped = await self._room_verb(input.handle, "stop_recording", gone_is_done=True)
+        return [_recording(r) for r in stopped or []]
 
     @activity.defn(name="meetkit.recordings")
     async def recordings(self, input: RoomInput) -> List[Dict[str, Any]]:
         """The room's recording files (``url``, ``file_name``, ``size``, ``md5``)."""
-        room = meetkit.Room.from_handle(input.handle)
-        try:
-            return [_recording(r) for r in await self._meeting(room.vendor).arecordings(room)]
-        except MeetkitError as e:
-            raise application_error(e) from e
+        return [_recording(r) for r in await self._room_verb(input.handle, "recordings")]
 
     def _download_by_record_ids(self, record_ids: Sequence[str], folder: Path) -> List[meetkit.Downloaded]:
         """vmr on a worker whose Meeting did not start the recording: list each recording's
@@ -436,21 +420,12 @@ class MeetkitActivities:
     @activity.defn(name="meetkit.start_live")
     async def start_live(self, input: LiveInput) -> Any:
         """Start a live stream to ``push_url`` (a start: never retried blindly)."""
-        room = meetkit.Room.from_handle(input.handle)
-        try:
-            return await self._meeting(room.vendor).astart_live(room, input.push_url)
-        except MeetkitError as e:
-            raise application_error(e, idempotent=False) from e
+        return await self._room_verb(input.handle, "start_live", input.push_url, idempotent=False)
 
     @activity.defn(name="meetkit.stop_live")
     async def stop_live(self, input: RoomInput) -> None:
         """Stop the live stream; one already stopped is done."""
-        room = meetkit.Room.from_handle(input.handle)
-        try:
-            await self._meeting(room.vendor).astop_live(room)
-        except MeetkitError as e:
-            if not self._gone(e):
-                raise application_error(e) from e
+        await self._room_verb(input.handle, "stop_live", gone_is_done=True)
 
     # -- compensation ----------------------------------------------------------------------
 
@@ -460,25 +435,13 @@ class MeetkitActivities:
         that finds nothing to stop counts as done. Runs on any worker: it needs only the
         handle. Returns the steps done (``stop_recording``, ``end``)."""
         room = meetkit.Room.from_handle(input.handle)
-        m = self._meeting(room.vendor)
         done: List[str] = []
-        try:
-            if input.recording and m.can("stop_recording"):
-                try:
-                    await m.astop_recording(room)
-                except MeetkitError as e:
-                    if not self._gone(e):
-                        raise
-                done.append("stop_recording")
-            if input.end_room:
-                try:
-                    await m.aend(room)
-                except MeetkitError as e:
-                    if not self._gone(e):
-                        raise
-                done.append("end")
-        except MeetkitError as e:
-            raise application_error(e) from e
+        if input.recording and self._meeting(room.vendor).can("stop_recording"):
+            await self._room_verb(input.handle, "stop_recording", gone_is_done=True)
+            done.append("stop_recording")
+        if input.end_room:
+            await self._room_verb(input.handle, "end", gone_is_done=True)
+            done.append("end")
         return done
 
     @activity.defn(name="meetkit.stop_resources")

@@ -41,24 +41,25 @@ NON_RETRYABLE_TYPES = [
     "ScriptTimeoutError",
 ]
 
-#: Activities: 1 s, 2 s, 4 s, ... at most 1 min apart, 10 attempts.
-RETRY_POLICY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=1),
-    maximum_attempts=10,
-    non_retryable_error_types=NON_RETRYABLE_TYPES,
-)
+
+
+def _policy(attempts: int) -> RetryPolicy:
+    """1 s, 2 s, 4 s, ... at most 1 min apart, ``attempts`` attempts, meetkit's permanent errors not retried."""
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(minutes=1),
+        maximum_attempts=attempts,
+        non_retryable_error_types=NON_RETRYABLE_TYPES,
+    )
+
+
+#: Activities: 10 attempts.
+RETRY_POLICY = _policy(10)
 
 #: Compensation (stop the recording, end the room) keeps trying longer: a room left running
 #: costs more than a late workflow.
-COMPENSATION_RETRY_POLICY = RetryPolicy(
-    initial_interval=timedelta(seconds=1),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=1),
-    maximum_attempts=30,
-    non_retryable_error_types=NON_RETRYABLE_TYPES,
-)
+COMPENSATION_RETRY_POLICY = _policy(30)
 
 
 def _attributes(error: MeetkitError) -> Dict[str, Any]:
