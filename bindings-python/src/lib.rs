@@ -22,6 +22,7 @@ use pyo3::prelude::*;
 mod client;
 mod convert;
 mod errors;
+mod journal;
 mod meeting;
 mod script;
 mod sim;
@@ -96,6 +97,11 @@ fn _meetkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(script::run_script, m)?)?;
     m.add_function(wrap_pyfunction!(convert::redact, m)?)?;
     m.add_function(wrap_pyfunction!(meeting::capabilities, m)?)?;
+    m.add_function(wrap_pyfunction!(journal::journal_runs, m)?)?;
+    m.add_function(wrap_pyfunction!(journal::journal_run, m)?)?;
+    m.add_function(wrap_pyfunction!(journal::cleanup_run, m)?)?;
+    m.add_function(wrap_pyfunction!(journal::stop_resources, m)?)?;
+    m.add_function(wrap_pyfunction!(journal::stop_says_gone, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     // Clients never closed end their sessions before the interpreter goes away (objects still
     // alive at exit are not reliably collected, so their finalizers cannot be relied upon).

@@ -71,3 +71,24 @@ def record(client: meetkit.Client, room: str) -> List[Dict[str, Any]]:
     files: List[Dict[str, Any]] = stopped["data"]
     assert files, stopped
     return files
+
+
+# temporalio's client threads can crash CPython's finalization (SIGABRT/SIGSEGV, "PyGILState_Release:
+# thread state must be current"; temporalio/sdk-python#300): once it was imported, the run ends
+# with os._exit and pytest's own exit status, after every report is written.
+_EXIT_STATUS: Dict[str, int] = {}
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _EXIT_STATUS["status"] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import os
+    import sys
+
+    if "temporalio" in sys.modules and "status" in _EXIT_STATUS:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS["status"])

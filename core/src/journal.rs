@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::endpoint::EndpointSpec;
@@ -184,10 +184,12 @@ pub struct CallRecord {
     pub code: Option<String>,
 }
 
-/// Something a run started.
-#[derive(Clone, Debug, Serialize)]
+/// Something a run started. It reads back from its JSON form (a record handed to another
+/// process, e.g. in a Temporal activity's heartbeat, is stopped with [`stop_resources`]).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ResourceRecord {
-    /// Its number in the journal.
+    /// Its number in the journal (0 for a record not read from one).
+    #[serde(default)]
     pub id: i64,
     /// Vendor id.
     pub vendor: String,
@@ -200,10 +202,13 @@ pub struct ResourceRecord {
     /// The stopping call's parameters.
     pub stop_params: Map<String, Value>,
     /// When it was started.
+    #[serde(default)]
     pub started_at: f64,
     /// When it was seen stopped (by the run, by a cleanup, or found gone).
+    #[serde(default)]
     pub stopped_at: Option<f64>,
     /// `run`, `cleanup` or `gone` (the vendor said it was already stopped).
+    #[serde(default)]
     pub stopped_by: Option<String>,
 }
 
@@ -709,6 +714,42 @@ pub async fn cleanup(
             detail.run.pid, detail.run.pid
         )));
     }
+    let open: Vec<ResourceRecord> = detail.resources.into_iter().filter(|r| r.stopped_at.is_none()).collect();
+    stop_each(client, open, end_rooms, dry_run, |id, by| journal.mark_stopped(id, by)).await
+}
+
+/// Stop `resources` (records of this journal's shape, from any run or process: a Temporal
+/// activity's heartbeat carries them to another worker) through `client`, as [`cleanup`]
+/// does, without a journal: records already marked stopped are skipped, rooms and meetings
+/// are ended only with `end_rooms`, and a stop the vendor answers with one of the lifecycle
+/// table's "nothing to stop" codes is `already_stopped`, so running it twice is harmless.
+pub async fn stop_resources(
+    client: &Client,
+    resources: Vec<ResourceRecord>,
+    end_rooms: bool,
+    dry_run: bool,
+) -> Result<Vec<CleanupStep>> {
+    let open: Vec<ResourceRecord> = resources.into_iter().filter(|r| r.stopped_at.is_none()).collect();
+    stop_each(client, open, end_rooms, dry_run, |_, _| Ok(())).await
+}
+
+/// Whether `code`, answered by `vendor`'s `endpoint`, means there was nothing (left) to stop:
+/// one of the "gone" codes of a lifecycle row that `endpoint` stops. A compensation that
+/// stops something twice treats such an answer as done.
+pub fn stop_says_gone(vendor: Vendor, endpoint: &str, code: &str) -> bool {
+    lifecycle::stopped_by(vendor, endpoint).any(|row| row.gone_codes.contains(&code))
+}
+
+/// The stopping shared by [`cleanup`] and [`stop_resources`]: device calls first, then media,
+/// recordings, lives and sessions, then rooms and meetings; each kind newest first (by
+/// journal number, then start time). `mark` records a resource as stopped (`cleanup` or `gone`).
+async fn stop_each(
+    client: &Client,
+    mut open: Vec<ResourceRecord>,
+    end_rooms: bool,
+    dry_run: bool,
+    mark: impl Fn(i64, &str) -> Result<()>,
+) -> Result<Vec<CleanupStep>> {
     let order = |kind: &str| match ResourceKind::named(kind) {
         Some(ResourceKind::DeviceCall) => 0,
         Some(ResourceKind::Media) => 1,
@@ -717,8 +758,11 @@ pub async fn cleanup(
         Some(ResourceKind::Session) => 4,
         _ => 5,
     };
-    let mut open: Vec<ResourceRecord> = detail.resources.into_iter().filter(|r| r.stopped_at.is_none()).collect();
-    open.sort_by_key(|r| (order(&r.kind), -r.id));
+    open.sort_by(|a, b| {
+        (order(&a.kind), -a.id)
+            .cmp(&(order(&b.kind), -b.id))
+            .then(b.started_at.partial_cmp(&a.started_at).unwrap_or(std::cmp::Ordering::Equal))
+    });
     let mut steps = Vec::new();
     for resource in open {
         let is_room = ResourceKind::named(&resource.kind).is_some_and(ResourceKind::is_room);
@@ -734,12 +778,12 @@ pub async fn cleanup(
         let params = Value::Object(resource.stop_params.clone());
         let (outcome, text) = match client.call(vendor, &resource.stop_endpoint, params).await {
             Ok(_) => {
-                journal.mark_stopped(resource.id, "cleanup")?;
+                mark(resource.id, "cleanup")?;
                 ("stopped", None)
             }
             Err(e) => {
                 if lifecycle::says_gone(vendor, &resource.stop_endpoint, &e) {
-                    journal.mark_stopped(resource.id, "gone")?;
+                    mark(resource.id, "gone")?;
                     ("already_stopped", e.vendor_code())
                 } else {
                     ("failed", Some(e.to_string()))
@@ -810,6 +854,15 @@ mod tests {
         let unique: std::collections::HashSet<_> = ids.iter().collect();
         assert_eq!(unique.len(), 4000);
         assert_eq!(journal.runs().unwrap().len(), 4000);
+    }
+
+    #[test]
+    fn a_stop_answered_with_a_gone_code_says_gone() {
+        assert!(stop_says_gone(Vendor::Avd, "room.mix_record.stop", "40041"));
+        assert!(stop_says_gone(Vendor::Avd, "room.close", "41005"));
+        assert!(stop_says_gone(Vendor::Vmr, "record.close", "200007"));
+        assert!(!stop_says_gone(Vendor::Avd, "room.mix_record.stop", "40005"));
+        assert!(!stop_says_gone(Vendor::Avd, "room.create", "40004"), "room.create stops nothing");
     }
 
     #[test]

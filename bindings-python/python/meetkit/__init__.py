@@ -44,7 +44,12 @@ from meetkit._meetkit import (
     Vendor,
     __version__,
     capabilities,
+    cleanup_run,
+    journal_run,
+    journal_runs,
     run_script,
+    stop_resources,
+    stop_says_gone,
 )
 from meetkit._profile import ProfileDict
 
@@ -64,6 +69,11 @@ __all__ = [
     "Simulator",
     "ProfileDict",
     "run_script",
+    "journal_runs",
+    "journal_run",
+    "cleanup_run",
+    "stop_resources",
+    "stop_says_gone",
     "__version__",
     "MeetkitError",
     "ConfigError",

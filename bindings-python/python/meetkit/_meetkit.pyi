@@ -23,6 +23,11 @@ __all__ = [
     "capabilities",
     "run_script",
     "redact",
+    "journal_runs",
+    "journal_run",
+    "cleanup_run",
+    "stop_resources",
+    "stop_says_gone",
     "__version__",
 ]
 
@@ -415,3 +420,33 @@ def capabilities(vendor: str) -> Dict[str, _Capability]:
 
 def redact(value: Any) -> Any:
     """A copy of plain data with secret-looking fields replaced by ``"***"``."""
+
+def journal_runs(path: _StrPath) -> List[Dict[str, Any]]:
+    """Every run of the journal at ``path``, newest first: dicts with ``id``, ``script``,
+    ``profile``, ``profile_source``, ``pid``, ``started_at``, ``ended_at``, ``status``
+    (``running``, ``ok``, ``failed``, ``interrupted``), ``error``, ``calls``, ``left_running``."""
+
+def journal_run(path: _StrPath, run_id: str) -> Dict[str, Any]:
+    """One run of the journal at ``path``: ``{"run": {...}, "calls": [...], "resources": [...],
+    "files": [...]}``. Each resource has ``vendor``, ``kind``, ``start_endpoint``,
+    ``stop_endpoint``, ``stop_params``, ``started_at``, ``stopped_at``, ``stopped_by``.
+    An unknown id raises :class:`meetkit.ConfigError`."""
+
+def cleanup_run(
+    client: Client, path: _StrPath, run_id: str, *, end_rooms: bool = False, dry_run: bool = False
+) -> List[Dict[str, Any]]:
+    """Stop what run ``run_id`` left running, through ``client`` (``meetkit runs cleanup``):
+    one dict per resource with ``resource``, ``outcome`` (``stopped``, ``already_stopped``,
+    ``failed``, ``kept`` — a room without ``end_rooms`` —, ``would_stop`` with ``dry_run``)
+    and ``detail``. Idempotent; a run whose process is still alive is refused."""
+
+def stop_resources(
+    client: Client, resources: Sequence[Mapping[str, Any]], *, end_rooms: bool = False, dry_run: bool = False
+) -> List[Dict[str, Any]]:
+    """Stop ``resources`` (dicts of :func:`journal_run`'s ``resources`` shape, e.g. carried from
+    another process in a Temporal heartbeat) through ``client``, as :func:`cleanup_run` does;
+    records with ``stopped_at`` set are skipped. Returns the same step dicts."""
+
+def stop_says_gone(vendor: str, endpoint: str, code: str) -> bool:
+    """Whether ``code``, answered by ``vendor``'s stopping ``endpoint``, means there was
+    nothing (left) to stop (the vendor's lifecycle table): a repeated stop is then done."""
