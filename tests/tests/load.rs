@@ -20,7 +20,7 @@ use meetkit_sim::{SimOptions, Simulator, VmrRoomSeed};
 use serde_json::{json, Map, Value};
 
 const WORKFLOWS: usize = 1000;
-const VENDORS: [Vendor; 4] = [Vendor::Avd, Vendor::Kedacom, Vendor::Vmr, Vendor::Netease];
+const VENDORS: [Vendor; Vendor::COUNT] = Vendor::ALL;
 
 fn options() -> SimOptions {
     let mut opts = SimOptions::default();

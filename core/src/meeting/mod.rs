@@ -31,7 +31,7 @@ mod netease;
 mod vmr;
 
 /// The verbs of the unified API.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumCount)]
 #[serde(rename_all = "snake_case")]
 pub enum Verb {
     /// Create a room that can be used now.

@@ -1,11 +1,15 @@
 //! One folder per vendor. Each holds `endpoints.rs` (the table), its auth
 //! lifecycle, and its envelope decoding; a vendor folder never reaches into another.
 
+use std::sync::Arc;
+
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
+use crate::config::Profile;
 use crate::endpoint::EndpointSpec;
 use crate::events::EventStream;
+use crate::transport::Transport;
 use crate::{Error, Result, Vendor};
 
 pub mod avd;
@@ -37,6 +41,21 @@ pub(crate) trait VendorApi: Send + Sync {
     /// [`crate::Client::close`]; must be safe to call more than once.
     fn close(&self) -> BoxFuture<'_, Result<()>> {
         Box::pin(async { Ok(()) })
+    }
+}
+
+/// The client of `vendor` for `profile`'s section, `None` when the profile has none.
+pub(crate) fn connect(
+    vendor: Vendor,
+    profile: &Profile,
+    transport: &Arc<Transport>,
+) -> Result<Option<Arc<dyn VendorApi>>> {
+    let t = transport.clone();
+    match vendor {
+        Vendor::Avd => profile.avd.clone().map(|c| avd::connect(c, t)).transpose(),
+        Vendor::Kedacom => profile.kedacom.clone().map(|c| kedacom::connect(c, t)).transpose(),
+        Vendor::Vmr => profile.vmr.clone().map(|c| vmr::connect(c, t)).transpose(),
+        Vendor::Netease => profile.netease.clone().map(|c| netease::connect(c, t)).transpose(),
     }
 }
 
