@@ -1,5 +1,7 @@
 //! One folder per vendor. Each holds `endpoints.rs` (the table), its auth
 //! lifecycle, and its envelope decoding; a vendor folder never reaches into another.
+//! What they all need (the credential cache, base URLs, the parameter splitter) is in
+//! [`toolkit`].
 
 use std::sync::Arc;
 
@@ -15,6 +17,7 @@ use crate::{Error, Result, Vendor};
 pub mod avd;
 pub mod kedacom;
 pub mod netease;
+pub mod toolkit;
 pub mod vmr;
 
 /// What the [`crate::Client`] needs from a vendor: send one validated call.
