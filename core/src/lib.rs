@@ -127,13 +127,10 @@ impl fmt::Display for Vendor {
 impl FromStr for Vendor {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        Vendor::ALL
-            .into_iter()
-            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| {
-                let ids: Vec<&str> = Vendor::ALL.iter().map(|v| v.as_str()).collect();
-                Error::config(format!("unknown vendor `{s}`: expected one of {}", ids.join(", ")))
-            })
+        Vendor::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
+            let ids: Vec<&str> = Vendor::ALL.iter().map(|v| v.as_str()).collect();
+            Error::config(format!("unknown vendor `{s}`: expected one of {}", ids.join(", ")))
+        })
     }
 }
 

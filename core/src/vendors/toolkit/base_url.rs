@@ -75,7 +75,8 @@ impl BaseUrl {
 
     /// [`join`](Self::join) as a parsed [`Url`] (an error when `path` makes it invalid).
     pub fn join_url(&self, path: &str) -> Result<Url> {
-        Url::parse(&self.join(path)).map_err(|e| Error::config(format!("cannot build a URL from {self} and `{path}`: {e}")))
+        Url::parse(&self.join(path))
+            .map_err(|e| Error::config(format!("cannot build a URL from {self} and `{path}`: {e}")))
     }
 }
 
@@ -112,7 +113,10 @@ mod tests {
     #[test]
     fn paths_are_appended_as_rendered() {
         let b = BaseUrl::parse("https://h/prefix/").unwrap();
-        assert_eq!(b.join("/api/services/room@x.com/conference_status"), "https://h/prefix/api/services/room@x.com/conference_status");
+        assert_eq!(
+            b.join("/api/services/room@x.com/conference_status"),
+            "https://h/prefix/api/services/room@x.com/conference_status"
+        );
         assert_eq!(b.join("uploadfile"), "https://h/prefix/uploadfile");
         let u = b.join_url("/confs/123%23456").unwrap();
         assert_eq!(u.path(), "/prefix/confs/123%23456");
