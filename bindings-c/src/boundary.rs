@@ -150,6 +150,7 @@ mod tests {
             message: "exists".into(),
             meaning: None,
             request_id: None,
+            retryable: false,
         };
         assert_eq!(Failure::from(e).status(), meetkit_status::MEETKIT_API);
         let e = meetkit::Error::Cancelled { reason: "x".into() };

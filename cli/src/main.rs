@@ -1263,7 +1263,7 @@ fn report(e: &Error, output: Output) {
         return;
     }
     let _ = writeln!(err, "error: {e}");
-    if let Error::Api { vendor, endpoint, code, message, meaning, request_id } = e {
+    if let Error::Api { vendor, endpoint, code, message, meaning, request_id, .. } = e {
         let _ =
             writeln!(err, "  vendor:   {vendor}\n  endpoint: {endpoint}\n  code:     {code}\n  message:  {message}");
         if let Some(m) = meaning {

@@ -117,6 +117,10 @@ pub enum Error {
         meaning: Option<&'static str>,
         /// The vendor's request id, when it sends one (for support tickets).
         request_id: Option<String>,
+        /// Whether `code` reports a passing server-side condition (busy, rate limited, internal
+        /// error) that may succeed when tried again later: decided by the vendor module that
+        /// decoded the envelope, from the codes it documents as such ([`Error::is_retryable`]).
+        retryable: bool,
     },
 
     /// Credentials were refused, or the session could not be (re)established.
@@ -437,8 +441,9 @@ impl Error {
         match self {
             Error::Transport { .. } | Error::Timeout { .. } => true,
             Error::Http { status, .. } => *status >= 500 || *status == 429 || *status == 408,
-            // Vendors' passing server-side failures (busy, rate limited, internal errors).
-            Error::Api { vendor, code, .. } => crate::vendors::is_retryable_code(*vendor, code),
+            // Vendors' passing server-side failures (busy, rate limited, internal errors), as
+            // the vendor's envelope decoding judged them.
+            Error::Api { retryable, .. } => *retryable,
             Error::Integrity { .. } => true,
             Error::Uncaught(u) => u.retryable,
             Error::Download(d) => d.retryable(),
@@ -556,6 +561,7 @@ mod tests {
             message: "room_id exists".into(),
             meaning: Some("Room id already exists"),
             request_id: None,
+            retryable: false,
         };
         assert_eq!(e.to_string(), "avd room.create: error 40005: room_id exists (Room id already exists)");
         assert_eq!(e.code(), "api");
@@ -563,19 +569,19 @@ mod tests {
     }
 
     #[test]
-    fn passing_vendor_failures_are_retryable() {
-        let api = |vendor, code: &str| Error::Api {
-            vendor,
+    fn an_api_error_is_retryable_when_its_envelope_said_so() {
+        let api = |retryable| Error::Api {
+            vendor: Vendor::Avd,
             endpoint: "x".into(),
-            code: code.into(),
+            code: "41001".into(),
             message: String::new(),
             meaning: None,
             request_id: None,
+            retryable,
         };
-        assert!(api(Vendor::Avd, "41001").is_retryable());
-        assert!(api(Vendor::Netease, "510").is_retryable());
-        assert!(!api(Vendor::Netease, "2000").is_retryable());
-        assert!(!api(Vendor::Avd, "40005").is_retryable());
+        assert!(api(true).is_retryable());
+        assert_eq!(api(true).to_json()["retryable"], true);
+        assert!(!api(false).is_retryable());
     }
 
     #[test]

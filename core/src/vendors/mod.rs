@@ -72,18 +72,6 @@ pub fn endpoints(vendor: Vendor) -> &'static [EndpointSpec] {
     }
 }
 
-/// Whether a vendor error code reports a passing server-side condition (busy, rate limited,
-/// internal error) that may succeed when tried again later.
-pub fn is_retryable_code(vendor: Vendor, code: &str) -> bool {
-    let codes = match vendor {
-        Vendor::Avd => avd::RETRYABLE_CODES,
-        Vendor::Kedacom => kedacom::RETRYABLE_CODES,
-        Vendor::Vmr => vmr::RETRYABLE_CODES,
-        Vendor::Netease => netease::RETRYABLE_CODES,
-    };
-    codes.contains(&code)
-}
-
 /// The documented meaning of a vendor error code, if the vendor documents it.
 pub fn error_meaning(vendor: Vendor, code: &str) -> Option<&'static str> {
     match vendor {

@@ -116,7 +116,9 @@ impl AvdClient {
         }
         let token = self.token.get(|| self.fetch_token()).await?;
         match self.send(spec, &params, Some(&token)).await {
-            Err(Error::Api { code, message, .. }) if code == "40003" && reports_unknown_room(spec, &message) => {
+            Err(Error::Api { code, message, retryable, .. })
+                if code == "40003" && reports_unknown_room(spec, &message) =>
+            {
                 Err(Error::Api {
                     vendor: Vendor::Avd,
                     endpoint: spec.id.to_string(),
@@ -124,6 +126,7 @@ impl AvdClient {
                     message,
                     meaning: Some("Room id does not exist (room.get_statistic reports unknown rooms with 40003)"),
                     request_id: None,
+                    retryable,
                 })
             }
             Err(Error::Api { code, .. }) if code == "40003" => {

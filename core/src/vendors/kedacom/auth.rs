@@ -73,6 +73,7 @@ mod tests {
             message: String::new(),
             meaning: None,
             request_id: None,
+            retryable: false,
         };
         let listed = vec!["10002".to_string()];
         assert!(is_expired(&api("10002"), &listed));
