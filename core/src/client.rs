@@ -325,20 +325,26 @@ impl Client {
 }
 
 /// Every secret a profile holds (identifiers such as access keys and app keys are not secrets).
+/// One arm per vendor: a new vendor's secrets cannot be forgotten here.
 fn profile_secrets(p: &Profile) -> Vec<&str> {
     let mut out = Vec::new();
-    if let Some(c) = &p.avd {
-        out.push(c.secret_key.expose());
-    }
-    if let Some(c) = &p.kedacom {
-        out.extend([&c.consumer_secret, &c.password, &c.account_token].into_iter().flatten().map(|s| s.expose()));
-    }
-    if let Some(c) = &p.vmr {
-        out.extend([c.auth.expose(), c.password.expose()]);
-        out.extend(c.pins.values().map(|s| s.expose()));
-    }
-    if let Some(c) = &p.netease {
-        out.push(c.app_secret.expose());
+    for vendor in Vendor::ALL {
+        match vendor {
+            Vendor::Avd => out.extend(p.avd.iter().map(|c| c.secret_key.expose())),
+            Vendor::Kedacom => {
+                if let Some(c) = &p.kedacom {
+                    let secrets = [&c.consumer_secret, &c.password, &c.account_token];
+                    out.extend(secrets.into_iter().flatten().map(|s| s.expose()));
+                }
+            }
+            Vendor::Vmr => {
+                if let Some(c) = &p.vmr {
+                    out.extend([c.auth.expose(), c.password.expose()]);
+                    out.extend(c.pins.values().map(|s| s.expose()));
+                }
+            }
+            Vendor::Netease => out.extend(p.netease.iter().map(|c| c.app_secret.expose())),
+        }
     }
     out
 }
