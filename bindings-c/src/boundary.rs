@@ -38,7 +38,7 @@ impl Failure {
             Failure::Core(e) => e,
         };
         // `Error` is non-exhaustive: its kinds are matched by their stable code.
-        match e.code() {
+        match e.kind() {
             "config" => MEETKIT_CONFIG,
             "unknown_endpoint" => MEETKIT_UNKNOWN_ENDPOINT,
             "invalid_params" => MEETKIT_INVALID_PARAMS,

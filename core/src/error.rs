@@ -1,7 +1,7 @@
 //! The one error type of meetkit.
 //!
 //! Every failure a user can see is an [`Error`]. Each variant has a stable
-//! machine-readable [`Error::code`] (used by the CLI's exit codes, the Rhai error
+//! machine-readable [`Error::kind`] (used by the CLI's exit codes, the Rhai error
 //! maps, the Python exception classes and the C status enum) and answers
 //! [`Error::is_retryable`]. No variant ever carries a secret: messages are built
 //! from parameter *names*, vendor codes and vendor messages, never from
@@ -226,7 +226,7 @@ pub enum Error {
 
     /// A download (a recording's or file's URL) failed before its bytes could be checked: the
     /// URL or the target directory was refused, or the transfer failed (HTTP status, transport,
-    /// stall). Its [`Error::code`] is the kind it carries (`invalid_params`, `http`, `transport`,
+    /// stall). Its [`Error::kind`] is the kind it carries (`invalid_params`, `http`, `transport`,
     /// `timeout`), so exit codes and exception classes are those of the same failure of a call;
     /// the endpoint is `download` and the vendor is the one whose listing gave the URL (none for
     /// a bare URL).
@@ -247,7 +247,7 @@ pub enum Error {
 /// The details of an [`Error::Uncaught`]: the error a script did not catch, and where.
 #[derive(Debug, Clone)]
 pub struct Uncaught {
-    /// The original error's [`Error::code`] (`api`, `auth`, `transport`, ...).
+    /// The original error's [`Error::kind`] (`api`, `auth`, `transport`, ...).
     pub kind: &'static str,
     /// The vendor involved, if any.
     pub vendor: Option<Vendor>,
@@ -389,7 +389,7 @@ impl Error {
     /// `invalid_params`, `transport`, `timeout`, `outcome_unknown`, `http`, `api`, `auth`, `decode`,
     /// `script`, `time_limit`, `memory_limit`, `cancelled`, `integrity`, `unsupported`, `io` (all in
     /// [`Error::KINDS`]). An [`Error::Uncaught`] reports the kind of the error it carries.
-    pub fn code(&self) -> &'static str {
+    pub fn kind(&self) -> &'static str {
         match self {
             Error::Config { .. } => "config",
             Error::UnknownEndpoint { .. } => "unknown_endpoint",
@@ -424,8 +424,8 @@ impl Error {
             other => other.to_string(),
         };
         serde_json::json!({
-            "kind": self.code(),
-            "code": self.vendor_code().unwrap_or_else(|| self.code().to_string()),
+            "kind": self.kind(),
+            "code": self.vendor_code().unwrap_or_else(|| self.kind().to_string()),
             "message": message,
             "vendor": self.vendor().map(|v| v.as_str()),
             "endpoint": self.endpoint(),
@@ -498,7 +498,7 @@ impl Error {
         }
     }
 
-    /// Every value [`Error::code`] can return.
+    /// Every value [`Error::kind`] can return.
     pub const KINDS: &'static [&'static str] = &[
         "config",
         "unknown_endpoint",
@@ -519,7 +519,7 @@ impl Error {
         "io",
     ];
 
-    /// The kind named `name`, as the `'static` string [`Error::code`] returns.
+    /// The kind named `name`, as the `'static` string [`Error::kind`] returns.
     pub fn kind_named(name: &str) -> Option<&'static str> {
         Self::KINDS.iter().copied().find(|k| *k == name)
     }
@@ -564,7 +564,7 @@ mod tests {
             retryable: false,
         };
         assert_eq!(e.to_string(), "avd room.create: error 40005: room_id exists (Room id already exists)");
-        assert_eq!(e.code(), "api");
+        assert_eq!(e.kind(), "api");
         assert!(!e.is_retryable());
     }
 
