@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 
 use crate::simproc::peak_rss;
 
-const VENDORS: [Vendor; 4] = [Vendor::Avd, Vendor::Kedacom, Vendor::Vmr, Vendor::Netease];
+const VENDORS: [Vendor; Vendor::COUNT] = Vendor::ALL;
 
 /// `meetkit-bench fanout`: run `workflows` workflows at once against the simulator described
 /// by `sim_line` (the JSON line of `meetkit-bench sim`), downloading into `out`; print one

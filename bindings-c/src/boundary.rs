@@ -38,7 +38,7 @@ impl Failure {
             Failure::Core(e) => e,
         };
         // `Error` is non-exhaustive: its kinds are matched by their stable code.
-        match e.code() {
+        match e.kind() {
             "config" => MEETKIT_CONFIG,
             "unknown_endpoint" => MEETKIT_UNKNOWN_ENDPOINT,
             "invalid_params" => MEETKIT_INVALID_PARAMS,
@@ -150,6 +150,7 @@ mod tests {
             message: "exists".into(),
             meaning: None,
             request_id: None,
+            retryable: false,
         };
         assert_eq!(Failure::from(e).status(), meetkit_status::MEETKIT_API);
         let e = meetkit::Error::Cancelled { reason: "x".into() };

@@ -161,7 +161,7 @@ fn dispatch(
                         let failure = Failure::from(e);
                         json!({"vendor": vendor.as_str(), "type": "meetkit.error", "error": {
                             "status": failure.status() as i32,
-                            "kind": match &failure { Failure::Core(e) => e.code(), Failure::Binding { .. } => "other" },
+                            "kind": match &failure { Failure::Core(e) => e.kind(), Failure::Binding { .. } => "other" },
                             "message": failure.message(),
                         }})
                     }

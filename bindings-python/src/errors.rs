@@ -26,7 +26,7 @@ pub(crate) fn py_err_attached(error: Error) -> PyErr {
     Python::attach(|py| py_err(py, error))
 }
 
-/// The exception class of an error kind ([`Error::code`]).
+/// The exception class of an error kind ([`Error::kind`]).
 fn class_of_kind(kind: &str) -> &'static str {
     match kind {
         "config" => "ConfigError",
@@ -53,7 +53,7 @@ fn class_of_kind(kind: &str) -> &'static str {
 fn build(py: Python<'_>, error: &Error) -> PyResult<PyErr> {
     let module = ERRORS.get_or_try_init(py, || py.import("meetkit.errors").map(Bound::unbind))?.bind(py);
     let attrs = PyDict::new(py);
-    attrs.set_item("kind", error.code())?;
+    attrs.set_item("kind", error.kind())?;
     attrs.set_item("retryable", error.is_retryable())?;
     attrs.set_item("vendor", error.vendor().map(|v| v.as_str()))?;
     attrs.set_item("endpoint", error.endpoint())?;

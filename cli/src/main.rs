@@ -1238,7 +1238,7 @@ fn report(e: &Error, output: Output) {
         return;
     }
     let _ = writeln!(err, "error: {e}");
-    if let Error::Api { vendor, endpoint, code, message, meaning, request_id } = e {
+    if let Error::Api { vendor, endpoint, code, message, meaning, request_id, .. } = e {
         let _ =
             writeln!(err, "  vendor:   {vendor}\n  endpoint: {endpoint}\n  code:     {code}\n  message:  {message}");
         if let Some(m) = meaning {
@@ -1256,10 +1256,10 @@ fn exit_code(e: &Error) -> u8 {
         return STOPPED_BY.get().map_or(130, |s| s.exit_code());
     }
     // HTTP 401/403 means the credentials were refused, whichever vendor answered.
-    if e.code() == "http" && matches!(e.vendor_code().as_deref(), Some("401" | "403")) {
+    if e.kind() == "http" && matches!(e.vendor_code().as_deref(), Some("401" | "403")) {
         return 5;
     }
-    match e.code() {
+    match e.kind() {
         "invalid_params" | "unknown_endpoint" | "unsupported" => 2,
         "api" => 3,
         "transport" | "timeout" | "outcome_unknown" | "http" | "decode" => 4,

@@ -56,8 +56,8 @@ struct Inner {
     profile: String,
     transport: Arc<Transport>,
     capture: Option<Arc<Capture>>,
-    /// One slot per vendor, in [`Vendor::ALL`] order; `None` when the profile has no section.
-    apis: [Option<Arc<dyn VendorApi>>; 4],
+    /// One slot per vendor, at [`Vendor::index`]; `None` when the profile has no section.
+    apis: [Option<Arc<dyn VendorApi>>; Vendor::COUNT],
     /// Vendor sections of the profile that did not parse, with the error calls to them get.
     invalid: std::collections::BTreeMap<Vendor, String>,
 }
@@ -142,13 +142,10 @@ impl Client {
             None => None,
         };
         let transport = Arc::new(Transport::new(profile.transport.clone())?.with_capture(capture.clone()));
-        let t = &transport;
-        let apis = [
-            profile.avd.clone().map(|c| vendors::avd::connect(c, t.clone())).transpose()?,
-            profile.kedacom.clone().map(|c| vendors::kedacom::connect(c, t.clone())).transpose()?,
-            profile.vmr.clone().map(|c| vendors::vmr::connect(c, t.clone())).transpose()?,
-            profile.netease.clone().map(|c| vendors::netease::connect(c, t.clone())).transpose()?,
-        ];
+        let mut apis: [Option<Arc<dyn VendorApi>>; Vendor::COUNT] = Default::default();
+        for vendor in Vendor::ALL {
+            apis[vendor.index()] = vendors::connect(vendor, profile, &transport)?;
+        }
         let invalid = profile.invalid.clone();
         for (vendor, e) in &invalid {
             tracing::warn!(profile = %profile.name, %vendor, "calls to {vendor} will fail: {e}");
@@ -287,8 +284,8 @@ impl Client {
     /// Returns the first error, after trying every vendor.
     pub async fn close(&self) -> Result<()> {
         let mut first = Ok(());
-        for (vendor, api) in Vendor::ALL.into_iter().zip(self.inner.apis.iter()) {
-            let Some(api) = api else { continue };
+        for vendor in Vendor::ALL {
+            let Some(api) = &self.inner.apis[vendor.index()] else { continue };
             match api.close().await {
                 // Only sessions known to be ended are marked so: after a failed close the
                 // journal keeps them as possibly open, for a cleanup.
@@ -333,7 +330,7 @@ impl Client {
     }
 
     fn api(&self, vendor: Vendor) -> Result<&dyn VendorApi> {
-        let slot = Vendor::ALL.iter().position(|v| *v == vendor).and_then(|i| self.inner.apis[i].as_deref());
+        let slot = self.inner.apis[vendor.index()].as_deref();
         slot.ok_or_else(|| {
             if let Some(e) = self.inner.invalid.get(&vendor) {
                 return Error::config(e.clone());
@@ -357,20 +354,26 @@ impl Client {
 }
 
 /// Every secret a profile holds (identifiers such as access keys and app keys are not secrets).
+/// One arm per vendor: a new vendor's secrets cannot be forgotten here.
 fn profile_secrets(p: &Profile) -> Vec<&str> {
     let mut out = Vec::new();
-    if let Some(c) = &p.avd {
-        out.push(c.secret_key.expose());
-    }
-    if let Some(c) = &p.kedacom {
-        out.extend([&c.consumer_secret, &c.password, &c.account_token].into_iter().flatten().map(|s| s.expose()));
-    }
-    if let Some(c) = &p.vmr {
-        out.extend([c.auth.expose(), c.password.expose()]);
-        out.extend(c.pins.values().map(|s| s.expose()));
-    }
-    if let Some(c) = &p.netease {
-        out.push(c.app_secret.expose());
+    for vendor in Vendor::ALL {
+        match vendor {
+            Vendor::Avd => out.extend(p.avd.iter().map(|c| c.secret_key.expose())),
+            Vendor::Kedacom => {
+                if let Some(c) = &p.kedacom {
+                    let secrets = [&c.consumer_secret, &c.password, &c.account_token];
+                    out.extend(secrets.into_iter().flatten().map(|s| s.expose()));
+                }
+            }
+            Vendor::Vmr => {
+                if let Some(c) = &p.vmr {
+                    out.extend([c.auth.expose(), c.password.expose()]);
+                    out.extend(c.pins.values().map(|s| s.expose()));
+                }
+            }
+            Vendor::Netease => out.extend(p.netease.iter().map(|c| c.app_secret.expose())),
+        }
     }
     out
 }

@@ -38,8 +38,16 @@ use crate::transport::TransportConfig;
 use crate::vendors::{avd::AvdConfig, kedacom::KedacomConfig, netease::NeteaseConfig, vmr::VmrConfig};
 use crate::{Error, Result, Vendor};
 
-/// The sections of a profile: one per vendor, then `transport`.
-pub const SECTIONS: &[&str] = &["avd", "kedacom", "vmr", "netease", "transport"];
+/// The sections of a profile: one per vendor (in [`Vendor::ALL`] order), then `transport`.
+pub const SECTIONS: &[&str] = &{
+    let mut sections = ["transport"; Vendor::COUNT + 1];
+    let mut i = 0;
+    while i < Vendor::COUNT {
+        sections[i] = Vendor::ALL[i].as_str();
+        i += 1;
+    }
+    sections
+};
 
 /// One field of a profile section, read from the configuration types.
 #[derive(Clone, Debug, PartialEq)]
@@ -97,13 +105,15 @@ pub fn env_var(section: &str, field: &str) -> String {
 }
 
 fn schema_of(section: &str) -> Option<schemars::Schema> {
-    Some(match section {
-        "avd" => schemars::schema_for!(AvdConfig),
-        "kedacom" => schemars::schema_for!(KedacomConfig),
-        "vmr" => schemars::schema_for!(VmrConfig),
-        "netease" => schemars::schema_for!(NeteaseConfig),
-        "transport" => schemars::schema_for!(TransportConfig),
-        _ => return None,
+    if section == "transport" {
+        return Some(schemars::schema_for!(TransportConfig));
+    }
+    let vendor = Vendor::ALL.into_iter().find(|v| v.as_str() == section)?;
+    Some(match vendor {
+        Vendor::Avd => schemars::schema_for!(AvdConfig),
+        Vendor::Kedacom => schemars::schema_for!(KedacomConfig),
+        Vendor::Vmr => schemars::schema_for!(VmrConfig),
+        Vendor::Netease => schemars::schema_for!(NeteaseConfig),
     })
 }
 

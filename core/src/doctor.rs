@@ -58,11 +58,11 @@ fn health_check(vendor: Vendor) -> &'static str {
 fn fix_for(profile: &Profile, vendor: Vendor, e: &Error) -> String {
     let section = format!("[profiles.{}.{vendor}]", profile.name);
     let refused =
-        e.code() == "auth" || (e.code() == "http" && matches!(e.vendor_code().as_deref(), Some("401" | "403")));
+        e.kind() == "auth" || (e.kind() == "http" && matches!(e.vendor_code().as_deref(), Some("401" | "403")));
     if refused {
         return format!("the server refused the credentials: check the secrets of {section} (`meetkit profile show`)");
     }
-    match e.code() {
+    match e.kind() {
         "transport" | "timeout" => format!(
             "check the server address in {section}, the network and any proxy; for a private CA set \
              [profiles.{}.transport] ca_cert",
@@ -101,7 +101,7 @@ async fn check_vendor(profile: &Profile, client: &Client, vendor: Vendor) -> Vec
     let failed = |mut c: Check, e: &Error| {
         c.ok = false;
         c.detail = e.to_string();
-        c.kind = Some(e.code());
+        c.kind = Some(e.kind());
         c.fix = Some(fix_for(profile, vendor, e));
         c
     };

@@ -742,7 +742,7 @@ mod tests {
         ] {
             let e = dir_inside(&out, sub, Some(Vendor::Netease)).unwrap_err();
             assert_eq!(
-                (e.code(), e.vendor(), e.endpoint()),
+                (e.kind(), e.vendor(), e.endpoint()),
                 ("invalid_params", Some(Vendor::Netease), Some("download"))
             );
             assert!(e.to_string().contains(says) && e.to_string().contains("`subdir`"), "{sub}: {e}");

@@ -1,7 +1,7 @@
 //! The one error type of meetkit.
 //!
 //! Every failure a user can see is an [`Error`]. Each variant has a stable
-//! machine-readable [`Error::code`] (used by the CLI's exit codes, the Rhai error
+//! machine-readable [`Error::kind`] (used by the CLI's exit codes, the Rhai error
 //! maps, the Python exception classes and the C status enum) and answers
 //! [`Error::is_retryable`]. No variant ever carries a secret: messages are built
 //! from parameter *names*, vendor codes and vendor messages, never from
@@ -132,6 +132,10 @@ pub enum Error {
         meaning: Option<&'static str>,
         /// The vendor's request id, when it sends one (for support tickets).
         request_id: Option<String>,
+        /// Whether `code` reports a passing server-side condition (busy, rate limited, internal
+        /// error) that may succeed when tried again later: decided by the vendor module that
+        /// decoded the envelope, from the codes it documents as such ([`Error::is_retryable`]).
+        retryable: bool,
     },
 
     /// Credentials were refused, or the session could not be (re)established.
@@ -237,7 +241,7 @@ pub enum Error {
 
     /// A download (a recording's or file's URL) failed before its bytes could be checked: the
     /// URL or the target directory was refused, or the transfer failed (HTTP status, transport,
-    /// stall). Its [`Error::code`] is the kind it carries (`invalid_params`, `http`, `transport`,
+    /// stall). Its [`Error::kind`] is the kind it carries (`invalid_params`, `http`, `transport`,
     /// `timeout`), so exit codes and exception classes are those of the same failure of a call;
     /// the endpoint is `download` and the vendor is the one whose listing gave the URL (none for
     /// a bare URL).
@@ -258,7 +262,7 @@ pub enum Error {
 /// The details of an [`Error::Uncaught`]: the error a script did not catch, and where.
 #[derive(Debug, Clone)]
 pub struct Uncaught {
-    /// The original error's [`Error::code`] (`api`, `auth`, `transport`, ...).
+    /// The original error's [`Error::kind`] (`api`, `auth`, `transport`, ...).
     pub kind: &'static str,
     /// The vendor involved, if any.
     pub vendor: Option<Vendor>,
@@ -400,7 +404,7 @@ impl Error {
     /// `invalid_params`, `transport`, `timeout`, `outcome_unknown`, `http`, `api`, `auth`, `decode`,
     /// `script`, `time_limit`, `memory_limit`, `cancelled`, `integrity`, `unsupported`, `io` (all in
     /// [`Error::KINDS`]). An [`Error::Uncaught`] reports the kind of the error it carries.
-    pub fn code(&self) -> &'static str {
+    pub fn kind(&self) -> &'static str {
         match self {
             Error::Config { .. } => "config",
             Error::UnknownEndpoint { .. } => "unknown_endpoint",
@@ -435,8 +439,8 @@ impl Error {
             other => other.to_string(),
         };
         serde_json::json!({
-            "kind": self.code(),
-            "code": self.vendor_code().unwrap_or_else(|| self.code().to_string()),
+            "kind": self.kind(),
+            "code": self.vendor_code().unwrap_or_else(|| self.kind().to_string()),
             "message": message,
             "vendor": self.vendor().map(|v| v.as_str()),
             "endpoint": self.endpoint(),
@@ -452,8 +456,9 @@ impl Error {
         match self {
             Error::Transport { .. } | Error::Timeout { .. } | Error::NotReady { .. } => true,
             Error::Http { status, .. } => *status >= 500 || *status == 429 || *status == 408,
-            // Vendors' passing server-side failures (busy, rate limited, internal errors).
-            Error::Api { vendor, code, .. } => crate::vendors::is_retryable_code(*vendor, code),
+            // Vendors' passing server-side failures (busy, rate limited, internal errors), as
+            // the vendor's envelope decoding judged them.
+            Error::Api { retryable, .. } => *retryable,
             Error::Integrity { .. } => true,
             Error::Uncaught(u) => u.retryable,
             Error::Download(d) => d.retryable(),
@@ -510,7 +515,7 @@ impl Error {
         }
     }
 
-    /// Every value [`Error::code`] can return.
+    /// Every value [`Error::kind`] can return.
     pub const KINDS: &'static [&'static str] = &[
         "config",
         "unknown_endpoint",
@@ -531,7 +536,7 @@ impl Error {
         "io",
     ];
 
-    /// The kind named `name`, as the `'static` string [`Error::code`] returns.
+    /// The kind named `name`, as the `'static` string [`Error::kind`] returns.
     pub fn kind_named(name: &str) -> Option<&'static str> {
         Self::KINDS.iter().copied().find(|k| *k == name)
     }
@@ -573,26 +578,27 @@ mod tests {
             message: "room_id exists".into(),
             meaning: Some("Room id already exists"),
             request_id: None,
+            retryable: false,
         };
         assert_eq!(e.to_string(), "avd room.create: error 40005: room_id exists (Room id already exists)");
-        assert_eq!(e.code(), "api");
+        assert_eq!(e.kind(), "api");
         assert!(!e.is_retryable());
     }
 
     #[test]
-    fn passing_vendor_failures_are_retryable() {
-        let api = |vendor, code: &str| Error::Api {
-            vendor,
+    fn an_api_error_is_retryable_when_its_envelope_said_so() {
+        let api = |retryable| Error::Api {
+            vendor: Vendor::Avd,
             endpoint: "x".into(),
-            code: code.into(),
+            code: "41001".into(),
             message: String::new(),
             meaning: None,
             request_id: None,
+            retryable,
         };
-        assert!(api(Vendor::Avd, "41001").is_retryable());
-        assert!(api(Vendor::Netease, "510").is_retryable());
-        assert!(!api(Vendor::Netease, "2000").is_retryable());
-        assert!(!api(Vendor::Avd, "40005").is_retryable());
+        assert!(api(true).is_retryable());
+        assert_eq!(api(true).to_json()["retryable"], true);
+        assert!(!api(false).is_retryable());
     }
 
     #[test]

@@ -539,7 +539,7 @@ impl RunJournal {
         let started_at = started.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
         let (kind, code) = match outcome {
             Ok(_) => ("ok", None),
-            Err(e) => (e.code(), e.vendor_code()),
+            Err(e) => (e.kind(), e.vendor_code()),
         };
         self.journal.with(|c| {
             c.execute(

@@ -53,7 +53,24 @@ use std::str::FromStr;
 
 /// The vendors meetkit speaks to. The lowercase id (`avd`, ...) is the public name
 /// everywhere: CLI, scripts, Python, C, config sections.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+///
+/// The enum is the one list of vendors: [`Vendor::ALL`] and [`Vendor::COUNT`] are derived from
+/// it, and every per-vendor table is a `match` without a wildcard or a `[T; Vendor::COUNT]`, so
+/// a new variant fails to compile until each table has its entry (see `CONTRIBUTING.md`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    strum::EnumCount,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Vendor {
     /// 3tee AVD, `/sdkapi/v2`.
@@ -67,11 +84,29 @@ pub enum Vendor {
 }
 
 impl Vendor {
-    /// Every vendor, in documentation order.
-    pub const ALL: [Vendor; 4] = [Vendor::Avd, Vendor::Kedacom, Vendor::Vmr, Vendor::Netease];
+    /// How many vendors there are.
+    pub const COUNT: usize = <Vendor as strum::EnumCount>::COUNT;
+
+    /// Every vendor, in documentation (declaration) order, read from the enum itself.
+    pub const ALL: [Vendor; Vendor::COUNT] = {
+        let variants = <Vendor as strum::VariantArray>::VARIANTS;
+        let mut all = [Vendor::Avd; Vendor::COUNT];
+        let mut i = 0;
+        while i < Vendor::COUNT {
+            all[i] = variants[i];
+            i += 1;
+        }
+        all
+    };
+
+    /// The vendor's position in [`Vendor::ALL`]: its slot in a per-vendor array
+    /// (`[T; Vendor::COUNT]`).
+    pub const fn index(self) -> usize {
+        self as usize
+    }
 
     /// The public id: `avd`, `kedacom`, `vmr`, `netease`.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Vendor::Avd => "avd",
             Vendor::Kedacom => "kedacom",
@@ -81,7 +116,7 @@ impl Vendor {
     }
 
     /// The vendor's product name, for humans.
-    pub fn title(self) -> &'static str {
+    pub const fn title(self) -> &'static str {
         match self {
             Vendor::Avd => "3tee AVD",
             Vendor::Kedacom => "Kedacom meeting management",
@@ -100,9 +135,40 @@ impl fmt::Display for Vendor {
 impl FromStr for Vendor {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        Vendor::ALL
-            .into_iter()
-            .find(|v| v.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| Error::config(format!("unknown vendor `{s}`: expected one of avd, kedacom, vmr, netease")))
+        Vendor::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s.trim())).ok_or_else(|| {
+            let ids: Vec<&str> = Vendor::ALL.iter().map(|v| v.as_str()).collect();
+            Error::config(format!("unknown vendor `{s}`: expected one of {}", ids.join(", ")))
+        })
+    }
+}
+
+// `Verb::ALL` (the unified meeting API's verbs) lists every variant exactly once: a verb added
+// to the enum but not to the list fails to compile here.
+const _: () = {
+    use strum::EnumCount;
+    let all = meeting::Verb::ALL;
+    assert!(all.len() == meeting::Verb::COUNT, "Verb::ALL must list every Verb");
+    let mut seen = [false; meeting::Verb::COUNT];
+    let mut i = 0;
+    while i < all.len() {
+        assert!(!seen[all[i] as usize], "Verb::ALL lists a verb twice");
+        seen[all[i] as usize] = true;
+        i += 1;
+    }
+};
+
+#[cfg(test)]
+mod vendor_tests {
+    use super::Vendor;
+
+    #[test]
+    fn all_is_every_variant_once_in_index_order() {
+        for (i, v) in Vendor::ALL.into_iter().enumerate() {
+            assert_eq!(v.index(), i);
+            assert_eq!(v.as_str().parse::<Vendor>().unwrap(), v);
+            assert_eq!(serde_json::to_value(v).unwrap(), v.as_str());
+        }
+        let e = "zoom".parse::<Vendor>().unwrap_err().to_string();
+        assert!(e.contains("expected one of avd, kedacom, vmr, netease"), "{e}");
     }
 }

@@ -236,7 +236,7 @@ mod tests {
         assert_eq!(parse_size("64KB", "--max-memory").unwrap(), 64 << 10);
         for bad in ["0", "0M", "-1", "-5M", "1.5G", "", "M", "12 parsecs", "99999999999T"] {
             let e = parse_size(bad, "--max-memory").unwrap_err();
-            assert_eq!(e.code(), "config", "{bad}");
+            assert_eq!(e.kind(), "config", "{bad}");
             assert!(e.to_string().contains("--max-memory: "), "{bad}: {e}");
         }
     }

@@ -450,7 +450,7 @@ mod tests {
         let (url, hits) = hang_up().await;
         let err = fast().send(Vendor::Avd, "room.create", false, |c| c.post(&url)).await.unwrap_err();
         assert!(matches!(err, Error::OutcomeUnknown { .. }), "{err:?}");
-        assert_eq!(err.code(), "outcome_unknown");
+        assert_eq!(err.kind(), "outcome_unknown");
         assert!(!err.is_retryable());
         assert!(err.to_string().contains("the server may have done it"), "{err}");
         assert_eq!(hits.load(Ordering::SeqCst), 1);

@@ -235,7 +235,7 @@ async fn resumes_exhausted_gives_transport_error_and_no_file() {
     let err = download(&client(), &format!("{base}/files/rec.bin"), tmp.path(), opts).await.unwrap_err();
 
     assert!(matches!(&err, Error::Download(d) if d.kind == "transport" && d.vendor.is_none()), "{err:?}");
-    assert_eq!((err.code(), err.endpoint(), err.vendor()), ("transport", Some("download"), None));
+    assert_eq!((err.kind(), err.endpoint(), err.vendor()), ("transport", Some("download"), None));
     assert_eq!(server.requests.load(Ordering::SeqCst), 3);
     assert_eq!(entries(tmp.path()), Vec::<String>::new());
 }
@@ -300,7 +300,7 @@ async fn checksum_off_skips_the_md5_but_still_checks_the_size() {
     let opts = DownloadOptions { checksum: false, expected_md5: Some(md5_hex(&server.data)), ..Default::default() };
     let err = download(&client(), &url, tmp.path(), opts).await.unwrap_err();
     assert!(matches!(&err, Error::Download(d) if d.param.as_deref() == Some("checksum")), "{err:?}");
-    assert_eq!(err.code(), "invalid_params");
+    assert_eq!(err.kind(), "invalid_params");
     assert_eq!(entries(tmp.path()), vec!["rec.bin".to_string()]);
 }
 
@@ -326,7 +326,7 @@ async fn http_404_is_an_http_error_and_leaves_no_file() {
     let err = download(&client(), &format!("{base}/missing"), tmp.path(), opts).await.unwrap_err();
 
     assert!(matches!(&err, Error::Download(d) if d.status == Some(404) && d.message == "no such recording"), "{err:?}");
-    assert_eq!((err.code(), err.vendor_code().as_deref(), err.is_retryable()), ("http", Some("404"), false));
+    assert_eq!((err.kind(), err.vendor_code().as_deref(), err.is_retryable()), ("http", Some("404"), false));
     assert_eq!(entries(tmp.path()), Vec::<String>::new());
 }
 
@@ -417,7 +417,7 @@ async fn client_timeout_is_a_timeout_error() {
     let err = download(&http, &format!("{base}/stall"), tmp.path(), opts).await.unwrap_err();
 
     assert!(matches!(&err, Error::Download(d) if d.after >= Some(Duration::from_millis(200))), "{err:?}");
-    assert_eq!(err.code(), "timeout");
+    assert_eq!(err.kind(), "timeout");
     assert_eq!(entries(tmp.path()), Vec::<String>::new());
 }
 

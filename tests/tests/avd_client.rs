@@ -221,7 +221,7 @@ async fn a_failed_download_leaves_no_file() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("{}/attachment?file=/nope/missing.mp4", sim.sim.avd_base_url());
     let err = client.download(&url, dir.path(), DownloadOptions::default()).await.unwrap_err();
-    assert_eq!((err.code(), err.vendor_code().as_deref(), err.vendor()), ("http", Some("404"), None), "{err:?}");
+    assert_eq!((err.kind(), err.vendor_code().as_deref(), err.vendor()), ("http", Some("404"), None), "{err:?}");
 
     let files = record(&client, "bad-md5").await;
     let url = files[0]["download_url"].as_str().unwrap();

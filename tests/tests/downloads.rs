@@ -103,7 +103,7 @@ async fn a_stalled_body_is_a_timeout_error_and_a_passing_stall_is_resumed() {
     let opts = DownloadOptions { max_resumes: 1, ..Default::default() };
     let (result, _) = fetch(&client, &sim.url, dir.path(), opts).await;
     let err = result.unwrap_err();
-    assert_eq!((err.code(), err.endpoint(), err.vendor()), ("timeout", Some("download"), None), "{err}");
+    assert_eq!((err.kind(), err.endpoint(), err.vendor()), ("timeout", Some("download"), None), "{err}");
     assert!(err.is_retryable() && err.to_string().starts_with("download http://"), "{err}");
     assert!(matches!(&err, Error::Download(d) if d.after.is_some()), "{err:?}");
     assert_eq!(entries(dir.path()), Vec::<String>::new());
@@ -141,7 +141,7 @@ async fn server_errors_are_retried_and_a_lasting_one_is_an_http_error() {
     sim.fault(json!({"error_status": 503, "paths": ["/attachment"], "count": 3})).await;
     let opts = DownloadOptions { max_resumes: 2, vendor: Some(Vendor::Avd), ..Default::default() };
     let err = fetch(&client, &sim.url, dir.path(), opts).await.0.unwrap_err();
-    assert_eq!((err.code(), err.vendor_code().as_deref(), err.vendor()), ("http", Some("503"), Some(Vendor::Avd)));
+    assert_eq!((err.kind(), err.vendor_code().as_deref(), err.vendor()), ("http", Some("503"), Some(Vendor::Avd)));
     assert!(err.to_string().starts_with("avd download http://") && err.is_retryable(), "{err}");
     assert_eq!(entries(dir.path()), Vec::<String>::new());
 
@@ -149,7 +149,7 @@ async fn server_errors_are_retried_and_a_lasting_one_is_an_http_error() {
     let missing = format!("{}/attachment?file=/nope/missing.mp4", sim.sim.avd_base_url());
     let before = sim.attachment_hits().await;
     let err = fetch(&client, &missing, dir.path(), DownloadOptions::default()).await.0.unwrap_err();
-    assert_eq!((err.code(), err.vendor_code().as_deref(), err.is_retryable()), ("http", Some("404"), false));
+    assert_eq!((err.kind(), err.vendor_code().as_deref(), err.is_retryable()), ("http", Some("404"), false));
     assert_eq!(sim.attachment_hits().await, before + 1);
 }
 

@@ -122,7 +122,7 @@ fn outcome(r: &meetkit::Result<Value>, attempts: u64) -> String {
     match r {
         Ok(_) if attempts > 1 => format!("recovered ({attempts} attempts)"),
         Ok(_) => "ok (1 attempt)".to_string(),
-        Err(e) => format!("error `{}`", e.code()),
+        Err(e) => format!("error `{}`", e.kind()),
     }
 }
 
@@ -189,7 +189,7 @@ async fn every_vendor_recovers_or_fails_typed_and_never_sends_a_create_twice() {
                             panic!("{cell}: a read must recover from a passing fault, got {e}");
                         }
                         if kind == "create" && fault.starts_with("reset") || fault.starts_with("stalled") {
-                            assert_eq!(e.code(), "outcome_unknown", "{cell}: {e}");
+                            assert_eq!(e.kind(), "outcome_unknown", "{cell}: {e}");
                             assert!(!e.is_retryable(), "{cell}");
                         }
                     }

@@ -20,7 +20,7 @@ use meetkit_sim::{SimOptions, Simulator, VmrRoomSeed};
 use serde_json::{json, Map, Value};
 
 const WORKFLOWS: usize = 1000;
-const VENDORS: [Vendor; 4] = [Vendor::Avd, Vendor::Kedacom, Vendor::Vmr, Vendor::Netease];
+const VENDORS: [Vendor; Vendor::COUNT] = Vendor::ALL;
 
 fn options() -> SimOptions {
     let mut opts = SimOptions::default();
@@ -187,9 +187,9 @@ async fn a_thousand_workflows_with_five_percent_faults_leave_nothing_after_clean
     for t in tasks {
         let (vendor, id, client, r) = t.await.expect("a workflow task panicked");
         if let Err(e) = r {
-            assert!(meetkit::Error::KINDS.contains(&e.code()), "untyped error {e:?}");
+            assert!(meetkit::Error::KINDS.contains(&e.kind()), "untyped error {e:?}");
             assert_eq!(e.vendor(), Some(vendor), "{e}");
-            *kinds.entry(format!("{vendor} {}", e.code())).or_default() += 1;
+            *kinds.entry(format!("{vendor} {}", e.kind())).or_default() += 1;
             failed.push((id, client));
         }
     }

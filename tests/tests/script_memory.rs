@@ -67,7 +67,7 @@ async fn a_recursive_growth_script_ends_with_the_memory_error_and_on_exit_runs()
     assert!(used > 32 * MIB, "stopped only once over the budget: {used}");
     // Stopped at the first operation over the budget (each allocates 16 KiB here).
     assert!(used < 34 * MIB, "stopped late: {used}");
-    assert_eq!(e.code(), "memory_limit");
+    assert_eq!(e.kind(), "memory_limit");
     let text = e.to_string();
     assert!(text.contains("t.rhai:") && text.contains("memory budget of 32 MiB exceeded"), "{text}");
     assert_eq!(printed, ["on_exit ran"]);

@@ -278,7 +278,7 @@ async fn a_memory_budget_needs_the_counting_allocator() {
     })
     .await;
     let e = r.unwrap_err();
-    assert_eq!(e.code(), "config");
+    assert_eq!(e.kind(), "config");
     assert!(e.to_string().contains("CountingAlloc"), "{e}");
     assert!(printed.is_empty());
 }

@@ -86,7 +86,7 @@ async fn a_client_without_the_ca_gets_a_clear_config_error_and_is_not_retried() 
     let before = served(&http, &sim.netease_base_url()).await;
     let err = client.call("netease", "account.create", json!({"shortId": "4321"})).await.unwrap_err();
     assert!(matches!(err, Error::Config { .. }), "{err:?}");
-    assert_eq!(err.code(), "config");
+    assert_eq!(err.kind(), "config");
     assert!(!err.is_retryable());
     let text = err.to_string();
     for part in ["netease account.create", "not trusted", "ca_cert", "transport", "insecure = true"] {

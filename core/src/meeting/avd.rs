@@ -138,6 +138,7 @@ async fn invite(m: &Meeting, room: &Room, address: &str, timeout: Duration) -> R
                     message: format!("{address} did not join {} (invite_status {other})", room.handle),
                     meaning: Some("0 inviting, 1 in call, 2 hung up, 3 invite failed"),
                     request_id: None,
+                    retryable: false,
                 })
             }
         }

@@ -39,7 +39,7 @@ use options::RoomOptions;
 pub use options::{room_option_names, ROOM_OPTIONS};
 
 /// The verbs of the unified API.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::EnumCount)]
 #[serde(rename_all = "snake_case")]
 pub enum Verb {
     /// Create a room that can be used now.

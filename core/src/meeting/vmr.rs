@@ -223,6 +223,7 @@ async fn invite(m: &Meeting, room: &Room, address: &str, timeout: Duration) -> R
                     message: format!("{address} did not join {}: the call was rejected or not answered", room.handle),
                     meaning: Some("a dialled participant that rejects or does not answer in 30 s is removed"),
                     request_id: None,
+                    retryable: false,
                 })
             }
         }

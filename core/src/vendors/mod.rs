@@ -1,16 +1,23 @@
 //! One folder per vendor. Each holds `endpoints.rs` (the table), its auth
 //! lifecycle, and its envelope decoding; a vendor folder never reaches into another.
+//! What they all need (the credential cache, base URLs, the parameter splitter) is in
+//! [`toolkit`].
+
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
+use crate::config::Profile;
 use crate::endpoint::EndpointSpec;
 use crate::events::EventStream;
+use crate::transport::Transport;
 use crate::{Error, Result, Vendor};
 
 pub mod avd;
 pub mod kedacom;
 pub mod netease;
+pub mod toolkit;
 pub mod vmr;
 
 /// What the [`crate::Client`] needs from a vendor: send one validated call.
@@ -41,6 +48,21 @@ pub(crate) trait VendorApi: Send + Sync {
     }
 }
 
+/// The client of `vendor` for `profile`'s section, `None` when the profile has none.
+pub(crate) fn connect(
+    vendor: Vendor,
+    profile: &Profile,
+    transport: &Arc<Transport>,
+) -> Result<Option<Arc<dyn VendorApi>>> {
+    let t = transport.clone();
+    match vendor {
+        Vendor::Avd => profile.avd.clone().map(|c| avd::connect(c, t)).transpose(),
+        Vendor::Kedacom => profile.kedacom.clone().map(|c| kedacom::connect(c, t)).transpose(),
+        Vendor::Vmr => profile.vmr.clone().map(|c| vmr::connect(c, t)).transpose(),
+        Vendor::Netease => profile.netease.clone().map(|c| netease::connect(c, t)).transpose(),
+    }
+}
+
 /// The endpoint table of `vendor`. Vendors whose support has not landed yet have an empty table.
 pub fn endpoints(vendor: Vendor) -> &'static [EndpointSpec] {
     match vendor {
@@ -49,18 +71,6 @@ pub fn endpoints(vendor: Vendor) -> &'static [EndpointSpec] {
         Vendor::Vmr => vmr::ENDPOINTS,
         Vendor::Netease => netease::ENDPOINTS,
     }
-}
-
-/// Whether a vendor error code reports a passing server-side condition (busy, rate limited,
-/// internal error) that may succeed when tried again later.
-pub fn is_retryable_code(vendor: Vendor, code: &str) -> bool {
-    let codes = match vendor {
-        Vendor::Avd => avd::RETRYABLE_CODES,
-        Vendor::Kedacom => kedacom::RETRYABLE_CODES,
-        Vendor::Vmr => vmr::RETRYABLE_CODES,
-        Vendor::Netease => netease::RETRYABLE_CODES,
-    };
-    codes.contains(&code)
 }
 
 /// The documented meaning of a vendor error code, if the vendor documents it.

@@ -37,12 +37,14 @@ pub fn decode(spec: &EndpointSpec, resp: &RawResponse) -> Result<Map<String, Val
             };
             if !ok_codes.contains(&n) {
                 let message = map.get("msg").map(text).unwrap_or_default();
+                let code = n.to_string();
                 return Err(Error::Api {
                     vendor: Vendor::Avd,
                     endpoint: spec.id.to_string(),
-                    code: n.to_string(),
+                    meaning: super::error_meaning(&code),
+                    retryable: super::RETRYABLE_CODES.contains(&code.as_str()),
+                    code,
                     message,
-                    meaning: super::error_meaning(&n.to_string()),
                     request_id: None,
                 });
             }

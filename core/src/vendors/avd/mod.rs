@@ -10,8 +10,12 @@
 //!   are sent with the same value: `device.call`'s `url` (table) and `uri` (example);
 //!   `room.mix_record.update_layout`'s layout items' `zorder` (every other layout in the
 //!   doc) and `order` (its example).
-//! * Auth: see [`auth`]. Envelopes: see [`envelope`]. Every decision the doc leaves open
-//!   is listed under "AVD" in `docs/assumptions.md`.
+//! * Auth: `app.get_token` once, lazily; the token is cached and shared by every concurrent
+//!   call ([`CredentialCache`]); when the server answers 40003 (token expired or invalid)
+//!   exactly one caller fetches a new token and every caller refused with the old one resends
+//!   once with it. The doc states no token lifetime, so none is assumed.
+//! * Envelopes: see [`envelope`]. Every decision the doc leaves open is listed under "AVD" in
+//!   `docs/assumptions.md`.
 
 use std::sync::Arc;
 
@@ -24,15 +28,13 @@ use url::Url;
 use crate::endpoint::EndpointSpec;
 use crate::secret::Secret;
 use crate::transport::Transport;
+use crate::vendors::toolkit::{split, AutoIn, BaseUrl, CredentialCache};
 use crate::vendors::VendorApi;
 use crate::{Error, Result, Vendor};
 
-pub mod auth;
 pub mod endpoints;
 pub mod envelope;
 pub mod lifecycle;
-
-use auth::AvdAuth;
 
 /// An AVD connection in a profile (`[profiles.<name>.avd]`).
 #[derive(Clone, Debug, Deserialize, schemars::JsonSchema)]
@@ -75,34 +77,29 @@ pub(crate) fn connect(config: AvdConfig, transport: Arc<Transport>) -> Result<Ar
 #[derive(Debug)]
 pub struct AvdClient {
     config: AvdConfig,
-    root: Url,
+    base: BaseUrl,
     transport: Arc<Transport>,
-    auth: AvdAuth,
+    token: CredentialCache<Secret>,
 }
 
 impl AvdClient {
     /// Connect (lazily: nothing is sent until the first call).
     pub fn new(config: AvdConfig, transport: Arc<Transport>) -> Result<Self> {
-        let trimmed = config.base_url.trim().trim_end_matches('/');
-        let trimmed = trimmed.strip_suffix("/sdkapi/v2").unwrap_or(trimmed);
-        let root = Url::parse(&format!("{trimmed}/"))
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .ok_or_else(|| {
-                Error::config(format!(
-                    "avd.base_url `{}` is not an http(s) URL; expected e.g. https://avd.example.com:9610",
-                    config.base_url
-                ))
-            })?;
+        let base = BaseUrl::from_profile(
+            "avd.base_url",
+            &config.base_url,
+            Some("/sdkapi/v2"),
+            "https://avd.example.com:9610",
+        )?;
         if config.access_key.is_empty() || config.secret_key.is_empty() {
             return Err(Error::config("avd.access_key and avd.secret_key must not be empty"));
         }
-        Ok(AvdClient { config, root, transport, auth: AvdAuth::default() })
+        Ok(AvdClient { config, base, transport, token: CredentialCache::new("avd token") })
     }
 
-    /// The host root all URLs are built on.
+    /// The host root all URLs are built on (with a trailing slash).
     pub fn root(&self) -> &Url {
-        &self.root
+        self.base.url()
     }
 
     async fn call_spec(&self, spec: &'static EndpointSpec, mut params: Map<String, Value>) -> Result<Value> {
@@ -117,9 +114,11 @@ impl AvdClient {
             "room.mix_record.update_layout" => mirror_layout_order(&mut params),
             _ => {}
         }
-        let token = self.auth.token(|| self.fetch_token()).await?;
+        let token = self.token.get(|| self.fetch_token()).await?;
         match self.send(spec, &params, Some(&token)).await {
-            Err(Error::Api { code, message, .. }) if code == "40003" && reports_unknown_room(spec, &message) => {
+            Err(Error::Api { code, message, retryable, .. })
+                if code == "40003" && reports_unknown_room(spec, &message) =>
+            {
                 Err(Error::Api {
                     vendor: Vendor::Avd,
                     endpoint: spec.id.to_string(),
@@ -127,11 +126,12 @@ impl AvdClient {
                     message,
                     meaning: Some("Room id does not exist (room.get_statistic reports unknown rooms with 40003)"),
                     request_id: None,
+                    retryable,
                 })
             }
             Err(Error::Api { code, .. }) if code == "40003" => {
                 tracing::debug!(endpoint = spec.id, "avd: token refused (40003), renewing once");
-                let fresh = self.auth.renew(Some(&token), || self.fetch_token()).await?;
+                let fresh = self.token.renew(&token, || self.fetch_token()).await?;
                 match self.send(spec, &params, Some(&fresh)).await {
                     // A token fresh from app.get_token refused again: the credentials (or the
                     // server's clock) are the problem, not the call.
@@ -186,12 +186,13 @@ impl AvdClient {
         params: &Map<String, Value>,
         token: Option<&Secret>,
     ) -> Result<Value> {
-        let url = format!("{}sdkapi/v2{}", self.root, spec.path);
-        let mut query: Vec<(&str, String)> = Vec::with_capacity(params.len() + 1);
+        let split = split(spec, params.clone(), AutoIn::Query)?;
+        let url = self.base.join(&format!("/sdkapi/v2{}", split.path));
+        let mut query: Vec<(String, String)> = Vec::with_capacity(split.query.len() + 1);
         if let Some(t) = token {
-            query.push(("token", t.expose().to_string()));
+            query.push(("token".into(), t.expose().to_string()));
         }
-        query.extend(params.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.as_str(), wire_text(v))));
+        query.extend(split.query);
         let resp = self.transport.send(Vendor::Avd, spec.id, spec.idempotent, |c| c.get(&url).query(&query)).await?;
         self.finish(spec, &resp)
     }
@@ -202,12 +203,9 @@ impl AvdClient {
         let path = params.get("file").and_then(Value::as_str).unwrap_or_default();
         let bytes = tokio::fs::read(path).await.map_err(|e| Error::io(path, e))?;
         let name = std::path::Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let url = format!("{}uploadfile", self.root);
-        let query: Vec<(&str, String)> = params
-            .iter()
-            .filter(|(k, v)| *k != "file" && !v.is_null())
-            .map(|(k, v)| (k.as_str(), wire_text(v)))
-            .collect();
+        let url = self.base.join(spec.path);
+        let mut query = split(spec, params.clone(), AutoIn::Query)?.query;
+        query.retain(|(k, _)| k != "file");
         let resp = self
             .transport
             .send(Vendor::Avd, spec.id, spec.idempotent, |c| {
@@ -221,7 +219,7 @@ impl AvdClient {
 
     fn finish(&self, spec: &'static EndpointSpec, resp: &crate::transport::RawResponse) -> Result<Value> {
         let mut payload = Value::Object(envelope::decode(spec, resp)?);
-        envelope::resolve_attachment_urls(&mut payload, &self.root, self.config.rewrite_attachment_urls);
+        envelope::resolve_attachment_urls(&mut payload, self.base.url(), self.config.rewrite_attachment_urls);
         Ok(payload)
     }
 }
@@ -262,16 +260,6 @@ fn mirror_layout_order(params: &mut Map<String, Value>) {
         }
     }
     *videos = parsed;
-}
-
-/// A parameter value as AVD expects it in a query string or form field.
-fn wire_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => n.to_string(),
-        other => other.to_string(),
-    }
 }
 
 impl VendorApi for AvdClient {
@@ -328,7 +316,7 @@ mod tests {
         // JSON text is parsed and mirrored; the wire form is JSON text again.
         let mut p = layout(Value::String(r#"[{"video_name":"a","zorder":0}]"#.into()));
         mirror_layout_order(&mut p);
-        assert_eq!(wire_text(&p["videos"]), r#"[{"video_name":"a","zorder":0,"order":0}]"#);
+        assert_eq!(crate::json::text(&p["videos"]), r#"[{"video_name":"a","zorder":0,"order":0}]"#);
     }
 
     #[test]

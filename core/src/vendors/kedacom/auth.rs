@@ -6,17 +6,16 @@
 //! `oauth_consumer_secret`) gives the `account_token`; `POST /api/v1/system/login`
 //! (`login_path`; form `account_token`, `username`, `password`) binds it to the user and sets
 //! the `SSO_COOKIE_KEY` cookie. Both travel on every later request. A profile's ready
-//! `account_token` replaces both steps. [`KedacomAuth`] caches that [`Session`], logs in lazily, and when
-//! the server says the session expired exactly one caller logs in again (single-flight)
-//! while the others wait and reuse its session.
-
-use std::sync::{Arc, RwLock};
+//! `account_token` replaces both steps. The client keeps that [`Session`] in a
+//! [`crate::vendors::toolkit::CredentialCache`]: it logs in lazily, and when the server says
+//! the session expired ([`is_expired`]) exactly one caller logs in again (single-flight) while
+//! the others wait and reuse its session. The heartbeat (see [`super`]) forgets a session the
+//! server dropped, so the next call logs in.
 
 use reqwest::header::HeaderMap;
-use tokio::sync::Mutex;
 
 use crate::secret::Secret;
-use crate::{Error, Result};
+use crate::Error;
 
 /// Whether `err` (the answer to a request sent with a session) means the session is gone:
 /// HTTP 401, or an error code among `expiry_codes` (the profile's `expiry_codes`; none by
@@ -36,65 +35,6 @@ pub struct Session {
     pub token: Secret,
     /// The `Cookie` header value (`SSO_COOKIE_KEY=...`), when the server set cookies.
     pub cookie: Option<Secret>,
-}
-
-/// The cached session and the lock that makes logins single-flight.
-#[derive(Debug, Default)]
-pub struct KedacomAuth {
-    current: RwLock<Option<Arc<Session>>>,
-    login: Mutex<()>,
-}
-
-impl KedacomAuth {
-    /// The cached session, logging in with `login` if there is none.
-    pub async fn session<F, Fut>(&self, login: F) -> Result<Arc<Session>>
-    where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<Session>>,
-    {
-        if let Some(s) = self.current() {
-            return Ok(s);
-        }
-        self.renew(None, login).await
-    }
-
-    /// Replace `stale` (the session a call was refused with) by a new login. If another
-    /// caller already replaced it while this one waited, that session is returned and
-    /// `login` is not called: many callers refused at once cause one login.
-    pub async fn renew<F, Fut>(&self, stale: Option<&Arc<Session>>, login: F) -> Result<Arc<Session>>
-    where
-        F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<Session>>,
-    {
-        let _guard = self.login.lock().await;
-        if let Some(current) = self.current() {
-            if stale.is_none_or(|s| !Arc::ptr_eq(s, &current)) {
-                return Ok(current);
-            }
-        }
-        let fresh = Arc::new(login().await?);
-        *self.current.write().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
-        tracing::debug!("kedacom: logged in, session cached");
-        Ok(fresh)
-    }
-
-    /// The cached session, if any.
-    pub fn current(&self) -> Option<Arc<Session>> {
-        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Forget `session` if it is still the cached one (the heartbeat found it expired).
-    pub fn invalidate(&self, session: &Arc<Session>) {
-        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
-        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, session)) {
-            *current = None;
-        }
-    }
-
-    /// Forget the cached session, whatever it is; returns it.
-    pub fn clear(&self) -> Option<Arc<Session>> {
-        self.current.write().unwrap_or_else(|p| p.into_inner()).take()
-    }
 }
 
 /// The `Cookie` header value for the cookies in `headers`' `Set-Cookie` lines, added to
@@ -123,62 +63,6 @@ pub fn merge_cookies(previous: Option<&str>, headers: &HeaderMap) -> Option<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-
-    fn session(n: usize) -> Session {
-        Session { token: Secret::new(format!("t{n}")), cookie: Some(Secret::new(format!("SSO_COOKIE_KEY=c{n}"))) }
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    async fn fifty_concurrent_callers_share_one_login_and_one_relogin() {
-        let auth = Arc::new(KedacomAuth::default());
-        let logins = Arc::new(AtomicUsize::new(0));
-        let login = |logins: Arc<AtomicUsize>| async move {
-            let n = logins.fetch_add(1, Ordering::SeqCst);
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            Ok(session(n))
-        };
-        let tasks: Vec<_> = (0..50)
-            .map(|_| {
-                let (auth, logins) = (auth.clone(), logins.clone());
-                tokio::spawn(async move { auth.session(|| login(logins)).await.unwrap() })
-            })
-            .collect();
-        let mut first = Vec::new();
-        for t in tasks {
-            first.push(t.await.unwrap());
-        }
-        assert!(first.iter().all(|s| s.token.expose() == "t0"));
-        assert_eq!(logins.load(Ordering::SeqCst), 1);
-
-        // All 50 refused with session 0 at once: one re-login, everyone gets session 1.
-        let tasks: Vec<_> = first
-            .into_iter()
-            .map(|stale| {
-                let (auth, logins) = (auth.clone(), logins.clone());
-                tokio::spawn(async move { auth.renew(Some(&stale), || login(logins)).await.unwrap() })
-            })
-            .collect();
-        for t in tasks {
-            assert_eq!(t.await.unwrap().token.expose(), "t1");
-        }
-        assert_eq!(logins.load(Ordering::SeqCst), 2);
-    }
-
-    #[tokio::test]
-    async fn failed_logins_are_not_cached_and_invalidate_is_targeted() {
-        let auth = KedacomAuth::default();
-        let failed = auth
-            .session(|| async { Err(Error::Auth { vendor: crate::Vendor::Kedacom, message: "refused".into() }) })
-            .await;
-        assert!(failed.is_err());
-        let s0 = auth.session(|| async { Ok(session(0)) }).await.unwrap();
-        let other = Arc::new(session(9));
-        auth.invalidate(&other);
-        assert!(auth.current().is_some(), "a different session does not evict the cached one");
-        auth.invalidate(&s0);
-        assert!(auth.current().is_none());
-    }
 
     #[test]
     fn expiry_is_http_401_or_a_listed_code() {
@@ -189,6 +73,7 @@ mod tests {
             message: String::new(),
             meaning: None,
             request_id: None,
+            retryable: false,
         };
         let listed = vec!["10002".to_string()];
         assert!(is_expired(&api("10002"), &listed));

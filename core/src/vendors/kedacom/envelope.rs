@@ -49,6 +49,7 @@ pub fn decode(endpoint: &str, resp: &RawResponse) -> Result<Map<String, Value>> 
                 vendor: Vendor::Kedacom,
                 endpoint: endpoint.to_string(),
                 meaning: super::error_meaning(&code),
+                retryable: super::RETRYABLE_CODES.contains(&code.trim()),
                 code,
                 message,
                 request_id: None,
@@ -206,5 +207,15 @@ mod tests {
         assert!(matches!(decode("x", &resp(200, r#"{"total":1}"#)), Err(Error::Decode { .. })));
         assert!(matches!(decode("x", &resp(200, r#"{"success":7}"#)), Err(Error::Decode { .. })));
         assert!(matches!(decode("x", &resp(500, r#"{"success":1}"#)), Err(Error::Http { status: 500, .. })));
+    }
+
+    #[test]
+    fn no_kedacom_error_is_retryable() {
+        // Doc 001 documents no error codes, so none is known to pass when tried again.
+        for code in ["500", "10002", "5"] {
+            let body = format!(r#"{{"success":0,"error_code":"{code}","description":"d"}}"#);
+            let e = decode("x", &resp(200, &body)).unwrap_err();
+            assert!(matches!(e, Error::Api { retryable: false, .. }) && !e.is_retryable(), "{e:?}");
+        }
     }
 }

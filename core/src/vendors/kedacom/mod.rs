@@ -26,9 +26,11 @@ use futures::FutureExt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::endpoint::{EndpointSpec, HttpMethod, ParamIn};
+use crate::endpoint::{EndpointSpec, HttpMethod};
+use crate::json::as_int;
 use crate::secret::Secret;
 use crate::transport::Transport;
+use crate::vendors::toolkit::{split, AutoIn, BaseUrl, CredentialCache};
 use crate::vendors::VendorApi;
 use crate::{Error, Result, Vendor};
 
@@ -40,7 +42,7 @@ pub mod validate;
 
 pub use endpoints::ENDPOINTS;
 
-use auth::{KedacomAuth, Session};
+use auth::Session;
 
 /// A Kedacom connection in a profile (`[profiles.<name>.kedacom]`).
 ///
@@ -264,10 +266,11 @@ pub struct KedacomClient {
 #[derive(Debug)]
 struct Inner {
     config: KedacomConfig,
-    /// `base_url` without a trailing slash; paths from the table are appended.
-    base: String,
+    /// `base_url`; paths from the table are appended.
+    base: BaseUrl,
     transport: Arc<Transport>,
-    auth: KedacomAuth,
+    /// The login session, shared by every call; one re-login for everyone on expiry.
+    auth: CredentialCache<Session>,
     api_level: tokio::sync::OnceCell<i64>,
     last_used: Mutex<Instant>,
     heartbeat: Mutex<Option<tokio::task::JoinHandle<()>>>,
@@ -276,15 +279,12 @@ struct Inner {
 impl KedacomClient {
     /// Connect (lazily: nothing is sent until the first call).
     pub fn new(config: KedacomConfig, transport: Arc<Transport>) -> Result<Self> {
-        let trimmed = config.base_url.trim().trim_end_matches('/');
-        let base = trimmed.strip_suffix("/api/v1/mc").unwrap_or(trimmed).to_string();
-        let ok = url::Url::parse(&base).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-        if !ok {
-            return Err(Error::config(format!(
-                "kedacom.base_url `{}` is not an http(s) URL; expected e.g. https://kedacom.example.com",
-                config.base_url
-            )));
-        }
+        let base = BaseUrl::from_profile(
+            "kedacom.base_url",
+            &config.base_url,
+            Some("/api/v1/mc"),
+            "https://kedacom.example.com",
+        )?;
         config.check()?;
         if !(config.heartbeat_secs > 0.0 && config.idle_timeout_secs > 0.0) {
             return Err(Error::config("kedacom.heartbeat_secs and idle_timeout_secs must be positive"));
@@ -294,7 +294,7 @@ impl KedacomClient {
                 config,
                 base,
                 transport,
-                auth: KedacomAuth::default(),
+                auth: CredentialCache::new("kedacom session"),
                 api_level: tokio::sync::OnceCell::new(),
                 last_used: Mutex::new(Instant::now()),
                 heartbeat: Mutex::new(None),
@@ -304,7 +304,7 @@ impl KedacomClient {
 
     /// The server root all URLs are built on (no trailing slash).
     pub fn base(&self) -> &str {
-        &self.inner.base
+        self.inner.base.as_str()
     }
 }
 
@@ -370,7 +370,7 @@ impl Inner {
         self.check_api_level(spec).await?;
         let prepared = self.prepare(spec, params).await?;
         *self.last_used.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
-        let session = self.auth.session(|| self.login()).await?;
+        let session = self.auth.get(|| self.login()).await?;
         self.ensure_heartbeat();
         match self.send(&prepared, &session).await {
             (true, Err(e)) if self.config.account_token.is_some() => Err(Error::Auth {
@@ -384,7 +384,7 @@ impl Inner {
             }),
             (true, Err(e)) => {
                 tracing::debug!(endpoint = spec.id, error = %e, "kedacom: session expired, logging in again once");
-                let fresh = self.auth.renew(Some(&session), || self.login()).await?;
+                let fresh = self.auth.renew(&session, || self.login()).await?;
                 self.send(&prepared, &fresh).await.1
             }
             (_, result) => result,
@@ -417,31 +417,25 @@ impl Inner {
 
     async fn fetch_version(&self) -> Result<Map<String, Value>> {
         let spec = crate::endpoint::lookup(Vendor::Kedacom, ENDPOINTS, "version.get")?;
-        let prepared = Prepared { spec, url: format!("{}{}", self.base, spec.path), wire: Wire::Get(Vec::new()) };
+        let prepared = Prepared { spec, url: self.base.join(spec.path), wire: Wire::Get(Vec::new()) };
         let resp = self.transport.send(Vendor::Kedacom, spec.id, true, |c| prepared.build(c, None)).await?;
         envelope::decode(spec.id, &resp)
     }
 
-    async fn prepare(&self, spec: &'static EndpointSpec, mut params: Map<String, Value>) -> Result<Prepared> {
-        let path = spec.render_path(&mut params)?;
-        let url = format!("{}{}", self.base, path);
+    /// The table marks every parameter `Path`, `Query` (GETs) or `Body` (POSTs: the fields of
+    /// the `params` form field); a DELETE has only its path.
+    async fn prepare(&self, spec: &'static EndpointSpec, params: Map<String, Value>) -> Result<Prepared> {
+        let split = split(spec, params, AutoIn::ByMethod)?;
+        let url = self.base.join(&split.path);
         let wire = match spec.method {
-            HttpMethod::Get => {
-                Wire::Get(params.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), wire_text(v))).collect())
-            }
+            HttpMethod::Get => Wire::Get(split.query),
             HttpMethod::Delete if self.config.delete_via_post => Wire::DeleteViaPost,
             HttpMethod::Delete => Wire::Delete,
             HttpMethod::Post if spec.params.iter().any(|p| p.ty == crate::ParamType::File) => {
-                let (bytes, name) = read_upload(spec, &params).await?;
+                let (bytes, name) = read_upload(spec, &split.body).await?;
                 Wire::Upload(bytes, name)
             }
-            HttpMethod::Post => {
-                let body: Map<String, Value> = params
-                    .into_iter()
-                    .filter(|(k, v)| !v.is_null() && spec.param(k).is_some_and(|p| p.at == ParamIn::Body))
-                    .collect();
-                Wire::Post(Value::Object(body).to_string())
-            }
+            HttpMethod::Post => Wire::Post(Value::Object(split.body).to_string()),
         };
         Ok(Prepared { spec, url, wire })
     }
@@ -476,7 +470,7 @@ impl Inner {
             return Ok(Session { token: token.clone(), cookie: None });
         }
         let (key, secret) = (c.consumer_key.as_deref().unwrap_or_default(), c.consumer_secret.as_ref());
-        let url = format!("{}{}", self.base, c.token_path);
+        let url = self.base.join(&c.token_path);
         let form =
             [("oauth_consumer_key", key), ("oauth_consumer_secret", secret.map(Secret::expose).unwrap_or_default())];
         let resp = self.transport.send(Vendor::Kedacom, "system.token", true, |h| h.post(&url).form(&form)).await?;
@@ -494,7 +488,7 @@ impl Inner {
         if c.login_path.is_empty() {
             return Ok(Session { token: Secret::new(token), cookie: cookie.map(Secret::new) });
         }
-        let url = format!("{}{}", self.base, c.login_path);
+        let url = self.base.join(&c.login_path);
         let (username, password) = (c.username.as_deref().unwrap_or_default(), c.password.as_ref());
         let form = [
             ("account_token", token.as_str()),
@@ -526,7 +520,7 @@ impl Inner {
     async fn heartbeat(&self, session: &Session) -> (bool, Result<()>) {
         let token = session.token.expose();
         let segment = percent_encoding::utf8_percent_encode(token, TOKEN_SEGMENT).to_string();
-        let url = format!("{}{}", self.base, self.config.heartbeat_path.replace("{account_token}", &segment));
+        let url = self.base.join(&self.config.heartbeat_path.replace("{account_token}", &segment));
         let resp = match self
             .transport
             .send(Vendor::Kedacom, "system.heartbeat", true, |c| {
@@ -651,14 +645,14 @@ async fn read_upload(spec: &'static EndpointSpec, params: &Map<String, Value>) -
 
 /// Make every relative `file_url` (doc: 文件相对路径, "relative path of the file") absolute
 /// against `base`.
-fn resolve_file_urls(value: &mut Map<String, Value>, base: &str) {
-    fn walk(v: &mut Value, base: &str) {
+fn resolve_file_urls(value: &mut Map<String, Value>, base: &BaseUrl) {
+    fn walk(v: &mut Value, base: &BaseUrl) {
         match v {
             Value::Object(m) => {
                 for (k, v) in m.iter_mut() {
                     match v {
                         Value::String(s) if k == "file_url" && !s.is_empty() && !s.contains("://") => {
-                            *s = format!("{base}/{}", s.trim_start_matches('/'));
+                            *s = base.join(s);
                         }
                         other => walk(other, base),
                     }
@@ -669,22 +663,6 @@ fn resolve_file_urls(value: &mut Map<String, Value>, base: &str) {
         }
     }
     value.values_mut().for_each(|v| walk(v, base));
-}
-
-/// A parameter value as it travels in a query string.
-fn wire_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn as_int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
 }
 
 impl VendorApi for KedacomClient {

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::*;
-use crate::endpoint::lookup;
+use crate::endpoint::{lookup, ParamIn};
 
 /// What the server saw of one request.
 #[derive(Clone, Debug)]

@@ -137,6 +137,7 @@ fn api_error(spec: &EndpointSpec, code: i64, message: String, request_id: Option
         message,
         meaning: super::error_meaning(&code.to_string()),
         request_id,
+        retryable: super::RETRYABLE_CODES.contains(&code.to_string().as_str()),
     }
 }
 
@@ -270,5 +271,16 @@ mod tests {
         assert_eq!(parse_cost_time(&json!("7")), Some(Duration::from_millis(7)));
         assert_eq!(parse_cost_time(&json!("1.5s")), Some(Duration::from_millis(1500)));
         assert_eq!(parse_cost_time(&json!("soon")), None);
+    }
+
+    #[test]
+    fn busy_and_internal_errors_are_retryable_others_not() {
+        let retryable = |code: i64| {
+            let e = decode(spec("meeting.list"), &resp(200, &format!(r#"{{"code":{code},"msg":"m"}}"#))).unwrap_err();
+            assert!(matches!(e, Error::Api { .. }), "{e:?}");
+            e.is_retryable()
+        };
+        assert!(retryable(501) && retryable(510) && retryable(512));
+        assert!(!retryable(2000) && !retryable(401));
     }
 }

@@ -25,10 +25,11 @@ use futures::FutureExt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::endpoint::{EndpointSpec, ParamIn};
+use crate::endpoint::EndpointSpec;
 use crate::events::EventStream;
 use crate::secret::Secret;
 use crate::transport::{RawResponse, Transport};
+use crate::vendors::toolkit::{split, AutoIn, BaseUrl};
 use crate::vendors::VendorApi;
 use crate::{Error, Result, Vendor};
 
@@ -123,7 +124,7 @@ pub(crate) fn connect(config: NeteaseConfig, transport: Arc<Transport>) -> Resul
 #[derive(Debug)]
 pub struct NeteaseClient {
     config: NeteaseConfig,
-    base: String,
+    base: BaseUrl,
     transport: Arc<Transport>,
     #[cfg(feature = "webhook")]
     receiver: CallbackReceiver,
@@ -134,14 +135,7 @@ pub struct NeteaseClient {
 impl NeteaseClient {
     /// Connect (lazily: nothing is sent or bound until used).
     pub fn new(config: NeteaseConfig, transport: Arc<Transport>) -> Result<Self> {
-        let base = config.base_url.trim().trim_end_matches('/').to_string();
-        let ok = url::Url::parse(&base).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
-        if !ok {
-            return Err(Error::config(format!(
-                "netease.base_url `{}` is not an http(s) URL; expected e.g. https://meeting-api.netease.im",
-                config.base_url
-            )));
-        }
+        let base = BaseUrl::from_profile("netease.base_url", &config.base_url, None, "https://meeting-api.netease.im")?;
         if config.app_key.is_empty() || config.app_secret.is_empty() {
             return Err(Error::config("netease.app_key and netease.app_secret must not be empty"));
         }
@@ -188,7 +182,7 @@ impl NeteaseClient {
 
     /// The API root requests go to (no trailing slash).
     pub fn base_url(&self) -> &str {
-        &self.base
+        self.base.as_str()
     }
 
     /// The callback receiver (buffering since this client was built); mount its router yourself
@@ -200,27 +194,13 @@ impl NeteaseClient {
 
     async fn call_spec(&self, spec: &'static EndpointSpec, params: Map<String, Value>) -> Result<Value> {
         check_params(spec, &params)?;
-        let mut headers: Vec<(&'static str, String)> = Vec::new();
-        let mut body = Map::new();
-        for (name, value) in params {
-            match spec.param(&name).map(|p| p.at) {
-                Some(ParamIn::Header) => {
-                    let text = match &value {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    headers.push((spec.param(&name).map_or("", |p| p.name), text));
-                }
-                _ => {
-                    body.insert(name, value);
-                }
-            }
-        }
-        let json = Value::Object(body).to_string();
+        let split = split(spec, params, AutoIn::Body)?;
+        let mut headers = split.headers;
+        let json = Value::Object(split.body).to_string();
         if spec.id == "meeting.anonymous_join_info" {
-            headers.push(("authorization", sign::anonymous_authorization(&json)));
+            headers.push(("authorization".into(), sign::anonymous_authorization(&json)));
         }
-        let url = format!("{}{}", self.base, spec.path);
+        let url = self.base.join(&split.path);
         let body = bytes::Bytes::from(json);
         let sent_cur_time = AtomicI64::new(0);
         let resp = self
@@ -240,7 +220,7 @@ impl NeteaseClient {
                     .header("CurTime", cur_time)
                     .header("CheckSum", checksum);
                 for (k, v) in &headers {
-                    rb = rb.header(*k, v);
+                    rb = rb.header(k.as_str(), v);
                 }
                 rb.body(body.clone())
             })

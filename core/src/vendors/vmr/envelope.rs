@@ -106,7 +106,16 @@ fn no_envelope(spec: &EndpointSpec, resp: &RawResponse, field: &str) -> Error {
 }
 
 fn api(spec: &EndpointSpec, code: String, message: String, meaning: Option<&'static str>) -> Error {
-    Error::Api { vendor: Vendor::Vmr, endpoint: spec.id.to_string(), code, message, meaning, request_id: None }
+    let retryable = super::RETRYABLE_CODES.contains(&code.as_str());
+    Error::Api {
+        vendor: Vendor::Vmr,
+        endpoint: spec.id.to_string(),
+        code,
+        message,
+        meaning,
+        request_id: None,
+        retryable,
+    }
 }
 
 fn decode_error(spec: &EndpointSpec, message: String) -> Error {
@@ -263,5 +272,18 @@ mod tests {
         }
         // state 0 with code 200 is still a failure.
         assert!(matches!(decode("live.open", 200, r#"{"code": "200", "state": 0}"#), Err(Error::Api { .. })));
+    }
+
+    #[test]
+    fn the_supplementary_apis_500_is_retryable_others_not() {
+        let api_server = ENDPOINTS.iter().find(|e| host_of(e) == Host::ApiServer && e.id != "meet.check_join").unwrap();
+        let retryable = |code: &str| {
+            let body = format!(r#"{{"code":"{code}","message":"m","data":null}}"#);
+            let e = decode(api_server.id, 200, &body).unwrap_err();
+            assert!(matches!(e, Error::Api { .. }), "{e:?}");
+            e.is_retryable()
+        };
+        assert!(retryable("500"));
+        assert!(!retryable("200007") && !retryable("403"));
     }
 }

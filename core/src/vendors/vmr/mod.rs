@@ -34,6 +34,7 @@ use crate::endpoint::{EndpointSpec, HttpMethod, ParamIn};
 use crate::events::EventStream;
 use crate::secret::Secret;
 use crate::transport::{RawResponse, Transport};
+use crate::vendors::toolkit::{split, AutoIn, BaseUrl, Split};
 use crate::vendors::VendorApi;
 use crate::{Error, Result, Vendor};
 
@@ -150,10 +151,10 @@ pub struct VmrClient {
 /// State shared by the client, its session refreshers and its event pumps.
 pub(crate) struct Inner {
     config: VmrConfig,
-    api_root: Url,
+    api_root: BaseUrl,
     transport: Arc<Transport>,
     /// Each room's meeting node root URL, learned from check_join (single-flight per room).
-    mcu: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Url>>>>,
+    mcu: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<BaseUrl>>>>,
     /// One managed session per room.
     sessions: Mutex<HashMap<String, Arc<Session>>>,
     /// One event hub per room.
@@ -175,16 +176,8 @@ impl std::fmt::Debug for Inner {
 impl VmrClient {
     /// Connect (lazily: nothing is sent until the first call).
     pub fn new(config: VmrConfig, transport: Arc<Transport>) -> Result<Self> {
-        let trimmed = config.api_server.trim().trim_end_matches('/');
-        let api_root = Url::parse(&format!("{trimmed}/"))
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .ok_or_else(|| {
-                Error::config(format!(
-                    "vmr.api_server `{}` is not an http(s) URL; expected e.g. https://api.vmr.example.com",
-                    config.api_server
-                ))
-            })?;
+        let api_root =
+            BaseUrl::from_profile("vmr.api_server", &config.api_server, None, "https://api.vmr.example.com")?;
         if config.account.trim().is_empty() {
             return Err(Error::config("vmr.account must not be empty (the room address or number)"));
         }
@@ -205,9 +198,9 @@ impl VmrClient {
         Ok(VmrClient { inner: Arc::new(inner) })
     }
 
-    /// The apiServer root all apiServer URLs are built on.
+    /// The apiServer root all apiServer URLs are built on (with a trailing slash).
     pub fn api_root(&self) -> &Url {
-        &self.inner.api_root
+        self.inner.api_root.url()
     }
 }
 
@@ -334,10 +327,9 @@ impl Inner {
         params: &Map<String, Value>,
         with_auth: bool,
     ) -> Result<RawResponse> {
-        let mut params = params.clone();
-        let path = spec.render_path(&mut params)?;
-        let url = self.api_root.join(path.trim_start_matches('/')).map_err(|e| Error::config(e.to_string()))?;
-        let mut parts = Parts::split(spec, params)?;
+        let split = split(spec, params.clone(), AutoIn::ByMethod)?;
+        let url = self.api_root.join_url(&split.path)?;
+        let mut parts = Parts::new(spec, split)?;
         if with_auth {
             parts.header("auth", self.config.auth.expose())?;
         }
@@ -346,12 +338,12 @@ impl Inner {
 
     /// `room`'s meeting node root URL: check_join for that room once (single-flight per room),
     /// then cached. A failed check_join is not cached.
-    async fn mcu_root(&self, room: &str) -> Result<Url> {
+    async fn mcu_root(&self, room: &str) -> Result<BaseUrl> {
         let cell = self.mcu.lock().unwrap_or_else(|p| p.into_inner()).entry(room.to_string()).or_default().clone();
         cell.get_or_try_init(|| self.check_join_node(room)).await.cloned()
     }
 
-    async fn check_join_node(&self, room: &str) -> Result<Url> {
+    async fn check_join_node(&self, room: &str) -> Result<BaseUrl> {
         let spec = crate::endpoint::lookup(Vendor::Vmr, ENDPOINTS, "meet.check_join")?;
         let mut params = Map::new();
         params.insert("joinAccount".into(), Value::String(room.to_string()));
@@ -411,7 +403,7 @@ impl Inner {
     }
 
     /// The cached meeting node of `room`, if known (no request).
-    pub(crate) fn known_root(&self, room: &str) -> Option<Url> {
+    pub(crate) fn known_root(&self, room: &str) -> Option<BaseUrl> {
         self.mcu.lock().unwrap_or_else(|p| p.into_inner()).get(room).and_then(|c| c.get().cloned())
     }
 
@@ -424,10 +416,9 @@ impl Inner {
     ) -> Result<RawResponse> {
         let room = params.get("room").and_then(Value::as_str).unwrap_or(&self.config.account).to_string();
         let root = self.mcu_root(&room).await?;
-        let mut params = params.clone();
-        let path = spec.render_path(&mut params)?;
-        let url = join(&root, &path)?;
-        let mut parts = Parts::split(spec, params)?;
+        let split = split(spec, params.clone(), AutoIn::ByMethod)?;
+        let url = root.join_url(&split.path)?;
+        let mut parts = Parts::new(spec, split)?;
         if let Some(t) = token {
             parts.header("token", t.expose())?;
         }
@@ -494,32 +485,22 @@ fn is_json(resp: &RawResponse) -> bool {
 
 /// The meeting node's root from check_join's `mcuHost`: a full http(s) URL as is, a bare
 /// `host[:port]` with `scheme` (default https). Any path is kept as a prefix.
-pub fn mcu_url(host: &str, scheme: Option<&str>) -> Result<Url> {
-    let host = host.trim().trim_end_matches('/');
-    if host.is_empty() {
+pub fn mcu_url(host: &str, scheme: Option<&str>) -> Result<BaseUrl> {
+    let host = host.trim();
+    if host.trim_end_matches('/').is_empty() {
         return Err(Error::Auth {
             vendor: Vendor::Vmr,
             message: "meet.check_join answered without results.mcuHost".into(),
         });
     }
-    let text = if host.contains("://") { host.to_string() } else { format!("{}://{host}", scheme.unwrap_or("https")) };
-    Url::parse(&format!("{text}/"))
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-        .ok_or_else(|| Error::Decode {
-            vendor: Vendor::Vmr,
-            endpoint: "meet.check_join".into(),
-            message: format!("results.mcuHost `{host}` is neither a host[:port] nor an http(s) URL"),
-        })
+    BaseUrl::from_host(host, scheme.unwrap_or("https")).ok_or_else(|| Error::Decode {
+        vendor: Vendor::Vmr,
+        endpoint: "meet.check_join".into(),
+        message: format!("results.mcuHost `{host}` is neither a host[:port] nor an http(s) URL"),
+    })
 }
 
-/// `root` (ending in `/`) + an already-encoded absolute `path`, keeping `@` and `%xx` as rendered.
-fn join(root: &Url, path: &str) -> Result<Url> {
-    let text = format!("{}{}", root.as_str().trim_end_matches('/'), path);
-    Url::parse(&text).map_err(|e| Error::config(format!("cannot build a vmr URL: {e}")))
-}
-
-/// A request's headers, query and JSON body, split from validated parameters by their `at`.
+/// A request's headers (sensitive: tokens, PINs), query and JSON body.
 struct Parts {
     headers: HeaderMap,
     query: Vec<(String, String)>,
@@ -527,29 +508,15 @@ struct Parts {
 }
 
 impl Parts {
-    fn split(spec: &'static EndpointSpec, params: Map<String, Value>) -> Result<Parts> {
-        let mut parts = Parts { headers: HeaderMap::new(), query: Vec::new(), body: Map::new() };
-        for (name, value) in params {
-            if value.is_null() {
-                continue;
-            }
-            let at = spec.param(&name).map(|p| p.at).unwrap_or(ParamIn::Auto);
-            match (at, spec.method) {
-                (ParamIn::Header, _) => {
-                    parts.header(&name, &crate::json::text(&value)).map_err(|_| Error::InvalidParams {
-                        vendor: Vendor::Vmr,
-                        endpoint: spec.id.to_string(),
-                        param: name.clone(),
-                        reason: "not a valid HTTP header value".into(),
-                    })?
-                }
-                (ParamIn::Query, _) | (ParamIn::Auto, HttpMethod::Get) => {
-                    parts.query.push((name, crate::json::text(&value)))
-                }
-                _ => {
-                    parts.body.insert(name, value);
-                }
-            }
+    fn new(spec: &'static EndpointSpec, split: Split) -> Result<Parts> {
+        let mut parts = Parts { headers: HeaderMap::new(), query: split.query, body: split.body };
+        for (name, value) in split.headers {
+            parts.header(&name, &value).map_err(|_| Error::InvalidParams {
+                vendor: Vendor::Vmr,
+                endpoint: spec.id.to_string(),
+                param: name.clone(),
+                reason: "not a valid HTTP header value".into(),
+            })?;
         }
         Ok(parts)
     }

@@ -21,9 +21,12 @@
 //!   ends it (the next room call opens a new one).
 //! * Every session has an epoch (a process-wide counter), kept across refreshes: the event
 //!   stream uses it to tell "my session was replaced by a call" from "my session is gone".
+//! * The token itself lives in a [`CredentialCache`] per room (due at half its lifetime,
+//!   [`Margin::Part`]`(2)`); opening, refreshing and ending a session hold its flight lock, so
+//!   each happens once however many calls need it.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
@@ -31,6 +34,7 @@ use serde_json::{Map, Value};
 use super::{envelope, Inner, ENDPOINTS};
 use crate::endpoint::EndpointSpec;
 use crate::secret::Secret;
+use crate::vendors::toolkit::{CredentialCache, Flight, Fresh, Margin};
 use crate::{Error, Result, Vendor};
 
 /// The lifetime assumed when `expires` is missing or unreadable (the doc's two minutes).
@@ -41,13 +45,12 @@ pub const END_TIMEOUT: Duration = Duration::from_secs(2);
 
 static EPOCHS: AtomicU64 = AtomicU64::new(1);
 
-/// A token and when it was issued.
+/// A session token. Two tokens are equal when their secrets are: a call refused with a token
+/// the cache no longer holds does not renew the session.
 #[derive(Clone, Debug)]
 pub struct Token {
     /// The token.
     pub secret: Secret,
-    /// When meetkit received it.
-    pub issued: Instant,
     /// `expires` as a duration.
     pub lifetime: Duration,
     /// The session's participant (`participant_uuid` of new_session), kept across refreshes.
@@ -82,16 +85,19 @@ impl Token {
             .filter(|s| *s > 0.0 && *s <= 86_400.0)
             .and_then(|s| Duration::try_from_secs_f64(s).ok())
             .unwrap_or(DEFAULT_LIFETIME);
-        Some(Token { secret: Secret::new(secret), issued: Instant::now(), lifetime, participant, epoch })
+        Some(Token { secret: Secret::new(secret), lifetime, participant, epoch })
     }
 
-    /// When it should be refreshed: half its lifetime after issue.
-    pub fn refresh_due(&self) -> Instant {
-        self.issued + self.lifetime / 2
+    /// The token for the cache: it expires after its lifetime.
+    fn into_fresh(self) -> Fresh<Token> {
+        let lifetime = self.lifetime;
+        Fresh::expiring(self, lifetime)
     }
+}
 
-    fn expired(&self) -> bool {
-        self.issued.elapsed() >= self.lifetime
+impl PartialEq for Token {
+    fn eq(&self, other: &Self) -> bool {
+        self.secret == other.secret
     }
 }
 
@@ -99,9 +105,8 @@ impl Token {
 #[derive(Debug)]
 pub struct Session {
     room: String,
-    current: RwLock<Option<Token>>,
-    /// Held while a session is opened, refreshed or ended: those are single-flight.
-    flight: tokio::sync::Mutex<()>,
+    /// The token; its flight lock is held while a session is opened, refreshed or ended.
+    cache: CredentialCache<Token>,
     refresher: Mutex<Option<tokio::task::AbortHandle>>,
 }
 
@@ -109,8 +114,7 @@ impl Session {
     fn new(room: &str) -> Self {
         Session {
             room: room.to_string(),
-            current: RwLock::new(None),
-            flight: Default::default(),
+            cache: CredentialCache::with_margin("vmr session token", Margin::Part(2)),
             refresher: Mutex::new(None),
         }
     }
@@ -121,22 +125,17 @@ impl Session {
     }
 
     /// The current token, if a session is open.
-    pub fn current(&self) -> Option<Token> {
-        self.current.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    fn replace(&self, token: Option<Token>) -> Option<Token> {
-        std::mem::replace(&mut *self.current.write().unwrap_or_else(|p| p.into_inner()), token)
+    pub fn current(&self) -> Option<Arc<Token>> {
+        self.cache.current()
     }
 
     /// Forget the session of `epoch` (any session with `None`) if it is still the current one.
-    pub(super) fn forget(&self, epoch: Option<u64>) -> Option<Token> {
-        let mut current = self.current.write().unwrap_or_else(|p| p.into_inner());
-        if current.as_ref().is_some_and(|t| epoch.is_none_or(|e| t.epoch == e)) {
+    pub(super) fn forget(&self, epoch: Option<u64>) -> Option<Arc<Token>> {
+        let gone = self.cache.take_if(|t| epoch.is_none_or(|e| t.epoch == e));
+        if gone.is_some() {
             self.stop_refresher();
-            return current.take();
         }
-        None
+        gone
     }
 
     fn stop_refresher(&self) {
@@ -171,7 +170,7 @@ impl Inner {
     pub(super) fn open_sessions(&self) -> Vec<(String, String)> {
         let map = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         map.values()
-            .filter_map(|s| s.current().and_then(|t| t.participant).map(|p| (s.room().to_string(), p)))
+            .filter_map(|s| s.current().and_then(|t| t.participant.clone()).map(|p| (s.room().to_string(), p)))
             .collect()
     }
 
@@ -182,30 +181,28 @@ impl Inner {
     }
 
     /// A valid token for `session`: the cached one, a refreshed one when due, or a new session.
-    pub(super) async fn token(self: &Arc<Self>, session: &Arc<Session>) -> Result<Token> {
-        if let Some(t) = session.current() {
-            if Instant::now() < t.refresh_due() {
-                return Ok(t);
-            }
+    pub(super) async fn token(self: &Arc<Self>, session: &Arc<Session>) -> Result<Arc<Token>> {
+        if let Some(t) = session.cache.fresh() {
+            return Ok(t);
         }
-        let _flight = session.flight.lock().await;
-        match self.refresh_due(session).await {
+        let mut flight = session.cache.lock().await;
+        match self.refresh_due(session, &mut flight).await {
             Some(Ok(t)) => return Ok(t),
             Some(Err(e)) => tracing::warn!(error = %e, "vmr: refresh_session failed; opening a new session"),
             None => {}
         }
-        self.open_managed(session).await
+        self.open_managed(session, &mut flight).await
     }
 
     /// The current session's token, refreshed if due, WITHOUT ever opening a new session (the
     /// event stream's reconnect). `None`: no session, or the server refused its token.
-    pub(super) async fn token_without_new_session(self: &Arc<Self>, session: &Arc<Session>) -> Option<Token> {
-        let current = session.current()?;
-        if Instant::now() < current.refresh_due() {
-            return Some(current);
+    pub(super) async fn token_without_new_session(self: &Arc<Self>, session: &Arc<Session>) -> Option<Arc<Token>> {
+        if let Some(t) = session.cache.fresh() {
+            return Some(t);
         }
-        let _flight = session.flight.lock().await;
-        match self.refresh_due(session).await {
+        let current = session.current()?;
+        let mut flight = session.cache.lock().await;
+        match self.refresh_due(session, &mut flight).await {
             Some(Ok(t)) => Some(t),
             Some(Err(e)) => {
                 tracing::debug!(error = %e, room = %session.room, "vmr: the session's token was refused");
@@ -218,18 +215,17 @@ impl Inner {
 
     /// With the flight lock held: the current token if fresh, refreshed if due. `None`: no
     /// session; `Some(Err)`: the refresh failed and the token is refused or expired.
-    async fn refresh_due(&self, session: &Session) -> Option<Result<Token>> {
-        let t = session.current()?;
-        if Instant::now() < t.refresh_due() {
-            return Some(Ok(t));
+    async fn refresh_due(&self, session: &Session, flight: &mut Flight<'_, Token>) -> Option<Result<Arc<Token>>> {
+        let t = flight.current()?;
+        if let Some(fresh) = flight.fresh() {
+            return Some(Ok(fresh));
         }
         match self.refresh(&session.room, &t).await {
             Ok((fresh, _)) => {
                 tracing::debug!(room = %session.room, "vmr: session refreshed");
-                session.replace(Some(fresh.clone()));
-                Some(Ok(fresh))
+                Some(Ok(flight.store(fresh.into_fresh())))
             }
-            Err(e) if !t.expired() && !is_rejection(&e) => {
+            Err(e) if !session.cache.is_expired() && !is_rejection(&e) => {
                 tracing::warn!(error = %e, "vmr: refresh_session failed; the token is still valid, retrying later");
                 Some(Ok(t))
             }
@@ -240,24 +236,28 @@ impl Inner {
     /// Replace `stale` (the token a call was refused with) by a new session's token, unless
     /// another caller already did: many callers refused at once cause one `session.new`. The
     /// stale token's session is then ended (best effort, bounded; its failure is ignored).
-    pub(super) async fn renew(self: &Arc<Self>, session: &Arc<Session>, stale: &Token) -> Result<Token> {
+    pub(super) async fn renew(self: &Arc<Self>, session: &Arc<Session>, stale: &Token) -> Result<Arc<Token>> {
         let fresh = {
-            let _flight = session.flight.lock().await;
-            if let Some(t) = session.current() {
-                if t.secret != stale.secret {
+            let mut flight = session.cache.lock().await;
+            if let Some(t) = flight.current() {
+                if *t != *stale {
                     return Ok(t);
                 }
             }
-            self.open_managed(session).await?
+            self.open_managed(session, &mut flight).await?
         };
         tracing::debug!(room = %session.room, "vmr: ending the session whose token was refused");
         let _ = tokio::time::timeout(END_TIMEOUT, self.end(&session.room, &stale.secret)).await;
         Ok(fresh)
     }
 
-    /// `session.new` with the room's PIN and the display name; installed as `session`'s token.
-    /// Called with the flight lock held.
-    async fn open_managed(self: &Arc<Self>, session: &Arc<Session>) -> Result<Token> {
+    /// `session.new` with the room's PIN and the display name; installed as `session`'s token
+    /// through the flight lock `flight` holds.
+    async fn open_managed(
+        self: &Arc<Self>,
+        session: &Arc<Session>,
+        flight: &mut Flight<'_, Token>,
+    ) -> Result<Arc<Token>> {
         let room = &session.room;
         let (token, _) = self.open(room, Map::new()).await.map_err(|e| match e {
             Error::Api { code, message, .. } => Error::Auth {
@@ -274,7 +274,7 @@ impl Inner {
             other => other,
         })?;
         tracing::debug!(room = %session.room, lifetime = ?token.lifetime, "vmr: new session");
-        session.replace(Some(token.clone()));
+        let token = flight.store(token.into_fresh());
         self.ensure_refresher(session);
         Ok(token)
     }
@@ -350,9 +350,9 @@ impl Inner {
     pub(super) async fn explicit_new(self: &Arc<Self>, room: &str, params: Map<String, Value>) -> Result<Value> {
         let session = self.session(room);
         let previous = {
-            let _flight = session.flight.lock().await;
+            let mut flight = session.cache.lock().await;
             let (token, raw) = self.open(room, params).await?;
-            let previous = session.replace(Some(token));
+            let previous = flight.replace(token.into_fresh());
             self.ensure_refresher(&session);
             (previous, raw)
         };
@@ -366,13 +366,13 @@ impl Inner {
     pub(super) async fn explicit_refresh(self: &Arc<Self>, room: &str) -> Result<Value> {
         let session = self.session(room);
         self.token(&session).await?;
-        let _flight = session.flight.lock().await;
-        let current = match session.current() {
+        let mut flight = session.cache.lock().await;
+        let current = match flight.current() {
             Some(t) => t,
             None => return Err(Error::Auth { vendor: Vendor::Vmr, message: "the session was ended meanwhile".into() }),
         };
         let (fresh, raw) = self.refresh(room, &current).await?;
-        session.replace(Some(fresh));
+        flight.store(fresh.into_fresh());
         Ok(raw)
     }
 
@@ -381,7 +381,7 @@ impl Inner {
     pub(super) async fn explicit_end(self: &Arc<Self>, room: &str) -> Result<Value> {
         let session = self.session(room);
         let ended = {
-            let _flight = session.flight.lock().await;
+            let _flight = session.cache.lock().await;
             session.forget(None)
         };
         let answer = match ended {
@@ -419,7 +419,7 @@ impl Inner {
             self.sessions.lock().unwrap_or_else(|p| p.into_inner()).drain().map(|(_, s)| s).collect();
         let ends = sessions.into_iter().map(|session| async move {
             // A session being opened right now: wait for it (bounded), then end whatever is current.
-            let _flight = tokio::time::timeout(END_TIMEOUT, session.flight.lock()).await;
+            let _flight = tokio::time::timeout(END_TIMEOUT, session.cache.lock()).await;
             let Some(t) = session.forget(None) else { return Ok(()) };
             match tokio::time::timeout(END_TIMEOUT, self.end_reported(&session.room, &t.secret)).await {
                 Ok(Ok(_)) => {
@@ -447,10 +447,7 @@ impl Inner {
 async fn refresher(inner: Weak<Inner>, session: Weak<Session>) {
     let mut not_before = Instant::now();
     loop {
-        let due = match session.upgrade().and_then(|s| s.current()) {
-            Some(t) => t.refresh_due(),
-            None => return,
-        };
+        let Some(due) = session.upgrade().and_then(|s| s.cache.renew_at()) else { return };
         tokio::time::sleep_until(due.max(not_before).into()).await;
         let (Some(inner), Some(session)) = (inner.upgrade(), session.upgrade()) else { return };
         let Some(lifetime) = session.current().map(|t| t.lifetime) else { return };
@@ -470,12 +467,12 @@ impl Drop for Inner {
     fn drop(&mut self) {
         let sessions: Vec<Arc<Session>> =
             self.sessions.get_mut().unwrap_or_else(|p| p.into_inner()).drain().map(|(_, s)| s).collect();
-        let open: Vec<(String, Secret, url::Url)> = sessions
+        let open: Vec<(String, Secret, crate::vendors::toolkit::BaseUrl)> = sessions
             .iter()
             .filter_map(|s| {
                 let token = s.forget(None)?;
                 let root = self.known_root(&s.room)?;
-                Some((s.room.clone(), token.secret, root))
+                Some((s.room.clone(), token.secret.clone(), root))
             })
             .collect();
         if open.is_empty() {
@@ -493,7 +490,7 @@ impl Drop for Inner {
                 async move {
                     let mut params = Map::new();
                     params.insert("room".into(), Value::String(room));
-                    let Ok(url) = spec.render_path(&mut params).and_then(|path| super::join(&root, &path)) else {
+                    let Ok(url) = spec.render_path(&mut params).and_then(|path| root.join_url(&path)) else {
                         return;
                     };
                     let send = transport

@@ -273,7 +273,7 @@ impl Inner {
         let root = self.mcu_root(room).await?;
         let mut params = Map::new();
         params.insert("room".into(), Value::String(room.to_string()));
-        let mut url = super::join(&root, &spec.render_path(&mut params)?)?;
+        let mut url = root.join_url(&spec.render_path(&mut params)?)?;
         url.query_pairs_mut().append_pair("token", token.expose());
         let mut request = self.transport.http().get(url).header(reqwest::header::ACCEPT, "text/event-stream");
         if let Some(id) = last_id {
@@ -414,7 +414,7 @@ fn judge(inner: &Weak<Inner>, room: &str, epoch: u64, event: &Event) -> Verdict 
         }
         "participant_delete" => {
             let uuid = event.data.get("uuid").and_then(Value::as_str);
-            let ours = current.filter(|t| t.epoch == epoch).and_then(|t| t.participant);
+            let ours = current.filter(|t| t.epoch == epoch).and_then(|t| t.participant.clone());
             if uuid.is_some() && uuid == ours.as_deref() {
                 Verdict::End("meetkit's own participant was removed".into())
             } else {

@@ -229,9 +229,9 @@ fn status_codes_have_meanings() {
 
 #[test]
 fn mcu_host_forms() {
-    assert_eq!(mcu_url("mcu.example.cn", None).unwrap().as_str(), "https://mcu.example.cn/");
-    assert_eq!(mcu_url("10.0.0.1:8443", Some("http")).unwrap().as_str(), "http://10.0.0.1:8443/");
-    assert_eq!(mcu_url("http://h:1/prefix/", None).unwrap().as_str(), "http://h:1/prefix/");
+    assert_eq!(mcu_url("mcu.example.cn", None).unwrap().url().as_str(), "https://mcu.example.cn/");
+    assert_eq!(mcu_url("10.0.0.1:8443", Some("http")).unwrap().url().as_str(), "http://10.0.0.1:8443/");
+    assert_eq!(mcu_url("http://h:1/prefix/", None).unwrap().url().as_str(), "http://h:1/prefix/");
     assert!(matches!(mcu_url("", None), Err(Error::Auth { .. })));
     assert!(matches!(mcu_url("ftp://h", None), Err(Error::Decode { .. })));
 }

@@ -130,3 +130,14 @@ fn attachment_urls_are_resolved_against_the_configured_host() {
     let inner = play.query_pairs().find(|(k, _)| k == "url").unwrap().1.into_owned();
     assert_eq!(inner, "http://127.0.0.1:9000/attachment?file=/home/data/a.mp4");
 }
+
+#[test]
+fn redis_mysql_and_internal_timeouts_are_retryable_others_not() {
+    let retryable = |code: i64| {
+        let e = decode(spec("room.list"), &resp(200, &format!(r#"{{"ret":{code},"msg":"m"}}"#))).unwrap_err();
+        assert!(matches!(e, Error::Api { .. }), "{e:?}");
+        e.is_retryable()
+    };
+    assert!(retryable(41001) && retryable(41002) && retryable(41003));
+    assert!(!retryable(40005) && !retryable(40003));
+}
