@@ -369,6 +369,6 @@ async fn a_failing_on_exit_block_is_reported_once_by_its_lines() {
     let source = "on_exit(|| vendor(\"avd\").call(\"room.read\", #{ room_id: \"gone\" }));";
     let (r, _) = run(&client, source, dir.path(), |_| {}).await;
     let e = r.unwrap_err();
-    assert_eq!(e.code(), "api", "{e}");
+    assert_eq!(e.kind(), "api", "{e}");
     assert!(e.to_string().contains("on_exit block registered at line 1 failed"), "{e}");
 }

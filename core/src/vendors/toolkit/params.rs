@@ -89,6 +89,7 @@ mod tests {
             params: PARAMS,
             idempotent: true,
             summary: "",
+            response: &[],
         }
     }
 
