@@ -84,21 +84,25 @@ impl Failure {
 /// # Safety
 /// `err` is NULL or valid for writing one pointer.
 pub(crate) unsafe fn guard(err: *mut *mut meetkit_error, body: impl FnOnce() -> Result<(), Failure>) -> meetkit_status {
-    if !err.is_null() {
-        *err = std::ptr::null_mut();
-    }
-    let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|p| Err(Failure::panic(p)));
-    match outcome {
-        Ok(()) => meetkit_status::MEETKIT_OK,
-        Err(failure) => {
-            let status = failure.status();
-            if !err.is_null() {
-                // Registering cannot reasonably panic, but this runs outside the boundary.
-                if let Ok(handle) = catch_unwind(AssertUnwindSafe(|| crate::error::register(failure))) {
-                    *err = handle;
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        if !err.is_null() {
+            *err = std::ptr::null_mut();
+        }
+        let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|p| Err(Failure::panic(p)));
+        match outcome {
+            Ok(()) => meetkit_status::MEETKIT_OK,
+            Err(failure) => {
+                let status = failure.status();
+                if !err.is_null() {
+                    // Registering cannot reasonably panic, but this runs outside the boundary.
+                    if let Ok(handle) = catch_unwind(AssertUnwindSafe(|| crate::error::register(failure))) {
+                        *err = handle;
+                    }
                 }
+                status
             }
-            status
         }
     }
 }
@@ -114,11 +118,15 @@ pub(crate) fn guard_or<T>(fallback: T, body: impl FnOnce() -> T) -> T {
 /// # Safety
 /// `out` is NULL or valid for writing one pointer.
 pub(crate) unsafe fn out_arg<T>(out: *mut *mut T, name: &str) -> Result<(), Failure> {
-    if out.is_null() {
-        return Err(Failure::binding(meetkit_status::MEETKIT_NULL_ARGUMENT, format!("argument `{name}` is NULL")));
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        if out.is_null() {
+            return Err(Failure::binding(meetkit_status::MEETKIT_NULL_ARGUMENT, format!("argument `{name}` is NULL")));
+        }
+        *out = std::ptr::null_mut();
+        Ok(())
     }
-    *out = std::ptr::null_mut();
-    Ok(())
 }
 
 #[cfg(test)]
@@ -128,6 +136,7 @@ mod tests {
     #[test]
     fn a_panic_becomes_meetkit_panic_with_an_error_object() {
         let mut err: *mut meetkit_error = std::ptr::null_mut();
+        // SAFETY: the pointers are this test's own, valid and NUL-terminated where strings; each is freed once.
         let status = unsafe { guard(&mut err, || panic!("boom")) };
         assert_eq!(status, meetkit_status::MEETKIT_PANIC);
         assert!(!err.is_null());

@@ -125,13 +125,17 @@ pub unsafe extern "C" fn meetkit_client_new(
     out: *mut *mut meetkit_client,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        out_arg(out, "out")?;
-        let value = json_arg(profile_json, "profile_json", false)?;
-        let profile = Profile::from_json("json", &value)?;
-        *out = register(&profile, ClientOptions::default())?;
-        Ok(())
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            let value = json_arg(profile_json, "profile_json", false)?;
+            let profile = Profile::from_json("json", &value)?;
+            *out = register(&profile, ClientOptions::default())?;
+            Ok(())
+        })
+    }
 }
 
 /// `meetkit_client_new` with client options as a JSON object (NULL or `"null"`: none):
@@ -167,14 +171,18 @@ pub unsafe extern "C" fn meetkit_client_new_with_options(
     out: *mut *mut meetkit_client,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        out_arg(out, "out")?;
-        let value = json_arg(profile_json, "profile_json", false)?;
-        let (options, journal, allow_secrets) = client_options(json_arg(options_json, "options_json", true)?)?;
-        let profile = Profile::from_json("json", &value)?;
-        *out = register_journaled(&profile, options, journal, allow_secrets)?;
-        Ok(())
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            let value = json_arg(profile_json, "profile_json", false)?;
+            let (options, journal, allow_secrets) = client_options(json_arg(options_json, "options_json", true)?)?;
+            let profile = Profile::from_json("json", &value)?;
+            *out = register_journaled(&profile, options, journal, allow_secrets)?;
+            Ok(())
+        })
+    }
 }
 
 /// Creates a client from a profile of a `meetkit.toml` file, the way the CLI does:
@@ -197,14 +205,18 @@ pub unsafe extern "C" fn meetkit_client_open_profile(
     out: *mut *mut meetkit_client,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        out_arg(out, "out")?;
-        let path = opt_arg(config_path, "config_path")?.map(Path::new);
-        let name = opt_arg(name, "name")?;
-        let profile = Profile::load(path, name)?;
-        *out = register(&profile, ClientOptions::default())?;
-        Ok(())
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            let path = opt_arg(config_path, "config_path")?.map(Path::new);
+            let name = opt_arg(name, "name")?;
+            let profile = Profile::load(path, name)?;
+            *out = register(&profile, ClientOptions::default())?;
+            Ok(())
+        })
+    }
 }
 
 /// Ends the client's server-side sessions (vmr's session, Kedacom's login), as
@@ -250,11 +262,15 @@ pub unsafe extern "C" fn meetkit_client_close(
     timeout_ms: u32,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        let client = client_of(client)?;
-        let on_timeout = |after| Error::Timeout { vendor: Vendor::Avd, endpoint: "close".into(), after };
-        block_on(timeout_ms, on_timeout, async move { client.close().await })
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            let client = client_of(client)?;
+            let on_timeout = |after| Error::Timeout { vendor: Vendor::Avd, endpoint: "close".into(), after };
+            block_on(timeout_ms, on_timeout, async move { client.close().await })
+        })
+    }
 }
 
 /// Calls one endpoint: `vendor` is `"avd"`, `"kedacom"`, `"vmr"` or `"netease"`;
@@ -280,18 +296,22 @@ pub unsafe extern "C" fn meetkit_call(
     result_json: *mut *mut c_char,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        out_arg(result_json, "result_json")?;
-        let client = client_of(client)?;
-        let vendor: Vendor = arg(vendor, "vendor")?.parse()?;
-        let endpoint = arg(endpoint_id, "endpoint_id")?.to_string();
-        let params = json_arg(params_json, "params_json", true)?;
-        let name = endpoint.clone();
-        let on_timeout = move |after| Error::Timeout { vendor, endpoint: name, after };
-        let value = block_on(timeout_ms, on_timeout, async move { client.call(vendor, &endpoint, params).await })?;
-        *result_json = to_c(value.to_string());
-        Ok(())
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(result_json, "result_json")?;
+            let client = client_of(client)?;
+            let vendor: Vendor = arg(vendor, "vendor")?.parse()?;
+            let endpoint = arg(endpoint_id, "endpoint_id")?.to_string();
+            let params = json_arg(params_json, "params_json", true)?;
+            let name = endpoint.clone();
+            let on_timeout = move |after| Error::Timeout { vendor, endpoint: name, after };
+            let value = block_on(timeout_ms, on_timeout, async move { client.call(vendor, &endpoint, params).await })?;
+            *result_json = to_c(value.to_string());
+            Ok(())
+        })
+    }
 }
 
 /// Runs a Rhai workflow script file (the language of `meetkit run`) with this client.
@@ -323,20 +343,25 @@ pub unsafe extern "C" fn meetkit_run_script(
     result_json: *mut *mut c_char,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        out_arg(result_json, "result_json")?;
-        let client = client_of(client)?;
-        let path = PathBuf::from(arg(path, "path")?);
-        let vars = object_or_null(json_arg(vars_json, "vars_json", true)?, "vars_json")?;
-        let mut options = ScriptOptions { vars, allow_secrets: client.secrets_allowed(), ..ScriptOptions::default() };
-        if let Some(dir) = opt_arg(out_dir, "out_dir")? {
-            options.out_dir = PathBuf::from(dir);
-        }
-        if timeout_ms > 0 {
-            options.limits.timeout = Some(std::time::Duration::from_millis(timeout_ms.into()));
-        }
-        run_script_into(&client, &path, options, result_json)
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(result_json, "result_json")?;
+            let client = client_of(client)?;
+            let path = PathBuf::from(arg(path, "path")?);
+            let vars = object_or_null(json_arg(vars_json, "vars_json", true)?, "vars_json")?;
+            let mut options =
+                ScriptOptions { vars, allow_secrets: client.secrets_allowed(), ..ScriptOptions::default() };
+            if let Some(dir) = opt_arg(out_dir, "out_dir")? {
+                options.out_dir = PathBuf::from(dir);
+            }
+            if timeout_ms > 0 {
+                options.limits.timeout = Some(std::time::Duration::from_millis(timeout_ms.into()));
+            }
+            run_script_into(&client, &path, options, result_json)
+        })
+    }
 }
 
 /// Runs the script at `path` and stores its last value, as JSON text, in `*result_json`.
@@ -350,12 +375,16 @@ unsafe fn run_script_into(
     options: ScriptOptions,
     result_json: *mut *mut c_char,
 ) -> Result<(), Failure> {
-    let rt = crate::runtime::runtime()?;
-    let run =
-        meetkit::blocking::ScriptRun::start_file(path.to_path_buf(), client.clone(), rt.handle().clone(), options)?;
-    let value = run.wait()?;
-    *result_json = to_c(value.to_string());
-    Ok(())
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        let rt = crate::runtime::runtime()?;
+        let run =
+            meetkit::blocking::ScriptRun::start_file(path.to_path_buf(), client.clone(), rt.handle().clone(), options)?;
+        let value = run.wait()?;
+        *result_json = to_c(value.to_string());
+        Ok(())
+    }
 }
 
 /// The options of `meetkit_run_script_with_options`.
@@ -423,13 +452,17 @@ pub unsafe extern "C" fn meetkit_run_script_with_options(
     result_json: *mut *mut c_char,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        out_arg(result_json, "result_json")?;
-        let client = client_of(client)?;
-        let path = PathBuf::from(arg(path, "path")?);
-        let options = run_options(json_arg(options_json, "options_json", true)?)?;
-        run_script_into(&client, &path, options, result_json)
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(result_json, "result_json")?;
+            let client = client_of(client)?;
+            let path = PathBuf::from(arg(path, "path")?);
+            let options = run_options(json_arg(options_json, "options_json", true)?)?;
+            run_script_into(&client, &path, options, result_json)
+        })
+    }
 }
 
 /// Download progress: `done` bytes of `total` (0 while the server has not announced a
@@ -444,6 +477,7 @@ pub(crate) struct UserData(pub(crate) *mut c_void);
 // SAFETY: the header documents that userdata is used on meetkit's threads; the caller
 // guarantees that is safe for whatever it points to.
 unsafe impl Send for UserData {}
+// SAFETY: as for `Send`: sharing the pointer is the caller's documented guarantee.
 unsafe impl Sync for UserData {}
 
 /// Downloads `url` into the directory `dir` (created if missing): streamed to a temporary
@@ -471,24 +505,29 @@ pub unsafe extern "C" fn meetkit_download(
     path_out: *mut *mut c_char,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        out_arg(path_out, "path_out")?;
-        let client = client_of(client)?;
-        let url = arg(url, "url")?.to_string();
-        let dir = PathBuf::from(arg(dir, "dir")?);
-        let mut options = DownloadOptions::default();
-        if let Some(callback) = progress {
-            let userdata = UserData(userdata);
-            options.progress = Some(Arc::new(move |p: Progress| {
-                let ud = userdata;
-                // SAFETY: the caller passed a callback that accepts its own userdata.
-                unsafe { callback(p.downloaded, p.total.unwrap_or(0), ud.0) }
-            }));
-        }
-        let shown = url.clone();
-        let on_timeout = move |after| meetkit::download::timed_out(&shown, None, after);
-        let done = block_on(timeout_ms, on_timeout, async move { client.download(&url, &dir, options).await })?;
-        *path_out = to_c(done.path.to_string_lossy().into_owned());
-        Ok(())
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(path_out, "path_out")?;
+            let client = client_of(client)?;
+            let url = arg(url, "url")?.to_string();
+            let dir = PathBuf::from(arg(dir, "dir")?);
+            let mut options = DownloadOptions::default();
+            if let Some(callback) = progress {
+                let userdata = UserData(userdata);
+                options.progress = Some(Arc::new(move |p: Progress| {
+                    let ud = userdata;
+                    // The caller passed a callback that accepts its own userdata (covered by
+                    // the enclosing function's safety contract).
+                    callback(p.downloaded, p.total.unwrap_or(0), ud.0)
+                }));
+            }
+            let shown = url.clone();
+            let on_timeout = move |after| meetkit::download::timed_out(&shown, None, after);
+            let done = block_on(timeout_ms, on_timeout, async move { client.download(&url, &dir, options).await })?;
+            *path_out = to_c(done.path.to_string_lossy().into_owned());
+            Ok(())
+        })
+    }
 }

@@ -70,20 +70,24 @@ pub unsafe extern "C" fn meetkit_events_subscribe(
     out: *mut *mut meetkit_subscription,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        out_arg(out, "out")?;
-        let client = client_of(client)?;
-        let vendor: Vendor = arg(vendor, "vendor")?.parse()?;
-        let params = json_arg(params_json, "params_json", true)?;
-        let Some(callback) = callback else {
-            return Err(Failure::binding(meetkit_status::MEETKIT_NULL_ARGUMENT, "argument `callback` is NULL"));
-        };
-        let on_timeout = move |after| Error::Timeout { vendor, endpoint: "events".into(), after };
-        let stream = block_on(timeout_ms, on_timeout, async move { client.events(vendor, params).await })?;
-        let object = dispatch(vendor, stream, callback, UserData(userdata))?;
-        *out = handles::insert(Object::Subscription(Arc::new(object))) as *mut meetkit_subscription;
-        Ok(())
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            let client = client_of(client)?;
+            let vendor: Vendor = arg(vendor, "vendor")?.parse()?;
+            let params = json_arg(params_json, "params_json", true)?;
+            let Some(callback) = callback else {
+                return Err(Failure::binding(meetkit_status::MEETKIT_NULL_ARGUMENT, "argument `callback` is NULL"));
+            };
+            let on_timeout = move |after| Error::Timeout { vendor, endpoint: "events".into(), after };
+            let stream = block_on(timeout_ms, on_timeout, async move { client.events(vendor, params).await })?;
+            let object = dispatch(vendor, stream, callback, UserData(userdata))?;
+            *out = handles::insert(Object::Subscription(Arc::new(object))) as *mut meetkit_subscription;
+            Ok(())
+        })
+    }
 }
 
 /// Ends a subscription and frees it. When this returns, no callback of the subscription is
@@ -196,10 +200,13 @@ mod tests {
     }
 
     unsafe extern "C" fn record(event_json: *const c_char, userdata: *mut c_void) {
-        let seen = &*(userdata as *const Seen);
-        *seen.last.lock().unwrap() = std::ffi::CStr::from_ptr(event_json).to_str().unwrap().to_string();
-        seen.calls.fetch_add(1, Ordering::SeqCst);
-        std::thread::sleep(Duration::from_millis(5));
+        // SAFETY: the pointers are this test's own, valid and NUL-terminated where strings; each is freed once.
+        unsafe {
+            let seen = &*(userdata as *const Seen);
+            *seen.last.lock().unwrap() = std::ffi::CStr::from_ptr(event_json).to_str().unwrap().to_string();
+            seen.calls.fetch_add(1, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     fn event(n: u64) -> meetkit::Result<Event> {

@@ -54,7 +54,8 @@ fn lookup(meeting: *const meetkit_meeting) -> Result<Meeting, Failure> {
 /// # Safety
 /// As [`arg`].
 unsafe fn room_arg(room_handle: *const c_char) -> Result<Room, Failure> {
-    Ok(Room::from_handle(arg(room_handle, "room_handle")?)?)
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers the call below.
+    unsafe { Ok(Room::from_handle(arg(room_handle, "room_handle")?)?) }
 }
 
 /// An options argument: a JSON object, or NULL / `null` for none.
@@ -62,10 +63,14 @@ unsafe fn room_arg(room_handle: *const c_char) -> Result<Room, Failure> {
 /// # Safety
 /// As [`arg`].
 unsafe fn options_arg(options_json: *const c_char) -> Result<Map<String, Value>, Failure> {
-    match json_arg(options_json, "options_json", true)? {
-        Value::Object(m) => Ok(m),
-        Value::Null => Ok(Map::new()),
-        other => Err(Error::config(format!("options_json must be a JSON object, not `{other}`")).into()),
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        match json_arg(options_json, "options_json", true)? {
+            Value::Object(m) => Ok(m),
+            Value::Null => Ok(Map::new()),
+            other => Err(Error::config(format!("options_json must be a JSON object, not `{other}`")).into()),
+        }
     }
 }
 
@@ -86,10 +91,14 @@ fn run<T: Send>(
 /// # Safety
 /// `out` was checked by [`out_arg`].
 unsafe fn put_json<T: Serialize>(out: *mut *mut c_char, value: &T) -> Result<(), Failure> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| Failure::binding(meetkit_status::MEETKIT_OTHER, format!("cannot encode the result: {e}")))?;
-    *out = to_c(text);
-    Ok(())
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        let text = serde_json::to_string(value)
+            .map_err(|e| Failure::binding(meetkit_status::MEETKIT_OTHER, format!("cannot encode the result: {e}")))?;
+        *out = to_c(text);
+        Ok(())
+    }
 }
 
 /// Creates the unified meeting API for `vendor` (`"avd"`, `"kedacom"`, `"vmr"`,
@@ -110,14 +119,18 @@ pub unsafe extern "C" fn meetkit_meeting_new(
     out: *mut *mut meetkit_meeting,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        out_arg(out, "out")?;
-        let client = client_of(client)?;
-        let vendor: Vendor = arg(vendor, "vendor")?.parse()?;
-        let meeting = Meeting::new(&client, vendor)?;
-        *out = handles::insert(Object::Meeting(Arc::new(MeetingObject { meeting }))) as *mut meetkit_meeting;
-        Ok(())
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            let client = client_of(client)?;
+            let vendor: Vendor = arg(vendor, "vendor")?.parse()?;
+            let meeting = Meeting::new(&client, vendor)?;
+            *out = handles::insert(Object::Meeting(Arc::new(MeetingObject { meeting }))) as *mut meetkit_meeting;
+            Ok(())
+        })
+    }
 }
 
 /// Frees a meeting API handle (rooms stay as they are on the server). Calls running on it
@@ -142,10 +155,14 @@ pub extern "C" fn meetkit_meeting_free(meeting: *mut meetkit_meeting) -> meetkit
 /// `verb` is NULL or NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn meetkit_meeting_can(meeting: *const meetkit_meeting, verb: *const c_char) -> bool {
-    guard_or(false, || {
-        let Ok(meeting) = lookup(meeting) else { return false };
-        arg(verb, "verb").ok().and_then(|v| v.parse::<Verb>().ok()).is_some_and(|v| meeting.can(v))
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard_or(false, || {
+            let Ok(meeting) = lookup(meeting) else { return false };
+            arg(verb, "verb").ok().and_then(|v| v.parse::<Verb>().ok()).is_some_and(|v| meeting.can(v))
+        })
+    }
 }
 
 /// The vendor's capability table as a JSON object, one member per verb:
@@ -187,14 +204,18 @@ pub unsafe extern "C" fn meetkit_meeting_create_room(
     room_json: *mut *mut c_char,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        out_arg(room_json, "room_json")?;
-        let meeting = lookup(meeting)?;
-        let options = options_arg(options_json)?;
-        let m = meeting.clone();
-        let room = run(&meeting, Verb::CreateRoom, timeout_ms, async move { m.create_room(&options).await })?;
-        put_json(room_json, &room)
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(room_json, "room_json")?;
+            let meeting = lookup(meeting)?;
+            let options = options_arg(options_json)?;
+            let m = meeting.clone();
+            let room = run(&meeting, Verb::CreateRoom, timeout_ms, async move { m.create_room(&options).await })?;
+            put_json(room_json, &room)
+        })
+    }
 }
 
 /// Books a meeting for later. `options_json`: `start` (Unix seconds, required) and the
@@ -213,14 +234,18 @@ pub unsafe extern "C" fn meetkit_meeting_schedule(
     room_json: *mut *mut c_char,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        out_arg(room_json, "room_json")?;
-        let meeting = lookup(meeting)?;
-        let options = options_arg(options_json)?;
-        let m = meeting.clone();
-        let room = run(&meeting, Verb::Schedule, timeout_ms, async move { m.schedule(&options).await })?;
-        put_json(room_json, &room)
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(room_json, "room_json")?;
+            let meeting = lookup(meeting)?;
+            let options = options_arg(options_json)?;
+            let m = meeting.clone();
+            let room = run(&meeting, Verb::Schedule, timeout_ms, async move { m.schedule(&options).await })?;
+            put_json(room_json, &room)
+        })
+    }
 }
 
 /// Runs a verb that takes a room and returns nothing.
@@ -238,11 +263,15 @@ unsafe fn room_verb<F>(
 where
     F: Future<Output = meetkit::Result<()>> + Send,
 {
-    guard(err, || {
-        let meeting = lookup(meeting)?;
-        let room = room_arg(room_handle)?;
-        run(&meeting, verb, timeout_ms, body(meeting.clone(), room))
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            let meeting = lookup(meeting)?;
+            let room = room_arg(room_handle)?;
+            run(&meeting, verb, timeout_ms, body(meeting.clone(), room))
+        })
+    }
 }
 
 /// Runs a verb that takes a room and returns a value, stored as JSON text in `*out.0`
@@ -263,13 +292,17 @@ unsafe fn room_query<T: Serialize + Send, F>(
 where
     F: Future<Output = meetkit::Result<T>> + Send,
 {
-    guard(err, || {
-        out_arg(out, out_name)?;
-        let meeting = lookup(meeting)?;
-        let room = room_arg(room_handle)?;
-        let value = run(&meeting, verb, timeout_ms, body(meeting.clone(), room))?;
-        put_json(out, &value)
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(out, out_name)?;
+            let meeting = lookup(meeting)?;
+            let room = room_arg(room_handle)?;
+            let value = run(&meeting, verb, timeout_ms, body(meeting.clone(), room))?;
+            put_json(out, &value)
+        })
+    }
 }
 
 /// Starts a created or booked meeting (`room_handle` as returned in a room's `handle`).
@@ -286,7 +319,11 @@ pub unsafe extern "C" fn meetkit_meeting_start(
     timeout_ms: u32,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    room_verb(meeting, room_handle, Verb::Start, timeout_ms, err, |m, room| async move { m.start(&room).await })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        room_verb(meeting, room_handle, Verb::Start, timeout_ms, err, |m, room| async move { m.start(&room).await })
+    }
 }
 
 /// Calls a device (a SIP/H.323 address such as `"sip:1001@10.0.0.5"`) into the meeting and
@@ -310,17 +347,24 @@ pub unsafe extern "C" fn meetkit_meeting_invite(
     participant_json: *mut *mut c_char,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        out_arg(participant_json, "participant_json")?;
-        let meeting = lookup(meeting)?;
-        let room = room_arg(room_handle)?;
-        let address = arg(address, "address")?.to_string();
-        let wait =
-            if timeout_ms == 0 { meetkit::meeting::INVITE_TIMEOUT } else { Duration::from_millis(timeout_ms.into()) };
-        let m = meeting.clone();
-        let device = run(&meeting, Verb::Invite, timeout_ms, async move { m.invite(&room, &address, wait).await })?;
-        put_json(participant_json, &device)
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(participant_json, "participant_json")?;
+            let meeting = lookup(meeting)?;
+            let room = room_arg(room_handle)?;
+            let address = arg(address, "address")?.to_string();
+            let wait = if timeout_ms == 0 {
+                meetkit::meeting::INVITE_TIMEOUT
+            } else {
+                Duration::from_millis(timeout_ms.into())
+            };
+            let m = meeting.clone();
+            let device = run(&meeting, Verb::Invite, timeout_ms, async move { m.invite(&room, &address, wait).await })?;
+            put_json(participant_json, &device)
+        })
+    }
 }
 
 /// Lists who is in the meeting. Blocking; `timeout_ms` limits it (0: no limit).
@@ -341,9 +385,19 @@ pub unsafe extern "C" fn meetkit_meeting_participants(
     participants_json: *mut *mut c_char,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    room_query(meeting, room_handle, Verb::Participants, timeout_ms, (participants_json, "participants_json"), err, {
-        |m, room| async move { m.participants(&room).await }
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        room_query(
+            meeting,
+            room_handle,
+            Verb::Participants,
+            timeout_ms,
+            (participants_json, "participants_json"),
+            err,
+            |m, room| async move { m.participants(&room).await },
+        )
+    }
 }
 
 /// Mutes one participant's audio (`participant_id`: a participant's `id`). Blocking;
@@ -361,7 +415,8 @@ pub unsafe extern "C" fn meetkit_meeting_mute(
     timeout_ms: u32,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    set_muted(meeting, room_handle, participant_id, true, timeout_ms, err)
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers the call below.
+    unsafe { set_muted(meeting, room_handle, participant_id, true, timeout_ms, err) }
 }
 
 /// Unmutes one participant's audio; as `meetkit_meeting_mute`.
@@ -376,7 +431,8 @@ pub unsafe extern "C" fn meetkit_meeting_unmute(
     timeout_ms: u32,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    set_muted(meeting, room_handle, participant_id, false, timeout_ms, err)
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers the call below.
+    unsafe { set_muted(meeting, room_handle, participant_id, false, timeout_ms, err) }
 }
 
 /// # Safety
@@ -389,14 +445,18 @@ unsafe fn set_muted(
     timeout_ms: u32,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        let meeting = lookup(meeting)?;
-        let room = room_arg(room_handle)?;
-        let id = arg(participant_id, "participant_id")?.to_string();
-        let verb = if mute { Verb::Mute } else { Verb::Unmute };
-        let m = meeting.clone();
-        run(&meeting, verb, timeout_ms, async move { m.set_muted(&room, &id, mute).await })
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            let meeting = lookup(meeting)?;
+            let room = room_arg(room_handle)?;
+            let id = arg(participant_id, "participant_id")?.to_string();
+            let verb = if mute { Verb::Mute } else { Verb::Unmute };
+            let m = meeting.clone();
+            run(&meeting, verb, timeout_ms, async move { m.set_muted(&room, &id, mute).await })
+        })
+    }
 }
 
 /// Starts recording. Blocking; `timeout_ms` limits it (0: no limit).
@@ -417,9 +477,13 @@ pub unsafe extern "C" fn meetkit_meeting_start_recording(
     result_json: *mut *mut c_char,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    room_query(meeting, room_handle, Verb::StartRecording, timeout_ms, (result_json, "result_json"), err, {
-        |m, room| async move { m.start_recording(&room).await }
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        room_query(meeting, room_handle, Verb::StartRecording, timeout_ms, (result_json, "result_json"), err, {
+            |m, room| async move { m.start_recording(&room).await }
+        })
+    }
 }
 
 /// Stops recording. Blocking; `timeout_ms` limits it (0: no limit).
@@ -441,9 +505,13 @@ pub unsafe extern "C" fn meetkit_meeting_stop_recording(
     recordings_json: *mut *mut c_char,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    room_query(meeting, room_handle, Verb::StopRecording, timeout_ms, (recordings_json, "recordings_json"), err, {
-        |m, room| async move { m.stop_recording(&room).await }
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        room_query(meeting, room_handle, Verb::StopRecording, timeout_ms, (recordings_json, "recordings_json"), err, {
+            |m, room| async move { m.stop_recording(&room).await }
+        })
+    }
 }
 
 /// Lists the meeting's recordings (`[]` while the vendor has not published them yet; poll).
@@ -465,9 +533,13 @@ pub unsafe extern "C" fn meetkit_meeting_recordings(
     recordings_json: *mut *mut c_char,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    room_query(meeting, room_handle, Verb::Recordings, timeout_ms, (recordings_json, "recordings_json"), err, {
-        |m, room| async move { m.recordings(&room).await }
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        room_query(meeting, room_handle, Verb::Recordings, timeout_ms, (recordings_json, "recordings_json"), err, {
+            |m, room| async move { m.recordings(&room).await }
+        })
+    }
 }
 
 /// Downloads every recording of the meeting into the directory `dir` (created if missing),
@@ -498,27 +570,32 @@ pub unsafe extern "C" fn meetkit_meeting_download_recordings(
     paths_json: *mut *mut c_char,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        out_arg(paths_json, "paths_json")?;
-        let meeting = lookup(meeting)?;
-        let room = room_arg(room_handle)?;
-        let dir = PathBuf::from(arg(dir, "dir")?);
-        let mut options = DownloadOptions::default();
-        if let Some(callback) = progress {
-            let userdata = UserData(userdata);
-            options.progress = Some(Arc::new(move |p: Progress| {
-                let ud = userdata;
-                // SAFETY: the caller passed a callback that accepts its own userdata.
-                unsafe { callback(p.downloaded, p.total.unwrap_or(0), ud.0) }
-            }));
-        }
-        let m = meeting.clone();
-        let done = run(&meeting, Verb::DownloadRecordings, timeout_ms, async move {
-            m.download_recordings(&room, &dir, options).await
-        })?;
-        let paths: Vec<String> = done.iter().map(|d| d.path.to_string_lossy().into_owned()).collect();
-        put_json(paths_json, &paths)
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(paths_json, "paths_json")?;
+            let meeting = lookup(meeting)?;
+            let room = room_arg(room_handle)?;
+            let dir = PathBuf::from(arg(dir, "dir")?);
+            let mut options = DownloadOptions::default();
+            if let Some(callback) = progress {
+                let userdata = UserData(userdata);
+                options.progress = Some(Arc::new(move |p: Progress| {
+                    let ud = userdata;
+                    // The caller passed a callback that accepts its own userdata (covered by
+                    // the enclosing function's safety contract).
+                    callback(p.downloaded, p.total.unwrap_or(0), ud.0)
+                }));
+            }
+            let m = meeting.clone();
+            let done = run(&meeting, Verb::DownloadRecordings, timeout_ms, async move {
+                m.download_recordings(&room, &dir, options).await
+            })?;
+            let paths: Vec<String> = done.iter().map(|d| d.path.to_string_lossy().into_owned()).collect();
+            put_json(paths_json, &paths)
+        })
+    }
 }
 
 /// Starts a live stream of the meeting to `push_url` (`rtmp://...`). Blocking;
@@ -540,15 +617,19 @@ pub unsafe extern "C" fn meetkit_meeting_start_live(
     result_json: *mut *mut c_char,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        out_arg(result_json, "result_json")?;
-        let meeting = lookup(meeting)?;
-        let room = room_arg(room_handle)?;
-        let url = arg(push_url, "push_url")?.to_string();
-        let m = meeting.clone();
-        let value = run(&meeting, Verb::StartLive, timeout_ms, async move { m.start_live(&room, &url).await })?;
-        put_json(result_json, &value)
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(result_json, "result_json")?;
+            let meeting = lookup(meeting)?;
+            let room = room_arg(room_handle)?;
+            let url = arg(push_url, "push_url")?.to_string();
+            let m = meeting.clone();
+            let value = run(&meeting, Verb::StartLive, timeout_ms, async move { m.start_live(&room, &url).await })?;
+            put_json(result_json, &value)
+        })
+    }
 }
 
 /// Stops the live stream. Blocking; `timeout_ms` limits it (0: no limit). Errors:
@@ -564,7 +645,18 @@ pub unsafe extern "C" fn meetkit_meeting_stop_live(
     timeout_ms: u32,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    room_verb(meeting, room_handle, Verb::StopLive, timeout_ms, err, |m, room| async move { m.stop_live(&room).await })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        room_verb(
+            meeting,
+            room_handle,
+            Verb::StopLive,
+            timeout_ms,
+            err,
+            |m, room| async move { m.stop_live(&room).await },
+        )
+    }
 }
 
 /// Ends the meeting (everyone is disconnected). Ending a meeting that has already ended
@@ -580,5 +672,6 @@ pub unsafe extern "C" fn meetkit_meeting_end(
     timeout_ms: u32,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    room_verb(meeting, room_handle, Verb::End, timeout_ms, err, |m, room| async move { m.end(&room).await })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers the call below.
+    unsafe { room_verb(meeting, room_handle, Verb::End, timeout_ms, err, |m, room| async move { m.end(&room).await }) }
 }

@@ -71,20 +71,25 @@ pub unsafe extern "C" fn meetkit_sim_start(
     out: *mut *mut meetkit_sim,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    guard(err, || {
-        out_arg(out, "out")?;
-        let value = json_arg(options_json, "options_json", true)?;
-        let wired = WiredOptions::from_json(&value).map_err(|e| Error::config(format!("simulator options: {e}")))?;
-        let start = async move {
-            Simulator::start_wired(wired.options, wired.netease_listen)
-                .await
-                .map_err(|e| Error::config(format!("cannot start the simulator: {e}")))
-        };
-        let (sim, profile) = block_on(0, |_| unreachable!("no timeout"), start)?;
-        let object = SimObject { sim: Mutex::new(Some(sim)), profile: profile.to_string() };
-        *out = handles::insert(Object::Sim(Arc::new(object))) as *mut meetkit_sim;
-        Ok(())
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(out, "out")?;
+            let value = json_arg(options_json, "options_json", true)?;
+            let wired =
+                WiredOptions::from_json(&value).map_err(|e| Error::config(format!("simulator options: {e}")))?;
+            let start = async move {
+                Simulator::start_wired(wired.options, wired.netease_listen)
+                    .await
+                    .map_err(|e| Error::config(format!("cannot start the simulator: {e}")))
+            };
+            let (sim, profile) = block_on(0, |_| unreachable!("no timeout"), start)?;
+            let object = SimObject { sim: Mutex::new(Some(sim)), profile: profile.to_string() };
+            *out = handles::insert(Object::Sim(Arc::new(object))) as *mut meetkit_sim;
+            Ok(())
+        })
+    }
 }
 
 fn lookup(sim: *const meetkit_sim) -> Result<Arc<SimObject>, Failure> {
@@ -139,6 +144,7 @@ mod tests {
     fn a_zero_token_lifetime_is_a_config_error_naming_the_option() {
         let options = CString::new(r#"{"avd": {"token_ttl_secs": 0}}"#).unwrap();
         let (mut sim, mut err) = (std::ptr::null_mut(), std::ptr::null_mut());
+        // SAFETY: the pointers are this test's own, valid and NUL-terminated where strings; each is freed once.
         let status = unsafe { meetkit_sim_start(options.as_ptr(), &mut sim, &mut err) };
         assert_eq!(status, meetkit_status::MEETKIT_CONFIG);
         assert!(sim.is_null());

@@ -46,12 +46,16 @@ pub(crate) fn live_count() -> usize {
 /// # Safety
 /// `ptr` is NULL or a NUL-terminated string valid for the duration of the call.
 pub(crate) unsafe fn arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Failure> {
-    if ptr.is_null() {
-        return Err(Failure::binding(meetkit_status::MEETKIT_NULL_ARGUMENT, format!("argument `{name}` is NULL")));
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        if ptr.is_null() {
+            return Err(Failure::binding(meetkit_status::MEETKIT_NULL_ARGUMENT, format!("argument `{name}` is NULL")));
+        }
+        CStr::from_ptr(ptr).to_str().map_err(|e| {
+            Failure::binding(meetkit_status::MEETKIT_INVALID_UTF8, format!("argument `{name}` is not valid UTF-8: {e}"))
+        })
     }
-    CStr::from_ptr(ptr).to_str().map_err(|e| {
-        Failure::binding(meetkit_status::MEETKIT_INVALID_UTF8, format!("argument `{name}` is not valid UTF-8: {e}"))
-    })
 }
 
 /// An optional string argument: NULL is `None`.
@@ -59,10 +63,14 @@ pub(crate) unsafe fn arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, 
 /// # Safety
 /// As [`arg`].
 pub(crate) unsafe fn opt_arg<'a>(ptr: *const c_char, name: &str) -> Result<Option<&'a str>, Failure> {
-    if ptr.is_null() {
-        Ok(None)
-    } else {
-        arg(ptr, name).map(Some)
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        if ptr.is_null() {
+            Ok(None)
+        } else {
+            arg(ptr, name).map(Some)
+        }
     }
 }
 
@@ -71,14 +79,18 @@ pub(crate) unsafe fn opt_arg<'a>(ptr: *const c_char, name: &str) -> Result<Optio
 /// # Safety
 /// As [`arg`].
 pub(crate) unsafe fn json_arg(ptr: *const c_char, name: &str, optional: bool) -> Result<Value, Failure> {
-    let text = match opt_arg(ptr, name)? {
-        Some(t) => t,
-        None if optional => return Ok(Value::Null),
-        None => arg(ptr, name)?,
-    };
-    serde_json::from_str(text).map_err(|e| {
-        Failure::binding(meetkit_status::MEETKIT_INVALID_JSON, format!("argument `{name}` is not valid JSON: {e}"))
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        let text = match opt_arg(ptr, name)? {
+            Some(t) => t,
+            None if optional => return Ok(Value::Null),
+            None => arg(ptr, name)?,
+        };
+        serde_json::from_str(text).map_err(|e| {
+            Failure::binding(meetkit_status::MEETKIT_INVALID_JSON, format!("argument `{name}` is not valid JSON: {e}"))
+        })
+    }
 }
 
 /// Frees a string returned by meetkit (a `char *` out-argument or return value).
@@ -91,11 +103,15 @@ pub(crate) unsafe fn json_arg(ptr: *const c_char, name: &str, optional: bool) ->
 /// `s` is NULL or a string returned by meetkit.
 #[no_mangle]
 pub unsafe extern "C" fn meetkit_string_free(s: *mut c_char) {
-    guard_or((), || {
-        if !s.is_null() && live().remove(&(s as usize ^ MASK)) {
-            drop(CString::from_raw(s));
-        }
-    })
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard_or((), || {
+            if !s.is_null() && live().remove(&(s as usize ^ MASK)) {
+                drop(CString::from_raw(s));
+            }
+        })
+    }
 }
 
 /// The number of handles (clients, simulators, subscriptions, errors) and strings meetkit
@@ -114,16 +130,21 @@ mod tests {
     fn strings_are_freed_once_double_frees_are_ignored_and_nuls_replaced() {
         let s = to_c("hello".into());
         let is_live = || live().contains(&(s as usize ^ MASK));
+        // SAFETY: the pointers are this test's own, valid and NUL-terminated where strings; each is freed once.
         assert_eq!(unsafe { CStr::from_ptr(s) }.to_str().unwrap(), "hello");
         assert!(is_live());
+        // SAFETY: the pointers are this test's own, valid and NUL-terminated where strings; each is freed once.
         unsafe { meetkit_string_free(s) };
         assert!(!is_live());
         // Ignored: the set no longer has it (nothing else allocates here, so no reuse).
+        // SAFETY: the pointers are this test's own, valid and NUL-terminated where strings; each is freed once.
         unsafe { meetkit_string_free(s) };
 
         // Interior NULs are replaced.
         let s = to_c("a\0b".into());
+        // SAFETY: the pointers are this test's own, valid and NUL-terminated where strings; each is freed once.
         assert_eq!(unsafe { CStr::from_ptr(s) }.to_str().unwrap(), "a\u{FFFD}b");
+        // SAFETY: the pointers are this test's own, valid and NUL-terminated where strings; each is freed once.
         unsafe { meetkit_string_free(s) };
     }
 }

@@ -63,7 +63,8 @@ fn charge(delta: i64) {
 // SAFETY: every method forwards to `System` unchanged; counting touches no allocation.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc(layout);
+        // SAFETY: `layout` comes from the caller under `GlobalAlloc::alloc`'s contract, forwarded as is.
+        let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
             charge(layout.size() as i64);
         }
@@ -71,7 +72,8 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc_zeroed(layout);
+        // SAFETY: as in `alloc`.
+        let p = unsafe { System.alloc_zeroed(layout) };
         if !p.is_null() {
             charge(layout.size() as i64);
         }
@@ -79,12 +81,14 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        System.dealloc(ptr, layout);
+        // SAFETY: `ptr` was allocated by `System` (every allocation goes through it) with `layout`.
+        unsafe { System.dealloc(ptr, layout) };
         charge(-(layout.size() as i64));
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let p = System.realloc(ptr, layout, new_size);
+        // SAFETY: as in `dealloc`; `new_size` comes from the caller under `realloc`'s contract.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
         if !p.is_null() {
             charge(new_size as i64 - layout.size() as i64);
         }
