@@ -11,6 +11,8 @@ fn meetkit(args: &[&str]) -> Output {
         .args(args)
         .current_dir(repo())
         .env("MEETKIT_JOURNAL", std::env::temp_dir().join("meetkit-cli-tests-runs.db"))
+        // Never a background simulator a developer left running (`meetkit sim start`).
+        .env("MEETKIT_SIM_DIR", std::env::temp_dir().join("meetkit-tests-no-background-sim"))
         .env_remove("MEETKIT_CONFIG")
         .env_remove("MEETKIT_PROFILE")
         .output()

@@ -43,7 +43,13 @@ fn run_example_as(name: &str, script: &str, extra: &[&str]) {
     args.extend_from_slice(extra);
     let script = format!("scripts/{script}.rhai");
     args.push(&script);
-    let out = Command::new(env!("CARGO_BIN_EXE_meetkit")).args(&args).current_dir(repo()).output().unwrap();
+    // Never a background simulator a developer left running (`meetkit sim start`).
+    let out = Command::new(env!("CARGO_BIN_EXE_meetkit"))
+        .args(&args)
+        .current_dir(repo())
+        .env("MEETKIT_SIM_DIR", std::env::temp_dir().join("meetkit-tests-no-background-sim"))
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{name} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let mut lines = stdout.lines();

@@ -14,6 +14,8 @@ fn command(args: &[&str]) -> Command {
         .env("MEETKIT_JOURNAL", std::env::temp_dir().join("meetkit-operator-tests-runs.db"))
         .env_remove("MEETKIT_CONFIG")
         .env_remove("MEETKIT_PROFILE")
+        // Never a background simulator a developer left running (`meetkit sim start`).
+        .env("MEETKIT_SIM_DIR", std::env::temp_dir().join("meetkit-tests-no-background-sim"))
         .env_remove("MEETKIT_LOG")
         .env_remove("NO_COLOR");
     cmd

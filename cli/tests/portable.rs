@@ -22,6 +22,7 @@ fn command(dir: &Path, args: &[&str]) -> Command {
     cmd.args(args)
         .current_dir(dir)
         .env("MEETKIT_JOURNAL", dir.join("runs.db"))
+        .env("MEETKIT_SIM_DIR", dir.join("no-background-sim"))
         .env_remove("MEETKIT_CONFIG")
         .env_remove("MEETKIT_PROFILE")
         .env_remove("MEETKIT_LOG")

@@ -161,7 +161,12 @@ fn run_workflow(script: &str, extra: &[&str]) -> Value {
     args.extend_from_slice(extra);
     let script_path = format!("scripts/{script}.rhai");
     args.push(&script_path);
-    let out = Command::new(meetkit_bin()).args(&args).current_dir(repo()).output().unwrap();
+    let out = Command::new(meetkit_bin())
+        .env("MEETKIT_SIM_DIR", std::env::temp_dir().join("meetkit-tests-no-background-sim"))
+        .args(&args)
+        .current_dir(repo())
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "{script} {extra:?} failed:\n{}\n{}",
@@ -229,6 +234,7 @@ fn call_writes_a_capture_and_a_failed_call_still_leaves_a_valid_one() {
     let har = dir.path().join("call.har");
     let run = |endpoint: &str, params: Value| {
         Command::new(meetkit_bin())
+            .env("MEETKIT_SIM_DIR", std::env::temp_dir().join("meetkit-tests-no-background-sim"))
             .args(["call", "--sim", "--capture", har.to_str().unwrap(), "avd", endpoint])
             .args(["--params", &params.to_string()])
             .output()
@@ -250,6 +256,7 @@ fn call_writes_a_capture_and_a_failed_call_still_leaves_a_valid_one() {
 #[test]
 fn an_unwritable_capture_file_is_a_file_error() {
     let out = Command::new(meetkit_bin())
+        .env("MEETKIT_SIM_DIR", std::env::temp_dir().join("meetkit-tests-no-background-sim"))
         .args(["call", "--sim", "--capture", "/nonexistent-dir/x.har", "avd", "app.get_system_info"])
         .output()
         .unwrap();
@@ -276,6 +283,7 @@ fn webhook_records_each_callback_and_the_file_survives_a_kill() {
     std::fs::write(&profile, line.to_string()).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(meetkit_bin())
+        .env("MEETKIT_SIM_DIR", std::env::temp_dir().join("meetkit-tests-no-background-sim"))
         .args(["webhook", "netease", "--port", &port.to_string(), "--profile-json", profile.to_str().unwrap()])
         .args(["--capture", har.to_str().unwrap()])
         .env("MEETKIT_JOURNAL", dir.path().join("runs.db"))
@@ -467,7 +475,12 @@ async fn tokens_handed_out_at_run_time_never_reach_the_capture() {
         .map(String::from)
         .to_vec();
         let out = tokio::task::spawn_blocking(move || {
-            Command::new(meetkit_bin()).args(&args).current_dir(repo()).output().unwrap()
+            Command::new(meetkit_bin())
+                .env("MEETKIT_SIM_DIR", std::env::temp_dir().join("meetkit-tests-no-background-sim"))
+                .args(&args)
+                .current_dir(repo())
+                .output()
+                .unwrap()
         })
         .await
         .unwrap();

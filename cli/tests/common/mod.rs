@@ -126,6 +126,7 @@ impl Sim {
             .arg(&self.profile)
             .current_dir(self.dir.path())
             .env("MEETKIT_JOURNAL", self.journal())
+            .env("MEETKIT_SIM_DIR", std::env::temp_dir().join("meetkit-tests-no-background-sim"))
             .env_remove("MEETKIT_CONFIG")
             .env_remove("MEETKIT_PROFILE");
         c
@@ -137,6 +138,7 @@ impl Sim {
             .args(args)
             .current_dir(self.dir.path())
             .env("MEETKIT_JOURNAL", self.journal())
+            .env("MEETKIT_SIM_DIR", std::env::temp_dir().join("meetkit-tests-no-background-sim"))
             .env_remove("MEETKIT_CONFIG")
             .env_remove("MEETKIT_PROFILE")
             .output()
