@@ -471,6 +471,23 @@ pub unsafe extern "C" fn meetkit_run_script_with_options(
 /// every 100 ms or 256 KiB) and once at the end.
 pub type meetkit_progress_callback = Option<unsafe extern "C" fn(done: u64, total: u64, userdata: *mut c_void) -> bool>;
 
+/// Download options reporting progress to the C callback `progress` (NULL: none).
+///
+/// # Safety
+/// `progress` is NULL or a function safe to call from meetkit's threads with `userdata`.
+pub(crate) unsafe fn download_options(progress: meetkit_progress_callback, userdata: *mut c_void) -> DownloadOptions {
+    let mut options = DownloadOptions::default();
+    if let Some(callback) = progress {
+        let userdata = UserData(userdata);
+        options.progress = Some(Arc::new(move |p: Progress| {
+            let ud = userdata;
+            // SAFETY: the caller of `download_options` vouched for `callback` with its own userdata.
+            unsafe { callback(p.downloaded, p.total.unwrap_or(0), ud.0) }
+        }));
+    }
+    options
+}
+
 /// Passes the caller's `userdata` to the callback's thread; the caller vouches for it.
 #[derive(Clone, Copy)]
 pub(crate) struct UserData(pub(crate) *mut c_void);
@@ -513,16 +530,9 @@ pub unsafe extern "C" fn meetkit_download(
             let client = client_of(client)?;
             let url = arg(url, "url")?.to_string();
             let dir = PathBuf::from(arg(dir, "dir")?);
-            let mut options = DownloadOptions::default();
-            if let Some(callback) = progress {
-                let userdata = UserData(userdata);
-                options.progress = Some(Arc::new(move |p: Progress| {
-                    let ud = userdata;
-                    // The caller passed a callback that accepts its own userdata (covered by
-                    // the enclosing function's safety contract).
-                    callback(p.downloaded, p.total.unwrap_or(0), ud.0)
-                }));
-            }
+            // This function's contract: `progress` is NULL or safe to call from meetkit's
+            // threads with `userdata`.
+            let options = download_options(progress, userdata);
             let shown = url.clone();
             let on_timeout = move |after| meetkit::download::timed_out(&shown, None, after);
             let done = block_on(timeout_ms, on_timeout, async move { client.download(&url, &dir, options).await })?;

@@ -12,14 +12,13 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use meetkit::download::{DownloadOptions, Progress};
 use meetkit::meeting::{capabilities_json, Meeting, Room, Verb};
 use meetkit::{Error, Vendor};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::boundary::{guard, guard_or, out_arg, Failure};
-use crate::client::{client_of, meetkit_client, meetkit_progress_callback, UserData};
+use crate::client::{client_of, download_options, meetkit_client, meetkit_progress_callback};
 use crate::error::meetkit_error;
 use crate::handles::{self, Object};
 use crate::meetkit_status;
@@ -578,16 +577,9 @@ pub unsafe extern "C" fn meetkit_meeting_download_recordings(
             let meeting = lookup(meeting)?;
             let room = room_arg(room_handle)?;
             let dir = PathBuf::from(arg(dir, "dir")?);
-            let mut options = DownloadOptions::default();
-            if let Some(callback) = progress {
-                let userdata = UserData(userdata);
-                options.progress = Some(Arc::new(move |p: Progress| {
-                    let ud = userdata;
-                    // The caller passed a callback that accepts its own userdata (covered by
-                    // the enclosing function's safety contract).
-                    callback(p.downloaded, p.total.unwrap_or(0), ud.0)
-                }));
-            }
+            // This function's contract: `progress` is NULL or safe to call from meetkit's
+            // threads with `userdata`.
+            let options = download_options(progress, userdata);
             let m = meeting.clone();
             let done = run(&meeting, Verb::DownloadRecordings, timeout_ms, async move {
                 m.download_recordings(&room, &dir, options).await
