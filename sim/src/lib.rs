@@ -419,6 +419,8 @@ pub struct Simulator {
     vmr_opts: VmrOptions,
     kedacom_addr: SocketAddr,
     kedacom_opts: KedacomOptions,
+    /// The virtual clock every vendor server of this simulator shares.
+    clock: Arc<Clock>,
     /// `https` under [`SimOptions::tls`], else `http`.
     scheme: &'static str,
     /// The CA's PEM file and the folder made for it (under [`SimOptions::tls`]).
@@ -504,7 +506,7 @@ impl Simulator {
         let netease =
             Arc::new(netease::Netease::new(opts.netease.clone(), clock.clone(), base_url(netease_addr), opts.strict));
         tasks.extend(netease.spawn_workers(stop_rx.clone()));
-        tasks.push(common::launch(listener, netease::router(netease.clone()), netease, clock, stop_rx, acceptor));
+        tasks.push(common::launch(listener, netease::router(netease.clone()), netease, clock.clone(), stop_rx, acceptor));
 
         Ok(Simulator {
             avd_addr,
@@ -517,6 +519,7 @@ impl Simulator {
             vmr_opts: opts.vmr,
             netease_addr,
             netease_opts: opts.netease,
+            clock,
             scheme,
             ca,
             stop,
@@ -638,6 +641,13 @@ impl Simulator {
     /// `node: 1`, by default `guests@sim.vmr`); same API as the first.
     pub fn vmr_mcu2_base_url(&self) -> String {
         base_url(self.scheme, self.vmr_mcu2_addr)
+    }
+
+    /// Move the virtual clock every vendor server shares forward by `by`, like
+    /// `POST /_sim/clock/advance` on any of them: invites connect, recordings grow, tokens
+    /// expire and NetEase resends fall due without waiting in real time.
+    pub fn advance_clock(&self, by: Duration) {
+        self.clock.advance(by.as_secs_f64());
     }
 
     /// Stop accepting, let open connections finish (at most 5 s) and wait
