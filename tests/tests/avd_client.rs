@@ -167,23 +167,21 @@ async fn dropped_and_malformed_answers_are_outcome_unknown_and_decode_errors() {
     client.call("avd", "room.list", Value::Null).await.unwrap();
 }
 
-/// Drive a device into a room and record; returns the stop payload's files.
-async fn record(client: &Client, room: &str) -> Vec<Value> {
+/// Drive a device into a room and record for two (virtual) seconds; returns the stop payload's
+/// files.
+async fn record(sim: &Sim, client: &Client, room: &str) -> Vec<Value> {
     client.call("avd", "room.create", json!({"room_id": room, "user_id": "ops"})).await.unwrap();
     let call = client
         .call("avd", "device.call", json!({"room_id": room, "name": "d", "url": "sip:1@10.0.0.5"}))
         .await
         .unwrap();
-    for _ in 0..40 {
-        let s = client.call("avd", "device.get_invite_status", json!({"call_id": call["call_id"]})).await.unwrap();
-        if s["invite_status"].to_string().trim_matches('"') == "1" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    // Past the simulator's 1 s invite delay: the device is connected.
+    sim.sim.advance_clock(std::time::Duration::from_secs(2));
+    let s = client.call("avd", "device.get_invite_status", json!({"call_id": call["call_id"]})).await.unwrap();
+    assert_eq!(s["invite_status"].to_string().trim_matches('"'), "1", "{s}");
     let rec = client.call("avd", "room.mix_record.start", json!({"room_id": room})).await.unwrap();
     assert_eq!(api_code(client.call("avd", "room.mix_record.start", json!({"room_id": room})).await), "40040");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    sim.sim.advance_clock(std::time::Duration::from_secs(2));
     let stopped = client
         .call("avd", "room.mix_record.stop", json!({"room_id": room, "record_id": rec["record_id"]}))
         .await
@@ -195,7 +193,7 @@ async fn record(client: &Client, room: &str) -> Vec<Value> {
 async fn recordings_download_with_resume_after_a_dropped_connection() {
     let sim = Sim::start().await;
     let client = sim.client();
-    let files = record(&client, "dl").await;
+    let files = record(&sim, &client, "dl").await;
     assert!(!files.is_empty());
     let url = files[0]["download_url"].as_str().unwrap().to_string();
     assert!(url.starts_with(&sim.sim.avd_base_url()), "attachment URL points at the configured host: {url}");
@@ -223,7 +221,7 @@ async fn a_failed_download_leaves_no_file() {
     let err = client.download(&url, dir.path(), DownloadOptions::default()).await.unwrap_err();
     assert_eq!((err.code(), err.vendor_code().as_deref(), err.vendor()), ("http", Some("404"), None), "{err:?}");
 
-    let files = record(&client, "bad-md5").await;
+    let files = record(&sim, &client, "bad-md5").await;
     let url = files[0]["download_url"].as_str().unwrap();
     let opts = DownloadOptions { expected_md5: Some("0".repeat(32)), ..DownloadOptions::default() };
     let err = client.download(url, dir.path(), opts).await.unwrap_err();
