@@ -434,6 +434,7 @@ impl Simulator {
     /// runtime in background tasks.
     pub async fn start(opts: SimOptions) -> std::io::Result<Simulator> {
         let clock = Arc::new(Clock::default());
+        let shared_clock = clock.clone();
         let (stop, stop_rx) = watch::channel(false);
 
         // Ports: avd n, kedacom n+1, vmr apiServer n+2 and mcuHost n+3, netease n+4, vmr second
@@ -506,7 +507,7 @@ impl Simulator {
         let netease =
             Arc::new(netease::Netease::new(opts.netease.clone(), clock.clone(), base_url(netease_addr), opts.strict));
         tasks.extend(netease.spawn_workers(stop_rx.clone()));
-        tasks.push(common::launch(listener, netease::router(netease.clone()), netease, clock.clone(), stop_rx, acceptor));
+        tasks.push(common::launch(listener, netease::router(netease.clone()), netease, clock, stop_rx, acceptor));
 
         Ok(Simulator {
             avd_addr,
@@ -519,7 +520,7 @@ impl Simulator {
             vmr_opts: opts.vmr,
             netease_addr,
             netease_opts: opts.netease,
-            clock,
+            clock: shared_clock,
             scheme,
             ca,
             stop,
