@@ -22,7 +22,7 @@ async fn list_rooms(env: &Env, t: &str) -> reqwest::Result<reqwest::Response> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stats_count_every_vendor_request() {
+async fn sim_invented_stats_count_every_vendor_request() {
     let env = Env::start().await;
     let calls = (0..50).map(|_| env.token());
     let tokens = futures::future::join_all(calls).await;
@@ -36,7 +36,7 @@ async fn stats_count_every_vendor_request() {
 }
 
 #[tokio::test]
-async fn error_status_hits_exactly_the_next_request() {
+async fn sim_invented_error_status_hits_exactly_the_next_request() {
     let env = Env::start().await;
     let t = env.token().await;
     arm(&env, json!({"error_status": 503, "count": 1})).await;
@@ -50,7 +50,7 @@ async fn error_status_hits_exactly_the_next_request() {
 }
 
 #[tokio::test]
-async fn error_code_uses_vendor_envelope_and_paths_filter() {
+async fn sim_invented_error_code_uses_vendor_envelope_and_paths_filter() {
     let env = Env::start().await;
     arm(&env, json!({"error_code": 41001, "paths": ["/sdkapi/v2/room/"]})).await;
     let t = env.token().await; // /app/get_token is not matched
@@ -69,7 +69,7 @@ async fn error_code_uses_vendor_envelope_and_paths_filter() {
 }
 
 #[tokio::test]
-async fn drop_closes_the_connection_without_answer() {
+async fn sim_invented_drop_closes_the_connection_without_answer() {
     let env = Env::start().await;
     let t = env.token().await;
     arm(&env, json!({"drop_rate": 1.0, "count": 1})).await;
@@ -79,7 +79,7 @@ async fn drop_closes_the_connection_without_answer() {
 }
 
 #[tokio::test]
-async fn malformed_and_latency() {
+async fn sim_invented_malformed_and_latency() {
     let env = Env::start().await;
     let t = env.token().await;
     arm(&env, json!({"malformed_rate": 1.0, "count": 1})).await;
@@ -99,7 +99,7 @@ async fn malformed_and_latency() {
 }
 
 #[tokio::test]
-async fn seeded_rates_are_deterministic() {
+async fn sim_invented_seeded_rates_are_deterministic() {
     let env = Env::start().await;
     let t = env.token().await;
     let mut runs = Vec::new();
@@ -117,7 +117,7 @@ async fn seeded_rates_are_deterministic() {
 }
 
 #[tokio::test]
-async fn drop_after_bytes_then_resume_with_range() {
+async fn sim_invented_drop_after_bytes_then_resume_with_range() {
     let env = Env::start().await;
     let t = env.token().await;
     env.create_room(&t, "1").await;

@@ -163,7 +163,7 @@ fn catalog_checksum_vectors() {
 }
 
 #[tokio::test]
-async fn profile_and_port() {
+async fn sim_invented_profile_and_port() {
     let (sim, port) = common::start_on_fixed_ports(SimOptions::default()).await;
     assert_eq!(sim.netease_base_url(), format!("http://127.0.0.1:{}", port + 4));
     assert_eq!(
@@ -611,7 +611,7 @@ async fn time_limit_ends_meetings() {
 }
 
 #[tokio::test]
-async fn fault_uses_the_envelope() {
+async fn sim_invented_fault_uses_the_envelope() {
     let env = Env::start().await;
     let (s, _) = env.admin("/_sim/faults", json!({"error_code": 510, "paths": ["/v2/meeting/get"], "count": 1})).await;
     assert_eq!(s, StatusCode::OK);
@@ -832,7 +832,7 @@ async fn lifecycle_callbacks() {
 /// The default (`resign_resends` false): every resend repeats the first attempt's Nonce, CurTime
 /// and CheckSum, and the 1 h resends are due on the virtual clock (advanced, not waited for).
 #[tokio::test]
-async fn resends_reuse_the_first_signature_and_follow_the_virtual_clock() {
+async fn resends_reuse_the_first_signature_and_follow_the_virtual_clock_assumption_netease_callback_resend_signing() {
     let (url, seen) = receiver(vec![500; 10]).await;
     let env = Env::start_with(NeteaseOptions { callback_url: Some(url), ..Default::default() }).await;
     let h = env.account(json!({})).await["accountId"].clone();
@@ -870,7 +870,7 @@ async fn resends_reuse_the_first_signature_and_follow_the_virtual_clock() {
 
 /// `resign_resends`: a resend after a clock advance is signed as that much later.
 #[tokio::test]
-async fn resigned_resends_carry_the_virtual_time_of_the_resend() {
+async fn resigned_resends_carry_the_virtual_time_of_the_resend_assumption_netease_callback_resend_signing() {
     let (url, seen) = receiver(vec![500, 500, 500, 500, 200]).await;
     let opts = NeteaseOptions { callback_url: Some(url), resign_resends: true, ..Default::default() };
     let env = Env::start_with(opts).await;
@@ -899,7 +899,7 @@ async fn resigned_resends_carry_the_virtual_time_of_the_resend() {
 /// Strict mode accepts only what meetkit sends: lowercase CheckSum, a Nonce used once,
 /// `Content-Type: application/json`. Lenient mode accepts the other readings.
 #[tokio::test]
-async fn strict_signature_readings_and_their_lenient_counterparts() {
+async fn strict_signature_readings_and_their_lenient_counterparts_assumptions_netease() {
     for strict in [true, false] {
         let sim = Simulator::start(SimOptions { strict, ..Default::default() }).await.unwrap();
         let base = sim.netease_base_url();

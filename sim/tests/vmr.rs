@@ -529,7 +529,7 @@ async fn keepalive_and_stream_drop() {
 /// `events/drop {"every_ms", "for_secs"}` keeps cutting every stream (each one opened meanwhile
 /// too) until `stop`; each new connection still starts with the roster sync.
 #[tokio::test]
-async fn scheduled_stream_drops_until_stopped() {
+async fn sim_invented_scheduled_stream_drops_until_stopped() {
     let v = Vmr::start().await;
     let (host, _) = v.session("1061", Some("123456"), "Host").await;
     let (s, d) = v.admin(&v.api, "/_sim/vmr/events/drop", json!({"every_ms": 0})).await;
@@ -740,7 +740,7 @@ async fn recordings_files_and_live() {
 }
 
 #[tokio::test]
-async fn faults_use_each_servers_envelope() {
+async fn sim_invented_faults_use_each_servers_envelope() {
     let v = Vmr::start().await;
     let (s, _) = v.admin(&v.mcu, "/_sim/faults", json!({"error_code": 500, "count": 1})).await;
     assert_eq!(s, StatusCode::OK);
@@ -835,7 +835,7 @@ async fn alternative_readings(v: &Vmr) -> Vec<(&'static str, bool)> {
 /// Strict mode (the default) refuses every reading meetkit does not send; lenient mode
 /// accepts them all.
 #[tokio::test]
-async fn strict_refuses_and_lenient_accepts_the_other_readings() {
+async fn strict_refuses_and_lenient_accepts_the_other_readings_assumptions_vmr() {
     let strict = Vmr::start().await;
     let lenient = Vmr::lenient().await;
     let refused = alternative_readings(&strict).await;

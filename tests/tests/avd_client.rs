@@ -50,7 +50,7 @@ impl Sim {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_calls_share_one_token_and_one_refresh() {
+async fn concurrent_calls_share_one_token_and_one_refresh_assumption_avd_token_renewal() {
     let sim = Sim::start().await;
     let client = sim.client();
     let calls = (0..40).map(|i| {
@@ -121,7 +121,7 @@ async fn invalid_params_are_rejected_before_sending() {
 }
 
 #[tokio::test]
-async fn reads_are_retried_on_5xx_but_creates_are_not() {
+async fn reads_are_retried_on_5xx_but_creates_are_not_assumption_avd_retries() {
     let sim = Sim::start().await;
     let client = sim.client();
     client.call("avd", "room.create", json!({"room_id": "r", "user_id": "ops"})).await.unwrap();
@@ -145,7 +145,7 @@ async fn reads_are_retried_on_5xx_but_creates_are_not() {
 }
 
 #[tokio::test]
-async fn dropped_and_malformed_answers_are_outcome_unknown_and_decode_errors() {
+async fn dropped_and_malformed_answers_are_outcome_unknown_and_decode_errors_assumption_avd_retries() {
     let sim = Sim::start().await;
     let client = sim.client();
     client.call("avd", "room.list", Value::Null).await.unwrap();
@@ -190,7 +190,7 @@ async fn record(sim: &Sim, client: &Client, room: &str) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn recordings_download_with_resume_after_a_dropped_connection() {
+async fn recordings_download_with_resume_after_a_dropped_connection_assumption_avd_download_range() {
     let sim = Sim::start().await;
     let client = sim.client();
     let files = record(&sim, &client, "dl").await;
@@ -309,7 +309,7 @@ async fn waiting_for_events_of_a_vendor_without_events_is_a_clear_catchable_erro
 }
 
 #[tokio::test]
-async fn get_statistic_on_an_unknown_room_is_not_mistaken_for_an_expired_token() {
+async fn get_statistic_on_an_unknown_room_is_not_mistaken_for_an_expired_token_assumption_avd_statistic_40003() {
     let sim = Sim::start().await;
     let client = sim.client();
     let err = client
@@ -342,7 +342,8 @@ async fn forward(listener: tokio::net::TcpListener, target: String) {
 }
 
 #[tokio::test]
-async fn attachment_urls_are_used_as_the_server_gives_them_unless_rewriting_is_configured() {
+async fn attachment_urls_are_used_as_the_server_gives_them_unless_rewriting_is_configured_assumption_avd_attachment_urls(
+) {
     let file_port = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let file_base = format!("http://{}", file_port.local_addr().unwrap());
     let avd = meetkit_sim::AvdOptions { attachment_base: Some(file_base.clone()), ..Default::default() };
@@ -373,7 +374,7 @@ async fn attachment_urls_are_used_as_the_server_gives_them_unless_rewriting_is_c
 }
 
 #[tokio::test]
-async fn numbers_for_string_parameters_are_sent_as_their_text() {
+async fn numbers_for_string_parameters_are_sent_as_their_text_assumption_common_param_types() {
     let sim = Sim::start().await;
     let client = sim.client();
     let created = client.call("avd", "room.create", json!({"room_id": 2024, "user_id": 42})).await.unwrap();
@@ -397,7 +398,7 @@ async fn numbers_for_string_parameters_are_sent_as_their_text() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rhai_integers_are_accepted_for_string_parameters() {
+async fn rhai_integers_are_accepted_for_string_parameters_assumption_common_param_types() {
     let sim = Sim::start().await;
     let client = sim.client();
     let dir = tempfile::tempdir().unwrap();
@@ -420,7 +421,7 @@ async fn rhai_integers_are_accepted_for_string_parameters() {
 /// A token that stays refused after one renewal is an authentication error (exit code 5),
 /// not a vendor error, and no second renewal is tried.
 #[tokio::test]
-async fn a_token_refused_again_after_renewal_is_an_auth_error() {
+async fn a_token_refused_again_after_renewal_is_an_auth_error_assumption_avd_token_renewal() {
     let sim = Sim::start().await;
     let client = sim.client();
     client.call("avd", "room.create", json!({"room_id": "t", "user_id": "ops"})).await.unwrap();

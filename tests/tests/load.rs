@@ -168,7 +168,7 @@ async fn running(sim: &Simulator) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_workflows_with_five_percent_faults_leave_nothing_after_cleanup() {
+async fn a_thousand_workflows_with_five_percent_faults_leave_nothing_after_cleanup_assumption_common_lifecycle() {
     let opts = options();
     let rooms: Vec<(String, String)> =
         opts.vmr.rooms.iter().skip(3).map(|r| (r.alias.clone(), r.host_pin.clone())).collect();

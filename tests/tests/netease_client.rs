@@ -231,7 +231,7 @@ async fn signatures_are_checked_by_the_simulator() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retries_only_where_safe() {
+async fn retries_only_where_safe_assumption_common_retries() {
     let sim = Sim::start(None).await;
     let client = sim.client();
     let account = client.call("netease", "account.create", json!({})).await.unwrap();
@@ -401,7 +401,7 @@ async fn settled(sim: &Sim) -> Value {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn callbacks_from_the_simulator_are_verified_and_delivered_once() {
+async fn callbacks_from_the_simulator_are_verified_and_delivered_once_assumption_netease_callback_dedup() {
     // The receiver, as the client starts it (Client::events), behind a proxy that loses answers.
     let listen = free_addr();
     let (proxy_url, statuses) = lossy_proxy(format!("http://{listen}/netease/callback")).await;
@@ -564,7 +564,7 @@ async fn lost_event(receiver_url: String, time: &VirtualTime) -> (Sim, Arc<Mutex
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_lost_callback_is_accepted_from_the_one_hour_resends_exactly_once() {
+async fn a_lost_callback_is_accepted_from_the_one_hour_resends_exactly_once_assumption_netease_callback_window() {
     let time = VirtualTime::new();
     let mut cfg = CallbackConfig::new("sim-app-key", Secret::new("sim-app-secret"));
     cfg.clock = time.clock();
@@ -611,7 +611,7 @@ async fn a_lost_callback_is_accepted_from_the_one_hour_resends_exactly_once() {
 /// With the old 300 s window the two 1 h resends of a lost event are refused and the event is
 /// lost for good: what the 3 h default prevents.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_five_minute_window_loses_the_event_for_good() {
+async fn a_five_minute_window_loses_the_event_for_good_assumption_netease_callback_window() {
     let time = VirtualTime::new();
     let mut cfg = CallbackConfig::new("sim-app-key", Secret::new("sim-app-secret"));
     cfg.clock = time.clock();

@@ -305,7 +305,7 @@ async fn one_session_outlives_several_token_lifetimes_assumption_vmr_session_ref
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn expired_tokens_get_one_new_session_for_all_callers() {
+async fn expired_tokens_get_one_new_session_for_all_callers_assumption_vmr_token_refused() {
     let sim = Sim::start().await;
     let client = sim.client();
     let calls = (0..40).map(|_| {
@@ -330,7 +330,7 @@ async fn expired_tokens_get_one_new_session_for_all_callers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn dropped_event_streams_reconnect() {
+async fn dropped_event_streams_reconnect_assumption_vmr_reconnect_policy() {
     let sim = Sim::start().await;
     let client = sim.client();
     let mut events = client.events("vmr", json!({})).await.unwrap();
@@ -355,7 +355,7 @@ async fn dropped_event_streams_reconnect() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retries_only_where_safe() {
+async fn retries_only_where_safe_assumption_common_retries() {
     let sim = Sim::start().await;
     let client = sim.client();
     client.call("vmr", "conference.status", json!({})).await.unwrap();
@@ -467,7 +467,7 @@ fn with_pin(room: &str, pin: &str) -> impl FnOnce(&mut Profile) {
 /// close() ends every session meetkit opened — two rooms on two meeting nodes, one with an
 /// event stream — and ends the stream with `disconnected`; a second close sends nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn close_ends_every_session_in_every_room() {
+async fn close_ends_every_session_in_every_room_assumption_vmr_session_end() {
     let sim = Sim::start().await;
     let client = sim.client_with(with_pin("guests@sim.vmr", "654321"));
     client.call("vmr", "conference.status", json!({})).await.unwrap();
@@ -498,7 +498,7 @@ async fn close_ends_every_session_in_every_room() {
 /// A room other than the profile's account goes to ITS meeting node with ITS PIN (`pins`);
 /// without a `pins` entry the password is tried and the Auth error names the room and `pins`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_room_uses_its_own_node_and_pin() {
+async fn each_room_uses_its_own_node_and_pin_assumption_vmr_pins() {
     let sim = Sim::start().await;
     let plain = sim.client();
     plain.call("vmr", "conference.status", json!({})).await.unwrap();
@@ -537,7 +537,7 @@ async fn each_room_uses_its_own_node_and_pin() {
 
 /// A token refused by the server gets a new session, and the refused one is ended.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn renewal_after_a_refused_token_ends_the_old_session() {
+async fn renewal_after_a_refused_token_ends_the_old_session_assumption_vmr_token_refused() {
     let sim = Sim::start().await;
     let client = sim.client();
     client.call("vmr", "conference.status", json!({})).await.unwrap();
@@ -563,7 +563,7 @@ async fn renewal_after_a_refused_token_ends_the_old_session() {
 /// ends with `disconnected` and opens nothing — no reconnect, no new session, the room stays
 /// ended. The next call may open a session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_event_stream_never_rejoins() {
+async fn the_event_stream_never_rejoins_assumption_vmr_reconnect_policy() {
     let sim = Sim::start().await;
     let client = sim.client();
     let mut events = client.events("vmr", json!({})).await.unwrap();
@@ -604,7 +604,7 @@ async fn the_event_stream_never_rejoins() {
 /// The roster replayed on connect is marked `replay: true` (when asked for) and the script's
 /// `wait_event(.., "participant_create", ..)` returns the next real join, not a replayed one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn replayed_roster_is_not_a_join() {
+async fn replayed_roster_is_not_a_join_assumption_vmr_roster_replay() {
     let sim = Sim::start().await;
     let client = sim.client();
     let early = sim.post("vmr/rooms/1061/join", json!({"display_name": "Early"})).await;

@@ -244,7 +244,7 @@ async fn endpoints_above_the_server_api_level_fail_before_sending() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn expired_sessions_are_renewed_once_for_many_concurrent_calls() {
+async fn expired_sessions_are_renewed_once_for_many_concurrent_calls_assumption_kedacom_expiry_codes() {
     let h = Arc::new(harness(|_| {}).await);
     h.call("platforms.list", json!({})).await.unwrap();
     // The server forgets the session: the next valid token is tok-2.
@@ -266,7 +266,7 @@ async fn expired_sessions_are_renewed_once_for_many_concurrent_calls() {
 /// Real time throughout: the heartbeat runs on the client's own timer (tokio's) and judges
 /// idleness by the system clock; nothing here can move either.
 #[tokio::test]
-async fn heartbeat_runs_while_in_use_and_stops_on_close_or_idle() {
+async fn heartbeat_runs_while_in_use_and_stops_on_close_or_idle_assumption_kedacom_heartbeat() {
     let h = harness(|c| c.heartbeat_secs = 0.05).await;
     h.call("platforms.list", json!({})).await.unwrap();
     until("three heartbeats", || h.fake.count("/api/v1/system/token/") >= 3).await;

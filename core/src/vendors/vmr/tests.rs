@@ -274,7 +274,7 @@ fn config_is_checked_and_secrets_stay_out_of_debug() {
 
 /// 50 concurrent first calls: one check_join, one new_session; `@` travels unescaped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn one_session_for_fifty_concurrent_callers() {
+async fn one_session_for_fifty_concurrent_callers_assumption_vmr_token_refused() {
     let (mock, base) = server().await;
     let c = Arc::new(client(&base));
     let tasks: Vec<_> = (0..50)
@@ -313,7 +313,7 @@ async fn one_session_for_fifty_concurrent_callers() {
 /// Real time, 3.5 s: the client refreshes on its own timer (tokio's) and judges a token's age
 /// by the system clock; nothing here can move either.
 #[tokio::test]
-async fn session_outlives_many_token_lifetimes() {
+async fn session_outlives_many_token_lifetimes_assumption_vmr_session_refresh() {
     let (mock, base) = server().await;
     *mock.expires.lock().unwrap() = "1".into();
     let c = client(&base);
@@ -398,7 +398,7 @@ async fn wait_streams(mock: &Mock, n: usize) {
 /// Events split anywhere, a stream dropped mid-event, a reconnect with the CURRENT token
 /// (refreshed meanwhile), and events kept between subscription and consumption.
 #[tokio::test]
-async fn event_stream_survives_drops_with_the_current_token() {
+async fn event_stream_survives_drops_with_the_current_token_assumption_vmr_reconnect_policy() {
     let (mock, base) = server().await;
     *mock.expires.lock().unwrap() = "1".into();
     // A refresh may be in flight when the stream reconnects: the token it replaces keeps
@@ -453,7 +453,7 @@ async fn rest(stream: &mut EventStream) -> Vec<Event> {
 /// The server's `disconnect` ends the stream with `disconnected` (its reason), and nothing is
 /// reopened: no reconnect, no new session.
 #[tokio::test]
-async fn disconnect_event_ends_the_stream_without_rejoining() {
+async fn disconnect_event_ends_the_stream_without_rejoining_assumption_vmr_reconnect_policy() {
     let (mock, base) = server().await;
     let c = client(&base);
     let mut events = c.events(Map::new()).await.unwrap();
@@ -477,7 +477,7 @@ async fn disconnect_event_ends_the_stream_without_rejoining() {
 /// A dropped stream whose token the server now refuses ends with `disconnected` instead of
 /// opening a new session; so does our own participant's `participant_delete`.
 #[tokio::test]
-async fn refused_reconnect_and_own_delete_end_the_stream() {
+async fn refused_reconnect_and_own_delete_end_the_stream_assumption_vmr_reconnect_policy() {
     let (mock, base) = server().await;
     let c = client(&base);
     let mut events = c.events(Map::new()).await.unwrap();
@@ -504,7 +504,7 @@ async fn refused_reconnect_and_own_delete_end_the_stream() {
 /// The roster replayed between participant_sync_begin/_end is marked `replay: true` and only
 /// reaches subscribers that ask for it; the markers and later joins reach everyone.
 #[tokio::test]
-async fn replayed_roster_is_marked_and_left_out_by_default() {
+async fn replayed_roster_is_marked_and_left_out_by_default_assumption_vmr_roster_replay() {
     let (mock, base) = server().await;
     let c = client(&base);
     let mut plain = c.events(Map::new()).await.unwrap();
@@ -562,7 +562,7 @@ async fn stream_follows_a_session_replaced_by_a_call() {
 /// close() ends every room's session concurrently and returns even when end_session hangs;
 /// check_join and new_session went per room with that room's PIN.
 #[tokio::test]
-async fn close_ends_every_room_concurrently_and_bounded() {
+async fn close_ends_every_room_concurrently_and_bounded_assumption_vmr_session_end() {
     let (mock, base) = server().await;
     let mut c = client(&base);
     Arc::get_mut(&mut c.inner).unwrap().config.pins.insert("OTHER@myvmr.cn".into(), Secret::new("5678"));
