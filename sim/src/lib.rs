@@ -11,7 +11,8 @@
 //! - `GET /_sim/health` -> `{"ok":true}`
 //! - `POST /_sim/reset`: wipe vendor state, faults and statistics (the
 //!   virtual clock keeps its offset)
-//! - `GET /_sim/clock`, `POST /_sim/clock/advance {"seconds": f64}`
+//! - `GET /_sim/clock`, `POST /_sim/clock/advance {"seconds": f64}` (from Rust:
+//!   [`Simulator::advance_clock`])
 //! - `GET /_sim/state`: JSON dump of the vendor state
 //! - `GET /_sim/stats` -> `{"requests": {"<path>": n}}` (`DELETE` clears)
 //! - `GET|POST|DELETE /_sim/faults`: list / arm one more / disarm all
