@@ -841,9 +841,15 @@ async fn resends_reuse_the_first_signature_and_follow_the_virtual_clock_assumpti
     env.call("/v2/meeting/cancel", json!({"meetingUniqueId": m["meetingUniqueId"]})).await;
     assert_eq!(wait_for(&seen, 1).await.len(), 1);
     // Each resend comes when the virtual clock reaches the previous attempt + its interval.
-    let schedule = [2.0, 4.0, 6.0, 3600.0, 3600.0];
+    let schedule: [f64; 5] = [2.0, 4.0, 6.0, 3600.0, 3600.0];
     for (i, secs) in schedule.into_iter().enumerate() {
-        env.advance(secs).await;
+        // Not yet due well before its time. Real time: the sender looks at the virtual clock
+        // every 50 ms; three looks without a resend (the margin dwarfs the real time that passes).
+        let margin = (secs / 2.0).min(60.0);
+        env.advance(secs - margin).await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        assert_eq!(seen.lock().unwrap().len(), i + 1, "resend {} not due before {secs} s", i + 1);
+        env.advance(margin).await;
         assert_eq!(wait_for(&seen, i + 2).await.len(), i + 2, "attempt {} after {secs} s", i + 2);
     }
     let real = started.elapsed().as_secs_f64();
