@@ -31,22 +31,33 @@ def interrupt_main_when(ready: Callable[[], bool]) -> threading.Thread:
 
 Guard = Callable[[str], ContextManager[None]]
 
+# Hour-long answers, and a client that would wait for them.
+PATIENT = {"request_timeout_secs": 7200, "read_timeout_secs": 7200}
+
+
+def interrupted(sim: meetkit.Simulator, hang_guard: Guard, path: str, what: str, action: Callable[[], object]) -> None:
+    """Run `action` while the simulator holds `path`'s answer for an hour; Ctrl-C once the
+    request is at the server must end it (a KeyboardInterrupt) before the hang guard does."""
+    before = hits(sim, path)
+    interrupter = interrupt_main_when(lambda: hits(sim, path) > before)
+    with hang_guard(what), pytest.raises(KeyboardInterrupt):
+        action()
+    interrupter.join()
+
+
+def held(sim: meetkit.Simulator, hang_guard: Guard, path: str, what: str, action: Callable[[], object]) -> None:
+    """`interrupted`, with every answer for `path` held for an hour meanwhile."""
+    admin(sim, "POST", "faults", {"latency_ms": 3_600_000, "paths": [path]})
+    try:
+        interrupted(sim, hang_guard, path, what, action)
+    finally:
+        admin(sim, "DELETE", "faults")
+
 
 def test_ctrl_c_during_a_slow_call(sim: meetkit.Simulator, hang_guard: Guard) -> None:
-    # The answer would take an hour and the client would wait for it: only the interrupt ends
-    # the call before the hang guard.
-    with meetkit.Client(profile_dict=sim_profile(sim, request_timeout_secs=7200, read_timeout_secs=7200)) as client:
+    with meetkit.Client(profile_dict=sim_profile(sim, **PATIENT)) as client:
         client.call("avd", "room.list")  # token first, so the slow request is the call itself
-        path = "/sdkapi/v2/room/list"
-        admin(sim, "POST", "faults", {"latency_ms": 3_600_000, "paths": [path]})
-        try:
-            before = hits(sim, path)
-            interrupter = interrupt_main_when(lambda: hits(sim, path) > before)
-            with hang_guard("the interrupted call"), pytest.raises(KeyboardInterrupt):
-                client.call("avd", "room.list")
-            interrupter.join()
-        finally:
-            admin(sim, "DELETE", "faults")
+        held(sim, hang_guard, "/sdkapi/v2/room/list", "the interrupted call", lambda: client.call("avd", "room.list"))
         assert "rooms" in client.call("avd", "room.list"), "the client still works"
 
 
@@ -56,26 +67,17 @@ def test_ctrl_c_during_a_script(
     script = tmp_path / "slow.rhai"
     # Interrupted once its call is done and it sleeps (an hour, unless interrupted).
     script.write_text('on_exit(|| print("cleaned up"));\nvendor("avd").call("room.list", #{});\nsleep(3600);\n')
-    path = "/sdkapi/v2/room/list"
-    before = hits(sim, path)
-    interrupter = interrupt_main_when(lambda: hits(sim, path) > before)
-    with hang_guard("the interrupted script"), pytest.raises(KeyboardInterrupt):
-        meetkit.run_script(script, client=client, out=tmp_path)
-    interrupter.join()
+
+    def run() -> object:
+        return meetkit.run_script(script, client=client, out=tmp_path)
+
+    interrupted(sim, hang_guard, "/sdkapi/v2/room/list", "the interrupted script", run)
 
 
 def test_ctrl_c_during_a_meeting_verb(sim: meetkit.Simulator, hang_guard: Guard) -> None:
-    with meetkit.Client(profile_dict=sim_profile(sim, request_timeout_secs=7200, read_timeout_secs=7200)) as client:
+    with meetkit.Client(profile_dict=sim_profile(sim, **PATIENT)) as client:
         m = client.meeting("avd")
         room = m.create_room("interrupted")
         path = "/sdkapi/v2/room/participate/list"
-        admin(sim, "POST", "faults", {"latency_ms": 3_600_000, "paths": [path]})
-        try:
-            before = hits(sim, path)
-            interrupter = interrupt_main_when(lambda: hits(sim, path) > before)
-            with hang_guard("the interrupted meeting verb"), pytest.raises(KeyboardInterrupt):
-                m.participants(room)
-            interrupter.join()
-        finally:
-            admin(sim, "DELETE", "faults")
+        held(sim, hang_guard, path, "the interrupted meeting verb", lambda: m.participants(room))
         assert m.create_room("after interrupt").handle == "avd:after-interrupt", "the meeting API still works"
