@@ -1063,10 +1063,11 @@ static void test_events_many_threads(void) {
 
 /* ---- capture and closing on free ---------------------------------------------------- */
 
-/* GET `path` from `base_url` (`http://127.0.0.1:PORT`); the body, malloc'd (caller frees), or NULL. */
-static char *http_request(const char *method, const char *base_url, const char *path, const char *json) {
+/* `method` `path` on `base_url` (`http://127.0.0.1:PORT`) with a JSON `body` (or NULL); the
+ * answer's body, malloc'd (caller frees), or NULL. */
+static char *http_request(const char *method, const char *base_url, const char *path, const char *body) {
     struct sockaddr_in addr;
-    char request[1024], *buf, *body;
+    char request[1024], *buf, *answer;
     size_t len = 0, cap = 1 << 16;
     ssize_t n;
     int port = 0, fd;
@@ -1084,13 +1085,9 @@ static char *http_request(const char *method, const char *base_url, const char *
         }
         return NULL;
     }
-    if (json == NULL) {
-        snprintf(request, sizeof request, "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", method, path);
-    } else {
-        snprintf(request, sizeof request,
-                 "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                 method, path, strlen(json), json);
-    }
+    snprintf(request, sizeof request,
+             "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+             method, path, body ? strlen(body) : 0, body ? body : "");
     if (write(fd, request, strlen(request)) < 0) {
         close(fd);
         return NULL;
@@ -1114,31 +1111,18 @@ static char *http_request(const char *method, const char *base_url, const char *
         return NULL;
     }
     buf[len] = '\0';
-    body = strstr(buf, "\r\n\r\n");
-    if (body == NULL) {
+    answer = strstr(buf, "\r\n\r\n");
+    if (answer == NULL) {
         free(buf);
         return NULL;
     }
-    memmove(buf, body + 4, strlen(body + 4) + 1);
+    memmove(buf, answer + 4, strlen(answer + 4) + 1);
     return buf;
 }
 
+/* GET `path` from `base_url`; the body, malloc'd (caller frees), or NULL. */
 static char *http_get(const char *base_url, const char *path) {
     return http_request("GET", base_url, path, NULL);
-}
-
-/* Moves the shared simulator's virtual clock forward (POST /_sim/clock/advance on its AVD
- * server): invites connect and recordings grow without waiting in real time. */
-static int advance_clock(double seconds) {
-    char base_url[256], body[64], *profile = meetkit_sim_profile(g_sim), *answer;
-    int ok;
-    json_value(profile, "base_url", base_url, sizeof base_url); /* the first section is avd */
-    meetkit_string_free(profile);
-    snprintf(body, sizeof body, "{\"seconds\": %.3f}", seconds);
-    answer = http_request("POST", base_url, "/_sim/clock/advance", body);
-    ok = answer != NULL && strstr(answer, "\"ok\":true") != NULL;
-    free(answer);
-    return ok;
 }
 
 /* The whole file, malloc'd (caller frees), or NULL. */
@@ -1158,6 +1142,20 @@ static char *read_text(const char *path) {
     }
     fclose(f);
     return text;
+}
+
+/* Moves the shared simulator's virtual clock forward (POST /_sim/clock/advance on its AVD
+ * server): invites connect and recordings grow without waiting in real time. */
+static int advance_clock(double seconds) {
+    char base_url[256], body[64], *profile = meetkit_sim_profile(g_sim), *answer;
+    int ok;
+    json_value(profile, "base_url", base_url, sizeof base_url); /* the first section is avd */
+    meetkit_string_free(profile);
+    snprintf(body, sizeof body, "{\"seconds\": %.3f}", seconds);
+    answer = http_request("POST", base_url, "/_sim/clock/advance", body);
+    ok = answer != NULL && strstr(answer, "\"ok\":true") != NULL;
+    free(answer);
+    return ok;
 }
 
 /* A client with {"capture": ...}: its vmr session is open after a call, meetkit_client_free ends

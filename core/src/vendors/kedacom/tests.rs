@@ -10,7 +10,6 @@ use serde_json::json;
 
 use super::*;
 use crate::endpoint::lookup;
-use crate::testutil::until;
 
 /// What the server saw of one request.
 #[derive(Clone, Debug)]
@@ -269,7 +268,7 @@ async fn expired_sessions_are_renewed_once_for_many_concurrent_calls_assumption_
 async fn heartbeat_runs_while_in_use_and_stops_on_close_or_idle_assumption_kedacom_heartbeat() {
     let h = harness(|c| c.heartbeat_secs = 0.05).await;
     h.call("platforms.list", json!({})).await.unwrap();
-    until("three heartbeats", || h.fake.count("/api/v1/system/token/") >= 3).await;
+    crate::testutil::until("three heartbeats", || h.fake.count("/api/v1/system/token/") >= 3).await;
     let seen = h.fake.last("/api/v1/system/token/");
     assert_eq!((seen.method.as_str(), seen.path()), ("POST", "/api/v1/system/token/tok-1/heartbeat"));
     assert_eq!(seen.cookie, "SSO_COOKIE_KEY=ck-1");
@@ -288,7 +287,7 @@ async fn heartbeat_runs_while_in_use_and_stops_on_close_or_idle_assumption_kedac
     })
     .await;
     h.call("platforms.list", json!({})).await.unwrap();
-    until("a heartbeat before going idle", || h.fake.count("/api/v1/system/token/") >= 1).await;
+    crate::testutil::until("a heartbeat before going idle", || h.fake.count("/api/v1/system/token/") >= 1).await;
     tokio::time::sleep(Duration::from_millis(400)).await; // past the 0.12 s idle timeout
     let beats = h.fake.count("/api/v1/system/token/");
     tokio::time::sleep(Duration::from_millis(200)).await; // four heartbeat intervals
