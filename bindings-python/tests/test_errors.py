@@ -141,8 +141,8 @@ def test_script_error(client: meetkit.Client, tmp_path: Path) -> None:
     assert str(e).startswith(f"{script}:2:")
 
 
-def test_download_errors(client: meetkit.Client, tmp_path: Path) -> None:
-    url = record(client, "errors")[0]["download_url"]
+def test_download_errors(sim: meetkit.Simulator, client: meetkit.Client, tmp_path: Path) -> None:
+    url = record(sim, client, "errors")[0]["download_url"]
 
     with pytest.raises(meetkit.CancelledError) as cancelled:
         client.download(url, tmp_path / "c", progress=lambda p: False)
@@ -175,7 +175,7 @@ def test_download_errors(client: meetkit.Client, tmp_path: Path) -> None:
 
 def test_download_stall_and_status_errors(sim: meetkit.Simulator, tmp_path: Path) -> None:
     c = meetkit.Client(profile_dict=sim_profile(sim, read_timeout_secs=0.3))
-    url = record(c, "stall")[0]["download_url"]
+    url = record(sim, c, "stall")[0]["download_url"]
     # Every attempt (the first and its 5 resumes) stalls after 100 bytes: a timeout, not a hang.
     stall = {"stall_after_bytes": 100, "stall_ms": 600000, "paths": ["/attachment"], "count": 6}
     admin(sim, "POST", "faults", stall)

@@ -11,6 +11,7 @@ from typing import Callable, Iterator, Union
 import pytest
 
 import meetkit
+from conftest import advance
 
 
 class Pump:
@@ -75,7 +76,7 @@ def test_vmr_dialled_device_produces_participant_create(
         "vmr", "conference.dial", {"role": "guest", "destination": "sip:1001@10.0.0.5", "protocol": "sip"}
     )
     uuid = dialled[0]
-    created = events.wait_for("participant_create", lambda e: e.data.get("uuid") == uuid, timeout=10)
+    created = events.wait_for("participant_create", lambda e: e.data.get("uuid") == uuid, timeout=60)
     assert created.vendor == "vmr" and created.received_at > 0
     # One shape on every surface: the same keys as a script's wait_event map and C's callback.
     as_dict = created.to_dict()
@@ -92,7 +93,7 @@ def test_netease_callbacks_reach_the_simulator_client(
     with sim.client() as client:
         events = pump_of(client.events("netease"))
         account = client.call("netease", "account.create", {})
-        start_ms = int((time.time() + 1) * 1000)
+        start_ms = int((time.time() + 1) * 1000)  # the simulator's clock is advanced past it below
         meeting = client.call(
             "netease",
             "meeting.create",
@@ -105,9 +106,10 @@ def test_netease_callbacks_reach_the_simulator_client(
             },
         )
         uid = meeting["meetingUniqueId"]
+        advance(sim, 2)
         started = events.wait_for(
-            "MEETING_ROOM_START", lambda e: e.data["msgBody"]["meetingUniqueId"] == uid, timeout=10
+            "MEETING_ROOM_START", lambda e: e.data["msgBody"]["meetingUniqueId"] == uid, timeout=60
         )
         assert started.vendor == "netease"
         client.call("netease", "meeting.end_by_unique_id", {"meetingUniqueId": uid})
-        events.wait_for("MEETING_ROOM_END", lambda e: e.data["msgBody"]["meetingUniqueId"] == uid, timeout=10)
+        events.wait_for("MEETING_ROOM_END", lambda e: e.data["msgBody"]["meetingUniqueId"] == uid, timeout=60)

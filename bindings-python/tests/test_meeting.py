@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Union
@@ -15,7 +14,7 @@ from typing import Any, Callable, Dict, List, Union
 import pytest
 
 import meetkit
-from conftest import REPO
+from conftest import REPO, advance
 
 DEVICE = "sip:1001@10.0.0.5"
 
@@ -42,13 +41,10 @@ def clear_stats(sim: meetkit.Simulator) -> None:
 
 
 def published(meeting: meetkit.Meeting, room: Union[meetkit.Room, str]) -> List[meetkit.Recording]:
-    deadline = time.monotonic() + 30
-    while True:
-        files = meeting.recordings(room)
-        if files:
-            return files
-        assert time.monotonic() < deadline, f"{room}: no recordings listed within 30 s"
-        time.sleep(0.25)
+    """The recordings listed for `room`, which must be some (AVD and vmr list them once stopped)."""
+    files = meeting.recordings(room)
+    assert files, f"{room}: no recordings listed"
+    return files
 
 
 def assert_on_disk(done: List[meetkit.Downloaded], out: Path) -> None:
@@ -60,7 +56,9 @@ def assert_on_disk(done: List[meetkit.Downloaded], out: Path) -> None:
         assert hashlib.md5(data).hexdigest() == d.md5
 
 
-def test_avd_record_workflow_through_the_meeting_api(client: meetkit.Client, tmp_path: Path) -> None:
+def test_avd_record_workflow_through_the_meeting_api(
+    sim: meetkit.Simulator, client: meetkit.Client, tmp_path: Path
+) -> None:
     m = client.meeting("avd")
     assert m.vendor == "avd" and m.can("invite") and not m.can("schedule")
     room = m.create_room("Py Weekly")
@@ -71,7 +69,7 @@ def test_avd_record_workflow_through_the_meeting_api(client: meetkit.Client, tmp
     m.mute(room, device)
     m.unmute(room, device.id)
     m.start_recording(room)
-    time.sleep(1.2)
+    advance(sim, 2)
     assert m.stop_recording(room), "AVD reports the produced files at once"
     m.start_live(room, "rtmp://live.example.com/app/key")
     m.stop_live(room)
@@ -86,7 +84,9 @@ def test_avd_record_workflow_through_the_meeting_api(client: meetkit.Client, tmp
         m.participants(room)
 
 
-def test_vmr_record_workflow_through_the_meeting_api(client: meetkit.Client, tmp_path: Path) -> None:
+def test_vmr_record_workflow_through_the_meeting_api(
+    sim: meetkit.Simulator, client: meetkit.Client, tmp_path: Path
+) -> None:
     m = client.meeting("vmr")
     room = m.create_room({"name": "lab"})
     assert room.vendor == "vmr" and room.secondary_id
@@ -103,7 +103,7 @@ def test_vmr_record_workflow_through_the_meeting_api(client: meetkit.Client, tmp
     m.unmute(room, device)
     assert muted() is False
     assert isinstance(m.start_recording(room)["recordId"], str)
-    time.sleep(1.2)
+    advance(sim, 2)
     assert m.stop_recording(room) == []
     files = published(m, room)
     assert all(f.size is not None for f in files), "vmr gives exact sizes"

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from pathlib import Path
 
 import pytest
 
 import meetkit
 import meetkit._progress as progress_mod
-from conftest import admin, record
+from conftest import admin, advance, record
 
 
 def test_record_workflow_leaves_the_files_on_disk(sim: meetkit.Simulator, client: meetkit.Client, tmp_path: Path) -> None:
@@ -19,13 +18,12 @@ def test_record_workflow_leaves_the_files_on_disk(sim: meetkit.Simulator, client
 
     avd = client.vendor("avd")
     invite = avd.call("device.call", {"room_id": "wf", "name": "device", "url": "sip:1001@10.0.0.5"})
-    deadline = time.monotonic() + 10
-    while str(avd.call("device.get_invite_status", {"call_id": invite["call_id"]})["invite_status"]) != "1":
-        assert time.monotonic() < deadline, "device never connected"
-        time.sleep(0.2)
+    advance(sim, 2)  # past the simulator's 1 s invite delay
+    status = avd.call("device.get_invite_status", {"call_id": invite["call_id"]})
+    assert str(status["invite_status"]) == "1", f"device not connected: {status}"
 
     rec = avd.call("room.mix_record.start", {"room_id": "wf", "name": "weekly"})
-    time.sleep(0.5)
+    advance(sim, 2)
     stopped = avd.call("room.mix_record.stop", {"room_id": "wf", "record_id": rec["record_id"]})
     assert avd.call("room.record.status", {"record_id": rec["record_id"]})["record_status"] is not None
 
@@ -96,9 +94,13 @@ def test_client_from_environment_variables(sim: meetkit.Simulator, monkeypatch: 
 
 
 def test_download_progress_callable_and_tqdm(
-    client: meetkit.Client, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    sim: meetkit.Simulator,
+    client: meetkit.Client,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    url = record(client, "progress")[0]["download_url"]
+    url = record(sim, client, "progress")[0]["download_url"]
     seen: "list[meetkit.Progress]" = []
     got = client.download(url, tmp_path / "cb", progress=seen.append)
     assert seen and seen[-1].downloaded == got.bytes and seen[-1].total == got.bytes

@@ -44,6 +44,9 @@ pub mod secret;
 pub mod transport;
 pub mod vendors;
 
+#[cfg(test)]
+mod testutil;
+
 pub use client::Client;
 pub use endpoint::{EndpointSpec, Param, ParamType};
 pub use error::{Error, Result};

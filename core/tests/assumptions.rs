@@ -151,3 +151,55 @@ fn assumptions_and_profile_options_are_in_step() {
         missing.join(", ")
     );
 }
+
+/// Every `.rs` file under `dir` (recursively), skipping build output.
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() && path.file_name().is_some_and(|n| n != "target") {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The test-name labels of tests/README.md point at real entries: `_assumption_<key>` (the
+/// key with `.` as `_`) names an entry of docs/assumptions.md, `_assumptions_<vendor>` a vendor
+/// with entries. A renamed or removed entry fails here until the tests that cite it follow.
+#[test]
+fn test_names_cite_existing_assumptions() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let text = std::fs::read_to_string(root.join("docs/assumptions.md")).unwrap();
+    let keys: BTreeSet<String> = entries(&text).iter().map(|e| e.key.replace('.', "_")).collect();
+    let vendors: BTreeSet<String> = keys.iter().filter_map(|k| k.split('_').next()).map(str::to_string).collect();
+    let mut files = Vec::new();
+    for dir in ["tests/tests", "cli/tests", "core/src", "core/tests", "sim/src", "sim/tests"] {
+        rust_files(&root.join(dir), &mut files);
+    }
+    let (mut cited, mut unknown) = (0, Vec::new());
+    for file in &files {
+        let source = std::fs::read_to_string(file).unwrap();
+        for line in source.lines() {
+            let Some(rest) =
+                line.trim_start().strip_prefix("async fn ").or_else(|| line.trim_start().strip_prefix("fn "))
+            else {
+                continue;
+            };
+            let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            let label = if let Some((_, vendor)) = name.split_once("_assumptions_") {
+                vendors.contains(vendor).then_some(()).ok_or(format!("_assumptions_{vendor}"))
+            } else if let Some((_, key)) = name.split_once("_assumption_") {
+                keys.contains(key).then_some(()).ok_or(format!("_assumption_{key}"))
+            } else {
+                continue;
+            };
+            cited += 1;
+            if let Err(label) = label {
+                unknown.push(format!("{}: {name} ({label})", file.strip_prefix(&root).unwrap_or(file).display()));
+            }
+        }
+    }
+    assert!(cited >= 20, "only {cited} tests cite an assumption; is the scan looking in the right places?");
+    assert!(unknown.is_empty(), "tests citing no entry of docs/assumptions.md:\n{}", unknown.join("\n"));
+}

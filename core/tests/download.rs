@@ -61,6 +61,8 @@ struct Server {
     behaviour: Behaviour,
     requests: AtomicUsize,
     seen: Mutex<Vec<Seen>>,
+    /// Signalled when a request reaches `/stall` (which never answers).
+    stalled: tokio::sync::Notify,
 }
 
 impl Server {
@@ -130,12 +132,19 @@ async fn start(len: usize, behaviour: Behaviour) -> (String, Arc<Server>) {
         behaviour,
         requests: AtomicUsize::new(0),
         seen: Mutex::new(Vec::new()),
+        stalled: tokio::sync::Notify::new(),
     });
     let app = Router::new()
         .route("/files/{name}", get(serve))
         .route("/attachment", get(serve))
         .route("/missing", get(|| async { (StatusCode::NOT_FOUND, "no such recording") }))
-        .route("/stall", get(|| async { std::future::pending::<&'static str>().await }))
+        .route(
+            "/stall",
+            get(|State(s): State<Arc<Server>>| async move {
+                s.stalled.notify_one();
+                std::future::pending::<&'static str>().await
+            }),
+        )
         .with_state(server.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
@@ -391,18 +400,22 @@ async fn cancellation_token_mid_body_leaves_no_file() {
 
 #[tokio::test]
 async fn cancellation_token_aborts_a_stalled_request() {
-    let (base, _server) = start(10, Behaviour::default()).await;
+    let (base, server) = start(10, Behaviour::default()).await;
     let tmp = tempfile::tempdir().unwrap();
     let token = CancellationToken::new();
     let trigger = token.clone();
     tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // Cancel once the request is at the server, which never answers it.
+        server.stalled.notified().await;
         trigger.cancel();
     });
     let opts = DownloadOptions { file_name: Some("stall.bin".into()), cancel: Some(token), ..Default::default() };
     let (http, url) = (client(), format!("{base}/stall"));
     let run = download(&http, &url, tmp.path(), opts);
-    let err = tokio::time::timeout(Duration::from_secs(10), run).await.expect("cancel must abort").unwrap_err();
+    // The server never answers and this client has no timeout: only the cancellation ends the
+    // download (the guard turns a hang into a failure).
+    let err =
+        tokio::time::timeout(Duration::from_secs(60), run).await.expect("hung: cancel did not abort").unwrap_err();
 
     assert!(matches!(err, Error::Cancelled { .. }), "{err:?}");
     assert_eq!(entries(tmp.path()), Vec::<String>::new());
@@ -412,6 +425,7 @@ async fn cancellation_token_aborts_a_stalled_request() {
 async fn client_timeout_is_a_timeout_error() {
     let (base, _server) = start(10, Behaviour::default()).await;
     let tmp = tempfile::tempdir().unwrap();
+    // Real time: the timeout under test is the HTTP client's own.
     let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_millis(200)).build().unwrap();
     let opts = DownloadOptions { file_name: Some("stall.bin".into()), max_resumes: 0, ..Default::default() };
     let err = download(&http, &format!("{base}/stall"), tmp.path(), opts).await.unwrap_err();

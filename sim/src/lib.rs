@@ -11,7 +11,8 @@
 //! - `GET /_sim/health` -> `{"ok":true}`
 //! - `POST /_sim/reset`: wipe vendor state, faults and statistics (the
 //!   virtual clock keeps its offset)
-//! - `GET /_sim/clock`, `POST /_sim/clock/advance {"seconds": f64}`
+//! - `GET /_sim/clock`, `POST /_sim/clock/advance {"seconds": f64}` (from Rust:
+//!   [`Simulator::advance_clock`])
 //! - `GET /_sim/state`: JSON dump of the vendor state
 //! - `GET /_sim/stats` -> `{"requests": {"<path>": n}}` (`DELETE` clears)
 //! - `GET|POST|DELETE /_sim/faults`: list / arm one more / disarm all
@@ -433,6 +434,8 @@ pub struct Simulator {
     vmr_opts: VmrOptions,
     kedacom_addr: SocketAddr,
     kedacom_opts: KedacomOptions,
+    /// The virtual clock every vendor server of this simulator shares.
+    clock: Arc<Clock>,
     /// `https` under [`SimOptions::tls`], else `http`.
     scheme: &'static str,
     /// The CA's PEM file and the folder made for it (under [`SimOptions::tls`]).
@@ -446,6 +449,7 @@ impl Simulator {
     /// runtime in background tasks.
     pub async fn start(opts: SimOptions) -> std::io::Result<Simulator> {
         let clock = Arc::new(Clock::default());
+        let shared_clock = clock.clone();
         let (stop, stop_rx) = watch::channel(false);
 
         // Ports: avd n, kedacom n+1, vmr apiServer n+2 and mcuHost n+3, netease n+4, vmr second
@@ -531,6 +535,7 @@ impl Simulator {
             vmr_opts: opts.vmr,
             netease_addr,
             netease_opts: opts.netease,
+            clock: shared_clock,
             scheme,
             ca,
             stop,
@@ -646,6 +651,13 @@ impl Simulator {
     /// `node: 1`, by default `guests@sim.vmr`); same API as the first.
     pub fn vmr_mcu2_base_url(&self) -> String {
         base_url(self.scheme, self.vmr_mcu2_addr)
+    }
+
+    /// Move the virtual clock every vendor server shares forward by `by`, like
+    /// `POST /_sim/clock/advance` on any of them: invites connect, recordings grow, tokens
+    /// expire and NetEase resends fall due without waiting in real time.
+    pub fn advance_clock(&self, by: Duration) {
+        self.clock.advance(by.as_secs_f64());
     }
 
     /// Stop accepting, let open connections finish (at most 5 s) and wait

@@ -12,7 +12,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 #[tokio::test]
-async fn profile_and_health() {
+async fn sim_invented_profile_and_health() {
     let env = Env::start().await;
     let p = env.sim.profile();
     assert_eq!(p["avd"]["base_url"], env.base);
@@ -24,7 +24,7 @@ async fn profile_and_health() {
 }
 
 #[tokio::test]
-async fn fixed_port_base() {
+async fn sim_invented_fixed_port_base() {
     let (sim, port) = common::start_on_fixed_ports(SimOptions::default()).await;
     let env = Env::from_sim(sim);
     assert_eq!(env.base, format!("http://127.0.0.1:{port}"));
@@ -202,7 +202,7 @@ async fn invite_status(env: &Env, t: &str, call_id: &str) -> i64 {
 }
 
 #[tokio::test]
-async fn device_invite_follows_the_clock() {
+async fn sim_invented_device_invite_follows_the_clock() {
     let opts = SimOptions {
         avd: AvdOptions { invite_delay: Duration::from_secs(30), ..Default::default() },
         ..Default::default()
@@ -618,7 +618,7 @@ async fn licence_counts_connected_users() {
 }
 
 #[tokio::test]
-async fn reset_wipes_state() {
+async fn sim_invented_reset_wipes_state() {
     let env = Env::start().await;
     let t = env.token().await;
     env.create_room(&t, "1").await;
@@ -639,7 +639,7 @@ async fn strict_and_lenient() -> (Env, Env) {
 }
 
 #[tokio::test]
-async fn strict_takes_get_with_query_parameters_only() {
+async fn strict_takes_get_with_query_parameters_only_assumption_avd_http_method() {
     let (strict, lenient) = strict_and_lenient().await;
     for (env, ok) in [(&strict, false), (&lenient, true)] {
         let t = env.token().await;
@@ -663,7 +663,7 @@ async fn strict_takes_get_with_query_parameters_only() {
 }
 
 #[tokio::test]
-async fn strict_device_call_needs_url_and_uri_alike() {
+async fn strict_device_call_needs_url_and_uri_alike_assumption_avd_device_call_url_uri() {
     let (strict, lenient) = strict_and_lenient().await;
     let sip = "sip:1001@192.168.3.104";
     let room = [("name", "sip"), ("room_id", "12345123456")];
@@ -694,7 +694,7 @@ async fn strict_device_call_needs_url_and_uri_alike() {
 }
 
 #[tokio::test]
-async fn strict_upload_takes_path_in_the_query_only() {
+async fn strict_upload_takes_path_in_the_query_only_assumption_avd_uploadfile_params() {
     let (strict, lenient) = strict_and_lenient().await;
     let post = |env: &Env, query: &str, fields: &[(&'static str, &'static str)]| {
         let mut form = reqwest::multipart::Form::new()
@@ -722,7 +722,7 @@ async fn strict_upload_takes_path_in_the_query_only() {
 }
 
 #[tokio::test]
-async fn strict_reads_booleans_keys_and_ids_as_meetkit_writes_them() {
+async fn strict_reads_booleans_keys_and_ids_as_meetkit_writes_them_assumptions_avd() {
     let (strict, lenient) = strict_and_lenient().await;
     for (env, strict_mode) in [(&strict, true), (&lenient, false)] {
         let t = env.token().await;
@@ -759,7 +759,7 @@ async fn strict_reads_booleans_keys_and_ids_as_meetkit_writes_them() {
 }
 
 #[tokio::test]
-async fn strict_update_layout_needs_zorder_and_order_alike() {
+async fn strict_update_layout_needs_zorder_and_order_alike_assumption_avd_update_layout_order() {
     let (strict, lenient) = strict_and_lenient().await;
     let both = r#"[{"video_name":"u1_video1","zorder":0,"order":0,"x":0,"y":0,"w":1,"h":1}]"#;
     let zorder = r#"[{"video_name":"u1_video1","zorder":0,"x":0,"y":0,"w":1,"h":1}]"#;

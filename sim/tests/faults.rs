@@ -22,7 +22,7 @@ async fn list_rooms(env: &Env, t: &str) -> reqwest::Result<reqwest::Response> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stats_count_every_vendor_request() {
+async fn sim_invented_stats_count_every_vendor_request() {
     let env = Env::start().await;
     let calls = (0..50).map(|_| env.token());
     let tokens = futures::future::join_all(calls).await;
@@ -36,7 +36,7 @@ async fn stats_count_every_vendor_request() {
 }
 
 #[tokio::test]
-async fn error_status_hits_exactly_the_next_request() {
+async fn sim_invented_error_status_hits_exactly_the_next_request() {
     let env = Env::start().await;
     let t = env.token().await;
     arm(&env, json!({"error_status": 503, "count": 1})).await;
@@ -50,7 +50,7 @@ async fn error_status_hits_exactly_the_next_request() {
 }
 
 #[tokio::test]
-async fn error_code_uses_vendor_envelope_and_paths_filter() {
+async fn sim_invented_error_code_uses_vendor_envelope_and_paths_filter() {
     let env = Env::start().await;
     arm(&env, json!({"error_code": 41001, "paths": ["/sdkapi/v2/room/"]})).await;
     let t = env.token().await; // /app/get_token is not matched
@@ -69,7 +69,7 @@ async fn error_code_uses_vendor_envelope_and_paths_filter() {
 }
 
 #[tokio::test]
-async fn drop_closes_the_connection_without_answer() {
+async fn sim_invented_drop_closes_the_connection_without_answer() {
     let env = Env::start().await;
     let t = env.token().await;
     arm(&env, json!({"drop_rate": 1.0, "count": 1})).await;
@@ -79,7 +79,7 @@ async fn drop_closes_the_connection_without_answer() {
 }
 
 #[tokio::test]
-async fn malformed_and_latency() {
+async fn sim_invented_malformed_and_latency() {
     let env = Env::start().await;
     let t = env.token().await;
     arm(&env, json!({"malformed_rate": 1.0, "count": 1})).await;
@@ -88,17 +88,18 @@ async fn malformed_and_latency() {
     let text = resp.text().await.unwrap();
     assert!(serde_json::from_str::<Value>(&text).is_err(), "{text}");
 
+    // Latency is real time by nature (it delays a real answer): at least its 300 ms.
     arm(&env, json!({"latency_ms": 300, "count": 1})).await;
     let started = Instant::now();
     assert_eq!(list_rooms(&env, &t).await.unwrap().status(), StatusCode::OK);
     assert!(started.elapsed() >= Duration::from_millis(300));
-    let started = Instant::now();
-    list_rooms(&env, &t).await.unwrap();
-    assert!(started.elapsed() < Duration::from_millis(300));
+    // Used up by that request: nothing is armed for the next one.
+    assert_eq!(env.admin_get("/_sim/faults").await, json!({"faults": []}));
+    assert_eq!(list_rooms(&env, &t).await.unwrap().status(), StatusCode::OK);
 }
 
 #[tokio::test]
-async fn seeded_rates_are_deterministic() {
+async fn sim_invented_seeded_rates_are_deterministic() {
     let env = Env::start().await;
     let t = env.token().await;
     let mut runs = Vec::new();
@@ -116,7 +117,7 @@ async fn seeded_rates_are_deterministic() {
 }
 
 #[tokio::test]
-async fn drop_after_bytes_then_resume_with_range() {
+async fn sim_invented_drop_after_bytes_then_resume_with_range() {
     let env = Env::start().await;
     let t = env.token().await;
     env.create_room(&t, "1").await;
@@ -154,4 +155,23 @@ async fn drop_after_bytes_then_resume_with_range() {
     assert_eq!(got.len(), total);
     let md5 = base64::engine::general_purpose::STANDARD.encode(Md5::digest(&got));
     assert_eq!(md5, full_md5);
+}
+
+/// `Simulator::advance_clock` (for Rust tests) moves the one clock every vendor server reads,
+/// like `POST /_sim/clock/advance`; simulator-only: no vendor has a clock to move.
+#[tokio::test]
+async fn sim_invented_advance_clock_moves_every_server() {
+    let env = Env::start().await;
+    env.sim.advance_clock(Duration::from_secs(3600));
+    env.advance(1.5).await;
+    let sim = &env.sim;
+    for base in [sim.avd_base_url(), sim.kedacom_base_url(), sim.vmr_mcu_base_url(), sim.netease_base_url()] {
+        let clock: Value = env.http.get(format!("{base}/_sim/clock")).send().await.unwrap().json().await.unwrap();
+        assert_eq!(clock["offset_seconds"], 3601.5, "{base}");
+    }
+    // Virtual time the vendors see: an AVD token (2 h) still works, then expires.
+    let t = env.token().await;
+    assert_eq!(ret(&env.call(&t, "/room/list", &[]).await), 0);
+    env.sim.advance_clock(Duration::from_secs(2 * 3600));
+    assert_eq!(ret(&env.call(&t, "/room/list", &[]).await), 40003, "expired after 2 virtual hours");
 }

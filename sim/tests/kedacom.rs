@@ -203,7 +203,7 @@ async fn profile_ports_and_version() {
 }
 
 #[tokio::test]
-async fn login_lifecycle_cookie_and_idle_timeout() {
+async fn login_lifecycle_cookie_and_idle_timeout_assumption_kedacom_login_cookie() {
     let kd = Kd::start().await;
     let bad = Kd::json(
         kd.form("/api/v1/system/token", &[("oauth_consumer_key", "sim-consumer-key"), ("oauth_consumer_secret", "x")])
@@ -787,7 +787,7 @@ async fn meeting_files_upload_download_limits_and_expiry() {
 }
 
 #[tokio::test]
-async fn fault_injection_uses_the_vendor_envelope() {
+async fn sim_invented_fault_injection_uses_the_vendor_envelope() {
     let kd = Kd::start().await;
     let s = kd.login().await;
     let (st, v) =
@@ -807,7 +807,7 @@ async fn fault_injection_uses_the_vendor_envelope() {
 /// Expiry is HTTP 401 by default; `expiry_code` makes it HTTP 200 with that code (both for an
 /// expired token and for a missing login cookie).
 #[tokio::test]
-async fn expiry_answer_is_http_401_or_the_configured_code() {
+async fn expiry_answer_is_http_401_or_the_configured_code_assumption_kedacom_expiry_codes() {
     let kd = Kd::start().await;
     let s = kd.login().await;
     let fake = Session { token: "0".repeat(32), ..s.clone() };
@@ -833,7 +833,7 @@ async fn expiry_answer_is_http_401_or_the_configured_code() {
 
 /// The login-flow paths are options; a token issued out of band needs no login and no cookie.
 #[tokio::test]
-async fn custom_login_paths_and_out_of_band_tokens() {
+async fn custom_login_paths_and_out_of_band_tokens_assumption_kedacom_login_flow() {
     let opts = KedacomOptions {
         token_path: "/gw/oauth/token".into(),
         login_path: "/gw/session".into(),
@@ -871,7 +871,7 @@ async fn custom_login_paths_and_out_of_band_tokens() {
 
 /// Where doc 001 is open, strict mode accepts only what meetkit sends; lenient mode the rest.
 #[tokio::test]
-async fn strict_and_lenient_readings_of_doc_001() {
+async fn strict_and_lenient_readings_of_doc_001_assumptions_kedacom() {
     for strict in [true, false] {
         let sim = Simulator::start(SimOptions { strict, ..Default::default() }).await.unwrap();
         let base = sim.kedacom_base_url();

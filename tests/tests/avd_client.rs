@@ -50,7 +50,7 @@ impl Sim {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_calls_share_one_token_and_one_refresh() {
+async fn concurrent_calls_share_one_token_and_one_refresh_assumption_avd_token_renewal() {
     let sim = Sim::start().await;
     let client = sim.client();
     let calls = (0..40).map(|i| {
@@ -121,7 +121,7 @@ async fn invalid_params_are_rejected_before_sending() {
 }
 
 #[tokio::test]
-async fn reads_are_retried_on_5xx_but_creates_are_not() {
+async fn reads_are_retried_on_5xx_but_creates_are_not_assumption_avd_retries() {
     let sim = Sim::start().await;
     let client = sim.client();
     client.call("avd", "room.create", json!({"room_id": "r", "user_id": "ops"})).await.unwrap();
@@ -145,7 +145,7 @@ async fn reads_are_retried_on_5xx_but_creates_are_not() {
 }
 
 #[tokio::test]
-async fn dropped_and_malformed_answers_are_outcome_unknown_and_decode_errors() {
+async fn dropped_and_malformed_answers_are_outcome_unknown_and_decode_errors_assumption_avd_retries() {
     let sim = Sim::start().await;
     let client = sim.client();
     client.call("avd", "room.list", Value::Null).await.unwrap();
@@ -167,23 +167,21 @@ async fn dropped_and_malformed_answers_are_outcome_unknown_and_decode_errors() {
     client.call("avd", "room.list", Value::Null).await.unwrap();
 }
 
-/// Drive a device into a room and record; returns the stop payload's files.
-async fn record(client: &Client, room: &str) -> Vec<Value> {
+/// Drive a device into a room and record for two (virtual) seconds; returns the stop payload's
+/// files.
+async fn record(sim: &Sim, client: &Client, room: &str) -> Vec<Value> {
     client.call("avd", "room.create", json!({"room_id": room, "user_id": "ops"})).await.unwrap();
     let call = client
         .call("avd", "device.call", json!({"room_id": room, "name": "d", "url": "sip:1@10.0.0.5"}))
         .await
         .unwrap();
-    for _ in 0..40 {
-        let s = client.call("avd", "device.get_invite_status", json!({"call_id": call["call_id"]})).await.unwrap();
-        if s["invite_status"].to_string().trim_matches('"') == "1" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    // Past the simulator's 1 s invite delay: the device is connected.
+    sim.sim.advance_clock(std::time::Duration::from_secs(2));
+    let s = client.call("avd", "device.get_invite_status", json!({"call_id": call["call_id"]})).await.unwrap();
+    assert_eq!(s["invite_status"].to_string().trim_matches('"'), "1", "{s}");
     let rec = client.call("avd", "room.mix_record.start", json!({"room_id": room})).await.unwrap();
     assert_eq!(api_code(client.call("avd", "room.mix_record.start", json!({"room_id": room})).await), "40040");
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    sim.sim.advance_clock(std::time::Duration::from_secs(2));
     let stopped = client
         .call("avd", "room.mix_record.stop", json!({"room_id": room, "record_id": rec["record_id"]}))
         .await
@@ -192,10 +190,10 @@ async fn record(client: &Client, room: &str) -> Vec<Value> {
 }
 
 #[tokio::test]
-async fn recordings_download_with_resume_after_a_dropped_connection() {
+async fn recordings_download_with_resume_after_a_dropped_connection_assumption_avd_download_range() {
     let sim = Sim::start().await;
     let client = sim.client();
-    let files = record(&client, "dl").await;
+    let files = record(&sim, &client, "dl").await;
     assert!(!files.is_empty());
     let url = files[0]["download_url"].as_str().unwrap().to_string();
     assert!(url.starts_with(&sim.sim.avd_base_url()), "attachment URL points at the configured host: {url}");
@@ -223,7 +221,7 @@ async fn a_failed_download_leaves_no_file() {
     let err = client.download(&url, dir.path(), DownloadOptions::default()).await.unwrap_err();
     assert_eq!((err.kind(), err.vendor_code().as_deref(), err.vendor()), ("http", Some("404"), None), "{err:?}");
 
-    let files = record(&client, "bad-md5").await;
+    let files = record(&sim, &client, "bad-md5").await;
     let url = files[0]["download_url"].as_str().unwrap();
     let opts = DownloadOptions { expected_md5: Some("0".repeat(32)), ..DownloadOptions::default() };
     let err = client.download(url, dir.path(), opts).await.unwrap_err();
@@ -311,7 +309,7 @@ async fn waiting_for_events_of_a_vendor_without_events_is_a_clear_catchable_erro
 }
 
 #[tokio::test]
-async fn get_statistic_on_an_unknown_room_is_not_mistaken_for_an_expired_token() {
+async fn get_statistic_on_an_unknown_room_is_not_mistaken_for_an_expired_token_assumption_avd_statistic_40003() {
     let sim = Sim::start().await;
     let client = sim.client();
     let err = client
@@ -344,7 +342,8 @@ async fn forward(listener: tokio::net::TcpListener, target: String) {
 }
 
 #[tokio::test]
-async fn attachment_urls_are_used_as_the_server_gives_them_unless_rewriting_is_configured() {
+async fn attachment_urls_are_used_as_the_server_gives_them_unless_rewriting_is_configured_assumption_avd_attachment_urls(
+) {
     let file_port = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let file_base = format!("http://{}", file_port.local_addr().unwrap());
     let avd = meetkit_sim::AvdOptions { attachment_base: Some(file_base.clone()), ..Default::default() };
@@ -375,7 +374,7 @@ async fn attachment_urls_are_used_as_the_server_gives_them_unless_rewriting_is_c
 }
 
 #[tokio::test]
-async fn numbers_for_string_parameters_are_sent_as_their_text() {
+async fn numbers_for_string_parameters_are_sent_as_their_text_assumption_common_param_types() {
     let sim = Sim::start().await;
     let client = sim.client();
     let created = client.call("avd", "room.create", json!({"room_id": 2024, "user_id": 42})).await.unwrap();
@@ -399,7 +398,7 @@ async fn numbers_for_string_parameters_are_sent_as_their_text() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn rhai_integers_are_accepted_for_string_parameters() {
+async fn rhai_integers_are_accepted_for_string_parameters_assumption_common_param_types() {
     let sim = Sim::start().await;
     let client = sim.client();
     let dir = tempfile::tempdir().unwrap();
@@ -422,7 +421,7 @@ async fn rhai_integers_are_accepted_for_string_parameters() {
 /// A token that stays refused after one renewal is an authentication error (exit code 5),
 /// not a vendor error, and no second renewal is tried.
 #[tokio::test]
-async fn a_token_refused_again_after_renewal_is_an_auth_error() {
+async fn a_token_refused_again_after_renewal_is_an_auth_error_assumption_avd_token_renewal() {
     let sim = Sim::start().await;
     let client = sim.client();
     client.call("avd", "room.create", json!({"room_id": "t", "user_id": "ops"})).await.unwrap();

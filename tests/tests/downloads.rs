@@ -93,7 +93,7 @@ fn entries(dir: &Path) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn a_stalled_body_is_a_timeout_error_and_a_passing_stall_is_resumed() {
+async fn a_stalled_body_is_a_timeout_error_and_a_passing_stall_is_resumed_meetkit_policy() {
     let sim = Sim::start().await;
     let client = sim.client(0.3);
     let dir = tempfile::tempdir().unwrap();
@@ -127,7 +127,7 @@ async fn a_stalled_body_is_a_timeout_error_and_a_passing_stall_is_resumed() {
 }
 
 #[tokio::test]
-async fn server_errors_are_retried_and_a_lasting_one_is_an_http_error() {
+async fn server_errors_are_retried_and_a_lasting_one_is_an_http_error_meetkit_policy() {
     let sim = Sim::start().await;
     let client = sim.client(60.0);
     let dir = tempfile::tempdir().unwrap();
@@ -154,7 +154,7 @@ async fn server_errors_are_retried_and_a_lasting_one_is_an_http_error() {
 }
 
 #[tokio::test]
-async fn a_reset_mid_body_is_resumed_with_range_or_from_zero_where_range_is_ignored() {
+async fn a_reset_mid_body_is_resumed_with_range_or_from_zero_where_range_is_ignored_assumption_avd_download_range() {
     let sim = Sim::start().await;
     let client = sim.client(60.0);
 

@@ -127,7 +127,7 @@ fn outcome(r: &meetkit::Result<Value>, attempts: u64) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_vendor_recovers_or_fails_typed_and_never_sends_a_create_twice() {
+async fn every_vendor_recovers_or_fails_typed_and_never_sends_a_create_twice_assumption_common_retries() {
     let sim = Simulator::start(SimOptions::default()).await.unwrap();
     let mut profile = sim.profile();
     profile["transport"] = json!({"request_timeout_secs": 1.0, "backoff_base_ms": 5, "backoff_max_ms": 50});
@@ -223,7 +223,7 @@ async fn every_vendor_recovers_or_fails_typed_and_never_sends_a_create_twice() {
 /// made the object. `retry()` does not resend it (the error is `outcome_unknown`, not
 /// retryable), so exactly one object exists afterwards, on every vendor.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retry_never_duplicates_a_create_whose_answer_was_lost() {
+async fn retry_never_duplicates_a_create_whose_answer_was_lost_assumption_common_retries() {
     let sim = Simulator::start(SimOptions::default()).await.unwrap();
     let client = Client::from_profile(&Profile::from_json("sim", &sim.profile()).unwrap()).unwrap();
     for (i, s) in subjects().into_iter().enumerate() {

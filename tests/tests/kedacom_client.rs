@@ -244,7 +244,7 @@ async fn the_docs_conf_id_with_a_hash_arrives_intact() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn login_is_lazy_and_many_concurrent_calls_on_an_expired_token_log_in_once() {
+async fn login_is_lazy_and_many_concurrent_calls_on_an_expired_token_log_in_once_assumption_kedacom_login_flow() {
     let sim = Sim::start().await;
     let client = sim.client();
     assert_eq!(sim.hits("/api/v1/system/token").await, 0, "nothing sent before the first call");
@@ -275,7 +275,7 @@ async fn login_is_lazy_and_many_concurrent_calls_on_an_expired_token_log_in_once
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_heartbeat_keeps_the_token_alive_while_in_use_and_stops_on_close() {
+async fn the_heartbeat_keeps_the_token_alive_while_in_use_and_stops_on_close_assumption_kedacom_heartbeat() {
     let sim = Sim::start().await;
     let client = sim.client_with(|p| p.kedacom.as_mut().unwrap().heartbeat_secs = 0.1);
     client.call("kedacom", "platforms.list", json!({})).await.unwrap();
@@ -284,19 +284,15 @@ async fn the_heartbeat_keeps_the_token_alive_while_in_use_and_stops_on_close() {
     for _ in 0..2 {
         sim.advance(20.0 * 60.0).await;
         let before = sim.heartbeats().await;
-        tokio::time::timeout(Duration::from_secs(5), async {
-            while sim.heartbeats().await < before + 1 {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await
-        .expect("a heartbeat within 5 s");
+        common::wait_until("a heartbeat", || async { (sim.heartbeats().await > before).then_some(()) }).await;
     }
     client.call("kedacom", "platforms.list", json!({})).await.unwrap();
     assert_eq!(sim.hits("/api/v1/system/token").await, 1, "kept alive, no second login");
 
     client.close().await.unwrap();
     let beats = sim.heartbeats().await;
+    // Real time: the heartbeat runs on meetkit's own timer, not the simulator's clock; four of
+    // its 0.1 s intervals pass without one.
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(sim.heartbeats().await, beats, "no heartbeat after close");
     // Without heartbeats the server drops the token after 30 idle minutes; calls log in again.
@@ -306,7 +302,7 @@ async fn the_heartbeat_keeps_the_token_alive_while_in_use_and_stops_on_close() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_idle_client_lets_the_token_expire_and_logs_in_again_on_next_use() {
+async fn an_idle_client_lets_the_token_expire_and_logs_in_again_on_next_use_assumption_kedacom_heartbeat() {
     let sim = Sim::start().await;
     let client = sim.client();
     client.call("kedacom", "resources.get", json!({})).await.unwrap();
@@ -317,7 +313,7 @@ async fn an_idle_client_lets_the_token_expire_and_logs_in_again_on_next_use() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn only_reads_and_updates_are_retried() {
+async fn only_reads_and_updates_are_retried_assumption_common_retries() {
     let sim = Sim::start().await;
     let client = sim.client();
     client.call("kedacom", "platforms.list", json!({})).await.unwrap();
@@ -379,7 +375,7 @@ async fn errors_are_typed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn endpoints_above_the_servers_api_level_are_refused_before_sending() {
+async fn endpoints_above_the_servers_api_level_are_refused_before_sending_assumption_kedacom_api_level_check() {
     let mut options = SimOptions::default();
     options.kedacom.api_level = 2;
     let sim = Sim::start_with(options).await;
@@ -394,7 +390,7 @@ async fn endpoints_above_the_servers_api_level_are_refused_before_sending() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deletes_can_travel_as_post_with_a_method_override() {
+async fn deletes_can_travel_as_post_with_a_method_override_assumption_kedacom_delete_encoding() {
     let sim = Sim::start().await;
     let client = sim.client_with(|p| p.kedacom.as_mut().unwrap().delete_via_post = true);
     let room = client.call("kedacom", "virtual_meeting_rooms.create", vmr_body("R")).await.unwrap();
@@ -454,7 +450,7 @@ async fn the_book_and_run_workflow_leaves_the_meeting_file_on_disk() {
 /// A profile with a ready `account_token` (here issued by the simulator out of band, as an SSO
 /// portal would): no token or login request, no cookie; an expired token is an auth error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_ready_account_token_replaces_the_login() {
+async fn a_ready_account_token_replaces_the_login_assumption_kedacom_account_token() {
     let sim = Sim::start().await;
     let issued = sim.post("kedacom/tokens", json!({})).await;
     let token = issued["account_token"].as_str().unwrap().to_string();
@@ -476,7 +472,7 @@ async fn a_ready_account_token_replaces_the_login() {
 
 /// A gateway on other paths: the simulator is configured with them, the client follows its profile.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_client_follows_the_profile_login_paths() {
+async fn the_client_follows_the_profile_login_paths_assumption_kedacom_login_flow() {
     let kedacom = meetkit_sim::KedacomOptions {
         token_path: "/gw/oauth/token".into(),
         login_path: "/gw/session".into(),
@@ -496,20 +492,17 @@ async fn the_client_follows_the_profile_login_paths() {
     });
     client.call("kedacom", "platforms.list", json!({})).await.unwrap();
     assert_eq!((sim.hits("/gw/oauth/token").await, sim.hits("/gw/session").await), (1, 1));
-    tokio::time::timeout(Duration::from_secs(5), async {
-        while !sim.stats().await.keys().any(|p| p.starts_with("/gw/token/") && p.ends_with("/keepalive")) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+    common::wait_until("a heartbeat on the profile's path", || async {
+        sim.stats().await.keys().any(|p| p.starts_with("/gw/token/") && p.ends_with("/keepalive")).then_some(())
     })
-    .await
-    .expect("a heartbeat on the profile's path");
+    .await;
     client.close().await.unwrap();
 }
 
 /// Expiry answered with a code (a gateway that does so): re-login only when the profile lists
 /// the code; HTTP 401 (the simulator's default) always counts.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expiry_by_a_listed_code_or_by_http_401() {
+async fn expiry_by_a_listed_code_or_by_http_401_assumption_kedacom_expiry_codes() {
     let kedacom = meetkit_sim::KedacomOptions { expiry_code: Some(10002), ..Default::default() };
     let sim = Sim::start_with(SimOptions { kedacom, ..SimOptions::default() }).await;
     let unlisted = sim.client();
@@ -534,7 +527,7 @@ async fn expiry_by_a_listed_code_or_by_http_401() {
 /// A gateway whose token alone authenticates (no login step, no heartbeat): `login_path` and
 /// `heartbeat_path` empty in the profile; the client then needs no username or password.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_token_only_gateway_needs_no_login_step() {
+async fn a_token_only_gateway_needs_no_login_step_assumption_kedacom_login_flow() {
     let kedacom =
         meetkit_sim::KedacomOptions { login_path: String::new(), heartbeat_path: String::new(), ..Default::default() };
     let sim = Sim::start_with(SimOptions { kedacom, ..SimOptions::default() }).await;

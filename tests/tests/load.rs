@@ -37,36 +37,66 @@ fn options() -> SimOptions {
     opts
 }
 
-/// One canonical workflow through the unified meeting API.
-async fn workflow(client: &Client, vendor: Vendor, i: usize, dir: &Path) -> meetkit::Result<()> {
-    let m = Meeting::new(client, vendor)?;
-    let mut options = Map::new();
-    options.insert("name".into(), json!(format!("load workflow {i}")));
-    let room = m.create_room(&options).await?;
-    let result = async {
-        if m.can(Verb::Invite) {
-            m.invite(&room, "sip:1001@10.0.0.5", Duration::from_secs(60)).await?;
+/// The points where every workflow waits for the others while the test moves the simulators'
+/// virtual clock: recordings run two seconds, NetEase publishes its recordings (one second after
+/// the end), all without waiting in real time.
+struct Ticks(tokio::sync::Barrier);
+
+impl Ticks {
+    fn new() -> Self {
+        Ticks(tokio::sync::Barrier::new(WORKFLOWS + 1))
+    }
+
+    /// A workflow's side: arrive, then go on once the clock has moved.
+    async fn wait(&self) {
+        self.0.wait().await;
+        self.0.wait().await;
+    }
+
+    /// The test's side: once every workflow has arrived, move the clock by `by`, let them go on.
+    async fn advance(&self, sim: &Simulator, by: Duration) {
+        self.0.wait().await;
+        sim.advance_clock(by);
+        self.0.wait().await;
+    }
+}
+
+/// One canonical workflow through the unified meeting API. Every workflow passes both clock
+/// ticks, whether its steps failed or not.
+async fn workflow(client: &Client, vendor: Vendor, i: usize, dir: &Path, ticks: &Ticks) -> meetkit::Result<()> {
+    let begun = async {
+        let m = Meeting::new(client, vendor)?;
+        let mut options = Map::new();
+        options.insert("name".into(), json!(format!("load workflow {i}")));
+        let room = m.create_room(&options).await?;
+        let recording = async {
+            if m.can(Verb::Invite) {
+                m.invite(&room, "sip:1001@10.0.0.5", Duration::from_secs(60)).await?;
+            }
+            if m.can(Verb::StartRecording) {
+                m.start_recording(&room).await?;
+            }
+            Ok::<_, meetkit::Error>(())
         }
-        if m.can(Verb::StartRecording) {
-            m.start_recording(&room).await?;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        if m.can(Verb::StopRecording) {
-            m.stop_recording(&room).await?;
-        }
-        Ok::<_, meetkit::Error>(())
+        .await;
+        Ok::<_, meetkit::Error>((m, room, recording))
     }
     .await;
-    let ended = m.end(&room).await;
-    result?;
-    ended?;
-    if m.can(Verb::DownloadRecordings) {
-        for _ in 0..240 {
-            if !m.recordings(&room).await?.is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(500)).await;
+    ticks.wait().await; // the recording runs
+    let ended = match begun {
+        Ok((m, room, recording)) => {
+            let stopped = match recording {
+                Ok(()) if m.can(Verb::StopRecording) => m.stop_recording(&room).await.map(drop),
+                other => other,
+            };
+            let ended = m.end(&room).await;
+            stopped.and(ended).map(|()| (m, room))
         }
+        Err(e) => Err(e),
+    };
+    ticks.wait().await; // the recordings are published
+    let (m, room) = ended?;
+    if m.can(Verb::DownloadRecordings) {
         m.download_recordings(&room, dir, DownloadOptions::default()).await?;
     }
     Ok(())
@@ -138,7 +168,7 @@ async fn running(sim: &Simulator) -> Vec<String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_workflows_with_five_percent_faults_leave_nothing_after_cleanup() {
+async fn a_thousand_workflows_with_five_percent_faults_leave_nothing_after_cleanup_assumption_common_lifecycle() {
     let opts = options();
     let rooms: Vec<(String, String)> =
         opts.vmr.rooms.iter().skip(3).map(|r| (r.alias.clone(), r.host_pin.clone())).collect();
@@ -160,6 +190,7 @@ async fn a_thousand_workflows_with_five_percent_faults_leave_nothing_after_clean
         admin(base, "/_sim/faults", json!({"drop_rate": 0.025, "seed": 20 + i})).await;
     }
 
+    let ticks = std::sync::Arc::new(Ticks::new());
     let mut tasks = Vec::with_capacity(WORKFLOWS);
     for i in 0..WORKFLOWS {
         let vendor = VENDORS[i % VENDORS.len()];
@@ -175,13 +206,16 @@ async fn a_thousand_workflows_with_five_percent_faults_leave_nothing_after_clean
         let run = journal.begin_run(&format!("workflow-{i}"), "load", "test").unwrap();
         let client = client.with_journal(run.clone());
         let out = dir.path().join(i.to_string());
+        let ticks = ticks.clone();
         tasks.push(tokio::spawn(async move {
-            let r = workflow(&client, vendor, i, &out).await;
+            let r = workflow(&client, vendor, i, &out, &ticks).await;
             let _ = client.close().await;
             run.finish(r.as_ref().err());
             (vendor, run.id().to_string(), client, r)
         }));
     }
+    ticks.advance(&sim, Duration::from_secs(2)).await;
+    ticks.advance(&sim, Duration::from_secs(2)).await;
     let mut failed = Vec::new();
     let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
     for t in tasks {

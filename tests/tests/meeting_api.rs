@@ -51,16 +51,12 @@ fn options(v: Value) -> Map<String, Value> {
     v.as_object().unwrap().clone()
 }
 
-/// Poll `recordings` until the vendor lists some (at most 20 s).
+/// The recordings the vendor lists for `room`, which must be some: callers first advance the
+/// simulator's virtual clock past any publishing delay.
 async fn published(m: &Meeting, room: &Room) -> Vec<meetkit::meeting::Recording> {
-    for _ in 0..80 {
-        let files = m.recordings(room).await.unwrap();
-        if !files.is_empty() {
-            return files;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    panic!("{}: no recordings listed within 20 s", room.handle);
+    let files = m.recordings(room).await.unwrap();
+    assert!(!files.is_empty(), "{}: no recordings listed", room.handle);
+    files
 }
 
 fn assert_on_disk(done: &[meetkit::download::Downloaded], dir: &Path) {
@@ -76,7 +72,7 @@ fn assert_on_disk(done: &[meetkit::download::Downloaded], dir: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn avd_does_every_verb_it_claims() {
-    let (_sim, client) = sim().await;
+    let (sim, client) = sim().await;
     let m = Meeting::new(&client, Vendor::Avd).unwrap();
     let room = m.create_room(&options(json!({"name": "Weekly Sync"}))).await.unwrap();
     assert_eq!(room.handle, "avd:weekly-sync");
@@ -87,7 +83,7 @@ async fn avd_does_every_verb_it_claims() {
     m.set_muted(&room, &device.id, true).await.unwrap();
     m.set_muted(&room, &device.id, false).await.unwrap();
     m.start_recording(&room).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    sim.advance_clock(Duration::from_secs(2));
     let stopped = m.stop_recording(&room).await.unwrap();
     assert!(!stopped.is_empty(), "stop_recording returns the produced files");
     m.start_live(&room, "rtmp://live.example.com/app/key").await.unwrap();
@@ -146,7 +142,7 @@ async fn kedacom_creates_with_devices_books_starts_and_ends() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vmr_moderates_records_and_streams_the_profile_room() {
-    let (_sim, client) = sim().await;
+    let (sim, client) = sim().await;
     let m = Meeting::new(&client, Vendor::Vmr).unwrap();
     let room = m.create_room(&options(json!({"name": "lab"}))).await.unwrap();
     let room = Room::from_handle(&room.handle).unwrap();
@@ -167,7 +163,7 @@ async fn vmr_moderates_records_and_streams_the_profile_room() {
 
     let started = m.start_recording(&room).await.unwrap();
     assert!(started["recordId"].is_string(), "{started}");
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    sim.advance_clock(Duration::from_secs(2));
     assert!(m.stop_recording(&room).await.unwrap().is_empty());
     let files = published(&m, &room).await;
     assert!(files.iter().all(|f| f.size.is_some()), "getRecords gives exact sizes: {files:?}");
@@ -192,15 +188,17 @@ async fn vmr_moderates_records_and_streams_the_profile_room() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn netease_publishes_recordings_after_the_end() {
-    let (_sim, client) = sim().await;
+    let (sim, client) = sim().await;
     let m = Meeting::new(&client, Vendor::Netease).unwrap();
     let room = m.create_room(&options(json!({"name": "meetkit netease", "minutes": 30}))).await.unwrap();
     let room = Room::from_handle(&room.handle).unwrap();
     let read = client.call("netease", "meeting.get", json!({"meetingUniqueId": room.id.parse::<u64>().unwrap()})).await;
     assert_eq!(read.unwrap()["meetingId"].as_str(), room.secondary_id.as_deref());
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    // Longer than the 1 s publishing delay: still nothing while the meeting runs.
+    sim.advance_clock(Duration::from_secs(2));
     assert!(m.recordings(&room).await.unwrap().is_empty(), "nothing is published while the meeting runs");
     m.end(&room).await.unwrap();
+    sim.advance_clock(Duration::from_secs(2));
     let files = published(&m, &room).await;
     assert!(files.iter().all(|f| f.size.is_some() && f.md5.is_some()), "record_list gives size and md5: {files:?}");
     let dir = tempfile::tempdir().unwrap();

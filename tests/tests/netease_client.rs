@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use meetkit::config::Profile;
 use meetkit::events::Event;
 use meetkit::script::ScriptOptions;
@@ -192,14 +192,10 @@ async fn every_endpoint_against_the_simulator() {
     let m = c.call("meeting.get", json!({"meetingUniqueId": uid(&other)})).await.unwrap();
     assert_eq!(MeetingStatus::of(&m), Some(MeetingStatus::Recycled));
 
-    // Recordings of the first meeting appear after the end (1 s here).
-    let files = loop {
-        let files = c.call("meeting.record_list", json!({"meetingUniqueId": uid(&instant)})).await.unwrap();
-        if files.as_array().is_some_and(|f| !f.is_empty()) {
-            break files;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    // Recordings of the first meeting appear after the end (1 s here, in virtual time).
+    sim.sim.advance_clock(Duration::from_secs(2));
+    let files = c.call("meeting.record_list", json!({"meetingUniqueId": uid(&instant)})).await.unwrap();
+    assert!(files.as_array().is_some_and(|f| !f.is_empty()), "recordings listed after the delay: {files}");
     let dir = tempfile::tempdir().unwrap();
     for f in files.as_array().unwrap() {
         let url = f["url"].as_str().unwrap();
@@ -235,7 +231,7 @@ async fn signatures_are_checked_by_the_simulator() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn retries_only_where_safe() {
+async fn retries_only_where_safe_assumption_common_retries() {
     let sim = Sim::start(None).await;
     let client = sim.client();
     let account = client.call("netease", "account.create", json!({})).await.unwrap();
@@ -385,11 +381,27 @@ async fn lossy_proxy(target: String) -> (String, Arc<Mutex<Vec<u16>>>) {
 }
 
 async fn next_event(events: &mut meetkit::events::EventStream) -> Event {
-    tokio::time::timeout(Duration::from_secs(10), events.next()).await.expect("an event in time").unwrap().unwrap()
+    common::within("callback event", events.next()).await.unwrap().unwrap()
+}
+
+/// The events already delivered to `events` and not yet read (none pending is an empty list).
+fn buffered(events: &mut meetkit::events::EventStream) -> Vec<Event> {
+    std::iter::from_fn(|| events.next().now_or_never().flatten()).map(|e| e.unwrap()).collect()
+}
+
+/// Wait until the simulator has finished every callback delivery (an attempt answered 200, or
+/// resends used up): from then on every event the receiver accepted is in its stream.
+async fn settled(sim: &Sim) -> Value {
+    common::wait_until("every callback delivery to finish", || async {
+        let log = sim.admin(reqwest::Method::GET, "netease/callbacks", Value::Null).await;
+        let done = log["deliveries"].as_array().unwrap().iter().all(|d| d["status"] != "pending");
+        done.then_some(log)
+    })
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn callbacks_from_the_simulator_are_verified_and_delivered_once() {
+async fn callbacks_from_the_simulator_are_verified_and_delivered_once_assumption_netease_callback_dedup() {
     // The receiver, as the client starts it (Client::events), behind a proxy that loses answers.
     let listen = free_addr();
     let (proxy_url, statuses) = lossy_proxy(format!("http://{listen}/netease/callback")).await;
@@ -422,16 +434,12 @@ async fn callbacks_from_the_simulator_are_verified_and_delivered_once() {
     // Then the recordings (msgType 7), then nothing more — although every callback was sent twice.
     let rec = next_event(&mut events).await;
     assert_eq!(rec.kind, "MEETING_RECORDING");
-    loop {
-        match tokio::time::timeout(Duration::from_millis(1500), events.next()).await {
-            Ok(Some(Ok(ev))) => assert_eq!(ev.kind, "MEETING_RECORDING", "only further recording files may follow"),
-            Ok(other) => panic!("stream failed: {other:?}"),
-            Err(_) => break,
-        }
+    let log = settled(&sim).await;
+    for ev in buffered(&mut events) {
+        assert_eq!(ev.kind, "MEETING_RECORDING", "only further recording files may follow");
     }
     let statuses = statuses.lock().unwrap().clone();
     assert!(statuses.len() >= 10 && statuses.iter().all(|s| *s == 200), "each callback was resent: {statuses:?}");
-    let log = sim.admin(reqwest::Method::GET, "netease/callbacks", Value::Null).await;
     assert!(log.to_string().contains("500"), "the simulator saw the lost answers: {log}");
 }
 
@@ -448,14 +456,11 @@ async fn forged_callbacks_are_refused() {
         .await
         .unwrap();
     sim.post(&format!("netease/meetings/{}/start", uid(&meeting)), json!({})).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while receiver.stats().unauthorized < 2 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::wait_until("two refused callbacks", || async { (receiver.stats().unauthorized >= 2).then_some(()) }).await;
     let stats = receiver.stats();
     assert!(stats.unauthorized >= 2 && stats.delivered == 0, "{stats:?}");
     let mut events = receiver.events().unwrap();
-    assert!(tokio::time::timeout(Duration::from_millis(300), events.next()).await.is_err(), "nothing delivered");
+    assert!(buffered(&mut events).is_empty(), "nothing delivered");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -515,16 +520,16 @@ async fn attempts(sim: &Sim) -> Vec<Value> {
     log["deliveries"][0]["attempts"].as_array().cloned().unwrap_or_default()
 }
 
+/// Wait until the simulator has made `n` attempts (its sender works in the background); exactly
+/// `n`, not more.
 async fn wait_attempts(sim: &Sim, n: usize) -> Vec<Value> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    loop {
+    let got = common::wait_until(&format!("callback attempt {n}"), || async {
         let got = attempts(sim).await;
-        if got.len() >= n || tokio::time::Instant::now() > deadline {
-            assert_eq!(got.len(), n, "attempts: {got:?}");
-            return got;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        (got.len() >= n).then_some(got)
+    })
+    .await;
+    assert_eq!(got.len(), n, "attempts: {got:?}");
+    got
 }
 
 /// A simulator with the doc's resend schedule in virtual time, resends repeating the first
@@ -559,7 +564,7 @@ async fn lost_event(receiver_url: String, time: &VirtualTime) -> (Sim, Arc<Mutex
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_lost_callback_is_accepted_from_the_one_hour_resends_exactly_once() {
+async fn a_lost_callback_is_accepted_from_the_one_hour_resends_exactly_once_assumption_netease_callback_window() {
     let time = VirtualTime::new();
     let mut cfg = CallbackConfig::new("sim-app-key", Secret::new("sim-app-secret"));
     cfg.clock = time.clock();
@@ -584,7 +589,7 @@ async fn a_lost_callback_is_accepted_from_the_one_hour_resends_exactly_once() {
     assert_eq!((got[5]["curTime"].clone(), got[5]["httpStatus"].clone()), (got[0]["curTime"].clone(), json!(200)));
     assert_eq!(receiver.stats().delivered, 1);
     assert_eq!(receiver.stats().duplicates, 1);
-    assert!(tokio::time::timeout(Duration::from_millis(200), events.next()).await.is_err(), "exactly once");
+    assert!(buffered(&mut events).is_empty(), "exactly once");
     let log = sim.admin(reqwest::Method::GET, "netease/callbacks", Value::Null).await;
     assert_eq!(log["deliveries"][0]["status"], "delivered");
 
@@ -606,7 +611,7 @@ async fn a_lost_callback_is_accepted_from_the_one_hour_resends_exactly_once() {
 /// With the old 300 s window the two 1 h resends of a lost event are refused and the event is
 /// lost for good: what the 3 h default prevents.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_five_minute_window_loses_the_event_for_good() {
+async fn a_five_minute_window_loses_the_event_for_good_assumption_netease_callback_window() {
     let time = VirtualTime::new();
     let mut cfg = CallbackConfig::new("sim-app-key", Secret::new("sim-app-secret"));
     cfg.clock = time.clock();

@@ -57,16 +57,42 @@ async fn a_runaway_loop_is_stopped_by_the_operation_limit() {
 async fn the_wall_clock_limit_stops_busy_and_sleeping_scripts() {
     let (_sim, client) = sim().await;
     let dir = tempfile::tempdir().unwrap();
-    for source in ["loop { }", "loop { sleep(0.05); }", "sleep(30);"] {
-        let started = std::time::Instant::now();
-        let (r, _) = run(&client, source, dir.path(), |o| {
-            o.limits = Limits { timeout: Some(Duration::from_millis(300)), ..Limits::default() }
-        })
-        .await;
+    // The limit is a real-time limit, so real time passes (0.3 s a script). The sleeping
+    // scripts would sleep an hour if the limit did not interrupt them.
+    for source in ["loop { }", "loop { sleep(0.05); }", "sleep(3600);"] {
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let script = run(&client, source, dir.path(), |o| {
+            o.limits = Limits { timeout: Some(Duration::from_millis(300)), ..Limits::default() };
+            o.cancel = cancel.clone();
+        });
+        let (r, _) = hang_guard(script, &cancel, source).await;
         let e = r.unwrap_err().to_string();
         assert!(e.contains("time limit of 0.3s reached"), "{source}: {e}");
-        assert!(started.elapsed() < Duration::from_secs(10), "{source} was not stopped");
     }
+}
+
+/// Await `script`; if it has not returned within [`common::HANG`], cancel it and fail: a guard
+/// against a hang (the test would otherwise wait for the script's hour-long sleep), not a timing
+/// claim.
+async fn hang_guard<T>(
+    script: impl std::future::Future<Output = T>,
+    cancel: &tokio_util::sync::CancellationToken,
+    what: &str,
+) -> T {
+    match tokio::time::timeout(common::HANG, script).await {
+        Ok(done) => done,
+        Err(_) => {
+            cancel.cancel();
+            panic!("{what}: hung, still running after {:?}", common::HANG);
+        }
+    }
+}
+
+/// How many requests for `path` the AVD server has seen.
+async fn hits(sim: &Simulator, path: &str) -> u64 {
+    let url = format!("{}/_sim/stats", sim.avd_base_url());
+    let stats: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    stats["requests"][path].as_u64().unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,24 +123,26 @@ async fn cancelling_mid_download_leaves_no_file_and_still_runs_on_exit() {
     std::fs::write(&upload, vec![7u8; 200_000]).unwrap();
     let up = client.call("avd", "uploadfile", json!({"file": upload.to_str().unwrap()})).await.unwrap();
     let url = up["download_url"].as_str().unwrap().to_string();
-    admin(&sim, "faults", json!({"latency_ms": 5000, "paths": ["/attachment"]})).await;
+    // The attachment server answers only after ten minutes: only a cancellation that
+    // interrupts the request in flight ends the script before the hang guard.
+    admin(&sim, "faults", json!({"latency_ms": 600_000, "paths": ["/attachment"]})).await;
 
     let out = dir.path().join("out");
     let cancel = tokio_util::sync::CancellationToken::new();
-    let trigger = cancel.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        trigger.cancel();
-    });
     let source = format!(
         r#"on_exit(|| print("on_exit ran"));
            download("{url}");
            print("not reached");"#
     );
-    let started = std::time::Instant::now();
-    let (r, printed) = run(&client, &source, &out, |o| o.cancel = cancel).await;
+    let script = run(&client, &source, &out, |o| o.cancel = cancel.clone());
+    let trigger = async {
+        // Cancel once the download's request is at the server (and held there).
+        common::wait_until("the download's request", || async { (hits(&sim, "/attachment").await > 0).then_some(()) })
+            .await;
+        cancel.cancel();
+    };
+    let ((r, printed), ()) = hang_guard(async { tokio::join!(script, trigger) }, &cancel, "download").await;
     assert!(matches!(r, Err(Error::Cancelled { .. })), "{r:?}");
-    assert!(started.elapsed() < Duration::from_secs(4), "cancellation took {:?}", started.elapsed());
     assert_eq!(printed, vec!["on_exit ran"]);
     assert!(files_in(&out).is_empty(), "left behind: {:?}", files_in(&out));
 }

@@ -146,7 +146,7 @@ fn muted(events: &[Event], uuid: &str) -> bool {
 /// while the stream is down cannot be recovered without event ids: it is delivered wholly or
 /// not at all. At the end the roster the events describe is the server's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn every_roster_event_is_delivered_once_while_the_stream_drops_every_50_ms() {
+async fn every_roster_event_is_delivered_once_while_the_stream_drops_every_50_ms_assumption_vmr_event_resume() {
     let sim = Sim::start(VmrOptions::default()).await;
     let client = sim.client();
     let mut c = Collector::start(client.events("vmr", json!({})).await.unwrap());
@@ -278,7 +278,7 @@ fn run_script(client: &Client, source: &str, out: &std::path::Path) -> meetkit::
 /// download) while every event stream is cut every 50 ms from before it subscribes to after
 /// it ends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn the_moderate_and_record_workflow_passes_while_the_stream_drops_every_50_ms() {
+async fn the_moderate_and_record_workflow_passes_while_the_stream_drops_every_50_ms_assumption_vmr_event_resume() {
     let sim = Sim::start(VmrOptions::default()).await;
     let client = sim.client();
     let dir = tempfile::tempdir().unwrap();

@@ -182,11 +182,12 @@ pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// Wait (bounded) until `cond` holds, polling the simulator.
+/// Wait until `cond` holds, polling the simulator; a minute without it fails the test as hung
+/// (a bound on a hang, not a claim about speed).
 pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
-        assert!(start.elapsed() < Duration::from_secs(60), "gave up waiting for {what}");
+        assert!(start.elapsed() < Duration::from_secs(60), "hung: still waiting for {what} after a minute");
         std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -1,8 +1,36 @@
 //! Helpers shared by the end-to-end tests (each test file includes this module).
 #![allow(dead_code)] // each test file uses its own subset
 
+use std::future::Future;
+use std::time::Duration;
+
 use meetkit::config::Profile;
 use serde_json::Value;
+
+/// How long a test waits for work done in real time (a simulator's background sender, a child
+/// process, a socket) before calling it a hang. Generous on purpose: it bounds a hang, it is not
+/// a claim about speed, so a busy machine never trips it.
+pub const HANG: Duration = Duration::from_secs(60);
+
+/// Await `fut`, failing with "hung: `what`" if it has not finished within [`HANG`].
+pub async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    tokio::time::timeout(HANG, fut).await.unwrap_or_else(|_| panic!("hung: no {what} after {HANG:?}"))
+}
+
+/// Poll `check` until it returns `Some`, failing with "hung: `what`" after [`HANG`]. For state
+/// that real time changes (a background task, another process); state that the simulator's
+/// virtual clock changes is reached by advancing the clock instead.
+pub async fn wait_until<T, F: Future<Output = Option<T>>>(what: &str, mut check: impl FnMut() -> F) -> T {
+    let deadline = tokio::time::Instant::now() + HANG;
+    loop {
+        if let Some(done) = check().await {
+            return done;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "hung: still waiting for {what} after {HANG:?}");
+        // The poll interval of a wait for real-time work, not a wait for time to pass.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
 
 /// The simulator's profile with retry backoff shortened to milliseconds, so retry tests are fast.
 pub fn fast_profile(value: &Value) -> Profile {
