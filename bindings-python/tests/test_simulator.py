@@ -4,6 +4,7 @@ port_base and one dict per vendor), checked and named when wrong."""
 from __future__ import annotations
 
 import os
+import random
 import socket
 
 import pytest
@@ -19,16 +20,19 @@ def free_port() -> int:
 
 
 def free_port_base() -> int:
-    """A port N with N..N+5 free now (the simulator binds six)."""
-    for _ in range(50):
-        base = free_port()
-        if base > 65530:
-            continue
+    """A port N with N..N+5 free now (the simulator binds six).
+
+    Drawn below the kernel's ephemeral range (32768 and up by default), where a busy machine's
+    outgoing connections keep ports taken; probed with SO_REUSEADDR, as the simulator binds."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20000, 32000)
+        held = []
         try:
-            held = []
-            for p in range(base + 1, base + 6):
+            for p in range(base, base + 6):
                 s = socket.socket()
                 held.append(s)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
                 s.bind(("127.0.0.1", p))
         except OSError:
             continue
