@@ -225,12 +225,12 @@ impl NeteaseClient {
                 rb.body(body.clone())
             })
             .await?;
-        if let Some(env) = envelope::Envelope::parse(&resp.body) {
-            if env.code == 401 {
-                return Err(signature_refused(spec, &env, &resp, sent_cur_time.load(Ordering::Relaxed)));
-            }
+        // Parsed once: the signature check and the decoding share it.
+        let env = envelope::Envelope::parse(&resp.body);
+        if let Some(env) = env.as_ref().filter(|e| e.code == 401) {
+            return Err(signature_refused(spec, env, &resp, sent_cur_time.load(Ordering::Relaxed)));
         }
-        envelope::decode(spec, &resp)
+        envelope::decode_parsed(spec, &resp, env)
     }
 
     /// Without the callback receiver there is nothing to receive NetEase's events with.
