@@ -200,7 +200,7 @@ impl NeteaseClient {
         if spec.id == "meeting.anonymous_join_info" {
             headers.push(("authorization".into(), sign::anonymous_authorization(&json)));
         }
-        let url = self.base.join(&split.path);
+        let url = self.base.join_url(&split.path)?;
         let body = bytes::Bytes::from(json);
         let sent_cur_time = AtomicI64::new(0);
         let resp = self
@@ -213,7 +213,7 @@ impl NeteaseClient {
                 let cur_time = now.to_string();
                 let checksum = sign::request_checksum(self.config.app_secret.expose(), &nonce, &cur_time);
                 let mut rb = c
-                    .post(&url)
+                    .post(url.clone())
                     .header(reqwest::header::CONTENT_TYPE, "application/json;charset=utf-8")
                     .header("AppKey", &self.config.app_key)
                     .header("Nonce", nonce)
