@@ -187,13 +187,14 @@ impl AvdClient {
         token: Option<&Secret>,
     ) -> Result<Value> {
         let split = split(spec, params.clone(), AutoIn::Query)?;
-        let url = self.base.join(&format!("/sdkapi/v2{}", split.path));
+        let url = self.base.join_url(&format!("/sdkapi/v2{}", split.path))?;
         let mut query: Vec<(String, String)> = Vec::with_capacity(split.query.len() + 1);
         if let Some(t) = token {
             query.push(("token".into(), t.expose().to_string()));
         }
         query.extend(split.query);
-        let resp = self.transport.send(Vendor::Avd, spec.id, spec.idempotent, |c| c.get(&url).query(&query)).await?;
+        let resp =
+            self.transport.send(Vendor::Avd, spec.id, spec.idempotent, |c| c.get(url.clone()).query(&query)).await?;
         self.finish(spec, &resp)
     }
 

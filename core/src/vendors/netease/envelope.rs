@@ -73,8 +73,14 @@ pub fn parse_cost_time(v: &Value) -> Option<Duration> {
 /// Decode one response into its payload (`ret`, `{}` when absent) or an [`Error::Api`] (with the
 /// documented meaning and `requestId`), [`Error::Http`] or [`Error::Decode`].
 pub fn decode(spec: &EndpointSpec, resp: &RawResponse) -> Result<Value> {
+    decode_parsed(spec, resp, Envelope::parse(&resp.body))
+}
+
+/// [`decode`] of a response whose envelope the caller already read with [`Envelope::parse`]
+/// (`None`: the body is no envelope), so that the body is parsed once.
+pub fn decode_parsed(spec: &EndpointSpec, resp: &RawResponse, env: Option<Envelope>) -> Result<Value> {
     let ok_status = (200..300).contains(&resp.status);
-    let Some(env) = Envelope::parse(&resp.body) else {
+    let Some(env) = env else {
         if !ok_status {
             return Err(resp.http_error(Vendor::Netease, spec.id));
         }

@@ -200,7 +200,7 @@ impl NeteaseClient {
         if spec.id == "meeting.anonymous_join_info" {
             headers.push(("authorization".into(), sign::anonymous_authorization(&json)));
         }
-        let url = self.base.join(&split.path);
+        let url = self.base.join_url(&split.path)?;
         let body = bytes::Bytes::from(json);
         let sent_cur_time = AtomicI64::new(0);
         let resp = self
@@ -213,7 +213,7 @@ impl NeteaseClient {
                 let cur_time = now.to_string();
                 let checksum = sign::request_checksum(self.config.app_secret.expose(), &nonce, &cur_time);
                 let mut rb = c
-                    .post(&url)
+                    .post(url.clone())
                     .header(reqwest::header::CONTENT_TYPE, "application/json;charset=utf-8")
                     .header("AppKey", &self.config.app_key)
                     .header("Nonce", nonce)
@@ -225,12 +225,12 @@ impl NeteaseClient {
                 rb.body(body.clone())
             })
             .await?;
-        if let Some(env) = envelope::Envelope::parse(&resp.body) {
-            if env.code == 401 {
-                return Err(signature_refused(spec, &env, &resp, sent_cur_time.load(Ordering::Relaxed)));
-            }
+        // Parsed once: the signature check and the decoding share it.
+        let env = envelope::Envelope::parse(&resp.body);
+        if let Some(env) = env.as_ref().filter(|e| e.code == 401) {
+            return Err(signature_refused(spec, env, &resp, sent_cur_time.load(Ordering::Relaxed)));
         }
-        envelope::decode(spec, &resp)
+        envelope::decode_parsed(spec, &resp, env)
     }
 
     /// Without the callback receiver there is nothing to receive NetEase's events with.
