@@ -31,16 +31,23 @@ pub async fn idle(sim_line: &Path) {
         client.call(vendor, id, params).await.unwrap_or_else(|e| panic!("{vendor} {id}: {e}"));
     }
     let called = rss();
-    println!("{}", json!({"vendors": vendors, "rss_start": before, "rss_client": built, "rss_after_calls": called}));
+    // 1,000 more clients of the same profile, kept alive: what each further client costs.
+    let more: Vec<Client> = (0..1000)
+        .map(|_| Client::from_profile(&Profile::from_json("bench", &sim["profile"]).unwrap()).unwrap())
+        .collect();
+    let thousand = rss();
+    drop(more);
+    println!(
+        "{}",
+        json!({"vendors": vendors, "rss_start": before, "rss_client": built, "rss_after_calls": called, "rss_1000_more": thousand})
+    );
 }
 
 /// The rows of figure 10. `meetkit_bin` and `lib` are the release builds of this run (stripped
 /// into `work` here), `wheel` the wheel `bench/run.sh` built; `sim_line` as for the fan-out.
 pub async fn figures(meetkit_bin: &Path, lib: &Path, wheel: Option<&Path>, sim_line: &Path, work: &Path) -> Vec<Row> {
     let mut rows = Vec::new();
-    for (what, file) in
-        [("`meetkit` (the CLI)", meetkit_bin), ("`libmeetkit.so` (default features)", lib)]
-    {
+    for (what, file) in [("`meetkit` (the CLI)", meetkit_bin), ("`libmeetkit.so` (default features)", lib)] {
         let stripped = work.join(format!("stripped-{}", file.file_name().unwrap().to_string_lossy()));
         let ok =
             Command::new("strip").arg("-o").arg(&stripped).arg(file).status().map(|s| s.success()).unwrap_or(false);
@@ -85,6 +92,11 @@ pub async fn figures(meetkit_bin: &Path, lib: &Path, wheel: Option<&Path>, sim_l
         "10. … after one call per vendor",
         format!("{:.1} MiB RSS (+{:.1} MiB)", mib("rss_after_calls"), mib("rss_after_calls") - mib("rss_client")),
         "a pooled connection, a token or session per vendor",
+    ));
+    rows.push(Row::info(
+        "10. … each further client of the same profile (1,000 built)",
+        format!("{:.1} KiB", (mib("rss_1000_more") - mib("rss_after_calls")) * 1024.0 / 1000.0),
+        "VmRSS growth / 1,000",
     ));
     rows
 }

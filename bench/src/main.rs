@@ -67,6 +67,10 @@ enum Cmd {
         /// Where the recordings are downloaded.
         #[arg(long)]
         out: PathBuf,
+        /// Stop each workflow once its recordings are listed (no download): meetkit's own
+        /// per-workflow memory, without the recordings held on their way to the disk.
+        #[arg(long)]
+        no_download: bool,
     },
     /// Build a client for every vendor and print its RSS, idle and after one call each (figure 10).
     Idle {
@@ -132,7 +136,9 @@ async fn main() {
     let cli = Cli::parse();
     match cli.cmd {
         Some(Cmd::Sim { port_base, tls, vmr_rooms }) => simproc::serve(port_base, tls, vmr_rooms).await,
-        Some(Cmd::Fanout { sim, workflows, out }) => fanout::run(&sim, workflows, &out).await,
+        Some(Cmd::Fanout { sim, workflows, out, no_download }) => {
+            fanout::run(&sim, workflows, &out, !no_download).await
+        }
         Some(Cmd::Idle { sim }) => footprint::idle(&sim).await,
         None => all(cli.all).await,
     }
