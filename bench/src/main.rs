@@ -154,8 +154,9 @@ async fn all(a: AllArgs) {
     let step = |what: &str| eprintln!("meetkit-bench: {what}");
 
     let workflows = a.workflows.unwrap_or(if smoke { 40 } else { 10_000 });
+    let py_workflows = a.py_workflows.unwrap_or(if smoke { 8 } else { 1000 });
     // One vmr room per concurrent vmr workflow (a quarter of them).
-    let vmr_rooms = workflows.div_ceil(4).max(a.py_workflows.unwrap_or(1000).div_ceil(4));
+    let vmr_rooms = workflows.max(py_workflows).div_ceil(4);
     let sim_args = ["--vmr-rooms".to_string(), vmr_rooms.to_string()];
     let sim = SimProcess::start_with(a.sim_cpu, &work, "profile.json", &sim_args).await;
     let profile = Profile::from_json("bench", &sim.profile).expect("profile");
@@ -193,7 +194,6 @@ async fn all(a: AllArgs) {
         rows.extend(fanout_figures(&sim, workflows, &work).await);
         match &a.python {
             Some(python) => {
-                let py_workflows = a.py_workflows.unwrap_or(if smoke { 8 } else { 1000 });
                 rows.extend(external::python_fanout(
                     python,
                     &sim_line(&sim, &work),
