@@ -8,8 +8,8 @@
 //! ```
 //!
 //! The simulator runs in a child process (`meetkit-bench sim`) with no latency and no faults;
-//! figures measured in other processes (C, Python, start-up, the 1,000-workflow fan-out) are
-//! run as children too. Each figure runs meetkit and its baseline back to back for several
+//! figures measured in other processes (C, Python, start-up, the 10,000-workflow fan-out, the
+//! idle client) are run as children too. Each figure runs meetkit and its baseline back to back for several
 //! short rounds and keeps the median of each side.
 
 mod calls;
