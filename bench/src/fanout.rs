@@ -1,6 +1,7 @@
 //! Figure 5: 10,000 concurrent canonical workflows (`--workflows`) — room → device → record →
 //! stop → end → download the recordings — spread over the four vendors, each step only where
-//! the vendor can do it (the unified meeting API's capability table decides, as in scripts/record_meeting.rhai).
+//! the vendor can do it (the unified meeting API's capability table decides, as in
+//! scripts/record_meeting.rhai).
 //!
 //! Runs in its own process (`meetkit-bench fanout`) so its peak RSS is meetkit's alone.
 
