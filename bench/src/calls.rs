@@ -175,7 +175,7 @@ pub async fn capacity(client: &Client, sim: &SimProcess, n: usize) -> Vec<Row> {
 }
 
 /// A token fetched by hand, for the raw baseline.
-async fn avd_token(raw: &reqwest::Client, p: &Value) -> String {
+pub async fn avd_token(raw: &reqwest::Client, p: &Value) -> String {
     let v: Value = raw
         .get(format!("{}/sdkapi/v2/app/get_token", p["avd"]["base_url"].as_str().unwrap()))
         .query(&[

@@ -1,6 +1,6 @@
 //! Figures measured in other processes: the C library (3, via bench/c/call_rate.c), the
-//! Python package against requests and httpx (4, via bench/python/call_rate.py) and whole-
-//! process start-up with hyperfine (7).
+//! Python package against requests and httpx (4, via bench/python/call_rate.py), the Python
+//! fan-out of figure 5 (bench/python/fanout.py) and whole-process start-up with hyperfine (7).
 
 use std::path::Path;
 use std::process::Command;
@@ -94,4 +94,40 @@ pub fn startup_figures(
             }
         })
         .collect()
+}
+
+/// Figure 5 from Python: one `asyncio.gather` of `workflows` `meeting()` workflows
+/// (bench/python/fanout.py) in its own interpreter, with its peak RSS.
+pub fn python_fanout(python: &Path, sim_line: &Path, workflows: usize, out: &Path) -> Vec<Row> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/fanout.py");
+    let v = json_of(
+        Command::new(python)
+            .arg(script)
+            .arg("--sim")
+            .arg(sim_line)
+            .args(["--workflows", &workflows.to_string(), "--out"])
+            .arg(out),
+    );
+    let completed = v["completed"].as_u64().unwrap_or(0) as usize;
+    let errors = v["errors"].as_array().map_or(0, Vec::len);
+    if errors > 0 {
+        eprintln!("meetkit-bench: Python fan-out errors: {}", v["errors"]);
+    }
+    let f = |k: &str| v[k].as_f64().unwrap_or(0.0);
+    vec![
+        Row::info(
+            format!("5. Python: `asyncio.gather` of {workflows} `meeting()` workflows: completed"),
+            format!("{completed} of {workflows}"),
+            format!(
+                "{:.2} s wall; p50 {:.0} ms, p99 {:.0} ms; {} files, {:.1} MiB",
+                f("wall_s"),
+                f("p50_ms"),
+                f("p99_ms"),
+                v["files"],
+                f("bytes") / 1048576.0
+            ),
+        )
+        .with_target("all, no error", completed == workflows && errors == 0),
+        Row::info("5. … peak RSS of the Python process", format!("{:.1} MiB", f("peak_rss") / 1048576.0), "VmHWM"),
+    ]
 }

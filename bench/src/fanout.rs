@@ -1,6 +1,7 @@
-//! Figure 5: 1,000 concurrent canonical workflows — room → device → record → stop → end →
-//! download the recordings — spread over the four vendors, each step only where the vendor can
-//! do it (the unified meeting API's capability table decides, as in scripts/record_meeting.rhai).
+//! Figure 5: 10,000 concurrent canonical workflows (`--workflows`) — room → device → record →
+//! stop → end → download the recordings — spread over the four vendors, each step only where
+//! the vendor can do it (the unified meeting API's capability table decides, as in
+//! scripts/record_meeting.rhai).
 //!
 //! Runs in its own process (`meetkit-bench fanout`) so its peak RSS is meetkit's alone.
 
@@ -19,8 +20,8 @@ const VENDORS: [Vendor; Vendor::COUNT] = Vendor::ALL;
 
 /// `meetkit-bench fanout`: run `workflows` workflows at once against the simulator described
 /// by `sim_line` (the JSON line of `meetkit-bench sim`), downloading into `out`; print one
-/// JSON line of results.
-pub async fn run(sim_line: &Path, workflows: usize, out: &Path) {
+/// JSON line of results. Without `download`, each workflow stops once its recordings are listed.
+pub async fn run(sim_line: &Path, workflows: usize, out: &Path, download: bool) {
     let sim: Value = serde_json::from_slice(&std::fs::read(sim_line).expect("read the simulator line")).unwrap();
     let profile = &sim["profile"];
     let shared = Client::from_profile(&Profile::from_json("bench", profile).unwrap()).unwrap();
@@ -43,7 +44,7 @@ pub async fn run(sim_line: &Path, workflows: usize, out: &Path) {
         let dir = out.join(i.to_string());
         tasks.push(tokio::spawn(async move {
             let t = Instant::now();
-            let r = workflow(&client, vendor, i, &dir).await;
+            let r = workflow(&client, vendor, i, &dir, download).await;
             (vendor, t.elapsed(), r)
         }));
     }
@@ -81,8 +82,15 @@ pub async fn run(sim_line: &Path, workflows: usize, out: &Path) {
     );
 }
 
-/// One canonical workflow; returns (files downloaded, bytes).
-async fn workflow(client: &Client, vendor: Vendor, i: usize, dir: &Path) -> meetkit::Result<(u64, u64)> {
+/// One canonical workflow; returns (files downloaded, bytes), or without `download` (files
+/// listed, 0).
+async fn workflow(
+    client: &Client,
+    vendor: Vendor,
+    i: usize,
+    dir: &Path,
+    download: bool,
+) -> meetkit::Result<(u64, u64)> {
     let m = Meeting::new(client, vendor)?;
     let mut options = Map::new();
     options.insert("name".into(), json!(format!("bench workflow {i}")));
@@ -108,7 +116,11 @@ async fn workflow(client: &Client, vendor: Vendor, i: usize, dir: &Path) -> meet
         return Ok((0, 0));
     }
     let deadline = Instant::now() + Duration::from_secs(120);
-    while m.recordings(&room).await?.is_empty() {
+    let listed = loop {
+        let listed = m.recordings(&room).await?;
+        if !listed.is_empty() {
+            break listed;
+        }
         if Instant::now() > deadline {
             return Err(meetkit::Error::Timeout {
                 vendor,
@@ -117,6 +129,9 @@ async fn workflow(client: &Client, vendor: Vendor, i: usize, dir: &Path) -> meet
             });
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    if !download {
+        return Ok((listed.len() as u64, 0));
     }
     let done = m.download_recordings(&room, dir, DownloadOptions::default()).await?;
     Ok((done.len() as u64, done.iter().map(|d| d.bytes).sum()))

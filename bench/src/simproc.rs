@@ -10,19 +10,18 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
-/// vmr logs in per room, so concurrent vmr workflows each need a room of their own.
-pub const VMR_ROOMS: usize = 300;
-
 /// The simulator options of every benchmark: no latency, no faults (the defaults), plus
-/// enough capacity for 1,000 concurrent workflows and recordings that publish quickly.
-pub fn options() -> SimOptions {
+/// enough capacity for the concurrent workflows of figure 5 (vmr logs in per room, so each
+/// concurrent vmr workflow needs a room of its own: `vmr_rooms` extra rooms) and recordings
+/// that publish quickly.
+pub fn options(vmr_rooms: usize) -> SimOptions {
     let mut opts = SimOptions::default();
     // Recordings appear 1 s (virtual) after a NetEase meeting ends instead of 60 s.
     opts.netease.record_delay = Duration::from_secs(1);
-    // Licences: the default 10 per size would refuse the 250 concurrent Kedacom meetings.
-    opts.kedacom.resources_per_size = 10_000;
+    // Licences: the default 10 per size would refuse the thousands of concurrent Kedacom meetings.
+    opts.kedacom.resources_per_size = 100_000;
     let template = opts.vmr.rooms[0].clone();
-    opts.vmr.rooms.extend((0..VMR_ROOMS).map(|i| VmrRoomSeed {
+    opts.vmr.rooms.extend((0..vmr_rooms).map(|i| VmrRoomSeed {
         alias: format!("bench{i}@sim.vmr"),
         id: format!("{}", 50_000 + i),
         name: format!("bench room {i}"),
@@ -32,12 +31,14 @@ pub fn options() -> SimOptions {
     opts
 }
 
-/// `meetkit-bench sim`: serve [`options`] and print one JSON line
+/// `meetkit-bench sim`: serve [`options`] (over TLS with `tls`, its CA in the profile's
+/// `transport.ca_cert`) and print one JSON line
 /// `{"profile": {...}, "vmr_rooms": [{"account", "password"}], "admin_urls": [...]}`; stop when
 /// stdin closes.
-pub async fn serve(port_base: Option<u16>) {
-    let mut opts = options();
+pub async fn serve(port_base: Option<u16>, tls: bool, vmr_rooms: usize) {
+    let mut opts = options(vmr_rooms);
     opts.port_base = port_base;
+    opts.tls = tls;
     let sim = Simulator::start(opts.clone()).await.expect("start the simulators");
     let rooms: Vec<Value> =
         opts.vmr.rooms.iter().skip(3).map(|r| json!({"account": r.alias, "password": r.host_pin})).collect();
@@ -72,8 +73,9 @@ pub struct SimProcess {
 }
 
 impl SimProcess {
-    /// Start `meetkit-bench sim`, on core `cpu` when given.
-    pub async fn start(cpu: Option<usize>, work: &Path) -> SimProcess {
+    /// Start `meetkit-bench sim <extra>` (e.g. `--tls`, `--vmr-rooms N`), on core `cpu` when
+    /// given, saving its profile as `work/<profile_file>`.
+    pub async fn start_with(cpu: Option<usize>, work: &Path, profile_file: &str, extra: &[String]) -> SimProcess {
         let exe = std::env::current_exe().expect("own path");
         let mut cmd = match cpu {
             Some(cpu) => {
@@ -85,6 +87,7 @@ impl SimProcess {
         };
         let mut child = cmd
             .arg("sim")
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .kill_on_drop(true)
@@ -93,7 +96,7 @@ impl SimProcess {
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let first = lines.next_line().await.expect("read the simulator's profile").expect("simulator exited");
         let v: Value = serde_json::from_str(&first).expect("simulator profile JSON");
-        let profile_path = work.join("profile.json");
+        let profile_path = work.join(profile_file);
         std::fs::write(&profile_path, v["profile"].to_string()).expect("write profile.json");
         SimProcess {
             child,
@@ -148,10 +151,20 @@ const CLOCK_TICKS_PER_SECOND: f64 = 100.0;
 
 /// Peak resident set size of this process (VmHWM), in bytes.
 pub fn peak_rss() -> u64 {
+    status_kb("VmHWM:") * 1024
+}
+
+/// Current resident set size of this process (VmRSS), in bytes.
+pub fn rss() -> u64 {
+    status_kb("VmRSS:") * 1024
+}
+
+/// A `kB` field of `/proc/self/status` (0 when absent).
+fn status_kb(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        .map_or(0, |kb| kb * 1024)
+        .unwrap_or(0)
 }
