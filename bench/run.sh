@@ -33,6 +33,11 @@ fi
 note "cargo build --profile $profile (meetkit-bench, meetkit, libmeetkit)"
 cargo build --quiet --locked --profile "$profile" -p meetkit-bench -p meetkit-cli -p meetkit-c
 
+# libmeetkit's SONAME is versioned (libmeetkit.so.0.1); cargo writes only libmeetkit.so, so the
+# loader needs the SONAME link beside it (what bindings-c/install.sh installs).
+soname=$(readelf -d "$bin/libmeetkit.so" | sed -n 's/.*Library soname: \[\(.*\)\].*/\1/p')
+if [ -n "$soname" ] && [ "$soname" != libmeetkit.so ]; then ln -sf libmeetkit.so "$bin/$soname"; fi
+
 note "the C benchmark (bench/c/call_rate.c)"
 cc -O2 -std=c99 -Wall -Wextra -Werror -I bindings-c/include bench/c/call_rate.c \
     -L "$bin" -lmeetkit -Wl,-rpath,"$root/$bin" -o "$bin/call_rate"
