@@ -1,8 +1,9 @@
 //! Streaming file downloads (recordings, attachments) with resume, integrity checks and cancellation.
 //!
 //! [`download`] streams one URL into a hidden temporary file next to the final one
-//! (`.<name>.<random>.part`); a writer thread of its own writes and hashes (MD5) the bytes, so
-//! disk and checksum work overlap with receiving and never block the async runtime. A dropped
+//! (`.<name>.<random>.part`); its blocks are written and hashed (MD5) on the runtime's blocking
+//! threads, one block in flight while the next is received, so disk and checksum work overlap
+//! with receiving, never block the async runtime, and hold a thread only while writing. A dropped
 //! connection, a body silent for the client's read timeout (`transport.read_timeout_secs`) and
 //! a 5xx/408/429 answer are resumed with `Range: bytes=<written>-` (guarded by `If-Range` when
 //! the server sent a validator); a server that answers `200` instead of `206` is read again from
@@ -24,7 +25,6 @@ use futures::StreamExt;
 use md5::{Digest, Md5};
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE};
 use reqwest::StatusCode;
-use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -242,7 +242,8 @@ struct Transfer<'a> {
     /// The URL with credentials and secret-looking query values removed, for logs and errors.
     shown_url: String,
     name: String,
-    /// Declared before `temp` so the writer is told to stop before the guard removes the file.
+    /// Declared before `temp`: dropped first (a write in flight finishes on its own thread; on
+    /// Unix into the unlinked file).
     sink: Sink,
     written: u64,
     total: Option<u64>,
@@ -468,103 +469,89 @@ impl<'a> Transfer<'a> {
     }
 }
 
-/// The writer thread of one transfer: writes (and hashes) chunks in order, off the runtime.
-/// A write error ends the thread; the next operation returns that error.
+/// The writer of one transfer: writes (and hashes) chunks in order, off the runtime. Each
+/// write is its own blocking task, and at most one is in flight while the next block is read
+/// from the network: a transfer holds a blocking thread only while it writes, so ten thousand
+/// concurrent downloads do not queue their bodies in memory waiting for one of the runtime's
+/// blocking threads. A write error is returned by the next operation.
 struct Sink {
-    ops: mpsc::Sender<SinkOp>,
+    /// The file and the hash, when no write is in flight.
+    idle: Option<SinkState>,
+    /// The write in flight, which gives the file and the hash back.
+    pending: Option<tokio::task::JoinHandle<std::io::Result<SinkState>>>,
     /// The temporary file, named in errors.
     path: PathBuf,
-    /// The thread's error, once it has stopped on one.
-    failed: Option<oneshot::Receiver<std::io::Error>>,
+    checksum: bool,
 }
 
-enum SinkOp {
-    Write(Bytes),
-    /// Empty the file and the hash (the server sends the whole body again).
-    Restart(oneshot::Sender<std::io::Result<()>>),
-    /// fsync and return the MD5 (hex; empty without checksum). Closes the file.
-    Finish(oneshot::Sender<std::io::Result<String>>),
-}
-
-/// Blocks queued for the writer thread.
-const SINK_QUEUE: usize = 16;
-/// Size of the blocks handed to the writer thread.
+/// Size of the blocks handed to the writer (one write(2) per block instead of per chunk).
 const SINK_BLOCK: usize = 256 * 1024;
 
+struct SinkState {
+    file: std::fs::File,
+    hasher: Option<Md5>,
+}
+
 impl Sink {
-    fn start(mut file: std::fs::File, path: PathBuf, checksum: bool) -> Sink {
-        let (ops, mut rx) = mpsc::channel::<SinkOp>(SINK_QUEUE);
-        let (fail_tx, failed) = oneshot::channel();
-        tokio::task::spawn_blocking(move || {
-            let mut hasher = checksum.then(Md5::new);
-            let result = (|| -> std::io::Result<()> {
-                while let Some(op) = rx.blocking_recv() {
-                    match op {
-                        SinkOp::Write(chunk) => {
-                            file.write_all(&chunk)?;
-                            if let Some(h) = hasher.as_mut() {
-                                h.update(&chunk);
-                            }
-                        }
-                        SinkOp::Restart(reply) => {
-                            let r = file.set_len(0).and_then(|()| file.seek(SeekFrom::Start(0)).map(drop));
-                            hasher = checksum.then(Md5::new);
-                            let _ = reply.send(r);
-                        }
-                        SinkOp::Finish(reply) => {
-                            let md5 = hasher.take().map(|h| hex::encode(h.finalize())).unwrap_or_default();
-                            let _ = reply.send(file.sync_all().map(|()| md5));
-                            return Ok(());
-                        }
-                    }
-                }
-                Ok(())
-            })();
-            if let Err(e) = result {
-                let _ = fail_tx.send(e);
-            }
-        });
-        Sink { ops, path, failed: Some(failed) }
+    fn start(file: std::fs::File, path: PathBuf, checksum: bool) -> Sink {
+        Sink { idle: Some(SinkState { file, hasher: checksum.then(Md5::new) }), pending: None, path, checksum }
     }
 
-    /// Queue `op`; an error is the writer thread's (as an [`Error::Io`] on the temporary file).
-    async fn send(&mut self, op: SinkOp) -> Result<()> {
-        if self.ops.send(op).await.is_ok() {
-            return Ok(());
+    /// The file and the hash once the write in flight (if any) has finished.
+    async fn state(&mut self) -> Result<SinkState> {
+        if let Some(pending) = self.pending.take() {
+            let done = pending.await.unwrap_or_else(|e| Err(std::io::Error::other(format!("the writer failed: {e}"))));
+            return done.map_err(|e| Error::io(&self.path, e));
         }
-        Err(self.error().await)
+        self.idle.take().ok_or_else(|| Error::io(&self.path, std::io::Error::other("the download's writer stopped")))
     }
 
-    /// Why the writer thread stopped.
-    async fn error(&mut self) -> Error {
-        let stopped = || std::io::Error::other("the download's writer thread stopped");
-        let e = match self.failed.take() {
-            Some(rx) => rx.await.unwrap_or_else(|_| stopped()),
-            None => stopped(),
-        };
-        Error::io(&self.path, e)
+    /// Run `op` on the file off the runtime and wait for it.
+    async fn run<T: Send + 'static>(
+        &mut self,
+        op: impl FnOnce(&mut SinkState) -> std::io::Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let mut state = self.state().await?;
+        let done = tokio::task::spawn_blocking(move || op(&mut state).map(|v| (v, state))).await;
+        let (value, state) = done
+            .unwrap_or_else(|e| Err(std::io::Error::other(format!("the writer failed: {e}"))))
+            .map_err(|e| Error::io(&self.path, e))?;
+        self.idle = Some(state);
+        Ok(value)
     }
 
-    /// Send the op `make` builds around a reply channel and wait for the reply.
-    async fn ask<T>(&mut self, make: impl FnOnce(oneshot::Sender<std::io::Result<T>>) -> SinkOp) -> Result<T> {
-        let (tx, rx) = oneshot::channel();
-        self.send(make(tx)).await?;
-        match rx.await {
-            Ok(r) => r.map_err(|e| Error::io(&self.path, e)),
-            Err(_) => Err(self.error().await),
-        }
-    }
-
+    /// Queue `chunk`: it is written while the caller reads the next one.
     async fn write(&mut self, chunk: Bytes) -> Result<()> {
-        self.send(SinkOp::Write(chunk)).await
+        let mut state = self.state().await?;
+        self.pending = Some(tokio::task::spawn_blocking(move || {
+            state.file.write_all(&chunk)?;
+            if let Some(h) = state.hasher.as_mut() {
+                h.update(&chunk);
+            }
+            Ok(state)
+        }));
+        Ok(())
     }
 
+    /// Empty the file and the hash (the server sends the whole body again).
     async fn restart(&mut self) -> Result<()> {
-        self.ask(SinkOp::Restart).await
+        let checksum = self.checksum;
+        self.run(move |s| {
+            s.file.set_len(0)?;
+            s.file.seek(SeekFrom::Start(0))?;
+            s.hasher = checksum.then(Md5::new);
+            Ok(())
+        })
+        .await
     }
 
+    /// fsync and return the MD5 (hex; empty without checksum).
     async fn finish(&mut self) -> Result<String> {
-        self.ask(SinkOp::Finish).await
+        self.run(|s| {
+            let md5 = s.hasher.take().map(|h| hex::encode(h.finalize())).unwrap_or_default();
+            s.file.sync_all().map(|()| md5)
+        })
+        .await
     }
 }
 
