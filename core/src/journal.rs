@@ -737,7 +737,7 @@ pub async fn stop_resources(
 /// one of the "gone" codes of a lifecycle row that `endpoint` stops. A compensation that
 /// stops something twice treats such an answer as done.
 pub fn stop_says_gone(vendor: Vendor, endpoint: &str, code: &str) -> bool {
-    lifecycle::stopped_by(vendor, endpoint).any(|row| row.gone_codes.contains(&code))
+    lifecycle::code_says_gone(vendor, endpoint, code)
 }
 
 /// The stopping shared by [`cleanup`] and [`stop_resources`]: device calls first, then media,

@@ -136,7 +136,12 @@ pub fn stopped_by(vendor: Vendor, endpoint: &str) -> impl Iterator<Item = &'stat
 /// Whether `error`, answered by `endpoint`, says that what the endpoint stops is already
 /// stopped or gone (one of the rows' `gone_codes`).
 pub fn says_gone(vendor: Vendor, endpoint: &str, error: &crate::Error) -> bool {
-    error.vendor_code().is_some_and(|code| stopped_by(vendor, endpoint).any(|r| r.gone_codes.contains(&code.as_str())))
+    error.vendor_code().is_some_and(|code| code_says_gone(vendor, endpoint, &code))
+}
+
+/// [`says_gone`] for a vendor code alone (what a journal or another process kept of an error).
+pub fn code_says_gone(vendor: Vendor, endpoint: &str, code: &str) -> bool {
+    stopped_by(vendor, endpoint).any(|r| r.gone_codes.contains(&code))
 }
 
 #[cfg(test)]

@@ -163,22 +163,24 @@ async fn stop_recording(m: &Meeting, room: &Room) -> Result<Vec<Recording>> {
     Ok(items(&raw["data"]).filter_map(recording).collect())
 }
 
-/// Close the room. A room that is not open answers 40004 (no such room), 40009 (not open or
-/// no such room) or — the doc's own failure example of room.close — 41005 "room not found or
-/// opened": already ended, so ending it again succeeds. 41005 is also the appendix's generic
-/// "internal error", so only with that message.
+/// Close the room. A room that is not open answers one of room.close's "gone" codes of the
+/// lifecycle table (40004 no such room, 40009 not open, or — the doc's own failure example of
+/// room.close — 41005 "room not found or opened"): already ended, so ending it again succeeds.
+/// 41005 is also the appendix's generic "internal error", so here only with that message.
 async fn end(m: &Meeting, room: &Room) -> Result<()> {
-    match m.call("room.close", json!({"room_id": room.id})).await {
-        Err(Error::Api { code, message, .. })
-            if code == "40004"
-                || code == "40009"
-                || (code == "41005" && message.to_ascii_lowercase().contains("not found")) =>
-        {
-            tracing::debug!(vendor = "avd", room = room.handle.as_str(), "already ended: {code} {message}");
+    let endpoint = "room.close";
+    match m.call(endpoint, json!({"room_id": room.id})).await {
+        Err(e) if crate::lifecycle::says_gone(m.vendor, endpoint, &e) && !generic_internal_error(&e) => {
+            tracing::debug!(vendor = "avd", room = room.handle.as_str(), "already ended: {e}");
             Ok(())
         }
         other => other.map(drop),
     }
+}
+
+/// AVD's 41005 without "not found": the appendix's generic internal error, not a closed room.
+fn generic_internal_error(e: &Error) -> bool {
+    matches!(e, Error::Api { code, message, .. } if code == "41005" && !message.to_ascii_lowercase().contains("not found"))
 }
 
 /// Each recording's transcoded files where there are some, else the recording itself.
