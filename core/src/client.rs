@@ -309,7 +309,20 @@ impl Client {
     }
 
     /// Download `url` into `dir` (streamed, resumable, checked; see [`crate::download`]).
+    ///
+    /// Waits first for a free slot of `transport.max_downloads` (per vendor, `options.vendor`;
+    /// per process): nothing is opened or sent while it waits, and `options.cancel` ends the
+    /// wait.
     pub async fn download(&self, url: &str, dir: &Path, options: DownloadOptions) -> Result<Downloaded> {
+        let slot = self.inner.transport.download_slot(options.vendor);
+        let _slot = match &options.cancel {
+            Some(token) => tokio::select! {
+                biased;
+                _ = token.cancelled() => return Err(Error::Cancelled { reason: "download cancelled".into() }),
+                slot = slot => slot,
+            },
+            None => slot.await,
+        };
         let download = crate::download::download(self.inner.transport.http(), url, dir, options);
         let done = crate::capture::scope(self.inner.capture.clone(), download).await?;
         #[cfg(feature = "journal")]

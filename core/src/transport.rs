@@ -1,7 +1,7 @@
 //! The one HTTP transport every vendor shares.
 //!
 //! One `reqwest::Client` (connection pool, TLS with an optional custom CA, opt-in
-//! insecure mode), per-request timeouts, and the retry policy of DESIGN.md:
+//! insecure mode), per-request timeouts, limits on what is in flight, and the retry policy:
 //!
 //! * a connection that failed before the request was sent is always retried;
 //! * timeouts, 5xx, 408 and 429 answers, and bodies cut off mid-way are retried only
@@ -18,16 +18,26 @@
 //! the fix, never retried and never silently accepted; `insecure = true` turns checking off
 //! and says so in one WARN line per process.
 //!
+//! Pool and limits: every [`Transport`] of a process built with the same connection settings
+//! (timeouts, CA, `insecure`, limits) shares one connection pool and one set of limits, so a
+//! program holding thousands of clients (one per vmr room, say) opens no more connections and
+//! builds no more TLS configurations than one client would. At most `max_connections` requests
+//! per vendor are in flight at once, and at most `max_downloads` downloads per vendor
+//! ([`Transport::download_slot`]); more wait for a free slot, unsent (so waiting can never make
+//! an outcome unknown). The wait is not part of `request_timeout_secs`.
+//!
 //! With a [`Capture`] attached ([`Transport::with_capture`]) every attempt is also recorded,
 //! redacted, as one HAR entry (see [`crate::capture`]).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
+use tokio::sync::Semaphore;
 
 use crate::capture::{Body, Capture, Exchange, ResponseRecord};
 use crate::{Error, Result, Vendor};
@@ -57,6 +67,13 @@ pub struct TransportConfig {
     pub ca_cert: Option<PathBuf>,
     /// Accept any TLS certificate. Only for lab servers with self-signed certs.
     pub insecure: bool,
+    /// Requests to one vendor in flight at once, per process (default 100, like httpx); more
+    /// wait, unsent, for a free slot. Shared by every client with the same transport settings,
+    /// so it also bounds the connections a program opens to a vendor.
+    pub max_connections: u32,
+    /// Downloads from one vendor (bare URLs count as one more) in progress at once, per process
+    /// (default 16); more wait before opening their file or a connection.
+    pub max_downloads: u32,
 }
 
 impl Default for TransportConfig {
@@ -70,6 +87,8 @@ impl Default for TransportConfig {
             backoff_max_ms: 5000,
             ca_cert: None,
             insecure: false,
+            max_connections: 100,
+            max_downloads: 16,
         }
     }
 }
@@ -101,10 +120,45 @@ impl RawResponse {
 /// The shared HTTP client plus the retry policy.
 #[derive(Clone, Debug)]
 pub struct Transport {
-    http: reqwest::Client,
+    pool: Arc<Pool>,
     config: TransportConfig,
     capture: Option<Arc<Capture>>,
 }
+
+/// One connection pool and its limits, shared by every [`Transport`] of the process built with
+/// the same [`PoolKey`].
+struct Pool {
+    http: reqwest::Client,
+    /// Requests in flight, per vendor.
+    calls: [Semaphore; Vendor::COUNT],
+    /// Downloads in progress, per vendor, and the last for bare URLs.
+    downloads: [Arc<Semaphore>; Vendor::COUNT + 1],
+}
+
+impl std::fmt::Debug for Pool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pool").finish_non_exhaustive()
+    }
+}
+
+/// What makes two transports' pools interchangeable: every setting the `reqwest::Client` is
+/// built from (the CA by its contents), and the limits.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct PoolKey {
+    connect_timeout: u64,
+    read_timeout: u64,
+    ca_pem: Option<Vec<u8>>,
+    insecure: bool,
+    max_connections: u32,
+    max_downloads: u32,
+}
+
+/// The pools of the process; an entry goes once no transport holds its pool.
+static POOLS: std::sync::LazyLock<std::sync::Mutex<HashMap<PoolKey, Weak<Pool>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// A slot of [`Transport::download_slot`]: the download may run while it is held.
+pub type DownloadSlot = tokio::sync::OwnedSemaphorePermit;
 
 /// How much of a request or response body `-vv` logs (characters, after redaction).
 pub const BODY_LOG_CHARS: usize = 2000;
@@ -126,26 +180,48 @@ impl Transport {
         if config.max_attempts == 0 {
             return Err(Error::config("transport.max_attempts = 0: expected at least 1 (1 disables retries)"));
         }
+        for (field, value) in [("max_connections", config.max_connections), ("max_downloads", config.max_downloads)] {
+            if value == 0 || value as usize > Semaphore::MAX_PERMITS {
+                return Err(Error::config(format!("transport.{field} = {value}: expected at least 1")));
+            }
+        }
         if config.insecure {
             warn_insecure(&INSECURE_WARNED);
         }
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("meetkit/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(secs(config.connect_timeout_secs))
-            .read_timeout(secs(config.read_timeout_secs))
-            .danger_accept_invalid_certs(config.insecure);
-        if let Some(path) = &config.ca_cert {
-            let pem = std::fs::read(path).map_err(|e| {
+        let ca_pem = match &config.ca_cert {
+            Some(path) => Some(std::fs::read(path).map_err(|e| {
                 Error::config(format!("transport.ca_cert {}: cannot read the CA file: {e}", path.display()))
-            })?;
-            for cert in reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| Error::config(format!("transport.ca_cert {}: not a PEM bundle: {e}", path.display())))?
-            {
-                builder = builder.add_root_certificate(cert);
-            }
+            })?),
+            None => None,
+        };
+        let key = PoolKey {
+            connect_timeout: config.connect_timeout_secs.to_bits(),
+            read_timeout: config.read_timeout_secs.to_bits(),
+            ca_pem,
+            insecure: config.insecure,
+            max_connections: config.max_connections,
+            max_downloads: config.max_downloads,
+        };
+        let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pool) = pools.get(&key).and_then(Weak::upgrade) {
+            return Ok(Transport { pool, config, capture: None });
         }
-        let http = builder.build().map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Transport { http, config, capture: None })
+        let pool = Arc::new(Pool {
+            http: build_http(&config, key.ca_pem.as_deref())?,
+            calls: std::array::from_fn(|_| Semaphore::new(config.max_connections as usize)),
+            downloads: std::array::from_fn(|_| Arc::new(Semaphore::new(config.max_downloads as usize))),
+        });
+        pools.retain(|_, p| p.strong_count() > 0);
+        pools.insert(key, Arc::downgrade(&pool));
+        Ok(Transport { pool, config, capture: None })
+    }
+
+    /// Waits for a free download slot of `vendor` (`None`: a bare URL) under
+    /// `transport.max_downloads`; the download runs while the slot is held.
+    pub async fn download_slot(&self, vendor: Option<Vendor>) -> DownloadSlot {
+        let slots = &self.pool.downloads[vendor.map_or(Vendor::COUNT, Vendor::index)];
+        // Never closed: acquiring can only wait.
+        Arc::clone(slots).acquire_owned().await.expect("download slots are never closed")
     }
 
     /// This transport, recording every attempt into `capture` (`None`: no recording).
@@ -161,7 +237,7 @@ impl Transport {
 
     /// The underlying client, for streaming downloads.
     pub fn http(&self) -> &reqwest::Client {
-        &self.http
+        &self.pool.http
     }
 
     /// The configuration in force.
@@ -182,8 +258,11 @@ impl Transport {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            // Waiting here sends nothing: the request stays unbuilt and unsent until a slot is
+            // free, and its time limits start once it has one.
+            let slot = self.pool.calls[vendor.index()].acquire().await.expect("call slots are never closed");
             let started = Instant::now();
-            let request = build(&self.http).timeout(timeout).build().map_err(|e| Error::Transport {
+            let request = build(&self.pool.http).timeout(timeout).build().map_err(|e| Error::Transport {
                 vendor,
                 endpoint: endpoint.to_string(),
                 message: format!("cannot build request: {}", e.without_url()),
@@ -207,7 +286,7 @@ impl Transport {
                 let comment = format!("{vendor} {endpoint} (attempt {attempt} of {attempts})");
                 (c, Exchange::of_request(&request, Some(comment)))
             });
-            let outcome = match self.http.execute(request).await {
+            let outcome = match self.pool.http.execute(request).await {
                 Ok(mut resp) => {
                     let status = resp.status().as_u16();
                     let version = resp.version();
@@ -234,6 +313,7 @@ impl Transport {
                     Err(e)
                 }
             };
+            drop(slot);
             if let Some((capture, ex)) = record {
                 capture.record(ex);
             }
@@ -302,6 +382,23 @@ impl Transport {
         let cap = exp.min(self.config.backoff_max_ms).max(1);
         Duration::from_millis(rand::random_range(cap / 2..=cap))
     }
+}
+
+/// The `reqwest::Client` for `config`, trusting the CAs of `ca_pem` (read from `config.ca_cert`).
+fn build_http(config: &TransportConfig, ca_pem: Option<&[u8]>) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("meetkit/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(secs(config.connect_timeout_secs))
+        .read_timeout(secs(config.read_timeout_secs))
+        .danger_accept_invalid_certs(config.insecure);
+    if let (Some(pem), Some(path)) = (ca_pem, &config.ca_cert) {
+        for cert in reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|e| Error::config(format!("transport.ca_cert {}: not a PEM bundle: {e}", path.display())))?
+        {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder.build().map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
 }
 
 /// Whether the insecure-mode warning was written in this process.
@@ -579,5 +676,95 @@ mod tests {
             other => panic!("expected a transport error, got {other:?}"),
         }
         assert!(!err.to_string().contains("SECRET"), "{err}");
+    }
+
+    /// A server that holds every request until `release` has a permit for it, counting the
+    /// requests it holds at once (now, most).
+    async fn holding() -> (String, Arc<Semaphore>, Arc<(AtomicUsize, AtomicUsize)>) {
+        let release = Arc::new(Semaphore::new(0));
+        let held = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+        let (r, h) = (release.clone(), held.clone());
+        let app = axum::Router::new().route(
+            "/x",
+            axum::routing::any(move || {
+                let (r, h) = (r.clone(), h.clone());
+                async move {
+                    let now = h.0.fetch_add(1, Ordering::SeqCst) + 1;
+                    h.1.fetch_max(now, Ordering::SeqCst);
+                    r.acquire().await.unwrap().forget();
+                    h.0.fetch_sub(1, Ordering::SeqCst);
+                    "ok"
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (url, release, held)
+    }
+
+    /// Waits (a 60 s hang guard) until `f` holds.
+    async fn until(f: impl Fn() -> bool) {
+        tokio::time::timeout(Duration::from_secs(60), async {
+            while !f() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("the condition never held");
+    }
+
+    #[tokio::test]
+    async fn requests_beyond_max_connections_wait_unsent_across_every_transport_of_the_pool_meetkit_policy() {
+        let (url, release, held) = holding().await;
+        let config = TransportConfig { max_connections: 2, ..Default::default() };
+        // Two transports built alike share one pool and one limit.
+        let (a, b) = (Transport::new(config.clone()).unwrap(), Transport::new(config).unwrap());
+        let mut calls = Vec::new();
+        for i in 0..6 {
+            let t = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let url = url.clone();
+            calls.push(tokio::spawn(async move { t.send(Vendor::Avd, "room.create", false, |c| c.post(&url)).await }));
+        }
+        until(|| held.0.load(Ordering::SeqCst) == 2).await;
+        // Another vendor has slots of its own.
+        let other = {
+            let (a, url) = (a.clone(), url.clone());
+            tokio::spawn(async move { a.send(Vendor::Kedacom, "x", false, |c| c.post(&url)).await })
+        };
+        until(|| held.0.load(Ordering::SeqCst) == 3).await;
+        release.add_permits(7);
+        for call in calls {
+            assert_eq!(call.await.unwrap().unwrap().status, 200);
+        }
+        assert_eq!(other.await.unwrap().unwrap().status, 200);
+        // Never more than two AVD requests and the Kedacom one at once.
+        assert_eq!(held.1.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn transports_with_other_settings_have_pools_of_their_own() {
+        let one = TransportConfig { max_connections: 1, ..Default::default() };
+        let (a, b) = (Transport::new(one.clone()).unwrap(), Transport::new(one.clone()).unwrap());
+        assert!(Arc::ptr_eq(&a.pool, &b.pool));
+        let c = Transport::new(TransportConfig { insecure: true, ..one.clone() }).unwrap();
+        let d = Transport::new(TransportConfig { read_timeout_secs: 5.0, ..one }).unwrap();
+        assert!(!Arc::ptr_eq(&a.pool, &c.pool) && !Arc::ptr_eq(&a.pool, &d.pool));
+        // The per-request settings (timeouts of a whole request, retries) do not split the pool.
+        let e = Transport::new(TransportConfig {
+            max_attempts: 1,
+            request_timeout_secs: 3.0,
+            max_connections: 1,
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(Arc::ptr_eq(&a.pool, &e.pool));
+        for (field, config) in [
+            ("max_connections", TransportConfig { max_connections: 0, ..Default::default() }),
+            ("max_downloads", TransportConfig { max_downloads: 0, ..Default::default() }),
+        ] {
+            let e = Transport::new(config).unwrap_err();
+            assert!(matches!(e, Error::Config { .. }) && e.to_string().contains(field), "{e}");
+        }
     }
 }

@@ -43,6 +43,8 @@ const PLAIN_SETTINGS: &[(&str, &str)] = &[
     ("transport", "backoff_max_ms"),
     ("transport", "ca_cert"),
     ("transport", "insecure"),
+    ("transport", "max_connections"),
+    ("transport", "max_downloads"),
 ];
 
 const SECTIONS: &[&str] = &["avd", "kedacom", "vmr", "netease", "transport"];

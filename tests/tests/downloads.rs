@@ -267,3 +267,52 @@ async fn scripts_get_typed_error_maps_naming_the_right_vendor_and_nothing_outsid
     assert_eq!(entries(&out), vec!["kept".to_string(), "link".to_string(), "sub".to_string()]);
     assert_eq!(entries(&out.join("kept")), vec!["clip.mp4".to_string()]);
 }
+
+#[tokio::test]
+async fn downloads_beyond_max_downloads_wait_before_opening_anything_and_a_cancel_ends_the_wait_meetkit_policy() {
+    let sim = Sim::start().await;
+    let mut profile = common::fast_profile(&sim.sim.profile());
+    profile.transport.max_downloads = 1;
+    // A setting of its own, so no other test's downloads share these slots.
+    profile.transport.connect_timeout_secs = 9.5;
+    let client = Client::from_profile(&profile).unwrap();
+    let (first_dir, second_dir, third_dir) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+
+    // The first download stalls mid-body and keeps the only slot.
+    sim.fault(json!({"stall_after_bytes": 1000, "stall_ms": 600_000, "paths": ["/attachment"], "count": 1})).await;
+    let first = {
+        let (client, url, dir) = (client.clone(), sim.url.clone(), first_dir.path().to_path_buf());
+        tokio::spawn(async move { client.download(&url, &dir, DownloadOptions::default()).await })
+    };
+    tokio::time::timeout(HANG, async {
+        while sim.attachment_hits().await < 1 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the first download never reached the server");
+
+    // The second waits: no request, no temporary file, until it is cancelled.
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let second = {
+        let (client, url, dir) = (client.clone(), sim.url.clone(), second_dir.path().to_path_buf());
+        let opts = DownloadOptions { cancel: Some(cancel.clone()), ..Default::default() };
+        tokio::spawn(async move { client.download(&url, &dir, opts).await })
+    };
+    // The window in which an unlimited download would have opened its file and sent its request.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sim.attachment_hits().await, 1);
+    assert_eq!(entries(second_dir.path()), Vec::<String>::new());
+    cancel.cancel();
+    let err = tokio::time::timeout(HANG, second).await.expect("the cancel did not end the wait").unwrap().unwrap_err();
+    assert!(matches!(err, Error::Cancelled { .. }), "{err:?}");
+
+    // Dropping the stalled download frees its slot (and removes its temporary file).
+    first.abort();
+    let _ = first.await;
+    let (path, _) = fetch(&client, &sim.url, third_dir.path(), DownloadOptions::default()).await;
+    assert_eq!(std::fs::read(path.unwrap()).unwrap(), sim.data);
+    assert_eq!(sim.attachment_hits().await, 2, "the cancelled download never sent its request");
+    assert_eq!(entries(first_dir.path()), Vec::<String>::new());
+}
