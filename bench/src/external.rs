@@ -8,7 +8,7 @@ use std::process::Command;
 use meetkit::Client;
 use serde_json::Value;
 
-use crate::calls::meetkit_sequential;
+use crate::calls::{meetkit_loop, LoopVendor};
 use crate::report::{median_of, Row};
 
 /// Run `cmd`, expect one JSON object on its last stdout line.
@@ -24,7 +24,7 @@ fn json_of(cmd: &mut Command) -> Value {
 pub async fn c_figure(c_bench: &Path, profile: &Path, client: &Client, n: usize, rounds: usize) -> Row {
     let (c, r) = median_of(rounds, || async {
         let v = json_of(Command::new(c_bench).arg(profile).arg(n.to_string()));
-        (v["calls_per_sec"].as_f64().expect("calls_per_sec"), meetkit_sequential(client, n).await)
+        (v["calls_per_sec"].as_f64().expect("calls_per_sec"), meetkit_loop(client, LoopVendor::Avd, n, 1).await)
     })
     .await;
     Row::rates("4. C `meetkit_call` (AVD `room.list`), sequential", c, "Rust `Client::call`", r, 0.95)

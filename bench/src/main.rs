@@ -72,12 +72,41 @@ enum Cmd {
         #[arg(long)]
         no_download: bool,
     },
+    /// One side of figure 1 alone, for a profiler: `calls` calls, `in_flight` at once, through
+    /// meetkit or the hand-written reqwest loop; prints calls/s. E.g. under
+    /// `perf record -g -- meetkit-bench loop --sim F --side raw --vendor avd`.
+    Loop {
+        /// The JSON line `meetkit-bench sim` printed, saved to a file.
+        #[arg(long)]
+        sim: PathBuf,
+        /// Which side of the figure.
+        #[arg(long, value_enum)]
+        side: Side,
+        /// Which call.
+        #[arg(long, value_enum, default_value = "avd")]
+        vendor: calls::LoopVendor,
+        /// Calls in all.
+        #[arg(long, default_value_t = 20_000)]
+        calls: usize,
+        /// Calls in flight at once.
+        #[arg(long, default_value_t = 64)]
+        in_flight: usize,
+    },
     /// Build a client for every vendor and print its RSS, idle and after one call each (figure 10).
     Idle {
         /// The JSON line `meetkit-bench sim` printed, saved to a file.
         #[arg(long)]
         sim: PathBuf,
     },
+}
+
+/// A side of figure 1.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Side {
+    /// `Client::call`.
+    Meetkit,
+    /// Hand-written reqwest (+ sha1).
+    Raw,
 }
 
 /// The whole table (the default command).
@@ -140,6 +169,21 @@ async fn main() {
             fanout::run(&sim, workflows, &out, !no_download).await
         }
         Some(Cmd::Idle { sim }) => footprint::idle(&sim).await,
+        Some(Cmd::Loop { sim, side, vendor, calls, in_flight }) => {
+            let line: serde_json::Value =
+                serde_json::from_slice(&std::fs::read(&sim).expect("read the simulator line"))
+                    .expect("the simulator line is JSON");
+            let rate = match side {
+                Side::Meetkit => {
+                    let profile = meetkit::config::Profile::from_json("bench", &line["profile"]).expect("profile");
+                    let client = meetkit::Client::from_profile(&profile).expect("client");
+                    calls::meetkit_loop(&client, vendor, 1, 1).await; // the token, outside the count
+                    calls::meetkit_loop(&client, vendor, calls, in_flight).await
+                }
+                Side::Raw => calls::RawLoop::new(&line["profile"]).await.run(vendor, calls, in_flight).await,
+            };
+            println!("{rate:.0} calls/s");
+        }
         None => all(cli.all).await,
     }
 }

@@ -128,6 +128,10 @@ pub struct Transport {
 /// One connection pool and its limits, shared by every [`Transport`] of the process built with
 /// the same [`PoolKey`].
 struct Pool {
+    /// For API calls: the stall limit (`read_timeout_secs`) only when it is shorter than the
+    /// whole-request limit, which otherwise covers it (and costs each call a timer less).
+    calls_http: reqwest::Client,
+    /// For downloads and event streams, which have no whole-request limit: with the stall limit.
     http: reqwest::Client,
     /// Requests in flight, per vendor.
     calls: [Semaphore; Vendor::COUNT],
@@ -147,6 +151,8 @@ impl std::fmt::Debug for Pool {
 struct PoolKey {
     connect_timeout: u64,
     read_timeout: u64,
+    /// Whether API calls need the stall limit: it is shorter than the whole-request limit.
+    calls_stall: bool,
     ca_pem: Option<Vec<u8>>,
     insecure: bool,
     max_connections: u32,
@@ -197,6 +203,7 @@ impl Transport {
         let key = PoolKey {
             connect_timeout: config.connect_timeout_secs.to_bits(),
             read_timeout: config.read_timeout_secs.to_bits(),
+            calls_stall: config.read_timeout_secs < config.request_timeout_secs,
             ca_pem,
             insecure: config.insecure,
             max_connections: config.max_connections,
@@ -206,8 +213,10 @@ impl Transport {
         if let Some(pool) = pools.get(&key).and_then(Weak::upgrade) {
             return Ok(Transport { pool, config, capture: None });
         }
+        let http = build_http(&config, key.ca_pem.as_deref(), true)?;
         let pool = Arc::new(Pool {
-            http: build_http(&config, key.ca_pem.as_deref())?,
+            calls_http: if key.calls_stall { http.clone() } else { build_http(&config, key.ca_pem.as_deref(), false)? },
+            http,
             calls: std::array::from_fn(|_| Semaphore::new(config.max_connections as usize)),
             downloads: std::array::from_fn(|_| Arc::new(Semaphore::new(config.max_downloads as usize))),
         });
@@ -235,7 +244,8 @@ impl Transport {
         self.capture.as_ref()
     }
 
-    /// The underlying client, for streaming downloads.
+    /// The underlying client for streaming downloads and event streams: it gives a response up
+    /// after `read_timeout_secs` of silence, and has no whole-request limit.
     pub fn http(&self) -> &reqwest::Client {
         &self.pool.http
     }
@@ -262,7 +272,7 @@ impl Transport {
             // free, and its time limits start once it has one.
             let slot = self.pool.calls[vendor.index()].acquire().await.expect("call slots are never closed");
             let started = Instant::now();
-            let request = build(&self.pool.http).timeout(timeout).build().map_err(|e| Error::Transport {
+            let request = build(&self.pool.calls_http).timeout(timeout).build().map_err(|e| Error::Transport {
                 vendor,
                 endpoint: endpoint.to_string(),
                 message: format!("cannot build request: {}", e.without_url()),
@@ -286,7 +296,7 @@ impl Transport {
                 let comment = format!("{vendor} {endpoint} (attempt {attempt} of {attempts})");
                 (c, Exchange::of_request(&request, Some(comment)))
             });
-            let outcome = match self.pool.http.execute(request).await {
+            let outcome = match self.pool.calls_http.execute(request).await {
                 Ok(mut resp) => {
                     let status = resp.status().as_u16();
                     let version = resp.version();
@@ -384,13 +394,16 @@ impl Transport {
     }
 }
 
-/// The `reqwest::Client` for `config`, trusting the CAs of `ca_pem` (read from `config.ca_cert`).
-fn build_http(config: &TransportConfig, ca_pem: Option<&[u8]>) -> Result<reqwest::Client> {
+/// The `reqwest::Client` for `config`, trusting the CAs of `ca_pem` (read from `config.ca_cert`),
+/// with the stall limit `read_timeout_secs` when `stall`.
+fn build_http(config: &TransportConfig, ca_pem: Option<&[u8]>, stall: bool) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
         .user_agent(concat!("meetkit/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(secs(config.connect_timeout_secs))
-        .read_timeout(secs(config.read_timeout_secs))
         .danger_accept_invalid_certs(config.insecure);
+    if stall {
+        builder = builder.read_timeout(secs(config.read_timeout_secs));
+    }
     if let (Some(pem), Some(path)) = (ca_pem, &config.ca_cert) {
         for cert in reqwest::Certificate::from_pem_bundle(pem)
             .map_err(|e| Error::config(format!("transport.ca_cert {}: not a PEM bundle: {e}", path.display())))?

@@ -311,7 +311,7 @@ impl KedacomClient {
 /// One call, ready to be (re)built for any session.
 struct Prepared {
     spec: &'static EndpointSpec,
-    url: String,
+    url: url::Url,
     wire: Wire,
 }
 
@@ -332,23 +332,27 @@ impl Prepared {
         let auth = [("account_token", token.as_str())];
         let rb = match &self.wire {
             Wire::Get(query) => {
-                let rb = c.get(&self.url);
+                let rb = c.get(self.url.clone());
                 let rb = if session.is_some() { rb.query(&auth) } else { rb };
                 rb.query(query)
             }
-            Wire::Post(json) => c.post(&self.url).form(&[("account_token", token.as_str()), ("params", json.as_str())]),
+            Wire::Post(json) => {
+                c.post(self.url.clone()).form(&[("account_token", token.as_str()), ("params", json.as_str())])
+            }
             // Doc: where account_token goes for the upload is not stated; it is sent both
             // in the query string and as a multipart field.
             Wire::Upload(bytes, name) => {
                 let part = reqwest::multipart::Part::stream_with_length(bytes.clone(), bytes.len() as u64)
                     .file_name(name.clone());
                 let form = reqwest::multipart::Form::new().text("account_token", token.clone()).part("file", part);
-                c.post(&self.url).query(&auth).multipart(form)
+                c.post(self.url.clone()).query(&auth).multipart(form)
             }
             // Doc: DELETE's account_token is a "request parameter" (query or body not
             // stated); it is sent in both.
-            Wire::Delete => c.delete(&self.url).query(&auth).form(&auth),
-            Wire::DeleteViaPost => c.post(&self.url).form(&[("_method", "DELETE"), ("account_token", token.as_str())]),
+            Wire::Delete => c.delete(self.url.clone()).query(&auth).form(&auth),
+            Wire::DeleteViaPost => {
+                c.post(self.url.clone()).form(&[("_method", "DELETE"), ("account_token", token.as_str())])
+            }
         };
         match session.and_then(|s| s.cookie.as_ref()) {
             Some(cookie) => rb.header(reqwest::header::COOKIE, cookie.expose()),
@@ -417,7 +421,7 @@ impl Inner {
 
     async fn fetch_version(&self) -> Result<Map<String, Value>> {
         let spec = crate::endpoint::lookup(Vendor::Kedacom, ENDPOINTS, "version.get")?;
-        let prepared = Prepared { spec, url: self.base.join(spec.path), wire: Wire::Get(Vec::new()) };
+        let prepared = Prepared { spec, url: self.base.join_url(spec.path)?, wire: Wire::Get(Vec::new()) };
         let resp = self.transport.send(Vendor::Kedacom, spec.id, true, |c| prepared.build(c, None)).await?;
         envelope::decode(spec.id, &resp)
     }
@@ -426,7 +430,7 @@ impl Inner {
     /// the `params` form field); a DELETE has only its path.
     async fn prepare(&self, spec: &'static EndpointSpec, params: Map<String, Value>) -> Result<Prepared> {
         let split = split(spec, params, AutoIn::ByMethod)?;
-        let url = self.base.join(&split.path);
+        let url = self.base.join_url(&split.path)?;
         let wire = match spec.method {
             HttpMethod::Get => Wire::Get(split.query),
             HttpMethod::Delete if self.config.delete_via_post => Wire::DeleteViaPost,

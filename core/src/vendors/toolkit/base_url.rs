@@ -1,20 +1,29 @@
 //! [`BaseUrl`]: a vendor server's root, from a profile field (`avd.base_url`,
 //! `vmr.api_server`, ...) or a server's answer (vmr's `mcuHost`).
 
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
 use url::Url;
 
 use crate::{Error, Result};
+
+/// How many joined URLs a [`BaseUrl`] remembers: every fixed path of an endpoint table, while
+/// paths holding ids (one per room) stop being remembered once it is full.
+const JOINED_KEPT: usize = 512;
 
 /// A server root: an `http`/`https` URL with a host and no query or fragment, kept without a
 /// trailing slash. Paths from the endpoint tables (absolute, already percent-encoded) are
 /// appended to it as they are ([`BaseUrl::join`]): a root with a path prefix
 /// (`https://gw.example.com/meetings`) keeps it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct BaseUrl {
     /// The root with one trailing slash (what [`Url`] makes of a bare host anyway).
     url: Url,
     /// The same without the trailing slash.
     text: String,
+    /// [`BaseUrl::join_url`]'s answers by path (shared by the clones).
+    joined: Arc<RwLock<HashMap<String, Url>>>,
 }
 
 impl BaseUrl {
@@ -44,7 +53,7 @@ impl BaseUrl {
             && url.host().is_some()
             && url.query().is_none()
             && url.fragment().is_none();
-        usable.then(|| BaseUrl { text: url.as_str().trim_end_matches('/').to_string(), url })
+        usable.then(|| BaseUrl { text: url.as_str().trim_end_matches('/').to_string(), url, joined: Arc::default() })
     }
 
     /// A root from a bare `host[:port]` (given `scheme`) or a full http(s) URL (its own scheme).
@@ -78,15 +87,37 @@ impl BaseUrl {
         // `join(path)` is this URL's text followed by `path`: with no `?` or `#` in `path`, the
         // same URL comes from setting the path, without parsing the scheme and host again
         // (the host's IDNA check is most of a URL parse, paid on every call otherwise).
+        // Each path is built once: later calls clone the URL (no percent-encoding pass either).
         if !path.contains(['?', '#']) {
+            if let Some(url) = self.joined.read().unwrap_or_else(|p| p.into_inner()).get(path) {
+                return Ok(url.clone());
+            }
             let mut url = self.url.clone();
             url.set_path(&format!("{}{}", self.url.path(), path.trim_start_matches('/')));
+            let mut joined = self.joined.write().unwrap_or_else(|p| p.into_inner());
+            if joined.len() < JOINED_KEPT {
+                joined.insert(path.to_string(), url.clone());
+            }
             return Ok(url);
         }
         Url::parse(&self.join(path))
             .map_err(|e| Error::config(format!("cannot build a URL from {self} and `{path}`: {e}")))
     }
 }
+
+impl std::fmt::Debug for BaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("BaseUrl").field(&self.text).finish()
+    }
+}
+
+impl PartialEq for BaseUrl {
+    fn eq(&self, other: &Self) -> bool {
+        self.url == other.url
+    }
+}
+
+impl Eq for BaseUrl {}
 
 impl std::fmt::Display for BaseUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -172,5 +203,19 @@ mod tests {
         assert_eq!(BaseUrl::from_host("http://node1/", "https").unwrap().as_str(), "http://node1");
         assert!(BaseUrl::from_host("", "https").is_none());
         assert!(BaseUrl::from_host("ftp://node1", "https").is_none());
+    }
+
+    #[test]
+    fn a_joined_url_is_built_once_and_the_same_every_time() {
+        let b = BaseUrl::parse("https://h/prefix").unwrap();
+        let first = b.join_url("/room/list").unwrap();
+        let again = b.clone().join_url("/room/list").unwrap();
+        assert_eq!((first.as_str(), again.as_str()), ("https://h/prefix/room/list", "https://h/prefix/room/list"));
+        assert_eq!(b.joined.read().unwrap().len(), 1, "clones share what was built");
+        for i in 0..JOINED_KEPT + 10 {
+            assert_eq!(b.join_url(&format!("/rooms/{i}")).unwrap().path(), format!("/prefix/rooms/{i}"));
+        }
+        assert_eq!(b.joined.read().unwrap().len(), JOINED_KEPT, "bounded");
+        assert_eq!(format!("{b:?}"), "BaseUrl(\"https://h/prefix\")");
     }
 }
