@@ -275,6 +275,26 @@ async fn login_is_lazy_and_many_concurrent_calls_on_an_expired_token_log_in_once
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forty_calls_behind_a_wrong_password_make_one_login_meetkit_policy() {
+    let sim = Sim::start().await;
+    let bad = sim.client_with(|p| p.kedacom.as_mut().unwrap().password = Some(meetkit::secret::Secret::new("hunter2")));
+    // join_all polls every call once before any answer can arrive: all 40 wait for one login.
+    let calls = (0..40).map(|_| {
+        let c = bad.clone();
+        async move { c.call("kedacom", "platforms.list", json!({})).await }
+    });
+    for r in futures::future::join_all(calls).await {
+        let e = r.unwrap_err();
+        assert!(matches!(e, Error::Auth { .. }) && e.to_string().contains("system.login"), "{e:?}");
+    }
+    // A server that locks an account after a few failed logins sees one, not forty.
+    assert_eq!(sim.hits("/api/v1/system/login").await, 1);
+    // The next call, started after the refusal, tries again.
+    bad.call("kedacom", "platforms.list", json!({})).await.unwrap_err();
+    assert_eq!(sim.hits("/api/v1/system/login").await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_heartbeat_keeps_the_token_alive_while_in_use_and_stops_on_close_assumption_kedacom_heartbeat() {
     let sim = Sim::start().await;
     let client = sim.client_with(|p| p.kedacom.as_mut().unwrap().heartbeat_secs = 0.1);

@@ -17,7 +17,11 @@
 //!   [`CredentialCache::get`] fetches a new one. A credential without a known lifetime
 //!   ([`Fresh::new`]) is kept until it is refused or cleared.
 //! * a failed fetch is not cached: it is returned to the caller that ran it, and the next
-//!   caller (one of those waiting, or a later one) tries again.
+//!   caller (one of those waiting, or a later one) tries again — **except a refusal of the
+//!   credentials** ([`Error::Auth`]): the callers that were already waiting for that fetch get
+//!   the same refusal without fetching, so 50 calls behind a wrong password make one login, not
+//!   50 (servers lock an account after a few failed logins). A caller that starts after the
+//!   refusal tries again.
 //!
 //! What a vendor does with the credential — AVD's 40003 renewal, Kedacom's heartbeat and
 //! re-login, vmr's refresh at half-life and `session.end` — stays in the vendor's module; those
@@ -25,10 +29,11 @@
 //! the flight lock themselves with [`CredentialCache::lock`] and store through the [`Flight`].
 
 use std::future::Future;
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::Result;
+use crate::{Error, Result, Vendor};
 
 /// When a credential with a known lifetime stops being handed out, before it expires.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,6 +102,13 @@ pub struct CredentialCache<T> {
     margin: Margin,
     slot: RwLock<Option<Entry<T>>>,
     flight: tokio::sync::Mutex<()>,
+    /// Fetches finished so far.
+    finished: AtomicU64,
+    /// The last fetch refused by the server (`Error::Auth`): its number (in `finished`), vendor
+    /// and message. Callers that were already waiting before it finished get its answer instead
+    /// of fetching again: a hundred calls behind a wrong password make one login, not a hundred (servers
+    /// lock accounts after a few failed logins).
+    refused: Mutex<Option<(u64, Vendor, String)>>,
 }
 
 impl<T: PartialEq> CredentialCache<T> {
@@ -108,7 +120,14 @@ impl<T: PartialEq> CredentialCache<T> {
 
     /// An empty cache whose credentials are renewed `margin` before they expire.
     pub fn with_margin(what: &'static str, margin: Margin) -> Self {
-        CredentialCache { what, margin, slot: RwLock::new(None), flight: tokio::sync::Mutex::new(()) }
+        CredentialCache {
+            what,
+            margin,
+            slot: RwLock::new(None),
+            flight: tokio::sync::Mutex::new(()),
+            finished: AtomicU64::new(0),
+            refused: Mutex::new(None),
+        }
     }
 
     /// The cached credential if it is not due for renewal, else one from `fetch` (run by one
@@ -122,12 +141,39 @@ impl<T: PartialEq> CredentialCache<T> {
         if let Some(fresh) = self.fresh() {
             return Ok(fresh);
         }
+        let waiting_since = self.finished.load(Ordering::SeqCst);
         let mut flight = self.lock().await;
         if let Some(fresh) = flight.fresh() {
             return Ok(fresh);
         }
-        let fetched = fetch().await?;
+        let fetched = self.fetch_once(waiting_since, fetch).await?;
         Ok(flight.store(fetched.into()))
+    }
+
+    /// Runs `fetch` (the caller holds the flight lock), unless a fetch that finished after
+    /// `waiting_since` (the `finished` count when the caller began to wait) was refused: then
+    /// that refusal again. Records a refusal for the waiters.
+    async fn fetch_once<F, Fut, R>(&self, waiting_since: u64, fetch: F) -> Result<R>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<R>>,
+    {
+        let refused = self.refused.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some((number, vendor, message)) = refused.filter(|(number, ..)| *number > waiting_since) {
+            tracing::debug!(
+                "{}: the fetch this call waited for (#{number}) was refused; not fetching again",
+                self.what
+            );
+            return Err(Error::Auth { vendor, message });
+        }
+        let fetched = fetch().await;
+        let number = self.finished.fetch_add(1, Ordering::SeqCst) + 1;
+        let mut refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+        *refused = match &fetched {
+            Err(Error::Auth { vendor, message }) => Some((number, *vendor, message.clone())),
+            _ => None,
+        };
+        fetched
     }
 
     /// Replace `stale`, a credential the server refused, by one from `fetch` — unless the cache
@@ -139,12 +185,13 @@ impl<T: PartialEq> CredentialCache<T> {
         Fut: Future<Output = Result<R>>,
         R: Into<Fresh<T>>,
     {
+        let waiting_since = self.finished.load(Ordering::SeqCst);
         let mut flight = self.lock().await;
         if let Some(fresh) = flight.fresh().filter(|c| **c != *stale) {
             return Ok(fresh);
         }
         tracing::debug!("{}: renewing the refused credential", self.what);
-        let fetched = fetch().await?;
+        let fetched = self.fetch_once(waiting_since, fetch).await?;
         Ok(flight.store(fetched.into()))
     }
 
@@ -385,5 +432,82 @@ mod tests {
         assert!(cache.take_if(|c| c == "a").is_none());
         assert_eq!(cache.take_if(|c| c == "b").as_deref().map(String::as_str), Some("b"));
         assert!(cache.clear().is_none());
+    }
+
+    /// 50 callers of `call` (get or renew) behind a fetch that answers `answer` once a gate
+    /// opens; returns how many fetches ran and each caller's error.
+    async fn fifty_behind_a_failing_fetch(
+        answer: fn() -> Error,
+        renew: bool,
+    ) -> (usize, Vec<Error>, Arc<CredentialCache<String>>, Arc<AtomicUsize>) {
+        let cache = Arc::new(CredentialCache::<String>::new("test token"));
+        let fetches = Arc::new(AtomicUsize::new(0));
+        let gate = Arc::new(tokio::sync::Semaphore::new(0));
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let (cache, fetches, gate) = (cache.clone(), fetches.clone(), gate.clone());
+                tokio::spawn(async move {
+                    let fetch = || async move {
+                        fetches.fetch_add(1, Ordering::SeqCst);
+                        gate.acquire().await.unwrap().forget();
+                        Err::<String, _>(answer())
+                    };
+                    if renew {
+                        cache.renew(&"stale".to_string(), fetch).await
+                    } else {
+                        cache.get(fetch).await
+                    }
+                })
+            })
+            .collect();
+        // One thread: every task reaches the flight lock (or the fetch) before the gate opens.
+        while fetches.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+        }
+        gate.add_permits(1000);
+        let mut errors = Vec::new();
+        for t in tasks {
+            errors.push(t.await.unwrap().unwrap_err());
+        }
+        (fetches.load(Ordering::SeqCst), errors, cache, fetches)
+    }
+
+    fn refused() -> Error {
+        Error::Auth { vendor: Vendor::Kedacom, message: "login refused: 10101 wrong password".into() }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn callers_waiting_for_a_refused_login_share_the_refusal_instead_of_logging_in_again_meetkit_policy() {
+        for renew in [false, true] {
+            let (ran, errors, cache, fetches) = fifty_behind_a_failing_fetch(refused, renew).await;
+            assert_eq!(ran, 1, "one login for fifty waiting callers (renew: {renew})");
+            for e in &errors {
+                assert!(
+                    matches!(e, Error::Auth { vendor: Vendor::Kedacom, message } if message.contains("10101")),
+                    "{e:?}"
+                );
+            }
+            // A call that starts after the refusal tries again (the server may have unlocked).
+            let again = cache.get(|| async { Err::<String, _>(refused()) }).await.unwrap_err();
+            assert!(matches!(again, Error::Auth { .. }));
+            let fresh = cache.get(|| async { Ok::<_, Error>("t1".to_string()) }).await.unwrap();
+            assert_eq!((fresh.as_str(), fetches.load(Ordering::SeqCst)), ("t1", 1));
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_failure_that_is_not_a_refusal_lets_the_next_waiter_try_again() {
+        let lost = || Error::Transport {
+            vendor: Vendor::Kedacom,
+            endpoint: "login".into(),
+            message: "connection reset".into(),
+            before_send: true,
+        };
+        let (ran, errors, _, _) = fifty_behind_a_failing_fetch(lost, false).await;
+        assert_eq!(ran, 50, "a passing network failure is not shared");
+        assert!(errors.iter().all(|e| matches!(e, Error::Transport { .. })));
     }
 }
