@@ -19,7 +19,7 @@ mod profile;
 mod sim;
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 ok, 2 usage or invalid parameters, 3 the vendor answered with an error,
+Exit codes: 0 ok, 1 `sim status`: no simulator running (or not answering), 2 usage or invalid parameters, 3 the vendor answered with an error,
 4 network/HTTP/timeout, 5 authentication, 6 script error, 7 configuration, 8 file or
 integrity error, 9 `run --max-memory` exceeded, 124 `run --timeout` reached, 130 interrupted (SIGINT/Ctrl-C), 143
 terminated (SIGTERM), 129 hung up (SIGHUP). An error a script does not catch keeps its
