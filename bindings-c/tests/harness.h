@@ -3,9 +3,10 @@
  * failed condition, run() prints `PASS name` or `FAIL name` per test, expect() checks a
  * status. Include after meetkit.h.
  *
- * expect(status, want, err, what) reads `err`: pass a status already returned
- * (`st = call(..., &err); CHECK(expect(st, MEETKIT_OK, err, "call"));`) when the call itself
- * sets `err`, since C does not order the evaluation of arguments.
+ * expect(status, want, err, what) may be given the call itself
+ * (`CHECK(expect(meetkit_call(..., &err), MEETKIT_OK, err, "call"));`): it is a macro that
+ * passes `&err`, and the error is read only inside, after the call has run (C does not order
+ * the evaluation of a function's arguments, so passing `err` itself could read it first).
  */
 #ifndef MEETKIT_TEST_HARNESS_H
 #define MEETKIT_TEST_HARNESS_H
@@ -37,8 +38,11 @@ static void run(const char *name, void (*test)(void)) {
     fflush(stdout);
 }
 
-/* Checks `status == want`; on a mismatch prints the error message. Frees `err`. */
-static int expect(meetkit_status status, meetkit_status want, meetkit_error *err, const char *what) {
+/* Checks `status == want`; on a mismatch prints the error message. Frees `*errp` and sets it
+ * to NULL. Use through expect(). */
+static int expect_status(meetkit_status status, meetkit_status want, meetkit_error **errp, const char *what) {
+    meetkit_error *err = *errp;
+    *errp = NULL;
     if (status != want) {
         char *message = meetkit_error_message(err);
         fprintf(stderr, "  %s: status %d, expected %d (%s)\n", what, (int)status, (int)want,
@@ -48,5 +52,7 @@ static int expect(meetkit_status status, meetkit_status want, meetkit_error *err
     meetkit_error_free(err);
     return status == want;
 }
+
+#define expect(status, want, err, what) expect_status((status), (want), &(err), (what))
 
 #endif
