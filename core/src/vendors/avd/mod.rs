@@ -187,14 +187,16 @@ impl AvdClient {
         token: Option<&Secret>,
     ) -> Result<Value> {
         let split = split(spec, params.clone(), AutoIn::Query)?;
-        let url = self.base.join_url(&format!("/sdkapi/v2{}", split.path))?;
-        let mut query: Vec<(String, String)> = Vec::with_capacity(split.query.len() + 1);
-        if let Some(t) = token {
-            query.push(("token".into(), t.expose().to_string()));
+        let mut url = self.base.join_url(&format!("/sdkapi/v2{}", split.path))?;
+        // The query is written into the URL once, not re-serialised on every attempt.
+        if token.is_some() || !split.query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            if let Some(t) = token {
+                pairs.append_pair("token", t.expose());
+            }
+            pairs.extend_pairs(&split.query);
         }
-        query.extend(split.query);
-        let resp =
-            self.transport.send(Vendor::Avd, spec.id, spec.idempotent, |c| c.get(url.clone()).query(&query)).await?;
+        let resp = self.transport.send(Vendor::Avd, spec.id, spec.idempotent, |c| c.get(url.clone())).await?;
         self.finish(spec, &resp)
     }
 
