@@ -26,6 +26,15 @@
 //! ([`Transport::download_slot`]); more wait for a free slot, unsent (so waiting can never make
 //! an outcome unknown). The wait is not part of `request_timeout_secs`.
 //!
+//! Two HTTP paths: API calls go straight over hyper-util's pooled HTTP/1.1 client
+//! (`transport/direct.rs`: reqwest's per-request layers cost about a third of a small call),
+//! with the same TLS trust, connect timeout and headers; vendors still build each request with
+//! reqwest's builder. Calls stay on reqwest when a proxy variable is set (`HTTP_PROXY`,
+//! `HTTPS_PROXY`, `ALL_PROXY`), with `insecure = true`, or when the stall limit is shorter than
+//! the whole-request limit. Downloads and event streams always use reqwest. On both paths an API
+//! call **does not follow redirects**: a 3xx is an [`Error::Http`] naming where it points (a
+//! followed 301/302 would resend a POST as a GET); downloads follow them.
+//!
 //! With a [`Capture`] attached ([`Transport::with_capture`]) every attempt is also recorded,
 //! redacted, as one HAR entry (see [`crate::capture`]).
 
@@ -41,6 +50,12 @@ use tokio::sync::Semaphore;
 
 use crate::capture::{Body, Capture, Exchange, ResponseRecord};
 use crate::{Error, Result, Vendor};
+
+mod direct;
+use direct::{DirectClient, DirectError};
+
+/// The `User-Agent` of every request.
+const USER_AGENT_VALUE: &str = concat!("meetkit/", env!("CARGO_PKG_VERSION"));
 
 /// Timeouts, retries and TLS. Every field has a default and a config key under
 /// `[profiles.<name>.transport]` in `meetkit.toml`.
@@ -131,6 +146,9 @@ struct Pool {
     /// For API calls: the stall limit (`read_timeout_secs`) only when it is shorter than the
     /// whole-request limit, which otherwise covers it (and costs each call a timer less).
     calls_http: reqwest::Client,
+    /// API calls straight over hyper-util (see [`direct`]), where nothing needs reqwest's path;
+    /// `calls_http` then only builds the requests.
+    direct: Option<DirectClient>,
     /// For downloads and event streams, which have no whole-request limit: with the stall limit.
     http: reqwest::Client,
     /// Requests in flight, per vendor.
@@ -215,7 +233,18 @@ impl Transport {
         }
         let http = build_http(&config, key.ca_pem.as_deref(), true)?;
         let pool = Arc::new(Pool {
-            calls_http: if key.calls_stall { http.clone() } else { build_http(&config, key.ca_pem.as_deref(), false)? },
+            // API calls never follow redirects (see `send`); downloads do.
+            calls_http: build_client(
+                &config,
+                key.ca_pem.as_deref(),
+                key.calls_stall,
+                reqwest::redirect::Policy::none(),
+            )?,
+            // The stall limit (shorter than the whole-request one) is reqwest's to keep.
+            direct: match direct::usable(&config, |name| std::env::var(name).ok()) && !key.calls_stall {
+                true => Some(DirectClient::new(&config, key.ca_pem.as_deref())?),
+                false => None,
+            },
             http,
             calls: std::array::from_fn(|_| Semaphore::new(config.max_connections as usize)),
             downloads: std::array::from_fn(|_| Arc::new(Semaphore::new(config.max_downloads as usize))),
@@ -272,7 +301,10 @@ impl Transport {
             // free, and its time limits start once it has one.
             let slot = self.pool.calls[vendor.index()].acquire().await.expect("call slots are never closed");
             let started = Instant::now();
-            let request = build(&self.pool.calls_http).timeout(timeout).build().map_err(|e| Error::Transport {
+            let builder = build(&self.pool.calls_http);
+            // The direct path runs the whole exchange under its own deadline.
+            let builder = if self.pool.direct.is_some() { builder } else { builder.timeout(timeout) };
+            let request = builder.build().map_err(|e| Error::Transport {
                 vendor,
                 endpoint: endpoint.to_string(),
                 message: format!("cannot build request: {}", e.without_url()),
@@ -296,32 +328,44 @@ impl Transport {
                 let comment = format!("{vendor} {endpoint} (attempt {attempt} of {attempts})");
                 (c, Exchange::of_request(&request, Some(comment)))
             });
-            let outcome = match self.pool.calls_http.execute(request).await {
-                Ok(mut resp) => {
-                    let status = resp.status().as_u16();
-                    let version = resp.version();
-                    let headers = std::mem::take(resp.headers_mut());
-                    let waited = started.elapsed();
-                    let body = resp.bytes().await;
-                    if let Some((_, ex)) = &mut record {
-                        ex.wait_ms = waited.as_secs_f64() * 1000.0;
-                        ex.receive_ms = (started.elapsed() - waited).as_secs_f64() * 1000.0;
-                        let body = match &body {
-                            Ok(b) => Body::of(b),
-                            Err(_) => Body::NotStored { size: None, why: "cut off: the body could not be read" },
-                        };
-                        let headers = headers.clone();
-                        ex.response = Some(ResponseRecord { status, version: format!("{version:?}"), headers, body });
+            let outcome = match &self.pool.direct {
+                Some(direct) => match direct.exchange(request, timeout, started).await {
+                    Ok(answer) => {
+                        let direct::DirectAnswer { status, version, headers, waited, body } = answer;
+                        if let Some((_, ex)) = &mut record {
+                            ex.record_answer(status, version, &headers, &body, waited, started);
+                        }
+                        body.map(|body| RawResponse { status, headers, body }).map_err(Failed::Direct)
                     }
-                    body.map(|body| RawResponse { status, headers, body })
-                }
-                Err(e) => {
-                    if let Some((_, ex)) = &mut record {
-                        ex.wait_ms = started.elapsed().as_secs_f64() * 1000.0;
-                        ex.error = Some(describe_ref(&e));
+                    Err(e) => {
+                        if let Some((_, ex)) = &mut record {
+                            ex.wait_ms = started.elapsed().as_secs_f64() * 1000.0;
+                            ex.error = Some(e.describe());
+                        }
+                        Err(Failed::Direct(e))
                     }
-                    Err(e)
-                }
+                },
+                None => match self.pool.calls_http.execute(request).await {
+                    Ok(mut resp) => {
+                        let status = resp.status().as_u16();
+                        let version = resp.version();
+                        let headers = std::mem::take(resp.headers_mut());
+                        let waited = started.elapsed();
+                        let body = resp.bytes().await;
+                        if let Some((_, ex)) = &mut record {
+                            ex.record_answer(status, version, &headers, &body, waited, started);
+                        }
+                        body.map(|body| RawResponse { status, headers, body })
+                            .map_err(|e| Failed::Reqwest(e.without_url()))
+                    }
+                    Err(e) => {
+                        if let Some((_, ex)) = &mut record {
+                            ex.wait_ms = started.elapsed().as_secs_f64() * 1000.0;
+                            ex.error = Some(describe_ref(&e));
+                        }
+                        Err(Failed::Reqwest(e.without_url()))
+                    }
+                },
             };
             drop(slot);
             if let Some((capture, ex)) = record {
@@ -336,6 +380,9 @@ impl Transport {
                         let body = crate::secret::redact_body(&resp.body, BODY_LOG_CHARS);
                         tracing::debug!(%vendor, endpoint, status = resp.status, attempt, body, "http response");
                     }
+                    if (300..400).contains(&resp.status) && resp.status != 304 {
+                        return Err(redirected(vendor, endpoint, &resp));
+                    }
                     let retry_status = resp.status >= 500 || resp.status == 408 || resp.status == 429;
                     if retry_status && idempotent && !last {
                         let delay = retry_after(&resp.headers).unwrap_or_else(|| self.backoff(attempt));
@@ -346,8 +393,7 @@ impl Transport {
                     return Ok(resp);
                 }
                 Err(e) => {
-                    let e = e.without_url();
-                    if let Some(problem) = certificate_problem(&e) {
+                    if let Some(problem) = e.certificate_problem() {
                         // Trying again cannot help, and falling back to plain HTTP or to no
                         // checking would defeat TLS: say what to configure.
                         return Err(untrusted_certificate(vendor, endpoint, &problem));
@@ -365,7 +411,7 @@ impl Transport {
                         let what = if e.is_timeout() {
                             format!("no answer within {}s", timeout.as_secs_f64())
                         } else {
-                            describe(e)
+                            e.describe()
                         };
                         return Err(Error::OutcomeUnknown { vendor, endpoint: endpoint.to_string(), message: what });
                     }
@@ -378,7 +424,7 @@ impl Transport {
                     return Err(Error::Transport {
                         vendor,
                         endpoint: endpoint.to_string(),
-                        message: describe(e),
+                        message: e.describe(),
                         before_send,
                     });
                 }
@@ -394,11 +440,110 @@ impl Transport {
     }
 }
 
+/// The error for an API call answered with a redirect. API calls do not follow redirects: a
+/// 301/302/303 would resend a POST (a create, a start) as a GET without its body, and the
+/// profile's base URL, not a hop on every call, is where a moved server is configured.
+fn redirected(vendor: Vendor, endpoint: &str, resp: &RawResponse) -> Error {
+    let location = resp.headers.get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("nowhere");
+    Error::Http {
+        vendor,
+        endpoint: endpoint.to_string(),
+        status: resp.status,
+        body: format!(
+            "redirected to {}; meetkit does not follow redirects of API calls (a POST would be resent as a GET): \
+             set the profile's base URL to the address it points to",
+            crate::secret::redact_url(location)
+        ),
+    }
+}
+
+/// Why an attempt got no whole answer, on either path.
+#[derive(Debug)]
+enum Failed {
+    /// reqwest's path (its URL removed).
+    Reqwest(reqwest::Error),
+    /// The direct path.
+    Direct(DirectError),
+}
+
+impl Failed {
+    /// The request never reached the server.
+    fn is_connect(&self) -> bool {
+        match self {
+            Failed::Reqwest(e) => e.is_connect(),
+            Failed::Direct(e) => e.is_connect(),
+        }
+    }
+
+    /// A time limit ran out.
+    fn is_timeout(&self) -> bool {
+        match self {
+            Failed::Reqwest(e) => e.is_timeout(),
+            Failed::Direct(e) => e.is_timeout(),
+        }
+    }
+
+    /// The error with its causes (no URL).
+    fn describe(&self) -> String {
+        match self {
+            Failed::Reqwest(e) => crate::error::error_chain(e),
+            Failed::Direct(e) => e.describe(),
+        }
+    }
+
+    /// The TLS certificate problem behind it, if that is what failed it.
+    fn certificate_problem(&self) -> Option<String> {
+        match self {
+            Failed::Reqwest(e) => cert_error_in(e, 0),
+            Failed::Direct(e) => e.as_error().and_then(|e| cert_error_in(e, 0)),
+        }
+    }
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+impl Exchange {
+    /// Records an answer (its body, or that it was cut off) received `waited` after `started`.
+    fn record_answer<E>(
+        &mut self,
+        status: u16,
+        version: http::Version,
+        headers: &HeaderMap,
+        body: &std::result::Result<Bytes, E>,
+        waited: Duration,
+        started: Instant,
+    ) {
+        self.wait_ms = waited.as_secs_f64() * 1000.0;
+        self.receive_ms = (started.elapsed() - waited).as_secs_f64() * 1000.0;
+        let body = match body {
+            Ok(b) => Body::of(b),
+            Err(_) => Body::NotStored { size: None, why: "cut off: the body could not be read" },
+        };
+        self.response =
+            Some(ResponseRecord { status, version: format!("{version:?}"), headers: headers.clone(), body });
+    }
+}
+
 /// The `reqwest::Client` for `config`, trusting the CAs of `ca_pem` (read from `config.ca_cert`),
 /// with the stall limit `read_timeout_secs` when `stall`.
 fn build_http(config: &TransportConfig, ca_pem: Option<&[u8]>, stall: bool) -> Result<reqwest::Client> {
+    build_client(config, ca_pem, stall, reqwest::redirect::Policy::default())
+}
+
+/// [`build_http`] with the redirect policy `redirect`.
+fn build_client(
+    config: &TransportConfig,
+    ca_pem: Option<&[u8]>,
+    stall: bool,
+    redirect: reqwest::redirect::Policy,
+) -> Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder()
-        .user_agent(concat!("meetkit/", env!("CARGO_PKG_VERSION")))
+        .redirect(redirect)
+        .user_agent(USER_AGENT_VALUE)
         .connect_timeout(secs(config.connect_timeout_secs))
         .danger_accept_invalid_certs(config.insecure);
     if stall {
@@ -427,11 +572,6 @@ fn warn_insecure(written: &std::sync::atomic::AtomicBool) -> bool {
          change the traffic); trust the server's CA with transport.ca_cert instead"
     );
     true
-}
-
-/// The TLS certificate problem behind a failed request, if that is what failed it.
-fn certificate_problem(e: &reqwest::Error) -> Option<String> {
-    cert_error_in(e, 0)
 }
 
 /// A certificate error of rustls in `err`'s chain of causes. An `io::Error`'s `source` skips
@@ -478,11 +618,6 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     }
     let at = httpdate::parse_http_date(v).ok()?;
     Some(at.duration_since(std::time::SystemTime::now()).unwrap_or_default())
-}
-
-/// A reqwest error as text, without the URL (which may hold a token) and with its causes.
-fn describe(e: reqwest::Error) -> String {
-    crate::error::error_chain(&e.without_url())
 }
 
 /// [`describe`] for a borrowed error.
@@ -779,5 +914,43 @@ mod tests {
             let e = Transport::new(config).unwrap_err();
             assert!(matches!(e, Error::Config { .. }) && e.to_string().contains(field), "{e}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_redirect_of_an_api_call_is_an_http_error_naming_where_not_followed_meetkit_policy() {
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h = hits.clone();
+        let app = axum::Router::new().route(
+            "/x",
+            axum::routing::any(move || {
+                let h = h.clone();
+                async move {
+                    h.fetch_add(1, Ordering::SeqCst);
+                    (axum::http::StatusCode::FOUND, [("location", "https://moved.example.com/x?token=s3cret")], "")
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        for config in [TransportConfig::default(), TransportConfig { read_timeout_secs: 5.0, ..Default::default() }] {
+            // The second setting keeps calls on reqwest's path (a stall limit shorter than the
+            // whole-request one): both paths refuse to follow.
+            let e = Transport::new(config)
+                .unwrap()
+                .send(Vendor::Avd, "room.create", false, |c| c.post(&url))
+                .await
+                .unwrap_err();
+            match &e {
+                Error::Http { status: 302, body, .. } => {
+                    assert!(
+                        body.contains("redirected to https://moved.example.com/x") && !body.contains("s3cret"),
+                        "{body}"
+                    )
+                }
+                other => panic!("expected an HTTP 302 error, got {other:?}"),
+            }
+        }
+        assert_eq!(hits.load(Ordering::SeqCst), 2, "each call sent once, the redirect not followed");
     }
 }
