@@ -30,7 +30,7 @@ pub async fn c_figure(c_bench: &Path, profile: &Path, client: &Client, n: usize,
     let round = std::sync::atomic::AtomicUsize::new(0);
     let (c, r) = median_of(rounds, || async {
         let c_side = || json_of(Command::new(c_bench).arg(profile).arg(calls.to_string()))["calls_per_sec"].as_f64();
-        if round.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2 == 0 {
+        if round.fetch_add(1, std::sync::atomic::Ordering::Relaxed).is_multiple_of(2) {
             let c = c_side().expect("calls_per_sec");
             (c, meetkit_loop(client, LoopVendor::Avd, calls, 1).await)
         } else {
