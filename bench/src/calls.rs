@@ -101,20 +101,15 @@ impl RawLoop {
         );
         let cur = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs().to_string();
         let sum = hex::encode(Sha1::digest(format!("{secret}{nonce}{cur}").as_bytes()));
-        let v: Value = self
+        let v = self
             .http
             .post(format!("{url}/v2/meeting/list"))
             .header("AppKey", key)
             .header("Nonce", nonce)
             .header("CurTime", cur)
             .header("CheckSum", sum)
-            .json(&json!({}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .json(&json!({}));
+        let v = answer(v).await;
         assert_eq!(v["code"], 200, "{v}");
     }
 }
@@ -198,17 +193,15 @@ pub async fn capacity(client: &Client, sim: &SimProcess, n: usize) -> Vec<Row> {
 
 /// A token fetched by hand, for the raw baseline.
 pub async fn avd_token(raw: &reqwest::Client, p: &Value) -> String {
-    let v: Value = raw
-        .get(format!("{}/sdkapi/v2/app/get_token", p["avd"]["base_url"].as_str().unwrap()))
-        .query(&[
-            ("access_key", p["avd"]["access_key"].as_str().unwrap()),
-            ("secret_key", p["avd"]["secret_key"].as_str().unwrap()),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = answer(raw.get(format!("{}/sdkapi/v2/app/get_token", p["avd"]["base_url"].as_str().unwrap())).query(&[
+        ("access_key", p["avd"]["access_key"].as_str().unwrap()),
+        ("secret_key", p["avd"]["secret_key"].as_str().unwrap()),
+    ]))
+    .await;
     v["token"].as_str().expect("token").to_string()
+}
+
+/// Sends a hand-written request and parses its JSON answer (the baseline's whole work).
+async fn answer(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
 }

@@ -706,27 +706,41 @@ mod tests {
     }
     use std::sync::Arc;
 
-    /// A server answering 503 to the first `fail` requests, then 200 "ok".
-    async fn flaky(fail: usize) -> (String, Arc<AtomicUsize>) {
+    /// Serves `app` on a free loopback port; returns its `/x` URL.
+    async fn serve(app: axum::Router) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/x", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+
+    /// A server whose `/x` answers its n-th request (from 0) with `answer(n)`; returns the URL
+    /// and the count of requests.
+    async fn counting<R: axum::response::IntoResponse>(
+        answer: impl Fn(usize) -> R + Clone + Send + Sync + 'static,
+    ) -> (String, Arc<AtomicUsize>) {
         let hits = Arc::new(AtomicUsize::new(0));
         let h = hits.clone();
         let app = axum::Router::new().route(
             "/x",
             axum::routing::any(move || {
-                let h = h.clone();
-                async move {
-                    if h.fetch_add(1, Ordering::SeqCst) < fail {
-                        (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy")
-                    } else {
-                        (axum::http::StatusCode::OK, "ok")
-                    }
-                }
+                let (h, answer) = (h.clone(), answer.clone());
+                async move { answer(h.fetch_add(1, Ordering::SeqCst)) }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/x", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        (url, hits)
+        (serve(app).await, hits)
+    }
+
+    /// A server answering 503 to the first `fail` requests, then 200 "ok".
+    async fn flaky(fail: usize) -> (String, Arc<AtomicUsize>) {
+        counting(move |n| {
+            if n < fail {
+                (axum::http::StatusCode::SERVICE_UNAVAILABLE, "busy")
+            } else {
+                (axum::http::StatusCode::OK, "ok")
+            }
+        })
+        .await
     }
 
     fn fast() -> Transport {
@@ -845,9 +859,7 @@ mod tests {
                 }
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/x", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let url = serve(app).await;
         (url, release, held)
     }
 
@@ -918,21 +930,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_redirect_of_an_api_call_is_an_http_error_naming_where_not_followed_meetkit_policy() {
-        let hits = Arc::new(AtomicUsize::new(0));
-        let h = hits.clone();
-        let app = axum::Router::new().route(
-            "/x",
-            axum::routing::any(move || {
-                let h = h.clone();
-                async move {
-                    h.fetch_add(1, Ordering::SeqCst);
-                    (axum::http::StatusCode::FOUND, [("location", "https://moved.example.com/x?token=s3cret")], "")
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/x", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let (url, hits) = counting(|_| {
+            (axum::http::StatusCode::FOUND, [("location", "https://moved.example.com/x?token=s3cret")], "")
+        })
+        .await;
         for config in [TransportConfig::default(), TransportConfig { read_timeout_secs: 5.0, ..Default::default() }] {
             // The second setting keeps calls on reqwest's path (a stall limit shorter than the
             // whole-request one): both paths refuse to follow.
