@@ -278,7 +278,15 @@ async fn login_is_lazy_and_many_concurrent_calls_on_an_expired_token_log_in_once
 async fn forty_calls_behind_a_wrong_password_make_one_login_meetkit_policy() {
     let sim = Sim::start().await;
     let bad = sim.client_with(|p| p.kedacom.as_mut().unwrap().password = Some(meetkit::secret::Secret::new("hunter2")));
-    // join_all polls every call once before any answer can arrive: all 40 wait for one login.
+    // The refused login is answered 300 ms late: the window in which all 40 calls, started at
+    // once, are waiting for it (a call that starts after the refusal rightly tries again, and
+    // on a loaded machine a call's first poll can come after a loopback login's answer).
+    sim.admin(
+        reqwest::Method::POST,
+        "faults",
+        json!({"latency_ms": 300, "paths": ["/api/v1/system/login"], "count": 1}),
+    )
+    .await;
     let calls = (0..40).map(|_| {
         let c = bad.clone();
         async move { c.call("kedacom", "platforms.list", json!({})).await }
