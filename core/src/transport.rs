@@ -143,8 +143,9 @@ pub struct Transport {
 /// One connection pool and its limits, shared by every [`Transport`] of the process built with
 /// the same [`PoolKey`].
 struct Pool {
-    /// For API calls: the stall limit (`read_timeout_secs`) only when it is shorter than the
-    /// whole-request limit, which otherwise covers it (and costs each call a timer less).
+    /// Builds every API call's request. Sends them when `direct` is `None`: then without
+    /// following redirects, and with the stall limit (`read_timeout_secs`) only when it is
+    /// shorter than the whole-request limit, which otherwise covers it.
     calls_http: reqwest::Client,
     /// API calls straight over hyper-util (see [`direct`]), where nothing needs reqwest's path;
     /// `calls_http` then only builds the requests.
@@ -231,20 +232,22 @@ impl Transport {
         if let Some(pool) = pools.get(&key).and_then(Weak::upgrade) {
             return Ok(Transport { pool, config, capture: None });
         }
-        let http = build_http(&config, key.ca_pem.as_deref(), true)?;
+        let ca_pem = key.ca_pem.as_deref();
+        let http = build_http(&config, ca_pem, true, reqwest::redirect::Policy::default())?;
+        // The stall limit (shorter than the whole-request one) is reqwest's to keep.
+        let direct = if direct::usable(&config, |name| std::env::var(name).ok()) && !key.calls_stall {
+            Some(DirectClient::new(&config, ca_pem)?)
+        } else {
+            None
+        };
         let pool = Arc::new(Pool {
-            // API calls never follow redirects (see `send`); downloads do.
-            calls_http: build_client(
-                &config,
-                key.ca_pem.as_deref(),
-                key.calls_stall,
-                reqwest::redirect::Policy::none(),
-            )?,
-            // The stall limit (shorter than the whole-request one) is reqwest's to keep.
-            direct: match direct::usable(&config, |name| std::env::var(name).ok()) && !key.calls_stall {
-                true => Some(DirectClient::new(&config, key.ca_pem.as_deref())?),
-                false => None,
+            // With the direct path it only builds requests (any client's builder will do);
+            // else it sends them, never following redirects (see `send`; downloads do).
+            calls_http: match direct {
+                Some(_) => http.clone(),
+                None => build_http(&config, ca_pem, key.calls_stall, reqwest::redirect::Policy::none())?,
             },
+            direct,
             http,
             calls: std::array::from_fn(|_| Semaphore::new(config.max_connections as usize)),
             downloads: std::array::from_fn(|_| Arc::new(Semaphore::new(config.max_downloads as usize))),
@@ -329,44 +332,20 @@ impl Transport {
                 (c, Exchange::of_request(&request, Some(comment)))
             });
             let outcome = match &self.pool.direct {
-                Some(direct) => match direct.exchange(request, timeout, started).await {
-                    Ok(answer) => {
-                        let direct::DirectAnswer { status, version, headers, waited, body } = answer;
-                        if let Some((_, ex)) = &mut record {
-                            ex.record_answer(status, version, &headers, &body, waited, started);
-                        }
-                        body.map(|body| RawResponse { status, headers, body }).map_err(Failed::Direct)
-                    }
-                    Err(e) => {
-                        if let Some((_, ex)) = &mut record {
-                            ex.wait_ms = started.elapsed().as_secs_f64() * 1000.0;
-                            ex.error = Some(e.describe());
-                        }
-                        Err(Failed::Direct(e))
-                    }
-                },
-                None => match self.pool.calls_http.execute(request).await {
-                    Ok(mut resp) => {
-                        let status = resp.status().as_u16();
-                        let version = resp.version();
-                        let headers = std::mem::take(resp.headers_mut());
-                        let waited = started.elapsed();
-                        let body = resp.bytes().await;
-                        if let Some((_, ex)) = &mut record {
-                            ex.record_answer(status, version, &headers, &body, waited, started);
-                        }
-                        body.map(|body| RawResponse { status, headers, body })
-                            .map_err(|e| Failed::Reqwest(e.without_url()))
-                    }
-                    Err(e) => {
-                        if let Some((_, ex)) = &mut record {
-                            ex.wait_ms = started.elapsed().as_secs_f64() * 1000.0;
-                            ex.error = Some(describe_ref(&e));
-                        }
-                        Err(Failed::Reqwest(e.without_url()))
-                    }
-                },
+                Some(direct) => direct.exchange(request, timeout, started).await,
+                None => reqwest_exchange(&self.pool.calls_http, request, started).await,
             };
+            if let Some((_, ex)) = &mut record {
+                match &outcome {
+                    Ok(answer) => ex.record_answer(answer, started),
+                    Err(e) => {
+                        ex.wait_ms = started.elapsed().as_secs_f64() * 1000.0;
+                        ex.error = Some(e.capture_text());
+                    }
+                }
+            }
+            let outcome =
+                outcome.and_then(|a| a.body.map(|body| RawResponse { status: a.status, headers: a.headers, body }));
             drop(slot);
             if let Some((capture, ex)) = record {
                 capture.record(ex);
@@ -460,17 +439,31 @@ fn redirected(vendor: Vendor, endpoint: &str, resp: &RawResponse) -> Error {
 /// Why an attempt got no whole answer, on either path.
 #[derive(Debug)]
 enum Failed {
-    /// reqwest's path (its URL removed).
-    Reqwest(reqwest::Error),
+    /// reqwest's path: the error without its URL, and its text for a capture (URL redacted).
+    Reqwest(reqwest::Error, String),
     /// The direct path.
     Direct(DirectError),
 }
 
 impl Failed {
+    /// A reqwest error: its URL removed (it may hold a token), its capture text kept.
+    fn reqwest(e: reqwest::Error) -> Failed {
+        let shown = describe_ref(&e);
+        Failed::Reqwest(e.without_url(), shown)
+    }
+
+    /// The text a capture records (a reqwest error names its URL, redacted).
+    fn capture_text(&self) -> String {
+        match self {
+            Failed::Reqwest(_, shown) => shown.clone(),
+            Failed::Direct(e) => e.describe(),
+        }
+    }
+
     /// The request never reached the server.
     fn is_connect(&self) -> bool {
         match self {
-            Failed::Reqwest(e) => e.is_connect(),
+            Failed::Reqwest(e, _) => e.is_connect(),
             Failed::Direct(e) => e.is_connect(),
         }
     }
@@ -478,7 +471,7 @@ impl Failed {
     /// A time limit ran out.
     fn is_timeout(&self) -> bool {
         match self {
-            Failed::Reqwest(e) => e.is_timeout(),
+            Failed::Reqwest(e, _) => e.is_timeout(),
             Failed::Direct(e) => e.is_timeout(),
         }
     }
@@ -486,7 +479,7 @@ impl Failed {
     /// The error with its causes (no URL).
     fn describe(&self) -> String {
         match self {
-            Failed::Reqwest(e) => crate::error::error_chain(e),
+            Failed::Reqwest(e, _) => crate::error::error_chain(e),
             Failed::Direct(e) => e.describe(),
         }
     }
@@ -494,7 +487,7 @@ impl Failed {
     /// The TLS certificate problem behind it, if that is what failed it.
     fn certificate_problem(&self) -> Option<String> {
         match self {
-            Failed::Reqwest(e) => cert_error_in(e, 0),
+            Failed::Reqwest(e, _) => cert_error_in(e, 0),
             Failed::Direct(e) => e.as_error().and_then(|e| cert_error_in(e, 0)),
         }
     }
@@ -507,35 +500,46 @@ impl std::fmt::Display for Failed {
 }
 
 impl Exchange {
-    /// Records an answer (its body, or that it was cut off) received `waited` after `started`.
-    fn record_answer<E>(
-        &mut self,
-        status: u16,
-        version: http::Version,
-        headers: &HeaderMap,
-        body: &std::result::Result<Bytes, E>,
-        waited: Duration,
-        started: Instant,
-    ) {
-        self.wait_ms = waited.as_secs_f64() * 1000.0;
-        self.receive_ms = (started.elapsed() - waited).as_secs_f64() * 1000.0;
-        let body = match body {
+    /// Records `answer` (its body, or that it was cut off), its request sent at `started`.
+    fn record_answer(&mut self, answer: &Answer, started: Instant) {
+        self.wait_ms = answer.waited.as_secs_f64() * 1000.0;
+        self.receive_ms = (started.elapsed() - answer.waited).as_secs_f64() * 1000.0;
+        let body = match &answer.body {
             Ok(b) => Body::of(b),
             Err(_) => Body::NotStored { size: None, why: "cut off: the body could not be read" },
         };
-        self.response =
-            Some(ResponseRecord { status, version: format!("{version:?}"), headers: headers.clone(), body });
+        let (status, headers) = (answer.status, answer.headers.clone());
+        self.response = Some(ResponseRecord { status, version: format!("{:?}", answer.version), headers, body });
     }
 }
 
-/// The `reqwest::Client` for `config`, trusting the CAs of `ca_pem` (read from `config.ca_cert`),
-/// with the stall limit `read_timeout_secs` when `stall`.
-fn build_http(config: &TransportConfig, ca_pem: Option<&[u8]>, stall: bool) -> Result<reqwest::Client> {
-    build_client(config, ca_pem, stall, reqwest::redirect::Policy::default())
+/// What an attempt received, on either path: status, version, headers, the time to the
+/// headers, and the body (or why it was cut off).
+struct Answer {
+    status: u16,
+    version: http::Version,
+    headers: HeaderMap,
+    waited: Duration,
+    body: std::result::Result<Bytes, Failed>,
 }
 
-/// [`build_http`] with the redirect policy `redirect`.
-fn build_client(
+/// One attempt on reqwest's path (its timeouts are set on the request).
+async fn reqwest_exchange(
+    http: &reqwest::Client,
+    request: reqwest::Request,
+    started: Instant,
+) -> std::result::Result<Answer, Failed> {
+    let mut resp = http.execute(request).await.map_err(Failed::reqwest)?;
+    let (status, version) = (resp.status().as_u16(), resp.version());
+    let headers = std::mem::take(resp.headers_mut());
+    let waited = started.elapsed();
+    let body = resp.bytes().await.map_err(Failed::reqwest);
+    Ok(Answer { status, version, headers, waited, body })
+}
+
+/// The `reqwest::Client` for `config`, trusting the CAs of `ca_pem` (read from `config.ca_cert`),
+/// with the stall limit `read_timeout_secs` when `stall`, following redirects as `redirect` says.
+fn build_http(
     config: &TransportConfig,
     ca_pem: Option<&[u8]>,
     stall: bool,
@@ -620,7 +624,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(at.duration_since(std::time::SystemTime::now()).unwrap_or_default())
 }
 
-/// [`describe`] for a borrowed error.
+/// A reqwest error with its causes, its URL (which may hold a token) redacted.
 fn describe_ref(e: &reqwest::Error) -> String {
     let mut text = crate::error::error_chain(e);
     if let Some(url) = e.url() {

@@ -18,14 +18,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
 use http_body_util::BodyExt;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use reqwest::header::{HeaderValue, ACCEPT, USER_AGENT};
 
-use super::{secs, TransportConfig};
+use super::{secs, Answer, Failed, TransportConfig};
 use crate::{Error, Result};
 
 /// The variables reqwest reads for a proxy (either case).
@@ -92,16 +91,6 @@ impl DirectError {
     }
 }
 
-/// What the direct path received: status, version, headers, the time to the headers, and the
-/// body (or why it was cut off).
-pub(super) struct DirectAnswer {
-    pub status: u16,
-    pub version: http::Version,
-    pub headers: http::HeaderMap,
-    pub waited: Duration,
-    pub body: std::result::Result<Bytes, DirectError>,
-}
-
 impl DirectClient {
     /// The client for `config`, trusting the webpki roots and the certificates of `ca_pem`.
     pub(super) fn new(config: &TransportConfig, ca_pem: Option<&[u8]>) -> Result<DirectClient> {
@@ -141,15 +130,15 @@ impl DirectClient {
         Ok(DirectClient { client })
     }
 
-    /// Sends `request` and reads its whole answer, all within `timeout`.
+    /// Sends `request` (sent at `started`) and reads its whole answer, all within `timeout`.
     pub(super) async fn exchange(
         &self,
         request: reqwest::Request,
         timeout: Duration,
         started: std::time::Instant,
-    ) -> std::result::Result<DirectAnswer, DirectError> {
-        let mut request =
-            http::Request::<reqwest::Body>::try_from(request).map_err(|e| DirectError::Build(e.to_string()))?;
+    ) -> std::result::Result<Answer, Failed> {
+        let mut request = http::Request::<reqwest::Body>::try_from(request)
+            .map_err(|e| Failed::Direct(DirectError::Build(e.to_string())))?;
         let headers = request.headers_mut();
         headers.entry(USER_AGENT).or_insert(HeaderValue::from_static(super::USER_AGENT_VALUE));
         headers.entry(ACCEPT).or_insert(HeaderValue::from_static("*/*"));
@@ -157,16 +146,13 @@ impl DirectClient {
             let response = self.client.request(request).await.map_err(DirectError::Send)?;
             let waited = started.elapsed();
             let (parts, body) = response.into_parts();
-            let body = body.collect().await.map(|b| b.to_bytes()).map_err(DirectError::Body);
-            Ok(DirectAnswer {
-                status: parts.status.as_u16(),
-                version: parts.version,
-                headers: parts.headers,
-                waited,
-                body,
-            })
+            let body = body.collect().await.map(|b| b.to_bytes()).map_err(|e| Failed::Direct(DirectError::Body(e)));
+            Ok(Answer { status: parts.status.as_u16(), version: parts.version, headers: parts.headers, waited, body })
         };
-        tokio::time::timeout(timeout, exchange).await.unwrap_or(Err(DirectError::Elapsed(timeout)))
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or(Err(DirectError::Elapsed(timeout)))
+            .map_err(Failed::Direct)
     }
 }
 
