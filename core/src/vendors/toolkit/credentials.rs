@@ -30,7 +30,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::{Error, Result, Vendor};
@@ -101,14 +101,13 @@ pub struct CredentialCache<T> {
     what: &'static str,
     margin: Margin,
     slot: RwLock<Option<Entry<T>>>,
-    flight: tokio::sync::Mutex<()>,
+    /// The flight lock; it guards the last fetch the server refused (`Error::Auth`): its number
+    /// (in `finished`), vendor and message. Callers that were already waiting before it finished
+    /// get its answer instead of fetching again: a hundred calls behind a wrong password make
+    /// one login, not a hundred (servers lock accounts after a few failed logins).
+    flight: tokio::sync::Mutex<Option<Refusal>>,
     /// Fetches finished so far.
     finished: AtomicU64,
-    /// The last fetch refused by the server (`Error::Auth`): its number (in `finished`), vendor
-    /// and message. Callers that were already waiting before it finished get its answer instead
-    /// of fetching again: a hundred calls behind a wrong password make one login, not a hundred (servers
-    /// lock accounts after a few failed logins).
-    refused: Mutex<Option<(u64, Vendor, String)>>,
 }
 
 impl<T: PartialEq> CredentialCache<T> {
@@ -124,9 +123,8 @@ impl<T: PartialEq> CredentialCache<T> {
             what,
             margin,
             slot: RwLock::new(None),
-            flight: tokio::sync::Mutex::new(()),
+            flight: tokio::sync::Mutex::new(None),
             finished: AtomicU64::new(0),
-            refused: Mutex::new(None),
         }
     }
 
@@ -146,34 +144,8 @@ impl<T: PartialEq> CredentialCache<T> {
         if let Some(fresh) = flight.fresh() {
             return Ok(fresh);
         }
-        let fetched = self.fetch_once(waiting_since, fetch).await?;
+        let fetched = flight.fetch_once(waiting_since, fetch).await?;
         Ok(flight.store(fetched.into()))
-    }
-
-    /// Runs `fetch` (the caller holds the flight lock), unless a fetch that finished after
-    /// `waiting_since` (the `finished` count when the caller began to wait) was refused: then
-    /// that refusal again. Records a refusal for the waiters.
-    async fn fetch_once<F, Fut, R>(&self, waiting_since: u64, fetch: F) -> Result<R>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<R>>,
-    {
-        let refused = self.refused.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        if let Some((number, vendor, message)) = refused.filter(|(number, ..)| *number > waiting_since) {
-            tracing::debug!(
-                "{}: the fetch this call waited for (#{number}) was refused; not fetching again",
-                self.what
-            );
-            return Err(Error::Auth { vendor, message });
-        }
-        let fetched = fetch().await;
-        let number = self.finished.fetch_add(1, Ordering::SeqCst) + 1;
-        let mut refused = self.refused.lock().unwrap_or_else(|p| p.into_inner());
-        *refused = match &fetched {
-            Err(Error::Auth { vendor, message }) => Some((number, *vendor, message.clone())),
-            _ => None,
-        };
-        fetched
     }
 
     /// Replace `stale`, a credential the server refused, by one from `fetch` — unless the cache
@@ -191,7 +163,7 @@ impl<T: PartialEq> CredentialCache<T> {
             return Ok(fresh);
         }
         tracing::debug!("{}: renewing the refused credential", self.what);
-        let fetched = self.fetch_once(waiting_since, fetch).await?;
+        let fetched = flight.fetch_once(waiting_since, fetch).await?;
         Ok(flight.store(fetched.into()))
     }
 
@@ -244,7 +216,7 @@ impl<T: PartialEq> CredentialCache<T> {
     /// renews or stores. For lifecycles that need more than [`get`](Self::get) and
     /// [`renew`](Self::renew) (vmr refreshes a due token before opening a new session).
     pub async fn lock(&self) -> Flight<'_, T> {
-        Flight { cache: self, _guard: self.flight.lock().await }
+        Flight { cache: self, refused: self.flight.lock().await }
     }
 
     fn entry(&self, fresh: Fresh<T>) -> Entry<T> {
@@ -261,10 +233,44 @@ impl<T: PartialEq> CredentialCache<T> {
 #[derive(Debug)]
 pub struct Flight<'a, T> {
     cache: &'a CredentialCache<T>,
-    _guard: tokio::sync::MutexGuard<'a, ()>,
+    /// The lock's guard, and the last refused fetch it guards.
+    refused: tokio::sync::MutexGuard<'a, Option<Refusal>>,
+}
+
+/// A fetch the server refused (`Error::Auth`): its number (in `finished`), vendor and message.
+#[derive(Debug)]
+struct Refusal {
+    number: u64,
+    vendor: Vendor,
+    message: String,
 }
 
 impl<T: PartialEq> Flight<'_, T> {
+    /// Runs `fetch`, unless a fetch that finished after `waiting_since` (the `finished` count
+    /// when the caller began to wait) was refused: then that refusal again. Records a refusal
+    /// for the waiters.
+    async fn fetch_once<F, Fut, R>(&mut self, waiting_since: u64, fetch: F) -> Result<R>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<R>>,
+    {
+        if let Some(r) = self.refused.as_ref().filter(|r| r.number > waiting_since) {
+            tracing::debug!(
+                "{}: the fetch this call waited for (#{}) was refused; not fetching again",
+                self.cache.what,
+                r.number
+            );
+            return Err(Error::Auth { vendor: r.vendor, message: r.message.clone() });
+        }
+        let fetched = fetch().await;
+        let number = self.cache.finished.fetch_add(1, Ordering::SeqCst) + 1;
+        *self.refused = match &fetched {
+            Err(Error::Auth { vendor, message }) => Some(Refusal { number, vendor: *vendor, message: message.clone() }),
+            _ => None,
+        };
+        fetched
+    }
+
     /// The cached credential, if there is one and it is not due for renewal.
     pub fn fresh(&self) -> Option<Arc<T>> {
         self.cache.fresh()
