@@ -318,7 +318,7 @@ impl Client {
         let _slot = match &options.cancel {
             Some(token) => tokio::select! {
                 biased;
-                _ = token.cancelled() => return Err(Error::Cancelled { reason: "download cancelled".into() }),
+                _ = token.cancelled() => return Err(crate::download::cancelled("download cancelled")),
                 slot = slot => slot,
             },
             None => slot.await,

@@ -606,7 +606,7 @@ fn url_shown(url: &str) -> String {
     }
 }
 
-fn cancelled(reason: &str) -> Error {
+pub(crate) fn cancelled(reason: &str) -> Error {
     Error::Cancelled { reason: reason.into() }
 }
 

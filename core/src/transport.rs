@@ -867,17 +867,6 @@ mod tests {
         (url, release, held)
     }
 
-    /// Waits (a 60 s hang guard) until `f` holds.
-    async fn until(f: impl Fn() -> bool) {
-        tokio::time::timeout(Duration::from_secs(60), async {
-            while !f() {
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        })
-        .await
-        .expect("the condition never held");
-    }
-
     #[tokio::test]
     async fn requests_beyond_max_connections_wait_unsent_across_every_transport_of_the_pool_meetkit_policy() {
         let (url, release, held) = holding().await;
@@ -890,13 +879,13 @@ mod tests {
             let url = url.clone();
             calls.push(tokio::spawn(async move { t.send(Vendor::Avd, "room.create", false, |c| c.post(&url)).await }));
         }
-        until(|| held.0.load(Ordering::SeqCst) == 2).await;
+        crate::testutil::until("two AVD requests held", || held.0.load(Ordering::SeqCst) == 2).await;
         // Another vendor has slots of its own.
         let other = {
             let (a, url) = (a.clone(), url.clone());
             tokio::spawn(async move { a.send(Vendor::Kedacom, "x", false, |c| c.post(&url)).await })
         };
-        until(|| held.0.load(Ordering::SeqCst) == 3).await;
+        crate::testutil::until("the Kedacom request held too", || held.0.load(Ordering::SeqCst) == 3).await;
         release.add_permits(7);
         for call in calls {
             assert_eq!(call.await.unwrap().unwrap().status, 200);

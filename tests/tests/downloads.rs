@@ -285,13 +285,10 @@ async fn downloads_beyond_max_downloads_wait_before_opening_anything_and_a_cance
         let (client, url, dir) = (client.clone(), sim.url.clone(), first_dir.path().to_path_buf());
         tokio::spawn(async move { client.download(&url, &dir, DownloadOptions::default()).await })
     };
-    tokio::time::timeout(HANG, async {
-        while sim.attachment_hits().await < 1 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+    common::wait_until("the first download to reach the server", || async {
+        (sim.attachment_hits().await >= 1).then_some(())
     })
-    .await
-    .expect("the first download never reached the server");
+    .await;
 
     // The second waits: no request, no temporary file, until it is cancelled.
     let cancel = tokio_util::sync::CancellationToken::new();
