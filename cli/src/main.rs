@@ -790,7 +790,6 @@ fn script_api(args: ScriptApiArgs) -> meetkit::Result<()> {
 }
 
 async fn webhook(args: WebhookArgs) -> meetkit::Result<()> {
-    use futures::StreamExt;
     let vendor: Vendor = args.vendor.parse()?;
     if vendor != Vendor::Netease {
         return Err(Error::config(format!("{vendor} sends no callbacks; `meetkit webhook` serves netease only")));
@@ -801,6 +800,24 @@ async fn webhook(args: WebhookArgs) -> meetkit::Result<()> {
         false => Some(open_journal(args.journal.as_deref())?.path().display().to_string()),
     };
     let (client, sim) = connect_with(&args.target, Some(listen.clone())).await?;
+    let outcome = serve_webhook(&args, &client, sim.as_ref(), listen, dedup_journal).await;
+    close(&client).await;
+    if let Some(sim) = sim {
+        sim.release().await;
+    }
+    outcome
+}
+
+/// The receiving part of `meetkit webhook`: events to standard output until a signal, the end of
+/// the stream or its error.
+async fn serve_webhook(
+    args: &WebhookArgs,
+    client: &Client,
+    sim: Option<&sim::SimInUse>,
+    listen: String,
+    dedup_journal: Option<String>,
+) -> meetkit::Result<()> {
+    use futures::StreamExt;
     let params = serde_json::json!({
         "listen": listen,
         "dedup_journal": dedup_journal,
@@ -808,8 +825,8 @@ async fn webhook(args: WebhookArgs) -> meetkit::Result<()> {
         "header_timeout_secs": args.header_timeout,
         "body_timeout_secs": args.body_timeout,
     });
-    let mut events = client.events(vendor, params).await?;
-    if let Some(sim) = &sim {
+    let mut events = client.events(Vendor::Netease, params).await?;
+    if let Some(sim) = sim {
         eprintln!("meetkit webhook: {}", sim.describe());
     }
     eprintln!("meetkit webhook: receiving netease callbacks on {listen} — Ctrl-C to stop");
@@ -829,10 +846,6 @@ async fn webhook(args: WebhookArgs) -> meetkit::Result<()> {
         let _ = out.flush();
     };
     drop(events);
-    close(&client).await;
-    if let Some(sim) = sim {
-        sim.release().await;
-    }
     outcome
 }
 
@@ -855,7 +868,11 @@ async fn run(args: RunArgs, output: Output) -> meetkit::Result<()> {
         true => None,
         false => Some(open_journal(args.journal.as_deref())?),
     };
-    let (client, sim) = connect(&args.target).await?;
+    // With --sim the run receives NetEase callbacks on a port of its own: a background
+    // simulator shared with other commands delivers every event to each of them.
+    let listen = if args.target.sim { Some(sim::free_loopback()?) } else { None };
+    let (client, sim) = connect_with(&args.target, listen).await?;
+    let result: meetkit::Result<()> = async {
     let run_journal = match &journal {
         Some(j) => Some(j.begin_run(
             &args.script.display().to_string(),
@@ -950,6 +967,12 @@ async fn run(args: RunArgs, output: Output) -> meetkit::Result<()> {
                 rj.id()
             );
         }
+    }
+    result
+    }
+    .await;
+    if let Some(sim) = sim {
+        sim.release().await;
     }
     result
 }

@@ -82,7 +82,8 @@ enum SimCommand {
     #[command(after_help = "\
 The simulator runs detached (its own session, output in <dir>/sim.log) until
 `meetkit sim stop`. It is wired like a fresh `--sim`: NetEase callbacks go to the receiver its
-profile names (netease.callback_listen), recordings appear 3 s after a NetEase meeting ends.
+profile names (netease.callback_listen), and also to the receiver of each `run --sim` and
+`webhook --sim` while it runs; recordings appear 3 s after a NetEase meeting ends.
 Its profile is <dir>/profile.json (for --profile-json, or for your own code), its pid, ports
 and start time <dir>/state.json. <dir> is $MEETKIT_SIM_DIR, else $XDG_STATE_HOME/meetkit/sim,
 else ~/.local/state/meetkit/sim. Only one runs per <dir>: a second start is refused.
@@ -379,9 +380,11 @@ async fn health(state: &State) -> Result<(), String> {
     }
 }
 
-/// Point the simulator's NetEase callbacks at `url`.
-async fn set_callback_url(state: &State, url: &str) -> meetkit::Result<()> {
-    let admin = format!("{}/_sim/netease/callback_url", state.url("netease"));
+/// Attach (`"attach"`) or detach (`"detach"`) a NetEase callback receiver of this command at
+/// the background simulator: while attached, it gets every NetEase event as a delivery of its
+/// own, beside the simulator's callback URL and any other command's receiver.
+async fn receiver(state: &State, action: &str, url: &str) -> meetkit::Result<()> {
+    let admin = format!("{}/_sim/netease/receivers/{action}", state.url("netease"));
     let sent = async {
         let answer =
             admin_client(state)?.post(&admin).json(&json!({ "url": url })).send().await.map_err(|e| e.to_string())?;
@@ -392,7 +395,7 @@ async fn set_callback_url(state: &State, url: &str) -> meetkit::Result<()> {
     };
     sent.await.map_err(|e: String| {
         Error::config(format!(
-            "the simulator of `meetkit sim start` (pid {}) did not take the NetEase callback URL {url} at {admin}: {e}",
+            "the simulator of `meetkit sim start` (pid {}) did not {action} the NetEase receiver {url} at {admin}: {e}",
             state.pid
         ))
     })
@@ -612,9 +615,9 @@ pub(crate) enum SimInUse {
     Background {
         dir: PathBuf,
         state: State,
-        /// Its NetEase callbacks were pointed at this command's receiver (restored by
-        /// [`SimInUse::release`]).
-        redirected: bool,
+        /// This command's NetEase receiver, attached to the simulator until
+        /// [`SimInUse::release`].
+        receiver: Option<String>,
     },
 }
 
@@ -638,7 +641,7 @@ impl SimInUse {
             ),
             SimInUse::Background { state, .. } => format!(
                 "the simulator of `meetkit sim start` (pid {}) at {} (admin: {}/_sim/netease/...); its NetEase \
-                 callbacks come here until this command ends; profile: {}",
+                 callbacks also come here until this command ends; profile: {}",
                 state.pid,
                 state.url("netease"),
                 state.url("netease"),
@@ -647,16 +650,25 @@ impl SimInUse {
         }
     }
 
-    /// Give back what the command borrowed: a background simulator's NetEase callbacks go to
-    /// its own receiver again.
+    /// Give back what the command borrowed: detach its NetEase receiver from a background
+    /// simulator. Call it on every way out of a command that passed a receiver address to
+    /// [`for_target`]; one that never runs (a second signal's immediate exit) leaves a receiver
+    /// attached whose deliveries are refused, harmless to the other commands.
     pub(crate) async fn release(self) {
-        if let SimInUse::Background { state, redirected: true, .. } = &self {
-            let url = meetkit_sim::netease_callback_url(&state.netease_callback_listen);
-            if let Err(e) = set_callback_url(state, &url).await {
-                tracing::warn!(error = %e, "could not point the simulator's NetEase callbacks back");
+        if let SimInUse::Background { state, receiver: Some(url), .. } = &self {
+            if let Err(e) = receiver(state, "detach", url).await {
+                tracing::warn!(error = %e, "could not detach this command's NetEase receiver");
             }
         }
     }
+}
+
+/// A free loopback `host:port` for this command's NetEase receiver.
+pub(crate) fn free_loopback() -> meetkit::Result<String> {
+    std::net::TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.to_string())
+        .map_err(|e| Error::config(format!("cannot find a free loopback port for the NetEase receiver: {e}")))
 }
 
 /// The running background simulator of `dir` and its profile, if one runs.
@@ -673,20 +685,23 @@ pub(crate) async fn background(dir: &Path) -> meetkit::Result<Option<(State, Val
 
 /// The profile `--sim` uses: the background simulator's when `meetkit sim start` runs one,
 /// else a fresh in-process one's. `netease_listen`: where this command receives NetEase
-/// callbacks (the simulator is pointed there).
+/// callbacks. A fresh simulator sends them there; a background one gets it attached as a
+/// receiver of its own (until [`SimInUse::release`]), so commands sharing the simulator each get
+/// every event and none takes another's.
 pub(crate) async fn for_target(netease_listen: Option<String>) -> meetkit::Result<(Value, SimInUse)> {
     let dir = sim_dir();
     if let Some((state, mut profile)) = background(&dir).await? {
         tracing::info!(pid = state.pid, dir = %dir.display(), "--sim: the simulator of `meetkit sim start`");
-        let mut redirected = false;
+        let mut attached = None;
         if let Some(listen) = netease_listen {
-            set_callback_url(&state, &meetkit_sim::netease_callback_url(&listen)).await?;
+            let url = meetkit_sim::netease_callback_url(&listen);
+            receiver(&state, "attach", &url).await?;
             if let Some(netease) = profile.get_mut("netease").and_then(Value::as_object_mut) {
                 netease.insert("callback_listen".into(), Value::String(listen));
             }
-            redirected = true;
+            attached = Some(url);
         }
-        return Ok((profile, SimInUse::Background { dir, state, redirected }));
+        return Ok((profile, SimInUse::Background { dir, state, receiver: attached }));
     }
     tracing::info!(
         dir = %dir.display(),

@@ -233,7 +233,7 @@ fn stop_kills_a_simulator_that_does_not_stop_in_time() {
 }
 
 #[test]
-fn webhook_sim_receives_the_background_simulators_callbacks_and_gives_them_back() {
+fn commands_sharing_the_background_simulator_each_get_every_netease_callback() {
     let bg = Bg::new();
     bg.start();
     let state = bg.state().unwrap();
@@ -242,30 +242,80 @@ fn webhook_sim_receives_the_background_simulators_callbacks_and_gives_them_back(
         .as_str()
         .unwrap()
         .to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
-    let webhook = bg
-        .command(&["webhook", "netease", "--port", &port, "--sim", "--no-journal"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let callback_url = || -> Value {
+    let callbacks = || -> Value {
         let url = format!("{netease}/_sim/netease/callbacks");
         runtime.block_on(async { reqwest_get(&url).await })
     };
-    eventually("the webhook to point the simulator at itself", || {
-        callback_url()["callbackUrl"] == format!("http://127.0.0.1:{port}/netease/callback")
+    let free_port = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port().to_string();
+    let (port_a, port_b) = (free_port(), free_port());
+    let webhook = |port: &str| {
+        bg.command(&["webhook", "netease", "--port", port, "--sim", "--no-journal"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (webhook_a, webhook_b) = (webhook(&port_a), webhook(&port_b));
+    let url_of = |port: &str| format!("http://127.0.0.1:{port}/netease/callback");
+    eventually("both webhooks to attach their receivers", || {
+        let receivers = callbacks()["receivers"].clone();
+        let has = |port: &str| receivers.as_array().is_some_and(|r| r.contains(&Value::String(url_of(port))));
+        has(&port_a) && has(&port_b)
     });
-    common::signal(&webhook, "INT");
-    let (code, _out, err) = common::finish(webhook);
-    assert_eq!(code, Some(0), "{err}");
-    assert!(err.contains("the simulator of `meetkit sim start`"), "{err}");
-    assert_eq!(
-        callback_url()["callbackUrl"],
-        format!("http://{own_receiver}/netease/callback"),
-        "the simulator's own receiver again"
-    );
+    assert_eq!(callbacks()["callbackUrl"], format!("http://{own_receiver}/netease/callback"), "not taken over");
+
+    // Two runs at once, each waiting for its own meeting's MEETING_ROOM_START: each receives
+    // on a port of its own (before, both took the simulator's one receiver address).
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/netease_meeting_lifecycle.rhai");
+    let run = |subject: &str| {
+        bg.command(&[
+            "run",
+            "--sim",
+            "--output",
+            "json",
+            "--set",
+            "start_in=1",
+            "--set",
+            &format!("subject={subject}"),
+            "--out",
+            subject,
+            script.to_str().unwrap(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+    };
+    let (run_a, run_b) = (run("run-a"), run("run-b"));
+    let mut uids = Vec::new();
+    for child in [run_a, run_b] {
+        let (code, out, err) = common::finish(child);
+        assert_eq!(code, Some(0), "{err}");
+        // The script's print lines, then the value as JSON.
+        let last = out.lines().last().unwrap_or_default();
+        let value: Value = serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert!(value["files"].as_i64().unwrap() > 0, "{value}");
+        uids.push(value["meetingUniqueId"].clone());
+    }
+
+    // Both webhooks got both meetings' start, while the runs got theirs.
+    for child in [webhook_a, webhook_b] {
+        common::signal(&child, "INT");
+        let (code, out, err) = common::finish(child);
+        assert_eq!(code, Some(0), "{err}");
+        assert!(err.contains("the simulator of `meetkit sim start`"), "{err}");
+        let started: Vec<Value> = out
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["data"]["msgType"] == 1)
+            .map(|e| e["data"]["msgBody"]["meetingUniqueId"].clone())
+            .collect();
+        for uid in &uids {
+            assert!(started.contains(uid), "meeting {uid} started, webhook saw {started:?}");
+        }
+    }
+    assert_eq!(callbacks()["receivers"], serde_json::json!([]), "every command detached on its way out");
 }
 
 async fn reqwest_get(url: &str) -> Value {

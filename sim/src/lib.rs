@@ -28,7 +28,9 @@
 //! `POST /_sim/avd/calls/{call_id}/hangup`.
 //!
 //! NetEase extras: `POST /_sim/netease/callback_url {"url": "..."|null}`,
-//! `GET /_sim/netease/callbacks` (deliveries and their attempts),
+//! `GET /_sim/netease/callbacks` (deliveries and their attempts, the attached receivers),
+//! `POST /_sim/netease/receivers/attach {"url"}` / `.../detach {"url"}` (a further receiver
+//! of every later event, beside the callback URL: one per command sharing a simulator),
 //! `POST /_sim/netease/meetings/{meetingUniqueId}/start` (open the AV room
 //! now), `.../join {"accountId","deviceId"?}`, `.../leave {"accountId"}`,
 //! `.../end {"reason": 1|2|3}`.

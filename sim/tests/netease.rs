@@ -773,6 +773,47 @@ async fn callbacks_give_up_after_the_schedule_and_follow_the_url() {
 }
 
 #[tokio::test]
+async fn attached_receivers_each_get_every_later_event_until_detached() {
+    let (a, seen_a) = receiver(vec![]).await;
+    let (b, seen_b) = receiver(vec![]).await;
+    let env = Env::start_with(NeteaseOptions::default()).await;
+    let h = env.account(json!({})).await["accountId"].clone();
+    for url in [&a, &b, &a] {
+        let (s, v) = env.admin("/_sim/netease/receivers/attach", json!({ "url": url })).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let log = env.admin_get("/_sim/netease/callbacks").await;
+    assert_eq!(log["receivers"], json!([a, b]), "attached once each, in order");
+    let (s, _) = env.admin("/_sim/netease/receivers/attach", json!({"url": "not a url"})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    let m = env.meeting(json!({"host": h, "type": 1, "subject": "both"})).await;
+    env.call("/v2/meeting/cancel", json!({"meetingUniqueId": m["meetingUniqueId"]})).await;
+    for seen in [&seen_a, &seen_b] {
+        let got = wait_for(seen, 1).await;
+        assert_eq!(verify(&got[0])["msgBody"]["subject"], "both");
+    }
+    let log = env.admin_get("/_sim/netease/callbacks").await;
+    let urls: Vec<&Value> = log["deliveries"].as_array().unwrap().iter().map(|d| &d["url"]).collect();
+    assert_eq!(urls, [&Value::Null, &json!(a), &json!(b)], "no callback URL: skipped; one delivery per receiver");
+
+    let (_, v) = env.admin("/_sim/netease/receivers/detach", json!({ "url": a })).await;
+    assert_eq!((&v["detached"], &v["receivers"]), (&json!(true), &json!([b])));
+    let (_, v) = env.admin("/_sim/netease/receivers/detach", json!({ "url": a })).await;
+    assert_eq!(v["detached"], false, "{v}");
+    // Reset forgets deliveries, not who listens.
+    env.admin("/_sim/reset", json!({})).await;
+    let h = env.account(json!({})).await["accountId"].clone();
+    let m = env.meeting(json!({"host": h, "type": 1, "subject": "only b"})).await;
+    env.call("/v2/meeting/cancel", json!({"meetingUniqueId": m["meetingUniqueId"]})).await;
+    let got = wait_for(&seen_b, 2).await;
+    assert_eq!(verify(&got[1])["msgBody"]["subject"], "only b");
+    let d = finished(&env, 1).await;
+    assert_eq!((d["url"].as_str(), d["status"].as_str()), (Some(b.as_str()), Some("delivered")));
+    assert_eq!(seen_a.lock().unwrap().len(), 1, "a detached receiver gets nothing more");
+}
+
+#[tokio::test]
 async fn lifecycle_callbacks() {
     let (url, seen) = receiver(vec![]).await;
     let env = Env::start_with(NeteaseOptions { callback_url: Some(url), ..Default::default() }).await;

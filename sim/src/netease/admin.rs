@@ -21,6 +21,8 @@ pub(crate) fn routes() -> Router<Arc<Netease>> {
     Router::new()
         .route("/_sim/netease/callback_url", post(set_callback_url))
         .route("/_sim/netease/callbacks", get(callbacks))
+        .route("/_sim/netease/receivers/attach", post(attach))
+        .route("/_sim/netease/receivers/detach", post(detach))
         .route("/_sim/netease/meetings/{uid}/start", post(start))
         .route("/_sim/netease/meetings/{uid}/join", post(join))
         .route("/_sim/netease/meetings/{uid}/leave", post(leave))
@@ -53,6 +55,34 @@ async fn set_callback_url(State(ne): State<Arc<Netease>>, body: Bytes) -> Respon
     }
     ne.callbacks.set_url(url.clone());
     Json(json!({"ok": true, "url": url})).into_response()
+}
+
+/// The `url` of an attach or detach body: present and absolute.
+fn receiver_url(body: &Bytes) -> Result<String, Box<Response>> {
+    let b: UrlBody = parse(body)?;
+    match b.url.filter(|u| !u.is_empty()) {
+        Some(u) if url::Url::parse(&u).is_ok() => Ok(u),
+        _ => Err(Box::new(fail(StatusCode::BAD_REQUEST, "url must be an absolute URL"))),
+    }
+}
+
+/// `POST /_sim/netease/receivers/attach {"url"}`: every later event is also delivered there.
+async fn attach(State(ne): State<Arc<Netease>>, body: Bytes) -> Response {
+    match receiver_url(&body) {
+        Ok(url) => Json(json!({"ok": true, "receivers": ne.callbacks.attach(url)})).into_response(),
+        Err(r) => *r,
+    }
+}
+
+/// `POST /_sim/netease/receivers/detach {"url"}`: no later event goes there.
+async fn detach(State(ne): State<Arc<Netease>>, body: Bytes) -> Response {
+    match receiver_url(&body) {
+        Ok(url) => {
+            let (detached, receivers) = ne.callbacks.detach(&url);
+            Json(json!({"ok": true, "detached": detached, "receivers": receivers})).into_response()
+        }
+        Err(r) => *r,
+    }
 }
 
 /// `GET /_sim/netease/callbacks`.

@@ -26,6 +26,15 @@
 //! A single dispatcher makes the first attempts in event order; resends
 //! run in their own tasks. `reset` forgets every delivery and stops
 //! pending resends.
+//!
+//! Attached receivers (a harness feature, not NetEase's: its console
+//! takes one callback URL per app). Besides the callback URL, each
+//! receiver attached with `POST /_sim/netease/receivers/attach` gets every
+//! later event as a delivery of its own (own attempts and resends), until
+//! it is detached. Several commands sharing one background simulator each
+//! attach their own receiver, so none takes another's events. Attachments
+//! survive `reset`: they belong to the processes listening, not to the
+//! vendor's state.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -104,6 +113,8 @@ struct Delivery {
 #[derive(Debug, Default)]
 struct Inner {
     url: Option<String>,
+    /// Attached receivers, in attach order, each once.
+    receivers: Vec<String>,
     deliveries: Vec<Delivery>,
     next_id: u64,
     /// Bumped by reset; resends of an older generation stop.
@@ -141,7 +152,25 @@ impl Callbacks {
         self.lock().url = url;
     }
 
-    /// Forget every delivery, stop resends, restore the default URL.
+    /// Attach a receiver (a second attach of the same URL changes nothing); the receivers.
+    pub(crate) fn attach(&self, url: String) -> Vec<String> {
+        let mut inner = self.lock();
+        if !inner.receivers.contains(&url) {
+            inner.receivers.push(url);
+        }
+        inner.receivers.clone()
+    }
+
+    /// Detach a receiver: whether it was attached, and the receivers left. Deliveries
+    /// already queued for it still run their course.
+    pub(crate) fn detach(&self, url: &str) -> (bool, Vec<String>) {
+        let mut inner = self.lock();
+        let before = inner.receivers.len();
+        inner.receivers.retain(|r| r != url);
+        (inner.receivers.len() != before, inner.receivers.clone())
+    }
+
+    /// Forget every delivery, stop resends, restore the default URL (attached receivers stay).
     pub(crate) fn reset(&self) {
         let mut inner = self.lock();
         inner.deliveries.clear();
@@ -153,22 +182,27 @@ impl Callbacks {
     pub(crate) fn enqueue(&self, events: Vec<Event>) {
         let mut inner = self.lock();
         for event in events {
-            inner.next_id += 1;
-            let id = inner.next_id;
-            let url = inner.url.clone();
-            let status = if url.is_some() { Status::Pending } else { Status::Skipped };
-            inner.deliveries.push(Delivery {
-                id,
-                msg_type: event.msg_type,
-                body: event.to_json(),
-                url,
-                event_at: event.at,
-                status,
-                attempts: Vec::new(),
-                first: None,
-            });
-            if status == Status::Pending {
-                let _ = self.tx.send((id, inner.generation));
+            let body = event.to_json();
+            // The callback URL's delivery (skipped without one), then one per attached receiver.
+            let targets: Vec<Option<String>> =
+                std::iter::once(inner.url.clone()).chain(inner.receivers.iter().cloned().map(Some)).collect();
+            for url in targets {
+                inner.next_id += 1;
+                let id = inner.next_id;
+                let status = if url.is_some() { Status::Pending } else { Status::Skipped };
+                inner.deliveries.push(Delivery {
+                    id,
+                    msg_type: event.msg_type,
+                    body: body.clone(),
+                    url,
+                    event_at: event.at,
+                    status,
+                    attempts: Vec::new(),
+                    first: None,
+                });
+                if status == Status::Pending {
+                    let _ = self.tx.send((id, inner.generation));
+                }
             }
         }
     }
@@ -196,7 +230,7 @@ impl Callbacks {
                 })
             })
             .collect();
-        json!({"callbackUrl": inner.url, "deliveries": deliveries})
+        json!({"callbackUrl": inner.url, "receivers": inner.receivers, "deliveries": deliveries})
     }
 
     /// One signed POST; true on HTTP 200. `None` when the delivery is gone

@@ -32,8 +32,8 @@
 //! * with a journal attached ([`CallbackReceiver::set_dedup_journal`], with the crate's `journal`
 //!   feature; `meetkit webhook` and `meetkit run` use the run journal's file) delivered events
 //!   are remembered in its SQLite
-//!   table `callback_dedup` for the whole window, so a resend or replay after a restart is not
-//!   delivered again;
+//!   table `callback_dedup` for the whole window (scoped by AppKey and listening address), so a
+//!   resend or replay after a restart on the same address is not delivered again;
 //! * refused requests (401) are logged at most once per `warn_interval` (default 10 s), each
 //!   line with the number refused since the previous one.
 
@@ -208,6 +208,10 @@ struct Shared {
     /// Where delivered events are also remembered, across restarts.
     #[cfg(feature = "journal")]
     store: RwLock<Option<Arc<Journal>>>,
+    /// The address [`CallbackReceiver::serve`] listens on (the port it got, for port 0): part
+    /// of the journal's dedup scope.
+    #[cfg(feature = "journal")]
+    listen: RwLock<Option<String>>,
     warnings: Mutex<WarnGate>,
     delivered: AtomicU64,
     duplicates: AtomicU64,
@@ -261,10 +265,16 @@ impl Shared {
         gate.last_line = Some(Instant::now());
     }
 
-    /// The dedup scope in the journal: one per AppKey.
+    /// The dedup scope in the journal: one per AppKey and listening address. A receiver
+    /// restarted on its address shares what the previous one delivered; two receivers on
+    /// different addresses (two consumers the events are fanned out to) each deliver every
+    /// event once. A receiver only mounted with [`CallbackReceiver::router`]: per AppKey.
     #[cfg(feature = "journal")]
     fn scope(&self) -> String {
-        format!("netease:{}", self.config.app_key)
+        match &*self.listen.read().unwrap_or_else(|e| e.into_inner()) {
+            Some(listen) => format!("netease:{}@{listen}", self.config.app_key),
+            None => format!("netease:{}", self.config.app_key),
+        }
     }
 
     #[cfg(feature = "journal")]
@@ -308,6 +318,8 @@ impl CallbackReceiver {
                 dedup: Mutex::default(),
                 #[cfg(feature = "journal")]
                 store: RwLock::new(None),
+                #[cfg(feature = "journal")]
+                listen: RwLock::new(None),
                 warnings: Mutex::default(),
                 delivered: AtomicU64::new(0),
                 duplicates: AtomicU64::new(0),
@@ -365,6 +377,11 @@ impl CallbackReceiver {
             .await
             .map_err(|e| Error::config(format!("netease callback receiver: cannot listen on {addr}: {e}")))?;
         let local = listener.local_addr().map_err(|e| Error::config(format!("netease callback receiver: {e}")))?;
+        #[cfg(feature = "journal")]
+        {
+            let listen = if addr.ends_with(":0") { local.to_string() } else { addr.to_string() };
+            *self.shared.listen.write().unwrap_or_else(|e| e.into_inner()) = Some(listen);
+        }
         let cancel = CancellationToken::new();
         let mut app = self.router(path).layer(axum::Extension(BodyTimeout(body_timeout)));
         if let Some(capture) = crate::capture::current() {
@@ -952,19 +969,29 @@ mod tests {
         let running = first.serve("127.0.0.1:0", "/cb").await.unwrap();
         assert_eq!(post(&running.url(), &body(1, 11), SECRET, sent).await, 200);
         assert_eq!(first.events().unwrap().next().await.unwrap().unwrap().kind, "MEETING_ROOM_START");
+        let addr = running.local_addr().to_string();
         running.shutdown().await;
         drop(first);
 
-        // A new receiver (a restart) on the same file: the captured callback replayed is a duplicate.
+        // A new receiver (a restart) on the same file and address: the captured callback
+        // replayed is a duplicate.
         let second = CallbackReceiver::new(config());
         second.set_dedup_journal(Some(Journal::open(&dir.path().join("runs.db")).unwrap()));
-        let running = second.serve("127.0.0.1:0", "/cb").await.unwrap();
+        let running = second.serve(&addr, "/cb").await.unwrap();
         assert_eq!(post(&running.url(), &body(1, 11), SECRET, sent).await, 200);
         assert_eq!(second.stats().duplicates, 1);
         assert_eq!(second.stats().delivered, 0);
         let mut events = second.events().unwrap();
         assert!(events.next().now_or_never().is_none(), "delivered again");
         drop(events);
+
+        // A second consumer on another address (a fan-out, like two commands sharing a
+        // simulator) delivers the event too: the dedup scope includes the listening address.
+        let other = CallbackReceiver::new(config());
+        other.set_dedup_journal(Some(Journal::open(&dir.path().join("runs.db")).unwrap()));
+        let running = other.serve("127.0.0.1:0", "/cb").await.unwrap();
+        assert_eq!(post(&running.url(), &body(1, 11), SECRET, sent).await, 200);
+        assert_eq!(other.stats().delivered, 1, "another consumer's event is not a duplicate of this one");
 
         // Without the journal, a restarted receiver has no memory: the same replay is delivered.
         let forgetful = CallbackReceiver::new(config());
