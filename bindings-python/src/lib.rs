@@ -94,6 +94,7 @@ fn _meetkit(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<meeting::Participant>()?;
     m.add_class::<meeting::Recording>()?;
     m.add_class::<sim::Simulator>()?;
+    m.add_class::<script::CancelToken>()?;
     m.add_function(wrap_pyfunction!(script::run_script, m)?)?;
     m.add_function(wrap_pyfunction!(convert::redact, m)?)?;
     m.add_function(wrap_pyfunction!(meeting::capabilities, m)?)?;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use pyo3::prelude::*;
 use serde_json::{Map, Value};
+use tokio_util::sync::CancellationToken;
 
 use meetkit::config::Profile;
 use meetkit::script::{Limits, ScriptOptions};
@@ -15,10 +16,42 @@ use crate::convert::{from_py, to_py};
 use crate::errors;
 use crate::{runtime, TICK};
 
+/// A switch that cancels a run from another thread or task: `run_script(..., cancel=token)`
+/// stops when `token.cancel()` is called (its `on_exit` blocks still run) and raises
+/// `meetkit.CancelledError`. One token may serve several runs; a cancelled token stays so.
+#[pyclass(module = "meetkit", frozen)]
+pub(crate) struct CancelToken {
+    inner: CancellationToken,
+}
+
+#[pymethods]
+impl CancelToken {
+    #[new]
+    fn new() -> Self {
+        CancelToken { inner: CancellationToken::new() }
+    }
+
+    /// Cancel every run given this token (now, or as soon as it starts).
+    fn cancel(&self) {
+        self.inner.cancel();
+    }
+
+    /// Whether `cancel()` was called.
+    #[getter]
+    fn cancelled(&self) -> bool {
+        self.inner.is_cancelled()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("CancelToken(cancelled={})", if self.inner.is_cancelled() { "True" } else { "False" })
+    }
+}
+
 /// Run the Rhai script at `path` and return its last value as plain Python data.
 ///
 /// The script's `print` goes to `sys.stdout`. Ctrl-C cancels the run (its `on_exit`
-/// blocks still run) and raises `KeyboardInterrupt`. The run is recorded in the run journal
+/// blocks still run) and raises `KeyboardInterrupt`; so does `cancel.cancel()` from another
+/// thread (a run on `asyncio.to_thread`, a Temporal activity), raising `CancelledError`. The run is recorded in the run journal
 /// (`journal=None`: the default one, as `meetkit run`; a path: that file; `False`: none).
 /// `max_memory` is the run's heap budget (bytes, or text with a unit like `"256M"`; default
 /// 512 MiB); `env_allow` names the environment variables `env()` may read besides
@@ -26,7 +59,7 @@ use crate::{runtime, TICK};
 /// (`None`: as the client's `allow_secrets`).
 #[pyfunction]
 #[allow(clippy::too_many_arguments)] // Python keyword arguments, each optional.
-#[pyo3(signature = (path, client=None, vars=None, out=PathBuf::from("recordings"), timeout=None, journal=None, max_memory=None, env_allow=None, allow_secrets=None))]
+#[pyo3(signature = (path, client=None, vars=None, out=PathBuf::from("recordings"), timeout=None, journal=None, max_memory=None, env_allow=None, allow_secrets=None, cancel=None))]
 pub(crate) fn run_script(
     py: Python<'_>,
     path: PathBuf,
@@ -38,6 +71,7 @@ pub(crate) fn run_script(
     max_memory: Option<&Bound<'_, PyAny>>,
     env_allow: Option<Vec<String>>,
     allow_secrets: Option<bool>,
+    cancel: Option<&Bound<'_, CancelToken>>,
 ) -> PyResult<Py<PyAny>> {
     let max_memory = match max_memory {
         None => meetkit::memory::DEFAULT_MAX_MEMORY,
@@ -115,6 +149,8 @@ pub(crate) fn run_script(
             })
         }),
         allow_secrets,
+        // A child: Ctrl-C cancels this run, not the caller's token.
+        cancel: cancel.map(|c| c.get().inner.child_token()).unwrap_or_default(),
         ..ScriptOptions::default()
     };
     let script = meetkit::blocking::ScriptRun::start_file(path, client, runtime().handle().clone(), options)

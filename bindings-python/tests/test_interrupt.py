@@ -81,3 +81,38 @@ def test_ctrl_c_during_a_meeting_verb(sim: meetkit.Simulator, hang_guard: Guard)
         path = "/sdkapi/v2/room/participate/list"
         held(sim, hang_guard, path, "the interrupted meeting verb", lambda: m.participants(room))
         assert m.create_room("after interrupt").handle == "avd:after-interrupt", "the meeting API still works"
+
+
+def test_a_cancel_token_stops_a_script_on_another_thread(
+    sim: meetkit.Simulator, client: meetkit.Client, tmp_path: Path, hang_guard: Guard
+) -> None:
+    """A run on a worker thread cannot see Ctrl-C (asyncio.to_thread, a Temporal activity):
+    its CancelToken stops it, its on_exit blocks still run, and CancelledError is raised."""
+    script = tmp_path / "slow.rhai"
+    script.write_text(
+        'on_exit(|| vendor("avd").call("room.create", #{ room_id: "cleaned-up", user_id: "ops" }));\n'
+        'vendor("avd").call("room.list", #{});\nsleep(3600);\n'
+    )
+    token = meetkit.CancelToken()
+    assert repr(token) == "CancelToken(cancelled=False)" and not token.cancelled
+    outcome: list[BaseException] = []
+    before = hits(sim, "/sdkapi/v2/room/list")
+
+    def run() -> None:
+        try:
+            meetkit.run_script(script, client=client, out=tmp_path, journal=False, cancel=token)
+        except BaseException as e:  # noqa: BLE001 - the test inspects it
+            outcome.append(e)
+
+    worker = threading.Thread(target=run)
+    with hang_guard("the cancelled script"):
+        worker.start()
+        while hits(sim, "/sdkapi/v2/room/list") == before:
+            time.sleep(0.01)  # until the script sleeps
+        token.cancel()
+        worker.join()
+    assert token.cancelled
+    assert len(outcome) == 1 and isinstance(outcome[0], meetkit.CancelledError), outcome
+    # Its on_exit block ran (after the cancel) and reached the server.
+    room = client.call("avd", "room.read", {"room_id": "cleaned-up"})  # ApiError 40004 if not
+    assert room["data"]["user_id"] == "ops", room

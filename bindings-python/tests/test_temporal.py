@@ -35,6 +35,7 @@ temporalio = pytest.importorskip(
 
 from temporalio.client import Client as TemporalClient  # noqa: E402
 from temporalio.client import WorkflowFailureError  # noqa: E402
+from temporalio.exceptions import CancelledError as TemporalCancelledError  # noqa: E402
 
 import meetkit  # noqa: E402
 from meetkit.temporal import (  # noqa: E402
@@ -340,6 +341,58 @@ def test_run_script_failure_is_compensated_from_its_journal(
     run = meetkit.journal_runs(journals[0])[0]
     detail = meetkit.journal_run(journals[0], run["id"])
     assert {r["kind"] for r in detail["resources"]} == {"room", "device_call", "recording"}
+
+
+SCRIPT_RECORDS_UNTIL_CANCELLED = """
+let avd = vendor("avd");
+avd.call("room.create", #{ room_id: room, user_id: "ops" });
+let dev = avd.call("device.call", #{ room_id: room, name: "d", url: "sip:1001@10.0.0.5" });
+wait_until(|| avd.call("device.get_invite_status", #{ call_id: dev.call_id }).invite_status.to_string() == "1", 30, 0.2);
+avd.call("room.mix_record.start", #{ room_id: room });
+loop { sleep(0.2); }
+"""
+
+
+def test_a_cancelled_run_script_stops_its_script_and_what_it_left(
+    server: DevServer, worker: Path, sim: meetkit.Simulator
+) -> None:
+    room = f"cancel-{uuid.uuid4().hex[:8]}"
+
+    def recording() -> bool:
+        recs = sim_get(sim.avd_base_url, "state")["avd"]["recordings"]
+        return any(r["room_id"] == room and r["stopped"] is None for r in recs)
+
+    async def go() -> BaseException:
+        client = await TemporalClient.connect(server.address)
+        handle = await client.start_workflow(
+            RunScript.run,
+            RunScriptInput(source=SCRIPT_RECORDS_UNTIL_CANCELLED, vars={"room": room}),
+            id=f"script-{room}",
+            task_queue="vendors",
+        )
+        for _ in range(600):  # the script records, then runs until cancelled
+            if await asyncio.to_thread(recording):
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the script never started recording")
+        await handle.cancel()
+        with pytest.raises(WorkflowFailureError) as failed:
+            await handle.result()
+        return failed.value
+
+    failure = asyncio.run(go())
+    assert isinstance(failure.cause, TemporalCancelledError), repr(failure.cause)
+    # The workflow ended only once the activity had stopped the script (its run is over in the
+    # journal) and what it left: the recording, the device call and the room.
+    assert left_running(sim, "avd", f"avd:{room}") == []
+    journals = list((worker / ".meetkit-journals").glob(f"script-{room}-*.db"))
+    assert len(journals) == 1
+    run = meetkit.journal_runs(journals[0])[0]
+    assert run["status"] == "failed" and "cancelled" in (run["error"] or ""), run
+    detail = meetkit.journal_run(journals[0], run["id"])
+    assert {r["kind"] for r in detail["resources"]} == {"room", "device_call", "recording"}
+    assert all(r["stopped_at"] is not None for r in detail["resources"]), detail["resources"]
 
 
 def test_run_script_returns_its_value_and_journal(server: DevServer, worker: Path) -> None:

@@ -30,6 +30,7 @@ from meetkit.errors import (
     Unsupported,
 )
 from meetkit._meetkit import (
+    CancelToken,
     Client,
     Downloaded,
     Endpoint,
@@ -69,6 +70,7 @@ __all__ = [
     "Simulator",
     "ProfileDict",
     "run_script",
+    "CancelToken",
     "journal_runs",
     "journal_run",
     "cleanup_run",

@@ -22,6 +22,7 @@ __all__ = [
     "Simulator",
     "capabilities",
     "run_script",
+    "CancelToken",
     "redact",
     "journal_runs",
     "journal_run",
@@ -389,6 +390,22 @@ class Simulator:
         tb: Optional[types.TracebackType],
     ) -> bool: ...
 
+@final
+class CancelToken:
+    """A switch that cancels a run from another thread or task.
+
+    ``run_script(..., cancel=token)`` stops when ``token.cancel()`` is called, whichever thread
+    calls it: the script's on_exit blocks still run, then :class:`meetkit.CancelledError` is
+    raised. One token may serve several runs; a cancelled token stays cancelled.
+    """
+
+    def __init__(self) -> None: ...
+    def cancel(self) -> None:
+        """Cancel every run given this token (now, or as soon as it starts)."""
+    @property
+    def cancelled(self) -> bool:
+        """Whether :meth:`cancel` was called."""
+
 def run_script(
     path: _StrPath,
     client: Optional[Client] = None,
@@ -399,8 +416,13 @@ def run_script(
     max_memory: Union[int, str, None] = None,
     env_allow: Optional[Sequence[str]] = None,
     allow_secrets: Optional[bool] = None,
+    cancel: Optional[CancelToken] = None,
 ) -> Any:
     """Run a Rhai script and return its last value; Ctrl-C cancels it (on_exit blocks still run).
+
+    ``cancel``: a :class:`CancelToken` whose ``cancel()`` stops the run from another thread —
+    a run on ``asyncio.to_thread`` cannot see Ctrl-C — raising :class:`meetkit.CancelledError`
+    once its on_exit blocks ran.
 
     ``max_memory`` is the heap memory the run may use in all, ``parallel`` branches included
     (bytes, or a size like ``"256M"``; default 512 MiB): past it the script stops with

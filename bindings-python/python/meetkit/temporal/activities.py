@@ -478,14 +478,19 @@ class MeetkitActivities:
         """Run a whole Rhai script, heartbeating its journal (what it started and has not
         stopped). A retry first stops what the previous attempt left running (from that
         heartbeat, on whichever worker this runs). A failure carries the resources left
-        running in its details (``left_running``) for the workflow's compensation."""
+        running in its details (``left_running``) for the workflow's compensation.
+
+        Cancelled (the workflow was cancelled, or gave up on it), the activity cancels the
+        script itself: its on_exit blocks run, then the activity stops what the journal still
+        shows running before it reports the cancellation, since a cancellation carries no details
+        for the workflow to compensate from. If that stop fails, it fails with ``StopFailed``
+        and the resources in ``left_running`` instead."""
         info = activity.info()
         left = _previous("left_running")
         if left:
             activity.logger.info("attempt %d: stopping %d resource(s) the previous attempt left", info.attempt, len(left))
             steps = await asyncio.to_thread(meetkit.stop_resources, self.client, left, end_rooms=True)
-            failed = [s for s in steps if s["outcome"] == "failed"]
-            if failed:
+            if any(s["outcome"] == "failed" for s in steps):
                 raise ApplicationError(
                     "could not stop what the previous attempt left running; not running the script again",
                     {"left_running": left, "steps": steps},
@@ -501,6 +506,7 @@ class MeetkitActivities:
             script = Path(input.path)
         else:
             raise ApplicationError("run_script: give `source` (the script text) or `path`", type="InvalidParams", non_retryable=True)
+        cancel = meetkit.CancelToken()
         work = asyncio.to_thread(
             meetkit.run_script,
             script,
@@ -510,16 +516,40 @@ class MeetkitActivities:
             timeout=input.timeout,
             journal=journal,
             max_memory=input.max_memory,
+            cancel=cancel,
         )
         task = asyncio.ensure_future(work)
         run_id = ""
         open_now: List[Dict[str, Any]] = []
-        while True:
-            done, _ = await asyncio.wait({task}, timeout=self.heartbeat_every)
-            run_id, open_now = await asyncio.to_thread(self._open_resources, journal)
-            activity.heartbeat({"journal": str(journal), "run_id": run_id, "left_running": open_now})
-            if done:
-                break
+
+        async def beat_until_done() -> None:
+            nonlocal run_id, open_now
+            while True:
+                done, _ = await asyncio.wait({task}, timeout=self.heartbeat_every)
+                run_id, open_now = await asyncio.to_thread(self._open_resources, journal)
+                activity.heartbeat({"journal": str(journal), "run_id": run_id, "left_running": open_now})
+                if done:
+                    return
+
+        try:
+            await beat_until_done()
+        except asyncio.CancelledError:
+            # The script thread would go on after the activity is gone: stop it, let its
+            # on_exit blocks run (still heartbeating), then stop what it left.
+            activity.logger.info("cancelled: stopping the script (%s)", journal)
+            cancel.cancel()
+            await beat_until_done()
+            if open_now:
+                # Through the journal, which then records each stop.
+                steps = await asyncio.to_thread(meetkit.cleanup_run, self.client, journal, run_id, end_rooms=True)
+                if any(s["outcome"] == "failed" for s in steps):
+                    left = [s["resource"] for s in steps if s["outcome"] == "failed"]
+                    raise ApplicationError(
+                        "cancelled; could not stop what the script left running",
+                        {"left_running": left, "steps": steps},
+                        type="StopFailed",
+                    )
+            raise
         try:
             value = task.result()
         except MeetkitError as e:

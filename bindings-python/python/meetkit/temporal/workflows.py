@@ -179,9 +179,11 @@ def _left_running(error: BaseException) -> List[Dict[str, Any]]:
 class RunScript:
     """A whole Rhai script as one activity (``meetkit.run_script``, heartbeating its journal).
 
-    When the activity gives up (out of retries, timed out after its worker died, cancelled),
-    the workflow stops what the script left running — recordings, lives, device calls,
-    sessions, rooms — from the journal records it reported, on any worker.
+    When the activity gives up (out of retries, timed out after its worker died), the workflow
+    stops what the script left running — recordings, lives, device calls, sessions, rooms —
+    from the journal records it reported, on any worker. Cancelled, the workflow waits while
+    the activity stops the script and what it left (or, if that stop fails, stops what the
+    activity reports itself).
     """
 
     @workflow.run
@@ -196,6 +198,10 @@ class RunScript:
                 heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=RETRY_POLICY,
                 result_type=RunScriptResult,
+                # Cancelled, the activity stops the script and what it left before it ends:
+                # the workflow waits for that (or for the heartbeat timeout of a dead worker,
+                # whose last heartbeat then names what to stop here).
+                cancellation_type=workflow.ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             )
             return result
         except (ActivityError, asyncio.CancelledError) as e:
