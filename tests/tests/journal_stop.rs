@@ -23,14 +23,10 @@ async fn resources_handed_to_another_client_are_stopped_once_and_found_gone_afte
         .call(Vendor::Avd, "device.call", json!({"room_id": "handed", "name": "d", "url": "sip:1001@10.0.0.5"}))
         .await
         .unwrap();
-    // The room opens when the device has joined.
-    for _ in 0..100 {
-        let status = first.call(Vendor::Avd, "device.get_invite_status", json!({"call_id": call["call_id"]})).await;
-        if status.unwrap()["invite_status"].to_string().trim_matches('"') == "1" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    // The room opens when the device has joined: past the invite delay on the virtual clock.
+    sim.advance_clock(SimOptions::default().avd.invite_delay * 2);
+    let status = first.call(Vendor::Avd, "device.get_invite_status", json!({"call_id": call["call_id"]})).await;
+    assert_eq!(status.unwrap()["invite_status"].to_string().trim_matches('"'), "1");
     first.call(Vendor::Avd, "room.mix_record.start", json!({"room_id": "handed"})).await.unwrap();
     let open = journal.run(run.id()).unwrap().resources;
     assert_eq!(open.len(), 3, "{open:?}");
