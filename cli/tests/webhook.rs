@@ -46,10 +46,16 @@ impl Drop for Receiver {
 }
 
 fn start(dir: &Path, extra: &[&str]) -> Receiver {
+    // Its own statement: the probe listener must be closed before the receiver binds the port.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    start_on(dir, port, extra)
+}
+
+/// [`start`] on `port` (a restart of a receiver listens where it did before).
+fn start_on(dir: &Path, port: u16, extra: &[&str]) -> Receiver {
     let profile = dir.join("profile.json");
     let line = json!({"netease": {"base_url": "http://127.0.0.1:9", "app_key": APP_KEY, "app_secret": APP_SECRET}});
     std::fs::write(&profile, line.to_string()).unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = Command::new(env!("CARGO_BIN_EXE_meetkit"))
         .args(["webhook", "netease", "--port", &port.to_string(), "--profile-json", profile.to_str().unwrap()])
         .args(extra)
@@ -114,13 +120,14 @@ fn a_replayed_callback_is_not_printed_again_after_a_restart() {
     let captured = capture(41);
 
     let first = start(dir.path(), &journal_arg);
+    let port = first.port;
     assert_eq!(send(&rt, first.port, &captured, true), 200);
     assert_eq!(next_unique(&first), 41);
     drop(first);
 
-    // Restarted on the same journal: the replay is answered 200 (so NetEase stops resending)
-    // but not printed; the next event printed is the new one.
-    let second = start(dir.path(), &journal_arg);
+    // Restarted on the same journal and port: the replay is answered 200 (so NetEase stops
+    // resending) but not printed; the next event printed is the new one.
+    let second = start_on(dir.path(), port, &journal_arg);
     assert_eq!(send(&rt, second.port, &captured, true), 200);
     assert_eq!(send(&rt, second.port, &capture(42), true), 200);
     assert_eq!(next_unique(&second), 42, "the replayed callback was printed again");
@@ -128,10 +135,11 @@ fn a_replayed_callback_is_not_printed_again_after_a_restart() {
 
     // The default dedup store is the run journal ($MEETKIT_JOURNAL here), and it too survives.
     let third = start(dir.path(), &[]);
+    let port = third.port;
     assert_eq!(send(&rt, third.port, &captured, true), 200);
     assert_eq!(next_unique(&third), 41, "first delivery through the default journal");
     drop(third);
-    let fourth = start(dir.path(), &[]);
+    let fourth = start_on(dir.path(), port, &[]);
     assert_eq!(send(&rt, fourth.port, &captured, true), 200);
     assert_eq!(send(&rt, fourth.port, &capture(43), true), 200);
     assert_eq!(next_unique(&fourth), 43);
