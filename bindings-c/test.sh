@@ -169,7 +169,8 @@ exports() { nm -D --defined-only "$1" | awk '{ print $3 }' | grep '^meetkit_' | 
 optional_functions() {
     local full lean f
     full=$(exports "$prefix/lib/libmeetkit.so") && lean=$(exports "$device/lib/libmeetkit.so") || return 1
-    for f in meetkit_sim_start meetkit_sim_profile meetkit_sim_free meetkit_run_script meetkit_run_script_with_options; do
+    for f in meetkit_sim_start meetkit_sim_profile meetkit_sim_free meetkit_run_script meetkit_run_script_with_options \
+        meetkit_run_script_cancellable meetkit_cancel_token_new meetkit_cancel_token_cancel meetkit_cancel_token_free; do
         grep -qx "$f" <<<"$full" || { echo "$f missing from the full library"; return 1; }
         ! grep -qx "$f" <<<"$lean" || { echo "$f exported by the default library"; return 1; }
     done

@@ -139,6 +139,15 @@ typedef enum meetkit_status {
   MEETKIT_OTHER = 105,
 } meetkit_status;
 
+#if defined(MEETKIT_FEATURE_SCRIPT)
+/**
+ * A switch that stops script runs from another thread (opaque). Created by
+ * `meetkit_cancel_token_new`, owned by the caller, freed with `meetkit_cancel_token_free`;
+ * passed to `meetkit_run_script_cancellable`. Thread-safe. Once cancelled it stays so.
+ */
+typedef struct meetkit_cancel_token meetkit_cancel_token;
+#endif
+
 /**
  * A connection to every vendor of one profile (opaque). Thread-safe: any number of threads
  * may make calls on one client at the same time; tokens and sessions are shared. Created
@@ -203,6 +212,48 @@ typedef void (*meetkit_event_callback)(const char *event_json, void *userdata);
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+#if defined(MEETKIT_FEATURE_SCRIPT)
+/**
+ * Creates a cancel token, not cancelled.
+ *
+ * On success `*out` receives the new token, owned by the caller (free it with
+ * `meetkit_cancel_token_free`). Errors: `MEETKIT_NULL_ARGUMENT` when `out` is NULL.
+ *
+ * # Safety
+ * `out` and `err` are NULL or valid for writing one pointer.
+ */
+enum meetkit_status meetkit_cancel_token_new(struct meetkit_cancel_token **out,
+                                             struct meetkit_error **err);
+#endif
+
+#if defined(MEETKIT_FEATURE_SCRIPT)
+/**
+ * Cancels every run given this token, now or as soon as it starts: the script stops, its
+ * `on_exit` blocks run (within their limit), and the run returns `MEETKIT_CANCELLED`. Any
+ * thread may call it, but not a signal handler (it takes a lock): from a handler, set a flag
+ * that a thread of yours turns into this call. Returns `MEETKIT_INVALID_HANDLE` for a freed
+ * or unknown handle, `MEETKIT_NULL_ARGUMENT` for NULL.
+ */
+enum meetkit_status meetkit_cancel_token_cancel(const struct meetkit_cancel_token *cancel);
+#endif
+
+#if defined(MEETKIT_FEATURE_SCRIPT)
+/**
+ * True once `meetkit_cancel_token_cancel` was called on it; false for a NULL, freed or
+ * unknown handle.
+ */
+bool meetkit_cancel_token_is_cancelled(const struct meetkit_cancel_token *cancel);
+#endif
+
+#if defined(MEETKIT_FEATURE_SCRIPT)
+/**
+ * Frees a cancel token; runs that were given it go on (they can no longer be cancelled
+ * through it). NULL is accepted (`MEETKIT_OK`); a freed or unknown handle returns
+ * `MEETKIT_INVALID_HANDLE`.
+ */
+enum meetkit_status meetkit_cancel_token_free(struct meetkit_cancel_token *cancel);
+#endif
 
 /**
  * Creates a client from a profile as JSON text: the shape `meetkit sim` prints and a
@@ -372,6 +423,28 @@ enum meetkit_status meetkit_run_script_with_options(const struct meetkit_client 
                                                     const char *options_json,
                                                     char **result_json,
                                                     struct meetkit_error **err);
+#endif
+
+#if defined(MEETKIT_FEATURE_SCRIPT)
+/**
+ * `meetkit_run_script_with_options` that another thread can stop: `meetkit_cancel_token_cancel`
+ * on `cancel` (NULL: none) stops the script, its `on_exit` blocks run (the cleanup it wrote:
+ * stop the recording, end the room), and this returns `MEETKIT_CANCELLED`. For a device that
+ * shuts down while a workflow runs, rather than leave what it started running.
+ *
+ * Errors: as `meetkit_run_script_with_options`, plus `MEETKIT_CANCELLED`, and
+ * `MEETKIT_INVALID_HANDLE` for a freed or unknown `cancel`.
+ *
+ * # Safety
+ * String arguments are NULL or NUL-terminated; `result_json` and `err` are NULL or valid
+ * for writing one pointer.
+ */
+enum meetkit_status meetkit_run_script_cancellable(const struct meetkit_client *client,
+                                                   const char *path,
+                                                   const char *options_json,
+                                                   const struct meetkit_cancel_token *cancel,
+                                                   char **result_json,
+                                                   struct meetkit_error **err);
 #endif
 
 /**

@@ -351,8 +351,7 @@ pub unsafe extern "C" fn meetkit_run_script(
             let client = client_of(client)?;
             let path = PathBuf::from(arg(path, "path")?);
             let vars = object_or_null(json_arg(vars_json, "vars_json", true)?, "vars_json")?;
-            let mut options =
-                ScriptOptions { vars, allow_secrets: client.secrets_allowed(), ..ScriptOptions::default() };
+            let mut options = ScriptOptions { vars, ..ScriptOptions::default() };
             if let Some(dir) = opt_arg(out_dir, "out_dir")? {
                 options.out_dir = PathBuf::from(dir);
             }
@@ -364,7 +363,8 @@ pub unsafe extern "C" fn meetkit_run_script(
     }
 }
 
-/// Runs the script at `path` and stores its last value, as JSON text, in `*result_json`.
+/// Runs the script at `path` and stores its last value, as JSON text, in `*result_json`. The
+/// script sees secret result fields only if the client allows them.
 ///
 /// # Safety
 /// `result_json` is valid for writing one pointer (checked with `out_arg` by the caller).
@@ -379,6 +379,7 @@ unsafe fn run_script_into(
     // operation below (the pointers it dereferences or hands on are valid as documented).
     unsafe {
         let rt = crate::runtime::runtime()?;
+        let options = ScriptOptions { allow_secrets: client.secrets_allowed(), ..options };
         let run =
             meetkit::blocking::ScriptRun::start_file(path.to_path_buf(), client.clone(), rt.handle().clone(), options)?;
         let value = run.wait()?;
@@ -460,6 +461,43 @@ pub unsafe extern "C" fn meetkit_run_script_with_options(
             let client = client_of(client)?;
             let path = PathBuf::from(arg(path, "path")?);
             let options = run_options(json_arg(options_json, "options_json", true)?)?;
+            run_script_into(&client, &path, options, result_json)
+        })
+    }
+}
+
+/// `meetkit_run_script_with_options` that another thread can stop: `meetkit_cancel_token_cancel`
+/// on `cancel` (NULL: none) stops the script, its `on_exit` blocks run (the cleanup it wrote:
+/// stop the recording, end the room), and this returns `MEETKIT_CANCELLED`. For a device that
+/// shuts down while a workflow runs, rather than leave what it started running.
+///
+/// Errors: as `meetkit_run_script_with_options`, plus `MEETKIT_CANCELLED`, and
+/// `MEETKIT_INVALID_HANDLE` for a freed or unknown `cancel`.
+///
+/// # Safety
+/// String arguments are NULL or NUL-terminated; `result_json` and `err` are NULL or valid
+/// for writing one pointer.
+#[cfg(feature = "script")]
+#[no_mangle]
+pub unsafe extern "C" fn meetkit_run_script_cancellable(
+    client: *const meetkit_client,
+    path: *const c_char,
+    options_json: *const c_char,
+    cancel: *const crate::cancel::meetkit_cancel_token,
+    result_json: *mut *mut c_char,
+    err: *mut *mut meetkit_error,
+) -> meetkit_status {
+    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
+    // operation below (the pointers it dereferences or hands on are valid as documented).
+    unsafe {
+        guard(err, || {
+            out_arg(result_json, "result_json")?;
+            let client = client_of(client)?;
+            let path = PathBuf::from(arg(path, "path")?);
+            let mut options = run_options(json_arg(options_json, "options_json", true)?)?;
+            if !cancel.is_null() {
+                options.cancel = crate::cancel::token_of(cancel)?.child_token();
+            }
             run_script_into(&client, &path, options, result_json)
         })
     }

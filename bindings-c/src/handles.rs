@@ -1,7 +1,7 @@
 //! The registry of live handles.
 //!
 //! A handle given to C (`meetkit_client *`, `meetkit_sim *`, `meetkit_subscription *`,
-//! `meetkit_meeting *`, `meetkit_error *`) is not the address of anything: it is a number from a counter that
+//! `meetkit_meeting *`, `meetkit_cancel_token *`, `meetkit_error *`) is not the address of anything: it is a number from a counter that
 //! never repeats, shaped like an aligned pointer, and the registry maps it to the object.
 //! A freed handle is gone from the registry for good, so a double free, a use after free,
 //! a made-up pointer or a handle of the wrong type is reported as
@@ -27,6 +27,8 @@ pub(crate) enum Object {
     Sim(Arc<crate::sim::SimObject>),
     Subscription(Arc<crate::events::SubscriptionObject>),
     Meeting(Arc<crate::meeting::MeetingObject>),
+    #[cfg(feature = "script")]
+    CancelToken(Arc<crate::cancel::CancelObject>),
     Error(Arc<Failure>),
 }
 
@@ -38,6 +40,8 @@ impl Object {
             Object::Sim(_) => "meetkit_sim",
             Object::Subscription(_) => "meetkit_subscription",
             Object::Meeting(_) => "meetkit_meeting",
+            #[cfg(feature = "script")]
+            Object::CancelToken(_) => "meetkit_cancel_token",
             Object::Error(_) => "meetkit_error",
         }
     }

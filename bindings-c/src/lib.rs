@@ -10,13 +10,15 @@
 //! Conventions (ownership, errors, threads, callbacks) are in the crate's README.
 //!
 //! Cargo features add functions (see Cargo.toml): `sim` (`meetkit_sim_*`), `script`
-//! (`meetkit_run_script*`), `webhook` (NetEase events), `journal` (the `journal` client option).
+//! (`meetkit_run_script*`, `meetkit_cancel_token_*`), `webhook` (NetEase events), `journal` (the `journal` client option).
 //! A function of a feature that is off is not in the library, and the header declares it only
 //! under `#if defined(MEETKIT_FEATURE_<NAME>)` (cbindgen.toml's `[defines]`).
 
 #![allow(non_camel_case_types)]
 
 mod boundary;
+#[cfg(feature = "script")]
+mod cancel;
 
 /// Counts each script run's allocations, for the scripts' memory budget (without scripts the
 /// program's allocator is left alone).
@@ -33,6 +35,8 @@ mod runtime;
 mod sim;
 mod strings;
 
+#[cfg(feature = "script")]
+pub use cancel::*;
 pub use client::*;
 pub use error::*;
 pub use events::*;

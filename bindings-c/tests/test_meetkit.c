@@ -521,6 +521,84 @@ static int write_file(const char *path, const char *text) {
     return fclose(f) == 0;
 }
 
+struct cancellable_run {
+    const char *path;
+    const meetkit_cancel_token *cancel;
+    enum meetkit_status status;
+    meetkit_error *err;
+};
+
+static void *run_cancellable(void *arg) {
+    struct cancellable_run *run = arg;
+    char *result = NULL;
+    run->status = meetkit_run_script_cancellable(g_client, run->path, "{\"timeout_ms\": 60000}", run->cancel, &result,
+                                                 &run->err);
+    meetkit_string_free(result);
+    return NULL;
+}
+
+/* Whether room `id` exists on the AVD simulator. */
+static int avd_room_exists(const char *id) {
+    char params[128];
+    char *result = NULL;
+    snprintf(params, sizeof params, "{\"room_id\": \"%s\"}", id);
+    enum meetkit_status status = meetkit_call(g_client, "avd", "room.read", params, 10000, &result, NULL);
+    meetkit_string_free(result);
+    return status == MEETKIT_OK;
+}
+
+static void test_run_script_cancelled_from_another_thread(void) {
+    char path[600];
+    meetkit_cancel_token *cancel = NULL;
+    meetkit_error *err = NULL;
+    char *result = NULL;
+    snprintf(path, sizeof path, "%s/cancellable.rhai", g_scratch);
+    /* It starts something, then runs until cancelled; its on_exit block is its cleanup. */
+    CHECK(write_file(path, "let avd = vendor(\"avd\");\n"
+                           "on_exit(|| avd.call(\"room.create\", #{ room_id: \"c-cleanup\", user_id: \"ops\" }));\n"
+                           "avd.call(\"room.create\", #{ room_id: \"c-started\", user_id: \"ops\" });\n"
+                           "sleep(3600);\n"));
+    CHECK(expect(meetkit_cancel_token_new(&cancel, &err), MEETKIT_OK, err, "cancel_token_new"));
+    CHECK(!meetkit_cancel_token_is_cancelled(cancel));
+
+    struct cancellable_run run = {path, cancel, MEETKIT_OTHER, NULL};
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, run_cancellable, &run) == 0);
+    for (int i = 0; i < 6000 && !avd_room_exists("c-started"); i++) {
+        sleep_ms(10); /* the poll interval of a wait for the script to reach its sleep */
+    }
+    CHECK(avd_room_exists("c-started"));
+    CHECK(meetkit_cancel_token_cancel(cancel) == MEETKIT_OK);
+    pthread_join(thread, NULL);
+    CHECK(run.status == MEETKIT_CANCELLED);
+    CHECK(meetkit_error_status(run.err) == MEETKIT_CANCELLED);
+    meetkit_error_free(run.err);
+    CHECK(avd_room_exists("c-cleanup")); /* on_exit ran */
+    CHECK(meetkit_cancel_token_is_cancelled(cancel));
+
+    /* A cancelled token stays so: the next run with it stops at once. */
+    CHECK(meetkit_run_script_cancellable(g_client, path, NULL, cancel, &result, &err) == MEETKIT_CANCELLED);
+    meetkit_error_free(err);
+    /* NULL: no token, as meetkit_run_script_with_options. */
+    CHECK(write_file(path, "40 + 2\n"));
+    CHECK(expect(meetkit_run_script_cancellable(g_client, path, NULL, NULL, &result, &err), MEETKIT_OK, err,
+                 "run_script_cancellable without a token"));
+    CHECK(equals(result, "42"));
+    meetkit_string_free(result);
+
+    /* A client handle is not a token; a freed token is gone. */
+    CHECK(meetkit_cancel_token_cancel((const meetkit_cancel_token *)g_client) == MEETKIT_INVALID_HANDLE);
+    CHECK(meetkit_run_script_cancellable(g_client, path, NULL, (const meetkit_cancel_token *)g_client, &result,
+                                         &err) == MEETKIT_INVALID_HANDLE);
+    meetkit_error_free(err);
+    CHECK(meetkit_cancel_token_free(cancel) == MEETKIT_OK);
+    CHECK(meetkit_cancel_token_free(cancel) == MEETKIT_INVALID_HANDLE);
+    CHECK(meetkit_cancel_token_cancel(cancel) == MEETKIT_INVALID_HANDLE);
+    CHECK(!meetkit_cancel_token_is_cancelled(cancel));
+    CHECK(meetkit_cancel_token_free(NULL) == MEETKIT_OK);
+    CHECK(meetkit_cancel_token_new(NULL, NULL) == MEETKIT_NULL_ARGUMENT);
+}
+
 static void test_run_script(void) {
     char path[600], out[600];
     char *result = NULL;
@@ -1233,6 +1311,13 @@ static void test_allow_secrets(void) {
     CHECK(expect(meetkit_run_script(allowed, path, NULL, out, 20000, &result, &err), MEETKIT_OK, err, "allowed script"));
     CHECK(result != NULL && strlen(result) > 10 && strcmp(result, "\"***\"") != 0);
     meetkit_string_free(result);
+    /* The options form follows the client too (it used to hide secrets whatever the client said). */
+    CHECK(expect(meetkit_run_script_with_options(g_client, path, NULL, &result, &err), MEETKIT_OK, err, "script+opts"));
+    CHECK(equals(result, "\"***\""));
+    CHECK(expect(meetkit_run_script_with_options(allowed, path, NULL, &result, &err), MEETKIT_OK, err,
+                 "allowed script+opts"));
+    CHECK(result != NULL && strlen(result) > 10 && strcmp(result, "\"***\"") != 0);
+    meetkit_string_free(result);
 
     CHECK(meetkit_client_free(allowed) == MEETKIT_OK);
     allowed = NULL;
@@ -1420,6 +1505,7 @@ int main(int argc, char **argv) {
     run("progress_callback_cancels", test_progress_callback_cancels);
     run("many_threads_one_client", test_many_threads_one_client);
     run("run_script", test_run_script);
+    run("run_script_cancelled_from_another_thread", test_run_script_cancelled_from_another_thread);
     run("open_profile", test_open_profile);
     run("meeting_workflow_avd", test_meeting_workflow_avd);
     run("meeting_workflow_vmr", test_meeting_workflow_vmr);
