@@ -477,7 +477,7 @@ async fn start(dir: &Path, serve: &ServeArgs, output: Output, verbose: u8) -> me
             Err(_) => tokio::time::sleep(POLL).await,
         }
     };
-    print_running(dir, &state, true, output);
+    print_running(dir, &state, true, &[], output);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -554,7 +554,11 @@ async fn status(dir: &Path, output: Output) -> meetkit::Result<ExitCode> {
     match settle(dir).await? {
         Found::Running(s) => {
             let answering = health(&s).await;
-            print_running(dir, &s, answering.is_ok(), output);
+            let receivers = match answering {
+                Ok(()) => attached_receivers(&s).await,
+                Err(_) => Vec::new(),
+            };
+            print_running(dir, &s, answering.is_ok(), &receivers, output);
             if let Err(e) = answering {
                 eprintln!("meetkit sim: pid {} runs but does not answer: {e}; `meetkit sim stop` stops it", s.pid);
                 return Ok(ExitCode::from(1));
@@ -583,13 +587,26 @@ fn say(output: Output, text: &str, value: Value) {
     };
 }
 
-fn print_running(dir: &Path, s: &State, answering: bool, output: Output) {
+/// The NetEase receivers commands have attached to the simulator (none if it does not say).
+async fn attached_receivers(state: &State) -> Vec<String> {
+    let url = format!("{}/_sim/netease/callbacks", state.url("netease"));
+    let Ok(client) = admin_client(state) else { return Vec::new() };
+    let Ok(answer) = client.get(&url).send().await else { return Vec::new() };
+    let body: Value = answer.json().await.unwrap_or_default();
+    body["receivers"]
+        .as_array()
+        .map(|r| r.iter().filter_map(|u| u.as_str().map(String::from)).collect())
+        .unwrap_or_default()
+}
+
+fn print_running(dir: &Path, s: &State, answering: bool, receivers: &[String], output: Output) {
     let mut out = std::io::stdout().lock();
     if output == Output::Json {
         let mut v = serde_json::to_value(s).unwrap_or_default();
         if let Some(map) = v.as_object_mut() {
             map.insert("running".into(), Value::Bool(true));
             map.insert("answering".into(), Value::Bool(answering));
+            map.insert("netease_receivers".into(), json!(receivers));
             map.insert("dir".into(), json!(dir));
         }
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -602,6 +619,9 @@ fn print_running(dir: &Path, s: &State, answering: bool, output: Output) {
         let _ = writeln!(out, "  {:<9} {}", server.name, server.url);
     }
     let _ = writeln!(out, "  netease callbacks to http://{}", s.netease_callback_listen);
+    for receiver in receivers {
+        let _ = writeln!(out, "    and to {receiver} (a running command's receiver)");
+    }
     let _ = writeln!(out, "profile: {}", s.profile.display());
     let _ = writeln!(out, "log:     {}", s.log.display());
     let _ = writeln!(out, "`--sim` commands use it; `meetkit sim stop` stops it.");

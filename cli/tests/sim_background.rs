@@ -264,6 +264,10 @@ fn commands_sharing_the_background_simulator_each_get_every_netease_callback() {
         has(&port_a) && has(&port_b)
     });
     assert_eq!(callbacks()["callbackUrl"], format!("http://{own_receiver}/netease/callback"), "not taken over");
+    let status = json(&bg.run(&["sim", "status", "--output", "json"]));
+    assert_eq!(status["netease_receivers"].as_array().map(Vec::len), Some(2), "{status}");
+    let table = text(&bg.run(&["sim", "status"]).stdout);
+    assert!(table.contains(&format!("and to {}", url_of(&port_a))), "{table}");
 
     // Two runs at once, each waiting for its own meeting's MEETING_ROOM_START: each receives
     // on a port of its own (before, both took the simulator's one receiver address).
