@@ -446,7 +446,10 @@ def redact(value: Any) -> Any:
 def journal_runs(path: _StrPath) -> List[Dict[str, Any]]:
     """Every run of the journal at ``path``, newest first: dicts with ``id``, ``script``,
     ``profile``, ``profile_source``, ``pid``, ``started_at``, ``ended_at``, ``status``
-    (``running``, ``ok``, ``failed``, ``interrupted``), ``error``, ``calls``, ``left_running``."""
+    (``running``, ``ok``, ``failed``, ``interrupted``), ``error``, ``calls``, ``left_running``.
+
+    Read the journal through these functions, not Python's ``sqlite3``, in a process that uses
+    meetkit: two SQLite libraries in one process do not see each other's locks (SIGBUS)."""
 
 def journal_run(path: _StrPath, run_id: str) -> Dict[str, Any]:
     """One run of the journal at ``path``: ``{"run": {...}, "calls": [...], "resources": [...],
