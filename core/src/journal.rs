@@ -18,7 +18,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -251,6 +251,14 @@ fn now() -> f64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
+/// How long a journal access waits for another process's lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Whether SQLite said another connection holds the lock.
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
 fn db_error(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::config(format!("run journal {}: {e}", path.display()))
 }
@@ -270,13 +278,33 @@ impl Journal {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        let conn = Connection::open(path).map_err(|e| db_error(path, e))?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(|e| db_error(path, e))?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| db_error(path, e))?;
-        // WAL + NORMAL: a committed record survives the process being killed.
-        conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| db_error(path, e))?;
-        conn.execute_batch(SCHEMA).map_err(|e| db_error(path, e))?;
+        // Several processes opening a new journal at once (parallel `meetkit run`s on a fresh
+        // machine) contend for switching it to WAL and creating its tables; SQLite answers some
+        // of those BUSY at once instead of waiting (it would deadlock otherwise), so the whole
+        // open is tried again, for as long as the busy timeout.
+        let deadline = Instant::now() + BUSY_TIMEOUT;
+        let mut pause = Duration::from_millis(5);
+        let conn = loop {
+            match Self::connect(path) {
+                Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_millis(100));
+                }
+                other => break other.map_err(|e| db_error(path, e))?,
+            }
+        };
         Ok(Arc::new(Journal { conn: Mutex::new(conn), path: path.to_path_buf() }))
+    }
+
+    /// One attempt at opening the journal's database: WAL, the busy timeout, the tables.
+    fn connect(path: &Path) -> rusqlite::Result<Connection> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // WAL + NORMAL: a committed record survives the process being killed.
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(conn)
     }
 
     /// The journal's file.
@@ -798,6 +826,28 @@ async fn stop_each(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eight_first_opens_of_one_journal_at_once_all_succeed() {
+        // 20 rounds: without the retry in `open`, about one round in twenty saw "database is
+        // locked" (four `meetkit run`s started at once on a fresh journal hit it too).
+        for round in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("runs.db");
+            let opens: Vec<_> = (0..8)
+                .map(|_| {
+                    let path = path.clone();
+                    std::thread::spawn(move || Journal::open(&path).and_then(|j| j.begin_run("s.rhai", "p", "sim")))
+                })
+                .collect();
+            for open in opens {
+                if let Err(e) = open.join().unwrap() {
+                    panic!("round {round}: {e}");
+                }
+            }
+            assert_eq!(Journal::open(&path).unwrap().runs().unwrap().len(), 8);
+        }
+    }
 
     #[test]
     fn a_run_its_calls_and_what_it_left_running() {
