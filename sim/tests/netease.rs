@@ -811,6 +811,33 @@ async fn attached_receivers_each_get_every_later_event_until_detached() {
     let d = finished(&env, 1).await;
     assert_eq!((d["url"].as_str(), d["status"].as_str()), (Some(b.as_str()), Some("delivered")));
     assert_eq!(seen_a.lock().unwrap().len(), 1, "a detached receiver gets nothing more");
+
+    // A receiver that is gone (its command was killed) is detached: its pending delivery ends.
+    let dead = {
+        let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}/cb", gone.local_addr().unwrap())
+    };
+    env.admin("/_sim/netease/receivers/attach", json!({ "url": dead })).await;
+    let m = env.meeting(json!({"host": h, "type": 1, "subject": "dead"})).await;
+    env.call("/v2/meeting/cancel", json!({"meetingUniqueId": m["meetingUniqueId"]})).await;
+    let to_dead = || async {
+        let log = env.admin_get("/_sim/netease/callbacks").await;
+        log["deliveries"].as_array().unwrap().iter().find(|d| d["url"] == json!(dead)).cloned().unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while to_dead().await["attempts"].as_array().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "hung: no attempt to the dead receiver after a minute");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (_, v) = env.admin("/_sim/netease/receivers/detach", json!({ "url": dead })).await;
+    assert_eq!(v["detached"], true, "{v}");
+    let d = to_dead().await;
+    assert_eq!(d["status"], "detached", "{d}");
+    let tried = d["attempts"].as_array().unwrap().len();
+    // Past every resend of the schedule; the sender looks at the virtual clock every 50 ms.
+    env.advance(6.0 + 7200.0).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(to_dead().await["attempts"].as_array().unwrap().len(), tried, "no resend after the detach");
 }
 
 #[tokio::test]

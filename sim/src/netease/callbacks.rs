@@ -31,7 +31,7 @@
 //! takes one callback URL per app). Besides the callback URL, each
 //! receiver attached with `POST /_sim/netease/receivers/attach` gets every
 //! later event as a delivery of its own (own attempts and resends), until
-//! it is detached. Several commands sharing one background simulator each
+//! it is detached; its deliveries still pending then end as `detached`. Several commands sharing one background simulator each
 //! attach their own receiver, so none takes another's events. Attachments
 //! survive `reset`: they belong to the processes listening, not to the
 //! vendor's state.
@@ -62,6 +62,8 @@ enum Status {
     Delivered,
     /// The schedule is exhausted.
     Failed,
+    /// Its receiver was detached before it got through: no more attempts.
+    Detached,
 }
 
 impl Status {
@@ -71,6 +73,7 @@ impl Status {
             Status::Pending => "pending",
             Status::Delivered => "delivered",
             Status::Failed => "failed",
+            Status::Detached => "detached",
         }
     }
 }
@@ -161,13 +164,21 @@ impl Callbacks {
         inner.receivers.clone()
     }
 
-    /// Detach a receiver: whether it was attached, and the receivers left. Deliveries
-    /// already queued for it still run their course.
+    /// Detach a receiver: whether it was attached, and the receivers left. Its deliveries
+    /// still pending are marked `detached` and get no further attempt.
     pub(crate) fn detach(&self, url: &str) -> (bool, Vec<String>) {
         let mut inner = self.lock();
         let before = inner.receivers.len();
         inner.receivers.retain(|r| r != url);
-        (inner.receivers.len() != before, inner.receivers.clone())
+        let detached = inner.receivers.len() != before;
+        if detached {
+            for d in
+                inner.deliveries.iter_mut().filter(|d| d.status == Status::Pending && d.url.as_deref() == Some(url))
+            {
+                d.status = Status::Detached;
+            }
+        }
+        (detached, inner.receivers.clone())
     }
 
     /// Forget every delivery, stop resends, restore the default URL (attached receivers stay).
@@ -241,7 +252,7 @@ impl Callbacks {
             if inner.generation != generation {
                 return None;
             }
-            let d = inner.deliveries.iter().find(|d| d.id == id)?;
+            let d = inner.deliveries.iter().find(|d| d.id == id && d.status == Status::Pending)?;
             (d.url.clone()?, d.body.clone(), d.first.clone())
         };
         let (nonce, cur_time, check_sum) = match &first {
