@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any, List
 
 import pytest
@@ -53,3 +54,38 @@ def test_the_event_loop_keeps_running(sim: meetkit.Simulator, client: meetkit.Cl
         return order
 
     assert asyncio.run(main()) == ["loop ran"] + ["call done"] * 5, "other work ran while the calls were in flight"
+
+
+def test_arun_script_returns_and_a_cancelled_task_cancels_the_script(
+    sim: meetkit.Simulator, client: meetkit.Client, tmp_path: Path
+) -> None:
+    from conftest import hits
+
+    script = tmp_path / "wait.rhai"
+    script.write_text("40 + n")
+
+    async def value() -> Any:
+        return await meetkit.arun_script(script, client=client, vars={"n": 2}, out=tmp_path, journal=False)
+
+    assert asyncio.run(value()) == 42
+
+    # Cancelled while the script sleeps: its on_exit block runs before the task ends.
+    script.write_text(
+        'on_exit(|| vendor("avd").call("room.create", #{ room_id: "async-cleaned", user_id: "ops" }));\n'
+        'vendor("avd").call("room.list", #{});\nsleep(3600);\n'
+    )
+    before = hits(sim, "/sdkapi/v2/room/list")
+
+    async def cancelled() -> None:
+        task = asyncio.ensure_future(meetkit.arun_script(script, client=client, out=tmp_path, journal=False))
+        for _ in range(6000):  # until the script sleeps (a minute at most)
+            if hits(sim, "/sdkapi/v2/room/list") > before:
+                break
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancelled())
+    room = client.call("avd", "room.read", {"room_id": "async-cleaned"})  # ApiError 40004 if not
+    assert room["data"]["user_id"] == "ops", room

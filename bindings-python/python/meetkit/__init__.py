@@ -53,6 +53,7 @@ from meetkit._meetkit import (
     stop_says_gone,
 )
 from meetkit._profile import ProfileDict
+from meetkit._script import arun_script
 
 __all__ = [
     "Client",
@@ -70,6 +71,7 @@ __all__ = [
     "Simulator",
     "ProfileDict",
     "run_script",
+    "arun_script",
     "CancelToken",
     "journal_runs",
     "journal_run",
