@@ -453,17 +453,8 @@ pub unsafe extern "C" fn meetkit_run_script_with_options(
     result_json: *mut *mut c_char,
     err: *mut *mut meetkit_error,
 ) -> meetkit_status {
-    // SAFETY: this function's `# Safety` contract, which its caller upholds, covers each unsafe
-    // operation below (the pointers it dereferences or hands on are valid as documented).
-    unsafe {
-        guard(err, || {
-            out_arg(result_json, "result_json")?;
-            let client = client_of(client)?;
-            let path = PathBuf::from(arg(path, "path")?);
-            let options = run_options(json_arg(options_json, "options_json", true)?)?;
-            run_script_into(&client, &path, options, result_json)
-        })
-    }
+    // SAFETY: the same contract as `meetkit_run_script_cancellable`'s, whose NULL token is none.
+    unsafe { meetkit_run_script_cancellable(client, path, options_json, std::ptr::null(), result_json, err) }
 }
 
 /// `meetkit_run_script_with_options` that another thread can stop: `meetkit_cancel_token_cancel`
