@@ -868,16 +868,35 @@ async fn run(args: RunArgs, output: Output) -> meetkit::Result<()> {
         true => None,
         false => Some(open_journal(args.journal.as_deref())?),
     };
+    let limits = Limits { timeout, cleanup_timeout: grace, max_memory: Some(max_memory), ..Limits::default() };
     // With --sim the run receives NetEase callbacks on a port of its own: a background
     // simulator shared with other commands delivers every event to each of them.
     let listen = if args.target.sim { Some(sim::free_loopback()?) } else { None };
     let (client, sim) = connect_with(&args.target, listen).await?;
-    let result: meetkit::Result<()> = async {
+    let result = run_connected(&args, output, client, sim.as_ref(), journal, vars, limits).await;
+    if let Some(sim) = sim {
+        sim.release().await;
+    }
+    result
+}
+
+/// The part of `meetkit run` after connecting: the script under the run journal, Ctrl-C, the
+/// result. Every way out of it comes back to [`run`], which releases the simulator.
+async fn run_connected(
+    args: &RunArgs,
+    output: Output,
+    client: Client,
+    sim: Option<&sim::SimInUse>,
+    journal: Option<Arc<meetkit::journal::Journal>>,
+    vars: Map<String, Value>,
+    limits: Limits,
+) -> meetkit::Result<()> {
+    let grace = limits.cleanup_timeout;
     let run_journal = match &journal {
         Some(j) => Some(j.begin_run(
             &args.script.display().to_string(),
             client.profile_name(),
-            &profile_source(&args.target, sim.as_ref()),
+            &profile_source(&args.target, sim),
         )?),
         None => None,
     };
@@ -892,7 +911,7 @@ async fn run(args: RunArgs, output: Output) -> meetkit::Result<()> {
     let options = ScriptOptions {
         out_dir: args.out.clone(),
         vars,
-        limits: Limits { timeout, cleanup_timeout: grace, max_memory: Some(max_memory), ..Limits::default() },
+        limits,
         cancel: cancel.clone(),
         progress: Some(progress_bars()),
         env_allow: args.env.clone(),
@@ -967,12 +986,6 @@ async fn run(args: RunArgs, output: Output) -> meetkit::Result<()> {
                 rj.id()
             );
         }
-    }
-    result
-    }
-    .await;
-    if let Some(sim) = sim {
-        sim.release().await;
     }
     result
 }

@@ -31,10 +31,11 @@
 //! takes one callback URL per app). Besides the callback URL, each
 //! receiver attached with `POST /_sim/netease/receivers/attach` gets every
 //! later event as a delivery of its own (own attempts and resends), until
-//! it is detached; its deliveries still pending then end as `detached`. Several commands sharing one background simulator each
-//! attach their own receiver, so none takes another's events. Attachments
-//! survive `reset`: they belong to the processes listening, not to the
-//! vendor's state.
+//! it is detached; its deliveries still pending then end as `detached`.
+//! Several commands sharing one background simulator each attach their
+//! own receiver, so none takes another's events. Attachments survive
+//! `reset`: they belong to the processes listening, not to the vendor's
+//! state.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
