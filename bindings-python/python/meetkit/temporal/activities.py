@@ -506,9 +506,8 @@ class MeetkitActivities:
             script = Path(input.path)
         else:
             raise ApplicationError("run_script: give `source` (the script text) or `path`", type="InvalidParams", non_retryable=True)
-        cancel = meetkit.CancelToken()
-        work = asyncio.to_thread(
-            meetkit.run_script,
+        # arun_script: cancelling the task cancels the script and ends only after its on_exit blocks.
+        work = meetkit.arun_script(
             script,
             self.client,
             vars=input.vars,
@@ -516,7 +515,6 @@ class MeetkitActivities:
             timeout=input.timeout,
             journal=journal,
             max_memory=input.max_memory,
-            cancel=cancel,
         )
         task = asyncio.ensure_future(work)
         run_id = ""
@@ -537,7 +535,7 @@ class MeetkitActivities:
             # The script thread would go on after the activity is gone: stop it, let its
             # on_exit blocks run (still heartbeating), then stop what it left.
             activity.logger.info("cancelled: stopping the script (%s)", journal)
-            cancel.cancel()
+            task.cancel()
             await beat_until_done()
             if open_now:
                 # Through the journal, which then records each stop.
